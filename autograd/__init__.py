@@ -1,0 +1,71 @@
+"""autograd: reverse-mode automatic differentiation on NumPy (CPU) and CuPy (GPU).
+
+    import autograd as ag
+    x = ag.tensor([[1.0, 2.0]], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad  # tensor([[2., 4.]])
+"""
+
+from backends import (
+    Device,
+    DeviceMismatchError,
+    DeviceUnavailableError,
+    cuda_is_available,
+    get_default_device,
+    set_default_device,
+)
+from backends import get_device as device
+
+from . import functional, methods  # noqa: F401  (methods binds the ops onto Tensor)
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .dtypes import (
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    uint8,
+)
+from .factories import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    zeros,
+    zeros_like,
+)
+from .functional import grad
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .graph import AnomalyError, BackwardError, Function, Node
+from .ops import *  # noqa: F403
+from .ops import abs, max, min, pow, round, sum  # noqa: F401  (shadow the builtins here)
+from .tensor import Tensor, is_tensor, tensor
+
+bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
+float = float32  # noqa: A001
+int = int32  # noqa: A001
+
+__all__ = [n for n in dir() if not n.startswith("_")]

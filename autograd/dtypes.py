@@ -1,0 +1,71 @@
+"""dtype policy: float32 by default, PyTorch's promotion between tensors and scalars."""
+
+from __future__ import annotations
+
+import numpy as np
+
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int8 = np.dtype("int8")
+int16 = np.dtype("int16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
+half, double, long = float16, float64, int64
+
+_default_float = float32
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype of floating tensors made from Python floats (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the default floating dtype (float32 or float64)."""
+    global _default_float
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
+    _default_float = dtype
+
+
+def is_floating(dtype) -> bool:
+    return dtype.kind == "f"
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def result_type(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promotion of two tensor dtypes: the higher category wins outright
+    (int64 with float32 is float32); within a category the wider dtype wins."""
+    if a == b:
+        return a
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def scalar_result_type(dtype: np.dtype, scalar) -> np.dtype:
+    """The dtype of ``tensor op python_scalar``: the scalar never widens the tensor,
+    but a float scalar makes an integer/bool tensor the default float dtype."""
+    if isinstance(scalar, bool | np.bool_):
+        return dtype
+    if isinstance(scalar, int | np.integer):
+        return int64 if dtype.kind == "b" else dtype
+    if isinstance(scalar, complex):
+        raise TypeError("complex scalars are not supported")
+    return dtype if dtype.kind == "f" else _default_float
+
+
+def to_dtype(dtype) -> np.dtype | None:
+    """Normalise a user dtype (np dtype, type, string) or None."""
+    if dtype is None:
+        return None
+    if dtype is bool:
+        return bool_
+    return np.dtype(dtype)

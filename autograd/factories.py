@@ -1,0 +1,162 @@
+"""Tensor factories (``zeros``, ``randn``, ...) and the global random seed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import backends
+
+from . import dtypes
+from .tensor import Tensor, _wrap
+
+
+def _shape(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], tuple | list):
+        size = size[0]
+    return tuple(int(s) for s in size)
+
+
+def _make(array_fn, size, dtype, device, requires_grad, default=None):
+    dev = backends.get_device(device)
+    dt = dtypes.to_dtype(dtype) or default or dtypes.get_default_dtype()
+    t = _wrap(array_fn(dev.backend, _shape(size), dt), dev)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _make(lambda b, s, d: b.xp.zeros(s, d), size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _make(lambda b, s, d: b.xp.ones(s, d), size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _make(lambda b, s, d: b.xp.empty(s, d), size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        dtype = (dtypes.bool_ if isinstance(fill_value, bool) else
+                 dtypes.int64 if isinstance(fill_value, int) else None)
+    return _make(lambda b, s, d: b.xp.full(s, fill_value, d), (tuple(size),), dtype, device,
+                 requires_grad)
+
+
+def _like(fn, x, dtype, device, requires_grad, *extra):
+    return fn(x.shape, *extra, dtype=dtype or x.dtype, device=device or x.device,
+              requires_grad=requires_grad)
+
+
+def zeros_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(zeros, x, dtype, device, requires_grad)
+
+
+def ones_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(ones, x, dtype, device, requires_grad)
+
+
+def empty_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(empty, x, dtype, device, requires_grad)
+
+
+def full_like(x: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device,
+                requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive); int64 unless a bound is a float."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_int = all(isinstance(v, int | np.integer) for v in (start, end, step))
+        dtype = dtypes.int64 if is_int else None
+    dev = backends.get_device(device)
+    dt = dtypes.to_dtype(dtype) or dtypes.get_default_dtype()
+    t = _wrap(dev.backend.xp.arange(start, end, step, dtype=dt), dev)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _make(lambda b, s, d: b.xp.linspace(start, end, steps, dtype=d), (steps,), dtype,
+                 device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _make(lambda b, s, d: b.xp.eye(n, m, dtype=d), (n,), dtype, device, requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor sharing memory with ``array`` (dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return _wrap(array, backends.get_device("cpu"))
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype) if (device or dtype) else data
+    return Tensor(data, dtype=dtype, device=device)
+
+
+# --- random numbers: one generator per backend, seeded together ----------------------
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the random generator of every backend in use (and of new ones)."""
+    global _seed
+    _seed = int(seed)
+    backends.get_device("cpu").backend.seed(_seed)
+    for dev in list(backends._devices.values()):
+        dev.backend.seed(_seed)
+
+
+_seed = None
+
+
+def _random(fn, size, dtype, device, requires_grad):
+    dev = backends.get_device(device)
+    dt = dtypes.to_dtype(dtype) or dtypes.get_default_dtype()
+    if dt.kind != "f":
+        raise TypeError(f"random floats need a floating dtype, got {dt}")
+    arr = fn(dev.backend.generator, _shape(size), dt)
+    t = _wrap(arr, dev)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform on [0, 1)."""
+    return _random(lambda g, s, d: g.random(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal."""
+    return _random(lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype, device,
+                   requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+    """Integers uniform on [low, high)."""
+    if high is None:
+        low, high = 0, low
+    dev = backends.get_device(device)
+    dt = dtypes.to_dtype(dtype) or dtypes.int64
+    arr = dev.backend.generator.integers(low, high, size=tuple(size), dtype=dt)
+    return _wrap(dev.backend.xp.asarray(arr), dev)
+
+
+def randperm(n: int, device=None) -> Tensor:
+    dev = backends.get_device(device)
+    arr = dev.backend.generator.permutation(n)
+    return _wrap(dev.backend.xp.asarray(arr, dtype=dtypes.int64), dev)
+
+
+def rand_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.device,
+                 requires_grad=requires_grad)

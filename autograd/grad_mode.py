@@ -1,0 +1,71 @@
+"""Thread-local grad mode: ``no_grad``, ``enable_grad``, ``set_grad_enabled``."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+
+class _State(threading.local):
+    enabled = True
+    anomaly = False
+
+
+STATE = _State()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record a graph in this thread."""
+    return STATE.enabled
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode and restores it on exit."""
+
+    mode = True
+
+    def __enter__(self):
+        self._prev = STATE.enabled
+        STATE.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        STATE.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Disable graph recording: ``with ag.no_grad(): ...`` or ``@ag.no_grad()``."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Enable graph recording inside a ``no_grad`` block."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Set grad mode to ``mode`` for the block."""
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper

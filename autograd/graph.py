@@ -1,0 +1,427 @@
+"""The graph core: ``Function`` (one differentiable op), its ``ctx`` node, and backward.
+
+A Function's ``forward(ctx, *args)`` runs on backend arrays; its ``backward(ctx, *grads)``
+runs on Tensors, so running backward with grad mode on (``create_graph=True``) records a
+graph of the gradient itself and higher-order gradients need no second set of formulas.
+
+Every node holds edges to the nodes (or leaf tensors) that produced its inputs and the
+arrays it saved; it never holds its outputs, so a finished step has no reference cycles
+and is freed by reference counting alone.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+import numpy as np
+
+from backends import DeviceMismatchError
+
+from .grad_mode import STATE
+from .tensor import Tensor, _wrap
+
+
+class BackwardError(RuntimeError):
+    """Backward could not run: freed graph, wrong gradient shape, missing formula."""
+
+
+class AnomalyError(RuntimeError):
+    """In anomaly mode, a backward produced NaN or inf."""
+
+
+_scalars = (int, float, bool)
+
+
+class Node:
+    """The ``ctx`` of one op application and its node in the graph.
+
+    ``forward`` may store anything on it (``ctx.dim = dim``) and arrays through
+    ``ctx.save_for_backward``; ``backward`` reads them back, saved arrays as Tensors.
+    """
+
+    __slots__ = (
+        "fn",
+        "edges",
+        "needs_input_grad",
+        "device",
+        "out_shapes",
+        "_out_dtypes",
+        "_saved",
+        "_origins",
+        "_hooks",
+        "_freed",
+        "_trace",
+        "_non_diff",
+        "__dict__",
+        "__weakref__",
+    )
+
+    def __init__(self, fn, device, edges, needs_input_grad):
+        self.fn = fn
+        self.device = device
+        self.edges = edges
+        self.needs_input_grad = needs_input_grad
+        self._saved = ()
+        self._origins = None
+        self._hooks = None
+        self._freed = False
+        self._trace = None
+        self._non_diff = None
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep ``arrays`` (inputs, outputs or others) for backward."""
+        self._saved = arrays
+
+    def mark_non_differentiable(self, *arrays) -> None:
+        """Outputs among ``arrays`` get no gradient (e.g. argmax indices)."""
+        self._non_diff = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved arrays as Tensors, connected to the graph when grad mode is on."""
+        if self._freed:
+            raise BackwardError(_freed_message(self))
+        saved, device = self._saved, self.device
+        if not STATE.enabled or self._origins is None:
+            return tuple(a if a is None or type(a) in _scalars else _wrap(a, device)
+                         for a in saved)
+        out = []
+        for a, origin in zip(saved, self._origins):
+            if a is None or type(a) in _scalars:
+                out.append(a)
+            elif origin is None:
+                out.append(_wrap(a, device))
+            elif origin >= 0:  # an input: reconnect to its producer
+                edge = self.edges[origin]
+                if edge is None:
+                    out.append(_wrap(a, device))
+                elif edge[1] < 0:
+                    out.append(edge[0])
+                else:
+                    out.append(_wrap(a, device, True, edge[0], edge[1]))
+            else:  # an output of this node
+                out.append(_wrap(a, device, True, self, -1 - origin))
+        return tuple(out)
+
+    def name(self) -> str:
+        return self.fn.__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(None if e is None else (e[0], e[1]) for e in self.edges)
+
+    def register_hook(self, index: int, hook):
+        if self._hooks is None:
+            self._hooks = {}
+        hooks = self._hooks.setdefault(index, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def _release(self) -> None:
+        self._saved = ()
+        self._freed = True
+        self.__dict__.clear()
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class _HookHandle:
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _freed_message(node) -> str:
+    return (
+        f"Trying to backward through the graph a second time (through {node.name()}): its "
+        "saved arrays were freed after the first backward. Pass retain_graph=True to the "
+        "first backward() if you need to backward twice."
+    )
+
+
+_generic = np.generic
+
+
+class Function:
+    """A differentiable op. Subclass it and write two static methods::
+
+        class Square(ag.Function):
+            @staticmethod
+            def forward(ctx, x):           # x: a backend array
+                ctx.save_for_backward(x)
+                return x * x
+            @staticmethod
+            def backward(ctx, g):          # g: a Tensor
+                (x,) = ctx.saved_tensors   # Tensors, so this is differentiable again
+                return 2 * x * g
+
+        y = Square.apply(t)
+
+    ``forward`` receives Tensor arguments as arrays (other arguments unchanged) and
+    returns an array or a tuple of arrays. ``backward`` receives one gradient Tensor per
+    output and returns one gradient (Tensor or None) per forward argument.
+    """
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        device = None
+        needs = False
+        arrays = []
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a.device
+                if device is None:
+                    device = d
+                elif d is not device:
+                    _raise_device_mismatch(cls, args)
+                arrays.append(a.data)
+                if a.requires_grad:
+                    needs = True
+            else:
+                arrays.append(a)
+        if device is None:
+            raise TypeError(f"{cls.__name__}: expected at least one Tensor argument")
+        if needs and STATE.enabled:
+            edges = tuple(
+                (
+                    ((a, -1) if a.grad_fn is None else (a.grad_fn, a._out_idx))
+                    if isinstance(a, Tensor) and a.requires_grad
+                    else None
+                )
+                for a in args
+            )
+            ctx = Node(cls, device, edges, tuple(e is not None for e in edges))
+            if STATE.anomaly:
+                ctx._trace = "".join(traceback.format_stack()[:-1])
+            out = cls.forward(ctx, *arrays)
+            return _record_outputs(ctx, out, arrays)
+        ctx = Node(cls, device, None, (False,) * len(args))
+        out = cls.forward(ctx, *arrays)
+        if type(out) is tuple:
+            return tuple(_wrap(_as_array(o), device) for o in out)
+        if isinstance(out, _generic):
+            out = np.asarray(out)
+        return _wrap(out, device)
+
+
+def _as_array(o):
+    return np.asarray(o) if isinstance(o, _generic) else o
+
+
+def _record_outputs(ctx, out, arrays):
+    device = ctx.device
+    multi = type(out) is tuple
+    raw = out if multi else (out,)
+    outs = tuple(_as_array(o) for o in raw)
+    ctx.out_shapes = tuple(o.shape for o in outs)
+    if multi:
+        ctx._out_dtypes = tuple(o.dtype for o in outs)
+    saved = ctx._saved
+    if saved:
+        origins = []
+        kept = []
+        for s in saved:
+            origin = None
+            for j, o in enumerate(raw):
+                if s is o:
+                    origin = -1 - j
+                    s = outs[j]  # a NumPy scalar output was turned into a 0-d array
+                    break
+            else:
+                for i, a in enumerate(arrays):
+                    if s is a:
+                        origin = i
+                        break
+            origins.append(origin)
+            kept.append(_as_array(s))
+        ctx._origins = tuple(origins)
+        ctx._saved = tuple(kept)
+    non_diff = ctx._non_diff
+    tensors = []
+    for j, o in enumerate(outs):
+        diff = o.dtype.kind == "f" and not (non_diff and any(o is n for n in non_diff))
+        tensors.append(_wrap(o, device, True, ctx, j) if diff else _wrap(o, device))
+    return tuple(tensors) if multi else tensors[0]
+
+
+def _raise_device_mismatch(cls, args):
+    devs = [str(a.device) for a in args if isinstance(a, Tensor)]
+    shapes = [tuple(a.shape) for a in args if isinstance(a, Tensor)]
+    raise DeviceMismatchError(
+        f"{cls.__name__}: expected all tensors on one device, got devices {devs} "
+        f"(shapes {shapes}); move them with .to(device) first"
+    )
+
+
+# --- backward ------------------------------------------------------------------------
+
+
+def _accumulate(slot, index, grad, node):
+    expected = node.out_shapes[index]
+    if grad.shape != expected:
+        raise BackwardError(
+            f"gradient of shape {tuple(grad.shape)} reached output {index} of "
+            f"{node.fn.__name__}, whose shape is {tuple(expected)}"
+        )
+    prev = slot[index]
+    slot[index] = grad if prev is None else prev + grad
+
+
+def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=None):
+    """Backpropagate ``grads`` from ``roots`` through the graph, in topological order.
+
+    Leaf gradients accumulate into ``.grad``; or, when ``capture`` is given (a dict
+    mapping a leaf tensor's id or a ``(node, index)`` pair to a position), they are
+    collected into ``capture["out"]`` instead and no ``.grad`` is touched.
+    """
+    pending = {}
+    root_nodes = []
+    for t, g in zip(roots, grads):
+        fn = t.grad_fn
+        if fn is None:
+            if t.requires_grad:
+                _deliver_leaf(t, g, capture, None)
+            continue
+        slot = pending.get(fn)
+        if slot is None:
+            slot = pending[fn] = [None] * len(fn.out_shapes)
+            root_nodes.append(fn)
+        _accumulate(slot, t._out_idx, g, fn)
+
+    # count, for every node, how many edges lead into it from the graph above
+    deps = {}
+    stack = list(root_nodes)
+    seen = set(root_nodes)
+    while stack:
+        node = stack.pop()
+        for e in node.edges:
+            if e is not None and e[1] >= 0:
+                t = e[0]
+                deps[t] = deps.get(t, 0) + 1
+                if t not in seen:
+                    seen.add(t)
+                    stack.append(t)
+
+    ready = [n for n in root_nodes if n not in deps]
+    anomaly = STATE.anomaly
+    prev_mode = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            slot = pending.pop(node, None)
+            in_grads = None
+            if slot is not None:
+                in_grads = _node_backward(node, slot, capture, anomaly)
+            if not retain_graph:
+                node._release()
+            for i, e in enumerate(node.edges):
+                if e is None:
+                    continue
+                g = in_grads[i] if in_grads is not None else None
+                t, idx = e
+                if idx >= 0:
+                    if g is not None:
+                        s = pending.get(t)
+                        if s is None:
+                            s = pending[t] = [None] * len(t.out_shapes)
+                        _accumulate(s, idx, g, t)
+                    d = deps[t] - 1
+                    deps[t] = d
+                    if d == 0:
+                        ready.append(t)
+                elif g is not None:
+                    _deliver_leaf(t, g, capture, node)
+    finally:
+        STATE.enabled = prev_mode
+
+
+def _node_backward(node, slot, capture, anomaly):
+    if node._freed:
+        raise BackwardError(_freed_message(node))
+    hooks = node._hooks
+    if hooks:
+        for idx, fns in hooks.items():
+            if slot[idx] is not None:
+                for h in fns:
+                    r = h(slot[idx])
+                    if r is not None:
+                        slot[idx] = r
+    if capture is not None:
+        for idx, g in enumerate(slot):
+            pos = capture.get((node, idx))
+            if pos is not None and g is not None:
+                _capture(capture, pos, g)
+    if len(slot) > 1:
+        xp = node.device.backend.xp
+        for j, g in enumerate(slot):
+            if g is None:
+                slot[j] = _wrap(xp.zeros(node.out_shapes[j], node._out_dtypes[j]), node.device)
+    fn = node.fn
+    result = fn.backward(node, *slot)
+    if type(result) is not tuple:
+        result = (result,)
+    if len(result) != len(node.edges):
+        raise BackwardError(
+            f"{fn.__name__}.backward returned {len(result)} gradient(s), expected "
+            f"{len(node.edges)} (one per forward argument)"
+        )
+    if anomaly:
+        _check_anomaly(node, result)
+    return result
+
+
+def _capture(capture, pos, g):
+    out = capture["out"]
+    out[pos] = g if out[pos] is None else out[pos] + g
+
+
+def _deliver_leaf(t, g, capture, node):
+    if g.shape != t.data.shape:
+        by = f"{node.fn.__name__}.backward" if node is not None else "backward"
+        raise BackwardError(
+            f"{by} produced a gradient of shape {tuple(g.shape)} for a leaf of shape "
+            f"{tuple(t.data.shape)}"
+        )
+    hooks = t._hooks
+    if hooks:
+        for h in hooks:
+            r = h(g)
+            if r is not None:
+                g = r
+    if capture is not None:
+        pos = capture.get(id(t))
+        if pos is not None:
+            _capture(capture, pos, g)
+        return
+    if g.dtype != t.data.dtype:
+        g = g.to(t.data.dtype)
+    # gradients are never mutated in place by the library, so sharing g is safe
+    t.grad = g if t.grad is None else t.grad + g
+
+
+def _check_anomaly(node, grads):
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        xp = node.device.backend.xp
+        if not bool(xp.isfinite(g.data).all()):
+            where = node._trace or "(creation traceback not recorded)\n"
+            raise AnomalyError(
+                f"Function '{node.name()}' returned nan or inf values in its gradient for "
+                f"input {i} (shape {tuple(g.shape)}). The op was created at:\n{where}"
+            )

@@ -1,0 +1,83 @@
+"""Helpers shared by the op modules: the one unbroadcast, dims normalisation."""
+
+from __future__ import annotations
+
+from ..graph import Function
+from ..tensor import Tensor
+
+
+class SumTo(Function):
+    """Sum a broadcast gradient back to ``shape``: the one place broadcasting is undone."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
+        )
+        out = x.sum(axis=axes, keepdims=True) if axes else x
+        return out.reshape(shape) if lead else out
+
+    @staticmethod
+    def backward(ctx, g):
+        return expand(g, ctx.in_shape), None
+
+
+class Expand(Function):
+    """Broadcast ``x`` to ``shape`` (a view); backward sums back with SumTo."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return ctx.device.backend.xp.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return sum_to(g, ctx.in_shape), None
+
+
+def sum_to(g: Tensor, shape: tuple) -> Tensor:
+    """``g`` summed over the axes along which ``shape`` was broadcast to ``g.shape``."""
+    if g.data.shape == shape:
+        return g
+    return SumTo.apply(g, tuple(shape))
+
+
+def expand(x: Tensor, shape: tuple) -> Tensor:
+    if x.data.shape == tuple(shape):
+        return x
+    return Expand.apply(x, tuple(shape))
+
+
+def shape_of(a) -> tuple:
+    return a.shape if hasattr(a, "shape") else ()
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        d = int(d)
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(
+                f"{op}: dim {d} is out of range for a tensor of {ndim} dimension(s)"
+            )
+        out.append(d % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dim {dims} repeats an axis")
+    return tuple(sorted(out))
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    return normalize_dims(int(dim), ndim, op)[0]
+
+
+def kept_shape(shape: tuple, axes: tuple | None) -> tuple:
+    """``shape`` with the reduced ``axes`` set to 1 (what keepdim=True gives)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))

@@ -1,0 +1,468 @@
+"""Elementwise arithmetic and math: each op's gradient rule sits beside its forward."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import dtypes
+from ..graph import Function
+from ..tensor import Tensor, _wrap
+from ._util import shape_of, sum_to
+
+# --- binary (either argument may be a Python scalar; broadcasting is undone by sum_to)
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (shape_of(a), shape_of(b))
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        na, nb = ctx.needs_input_grad
+        sa, sb = ctx.shapes
+        return (sum_to(g, sa) if na else None), (sum_to(g, sb) if nb else None)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (shape_of(a), shape_of(b))
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        na, nb = ctx.needs_input_grad
+        sa, sb = ctx.shapes
+        return (sum_to(g, sa) if na else None), (sum_to(-g, sb) if nb else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (sum_to(g * b, a.shape) if na else None), (sum_to(g * a, b.shape) if nb else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = sum_to(g / b, a.shape) if na else None
+        gb = sum_to(-g * a / (b * b), b.shape) if nb else None
+        return ga, gb
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a**b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = gb = None
+        if na:
+            if isinstance(b, int | float):
+                ga = g * (a * 2) if b == 2 else g * (a ** (b - 1) * b)
+            else:
+                ga = sum_to(g * b * a ** (b - 1), a.shape)
+        if nb:
+            # d(a**b)/db = a**b log a, taken as 0 where a == 0 (the limit for b > 0)
+            log_a = log(where(a == 0, 1.0, a)) if isinstance(a, Tensor) else math.log(a)
+            gb = sum_to(g * out * log_a, b.shape)
+        return ga, gb
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.device.backend.xp
+        ctx.shapes = (shape_of(a), shape_of(b))
+        out = xp.maximum(a, b)
+        ctx.weight = ((a > b) + 0.5 * (a == b)).astype(out.dtype)  # ties split the gradient
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        wa = ctx.weight  # a constant array: the second derivative is zero
+        na, nb = ctx.needs_input_grad
+        sa, sb = ctx.shapes
+        ga = sum_to(Mul.apply(g, wa), sa) if na else None
+        gb = sum_to(Mul.apply(g, 1 - wa), sb) if nb else None
+        return ga, gb
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.device.backend.xp
+        ctx.shapes = (shape_of(a), shape_of(b))
+        out = xp.minimum(a, b)
+        ctx.weight = ((a < b) + 0.5 * (a == b)).astype(out.dtype)
+        return out
+
+    backward = Maximum.backward
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.shapes = (shape_of(a), shape_of(b))
+        ctx.save_for_backward(cond)
+        return ctx.device.backend.xp.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        _, na, nb = ctx.needs_input_grad
+        sa, sb = ctx.shapes
+        ga = sum_to(Where.apply(cond, g, 0.0), sa) if na else None
+        gb = sum_to(Where.apply(cond, 0.0, g), sb) if nb else None
+        return None, ga, gb
+
+
+# --- unary ---------------------------------------------------------------------------
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.device.backend.xp.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.device.backend.xp.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.device.backend.xp.log1p(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.device.backend.xp.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g / (out * 2)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.device.backend.xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * sign(x)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.device.backend.xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * cos(x)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.device.backend.xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * sin(x)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.device.backend.xp.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 - out * out)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.device.backend.xp
+        # exp of a non-positive number only, so large |x| neither overflows nor NaNs
+        e = xp.exp(-xp.abs(x))
+        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * (1 - out)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.mask = x > 0
+        return ctx.device.backend.xp.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Mul.apply(g, ctx.mask)  # a constant mask: the second derivative is zero
+
+
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.device.backend.erf(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (2 / math.sqrt(math.pi)) * exp(-(x * x))
+
+
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = ctx.device.backend.xp
+        out = xp.clip(x, lo, hi) if (lo is not None or hi is not None) else x.copy()
+        mask = xp.ones(x.shape, dtype=bool)
+        if lo is not None:
+            mask &= x >= lo
+        if hi is not None:
+            mask &= x <= hi
+        ctx.mask = mask
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Mul.apply(g, ctx.mask), None, None
+
+
+# --- Python-facing functions: scalars, promotion ------------------------------------
+
+_scalar_types = (int, float, bool, np.integer, np.floating, np.bool_)
+
+
+def _scalar(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def promote(a, b, op: str):
+    """Return ``(a, b)`` ready for a binary Function: Tensors of one dtype, or one
+    Tensor and a Python scalar that does not widen it (PyTorch's promotion rules)."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        da, db = a.data.dtype, b.data.dtype
+        if da is db or da == db:
+            return a, b
+        dt = dtypes.result_type(da, db)
+        return (a if da == dt else a.to(dt)), (b if db == dt else b.to(dt))
+    if ta:
+        t, s, first = a, b, True
+    elif tb:
+        t, s, first = b, a, False
+    else:
+        raise TypeError(f"{op}: expected a Tensor operand, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    if isinstance(s, _scalar_types):
+        s = _scalar(s)
+        dt = dtypes.scalar_result_type(t.data.dtype, s)
+        if dt != t.data.dtype:
+            t = t.to(dt)
+    else:
+        try:
+            s = Tensor(s, device=t.device)
+        except TypeError as exc:
+            raise TypeError(f"{op}: unsupported operand of type {type(s).__name__}") from exc
+        return promote(t, s, op) if first else promote(s, t, op)
+    return (t, s) if first else (s, t)
+
+
+def add(a, b) -> Tensor:
+    return Add.apply(*promote(a, b, "add"))
+
+
+def sub(a, b) -> Tensor:
+    return Sub.apply(*promote(a, b, "sub"))
+
+
+def mul(a, b) -> Tensor:
+    return Mul.apply(*promote(a, b, "mul"))
+
+
+def div(a, b) -> Tensor:
+    a, b = promote(a, b, "div")
+    # true division of integers gives the default float dtype
+    if isinstance(a, Tensor) and a.data.dtype.kind != "f":
+        a = a.to(dtypes.get_default_dtype())
+        if isinstance(b, Tensor):
+            b = b.to(a.dtype)
+    elif isinstance(b, Tensor) and b.data.dtype.kind != "f":
+        b = b.to(dtypes.get_default_dtype())
+    return Div.apply(a, b)
+
+
+def pow(a, b) -> Tensor:
+    return Pow.apply(*promote(a, b, "pow"))
+
+
+def maximum(a, b) -> Tensor:
+    return Maximum.apply(*promote(a, b, "maximum"))
+
+
+def minimum(a, b) -> Tensor:
+    return Minimum.apply(*promote(a, b, "minimum"))
+
+
+def where(condition, a, b) -> Tensor:
+    """``a`` where ``condition`` else ``b``; ``a``/``b`` may be scalars; broadcasts."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        a, b = promote(a, b, "where")
+        dev = a.device if isinstance(a, Tensor) else b.device
+    else:
+        raise TypeError("where: at least one of the two value arguments must be a Tensor")
+    if not isinstance(condition, Tensor):
+        condition = Tensor(condition, device=dev)
+    if condition.data.dtype.kind != "b":
+        condition = _wrap(condition.data != 0, condition.device)
+    return Where.apply(condition, a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def _float_unary(fn, name):
+    def op(x: Tensor) -> Tensor:
+        if x.data.dtype.kind != "f":
+            x = x.to(dtypes.get_default_dtype())
+        return fn.apply(x)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` (integer inputs become the default float dtype)."
+    return op
+
+
+exp = _float_unary(Exp, "exp")
+log = _float_unary(Log, "log")
+log1p = _float_unary(Log1p, "log1p")
+sqrt = _float_unary(Sqrt, "sqrt")
+sin = _float_unary(Sin, "sin")
+cos = _float_unary(Cos, "cos")
+tanh = _float_unary(Tanh, "tanh")
+sigmoid = _float_unary(Sigmoid, "sigmoid")
+erf = _float_unary(Erf, "erf")
+
+
+def abs(x: Tensor) -> Tensor:
+    return Abs.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return Relu.apply(x)
+
+
+def sign(x: Tensor) -> Tensor:
+    """Elementwise sign; its gradient is zero everywhere (not recorded)."""
+    return _wrap(x.device.backend.xp.sign(x.data), x.device)
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:
+    """Limit values to ``[min, max]``; the gradient is 1 inside the range, else 0."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    lo = None if min is None else _scalar(min)
+    hi = None if max is None else _scalar(max)
+    if x.data.dtype.kind != "f" and isinstance(lo, float) | isinstance(hi, float):
+        x = x.to(dtypes.get_default_dtype())
+    return Clamp.apply(x, lo, hi)
+
+
+def square(x: Tensor) -> Tensor:
+    return mul(x, x)
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    return pow(x, -0.5)
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    return div(1.0, x)

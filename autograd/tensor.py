@@ -1,0 +1,373 @@
+"""``Tensor``: an array on a device, with an optional link into the graph.
+
+The arithmetic and array methods (``+``, ``@``, ``sum``, ``reshape``, ...) are the
+differentiable ops of ``autograd.ops``; ``autograd/methods.py`` binds them here.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+import backends
+
+from . import dtypes
+
+_ndarray = np.ndarray
+
+
+class Tensor:
+    """An n-dimensional array on a device that records the ops applied to it.
+
+    Attributes: ``data`` (the backend array), ``grad`` (a Tensor or None),
+    ``requires_grad``, ``grad_fn`` (the node that made it, None for leaves), ``device``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_out_idx", "_hooks", "device",
+                 "__weakref__")
+    __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
+        dev = backends.get_device(device) if device is not None else None
+        data = _to_array(data, dtypes.to_dtype(dtype), dev)
+        self.data = data
+        self.device = dev if dev is not None else backends.backend_for_array(data)
+        self.grad = None
+        self.grad_fn = None
+        self._out_idx = 0
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # --- metadata -----------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def element_size(self) -> int:
+        return self.data.dtype.itemsize
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # --- conversion ---------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shares memory on the CPU)."""
+        return self.device.backend.to_host(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only one-element tensors can be converted to a Python scalar, "
+                f"got shape {tuple(self.data.shape)}"
+            )
+        return self.numpy().reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {tuple(self.data.shape)} is ambiguous"
+            )
+        return bool(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # --- graph --------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark a leaf as needing a gradient (floating dtypes only)."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating point tensors can require gradients, got dtype "
+                f"{self.data.dtype} (shape {tuple(self.data.shape)})"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad_(False) on a non-leaf tensor; use .detach() instead"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        return _wrap(self.data, self.device)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` is required unless this tensor has one element.
+        """
+        from .graph import run_backward
+
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no grad_fn "
+                "(no input of the ops that made it had requires_grad=True)"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward(): grad can be implicitly created only for one-element "
+                    f"outputs, got shape {tuple(self.data.shape)}; pass gradient="
+                )
+            gradient = _wrap(self.device.backend.xp.ones_like(self.data), self.device)
+        else:
+            gradient = _as_grad(gradient, self, "backward")
+        if retain_graph is None:
+            retain_graph = create_graph
+        if inputs is not None:
+            from .functional import grad as _grad
+
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            grads = _grad([self], inputs, [gradient], retain_graph=retain_graph,
+                          create_graph=create_graph, allow_unused=True)
+            for t, g in zip(inputs, grads):
+                if g is not None:
+                    t.grad = g if t.grad is None else t.grad + g
+            return
+        run_backward([self], [gradient], retain_graph, create_graph)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned
+        Tensor replaces the gradient. Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: tensor does not require grad")
+        if self.grad_fn is not None:
+            return self.grad_fn.register_hook(self._out_idx, hook)
+        from .graph import _HookHandle
+
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if self.grad_fn is None:
+            return
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                t.grad = g if t.grad is None else t.grad + g
+
+        self.grad_fn.register_hook(self._out_idx, keep)
+
+    # --- devices and dtypes -------------------------------------------------------
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; differentiable."""
+        device = kwargs.pop("device", None)
+        dtype = kwargs.pop("dtype", None)
+        if kwargs:
+            raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, str | backends.Device):
+                device = a
+            elif isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            else:
+                dtype = a
+        out = self
+        if dtype is not None and np.dtype(dtypes.to_dtype(dtype)) != self.data.dtype:
+            from .ops import cast
+
+            out = cast(out, dtypes.to_dtype(dtype))
+        if device is not None:
+            dev = backends.get_device(device)
+            if dev is not out.device:
+                from .ops import to_device
+
+                out = to_device(out, dev)
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to("cuda" if device is None else
+                       (f"cuda:{device}" if isinstance(device, int) else device))
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return str(self.data.dtype)
+        return self.to(dtype)
+
+    # --- printing -----------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
+        extra = []
+        if self.data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extra.append(f"dtype={self.data.dtype}")
+        if self.device.type != "cpu":
+            extra.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extra.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+
+_new = object.__new__
+
+
+def _wrap(data, device, requires_grad=False, grad_fn=None, idx=0) -> Tensor:
+    """Make a Tensor around a backend array without checks (the ops' fast path)."""
+    t = _new(Tensor)
+    t.data = data
+    t.device = device
+    t.requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    t._out_idx = idx
+    t.grad = None
+    t._hooks = None
+    return t
+
+
+def _to_array(data, dtype, device):
+    """Convert user data to a backend array following the dtype policy."""
+    if isinstance(data, Tensor):
+        data = data.data
+    backend = device.backend if device is not None else None
+    if backend is None:
+        if hasattr(data, "__cuda_array_interface__") and not isinstance(data, np.ndarray):
+            backend = backends.backend_for_array(data).backend
+        else:
+            backend = backends.get_default_device().backend
+    if backend.is_array(data) or isinstance(data, np.ndarray | np.generic):
+        arr = data
+        if dtype is not None and arr.dtype != dtype:
+            arr = arr.astype(dtype)
+        if not backend.is_array(arr):
+            arr = backend.asarray(_host(arr))
+        return arr
+    if hasattr(data, "__cuda_array_interface__"):  # a cupy array going to the CPU
+        data = backends.backend_for_array(data).backend.to_host(data)
+        return backend.asarray(data if dtype is None else data.astype(dtype))
+    if dtype is None:
+        dtype = _infer_dtype(data)
+    return backend.asarray(np.asarray(data, dtype=dtype))
+
+
+def _host(a):
+    return np.asarray(a)
+
+
+def _infer_dtype(data):
+    """Python data: bools -> bool, ints -> int64, floats -> the default float dtype."""
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        return dtypes.get_default_dtype()
+    if arr.dtype.kind in "iu":
+        return dtypes.int64
+    if arr.dtype.kind == "b":
+        return dtypes.bool_
+    if arr.dtype.kind == "O":
+        raise TypeError(f"tensor(): cannot convert {type(data).__name__} with mixed or "
+                        "non-numeric contents")
+    return arr.dtype
+
+
+def _as_grad(gradient, like: Tensor, where: str) -> Tensor:
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor(gradient, dtype=like.dtype, device=like.device)
+    if gradient.shape != like.shape:
+        raise RuntimeError(
+            f"{where}: gradient has shape {tuple(gradient.shape)} but the output has shape "
+            f"{tuple(like.shape)}"
+        )
+    if gradient.device is not like.device:
+        raise backends.DeviceMismatchError(
+            f"{where}: gradient is on {gradient.device} but the output is on {like.device}"
+        )
+    return gradient
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Make a new leaf tensor from data (lists, scalars, NumPy/CuPy arrays, Tensors).
+
+    Python floats become float32 (the default dtype), ints int64, bools bool; NumPy
+    arrays keep their dtype.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    out = Tensor(data, requires_grad=False, dtype=dtype, device=device)
+    if out.data is data or (isinstance(data, np.ndarray) and np.shares_memory(out.data, data)):
+        out.data = out.data.copy()  # tensor() copies, like torch.tensor; from_numpy shares
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
