@@ -1,0 +1,1 @@
+"""Registry entries for this area (see opinfo.py)."""

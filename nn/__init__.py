@@ -1,0 +1,20 @@
+"""Neural-network layers built on autograd's differentiable ops (PyTorch's names).
+
+Each file owns one family of layers and lists its public names in ``__all__``.
+"""
+
+from . import functional, init, utils  # noqa: F401
+from .activation import *  # noqa: F403
+from .attention import *  # noqa: F403
+from .containers import *  # noqa: F403
+from .conv import *  # noqa: F403
+from .dropout import *  # noqa: F403
+from .embedding import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .loss import *  # noqa: F403
+from .module import *  # noqa: F403
+from .normalization import *  # noqa: F403
+from .parameter import *  # noqa: F403
+from .pooling import *  # noqa: F403
+from .rnn import *  # noqa: F403
+from .transformer import *  # noqa: F403

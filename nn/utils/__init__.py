@@ -1,0 +1,3 @@
+"""nn.utils: gradient clipping (clip_grad.py) and sequence padding (rnn.py)."""
+
+from . import rnn  # noqa: F401
