@@ -99,14 +99,15 @@ class LogSumExp(Function):
         m = x.max(axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         out = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
-        ctx.save_for_backward(x, out)
-        return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+        if not keepdim:
+            out = out.reshape(_reduced_shape(x.shape, axes))
+        ctx.save_for_backward(x, out)  # the returned array, so double backward sees it
+        return out
 
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        kept = out if ctx.keepdim or out.shape == ctx.kept else out.reshape(ctx.kept)
-        return _grad_to_input(g, ctx) * exp(x - kept), None, None
+        return _grad_to_input(g, ctx) * exp(x - _grad_to_input(out, ctx)), None, None
 
 
 def _reduced_shape(shape, axes):
