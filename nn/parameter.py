@@ -1,1 +1,56 @@
-__all__: list[str] = []
+"""``Parameter``: a Tensor that a Module registers as learnable when assigned to it."""
+
+from __future__ import annotations
+
+import copy
+
+from autograd.tensor import Tensor
+
+__all__ = ["Parameter"]
+
+
+class Parameter(Tensor):
+    """A leaf Tensor that requires grad by default and that ``Module.__setattr__``
+    registers in ``_parameters``.
+
+    ``Parameter(t)`` shares ``t``'s array (no copy), like ``torch.nn.Parameter``; it is
+    a plain Tensor otherwise, so every op accepts it. Integer parameters must pass
+    ``requires_grad=False``.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        if data is None:
+            from autograd import empty
+
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            data = Tensor(data)
+        self.data = data.data
+        self.device = data.device
+        self.grad = None
+        self.grad_fn = None
+        self._out_idx = 0
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo):
+        # the device object is a process-wide singleton: share it, copy the arrays
+        if id(self) in memo:
+            return memo[id(self)]
+        out = object.__new__(Parameter)
+        memo[id(self)] = out
+        out.data = self.data.copy()
+        out.device = self.device
+        out.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
+        out.grad_fn = None
+        out._out_idx = 0
+        out._hooks = None
+        out.requires_grad = self.requires_grad
+        return out
