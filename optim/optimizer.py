@@ -1,0 +1,276 @@
+"""``Optimizer``: parameter groups, lazy per-parameter state, PyTorch's state_dict format.
+
+A subclass supplies ``defaults`` (the hyperparameters every group gets unless it sets
+its own) and an ``_update(group, params)`` that changes ``p.data`` in place for the
+parameters of one group that have a gradient. Updates run under ``no_grad`` on whole
+backend arrays, so one optimizer works on every backend.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from autograd.grad_mode import enable_grad, no_grad
+from autograd.tensor import Tensor, _wrap
+
+
+class _Required:
+    """Marks a hyperparameter that has no default (``lr`` of SGD in old PyTorch)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    """Base class of all optimizers.
+
+    Args:
+        params: an iterable of Tensors, or of dicts (parameter groups) each with a
+            ``"params"`` entry and optional per-group hyperparameters.
+        defaults: hyperparameters used by groups that do not set them.
+
+    Attributes:
+        param_groups: list of dicts; each has ``"params"`` (a list of Tensors) and every
+            key of ``defaults``.
+        state: per-parameter state (``state[p]`` is a dict, created on first use).
+    """
+
+    def __init__(self, params, defaults: dict[str, Any]):
+        self.defaults = dict(defaults)
+        self.state: defaultdict[Tensor, dict] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: params argument given to the optimizer should be "
+                "an iterable of Tensors or dicts, but got a Tensor"
+            )
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # --- groups -----------------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters (a dict with ``"params"``), filling in the defaults.
+
+        Raises ValueError when a parameter is not a leaf, appears twice in the group or
+        already belongs to another group; TypeError when an entry is not a Tensor.
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}.add_param_group: expected a dict, got "
+                            f"{type(param_group).__name__}")
+        params = param_group.get("params")
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set | frozenset):
+            raise TypeError(f"{name}: parameters must be an ordered collection (list or "
+                            "tuple), not a set, so that their order is reproducible")
+        elif params is None:
+            raise ValueError(f"{name}.add_param_group: the group has no 'params' entry")
+        else:
+            params = list(params)
+        seen: set[int] = set()
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name} can only optimize Tensors, but parameter {i} of the "
+                                f"group is a {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor (parameter {i} "
+                                 f"of the group, shape {tuple(p.shape)}, made by "
+                                 f"{p.grad_fn.name()}); pass a leaf such as x.detach()"
+                                 ".requires_grad_()")
+            if id(p) in seen:
+                raise ValueError(f"{name}: parameter {i} of the group (shape "
+                                 f"{tuple(p.shape)}) appears twice in the group")
+            seen.add(id(p))
+        group = dict(param_group)
+        group["params"] = params
+        for key, default in self.defaults.items():
+            if default is required and key not in group:
+                raise ValueError(f"{name}: parameter group didn't specify a value of "
+                                 f"required optimization parameter {key!r}")
+            group.setdefault(key, default)
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if existing & seen:
+            raise ValueError(f"{name}: some parameters appear in more than one parameter "
+                             "group")
+        self._check_group(group)
+        self.param_groups.append(group)
+        self._init_group_state(group)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Validate one group's hyperparameters (subclasses raise ValueError)."""
+
+    def _init_group_state(self, group: dict[str, Any]) -> None:
+        """Create state eagerly for a new group (most optimizers create it lazily)."""
+
+    # --- the update ---------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient: to None (default), or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    g = p.grad
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g.requires_grad = False
+                    g.data[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Update every parameter that has a gradient; returns ``closure()`` if given.
+
+        ``closure`` re-evaluates the model and returns the loss (it runs with grad on).
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                params = [p for p in group["params"] if p.grad is not None]
+                if params:
+                    self._update(group, params)
+        return loss
+
+    def _update(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        raise NotImplementedError
+
+    # --- helpers for subclasses ---------------------------------------------------------
+    @staticmethod
+    def _grad(p: Tensor):
+        """The gradient array of ``p``, checked against the parameter."""
+        g = p.grad.data
+        if g.shape != p.data.shape:
+            raise RuntimeError(f"optimizer step: gradient of shape {tuple(g.shape)} does not "
+                               f"match its parameter of shape {tuple(p.data.shape)}")
+        return g
+
+    @staticmethod
+    def _zeros_like(p: Tensor, fill: float = 0.0) -> Tensor:
+        xp = p.device.backend.xp
+        arr = xp.zeros_like(p.data) if fill == 0 else xp.full_like(p.data, fill)
+        return _wrap(arr, p.device)
+
+    @staticmethod
+    def _step_tensor() -> Tensor:
+        """The step counter: a float32 CPU scalar, as PyTorch keeps it."""
+        return Tensor(np.zeros((), np.float32))
+
+    # --- state_dict ---------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {index: {name: Tensor|value}}, "param_groups": [...]}``.
+
+        Parameters are numbered in group order; each packed group has its
+        hyperparameters and ``"params"`` as a list of those numbers. State values are
+        references to the live tensors (copy them to keep a snapshot), as in PyTorch.
+        """
+        mapping: dict[int, int] = {}
+        groups = []
+        start = 0
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                mapping.setdefault(id(p), i)
+            packed["params"] = [mapping[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            groups.append(packed)
+        state = {}
+        for p, s in self.state.items():
+            if id(p) in mapping:
+                state[mapping[id(p)]] = dict(s)
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state dict made by :meth:`state_dict` (ours or PyTorch's, with arrays
+        as Tensors or NumPy arrays). State tensors are copied, and floating ones are
+        cast to their parameter's dtype and device; ``"step"`` keeps its own."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
+            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
+                             "'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: loaded state dict has "
+                             f"{len(saved_groups)} parameter groups, the optimizer has "
+                             f"{len(self.param_groups)}")
+        for i, (g, s) in enumerate(zip(self.param_groups, saved_groups, strict=False)):
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError(f"{name}.load_state_dict: parameter group {i} has "
+                                 f"{len(s['params'])} parameters in the state dict but "
+                                 f"{len(g['params'])} in the optimizer")
+        id_map = {}
+        for g, s in zip(self.param_groups, saved_groups, strict=False):
+            for saved_id, p in zip(s["params"], g["params"], strict=False):
+                id_map[int(saved_id)] = p
+        new_state: defaultdict[Tensor, dict] = defaultdict(dict)
+        for key, value in state_dict.get("state", {}).items():
+            try:
+                key = int(key)
+            except (TypeError, ValueError):
+                key = key
+            p = id_map.get(key)
+            if p is None:
+                continue  # like PyTorch: state for an unknown index is dropped
+            new_state[p] = {k: _cast_state(v, p, k) for k, v in value.items()}
+        self.state = new_state
+        new_groups = []
+        for g, s in zip(self.param_groups, saved_groups, strict=False):
+            ng = dict(s)
+            ng["params"] = g["params"]
+            for k, v in self.defaults.items():  # keys newer than the saved state
+                ng.setdefault(k, v)
+            for k, v in ng.items():  # JSON round trips turn tuples into lists
+                if k == "betas" and isinstance(v, list):
+                    ng[k] = tuple(v)
+            new_groups.append(ng)
+        self.param_groups = new_groups
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _cast_state(value, param: Tensor, key: str):
+    """A private copy of one saved state value, on the parameter's device."""
+    if isinstance(value, Tensor):
+        on_other = key == "step" or value.device != param.device
+        arr = value.numpy() if on_other else value.data
+    elif isinstance(value, np.ndarray):
+        arr = value
+    elif hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        arr = value.detach().cpu().numpy()
+    else:
+        return value
+    if key == "step":  # the counter stays a CPU scalar in its own dtype
+        return Tensor(np.array(arr, copy=True))
+    if arr.dtype.kind == "f":
+        arr = arr.astype(param.data.dtype, copy=False)
+    # always a private copy: the optimizer updates its state in place
+    return _wrap(param.device.backend.asarray(arr).copy(), param.device)
+
+
+def params_with_grad(params: Iterable[Tensor]) -> list[Tensor]:
+    """The parameters that have a gradient."""
+    return [p for p in params if p.grad is not None]
