@@ -39,3 +39,26 @@ class NumpyBackend(Backend):
 
     def erf(self, x):
         return kernels.erf(x)
+
+    def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
+                    weight_decay, step, decoupled=False, maximize=False,
+                    max_exp_avg_sq=None) -> None:
+        # one fused numba pass; the whole-array fallback for odd layouts/dtypes
+        from . import numba_optim
+
+        if not numba_optim.adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2,
+                                       eps, weight_decay, step, decoupled, maximize,
+                                       max_exp_avg_sq):
+            super().adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
+                                weight_decay, step, decoupled, maximize, max_exp_avg_sq)
+
+    def sgd_momentum_update(self, param, grad, momentum_buffer, lr, momentum, dampening,
+                            weight_decay, nesterov=False, maximize=False,
+                            first=False) -> None:
+        from . import numba_optim
+
+        if not numba_optim.sgd_momentum_update(param, grad, momentum_buffer, lr, momentum,
+                                               dampening, weight_decay, nesterov, maximize,
+                                               first):
+            super().sgd_momentum_update(param, grad, momentum_buffer, lr, momentum,
+                                        dampening, weight_decay, nesterov, maximize, first)
