@@ -1,1 +1,739 @@
-__all__: list[str] = []
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and their one-step cells.
+
+Names, shapes, gate order and initialisation follow PyTorch, so weights copy across
+through ``state_dict``: LSTM gates are (i, f, g, o), GRU gates (r, z, n) with
+``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
+
+How a layer runs: the input projection ``x @ W_ih^T + b`` is one matmul over all time
+steps; the recurrence over time is one graph node (``_Recurrence``) whose forward and
+backward loop over the steps on raw arrays (backpropagation through time, with the
+weight gradient taken as one matmul over all steps). Nothing recurses, so sequences of
+any length backpropagate. When a gradient is itself differentiated
+(``create_graph=True``), the backward recomputes the steps with Tensor ops and writes
+the same formulas with Tensor ops, so second derivatives are exact too.
+
+The cells (``RNNCell``, ``LSTMCell``, ``GRUCell``) are composed of Tensor ops.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import autograd as ag
+from autograd.graph import Function
+from autograd.grad_mode import STATE
+from autograd.tensor import Tensor, _wrap
+
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "RNNBase", "RNNCellBase"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# --- the cells, as Tensor-op functions -------------------------------------------------
+
+
+def _lin(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+    y = x @ w.mT
+    return y if b is None else y + b
+
+
+def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
+                  b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
+    """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``; input (B, I), hx (B, H)."""
+    return ag.tanh(_lin(input, w_ih, b_ih) + _lin(hx, w_hh, b_hh))
+
+
+def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
+                  b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
+    """``h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)``; input (B, I), hx (B, H)."""
+    return ag.relu(_lin(input, w_ih, b_ih) + _lin(hx, w_hh, b_hh))
+
+
+def lstm_cell(input: Tensor, hx: Tensor, cx: Tensor, w_ih: Tensor, w_hh: Tensor,
+              b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> tuple:
+    """One LSTM step; input (B, I), hx and cx (B, H), w_ih (4H, I), w_hh (4H, H).
+
+    Returns ``(h', c')`` with ``c' = f*c + i*g`` and ``h' = o*tanh(c')``."""
+    gates = _lin(input, w_ih, b_ih) + _lin(hx, w_hh, b_hh)
+    i, f, g, o = ag.chunk(gates, 4, dim=-1)
+    c = ag.sigmoid(f) * cx + ag.sigmoid(i) * ag.tanh(g)
+    return ag.sigmoid(o) * ag.tanh(c), c
+
+
+def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
+             b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
+    """One GRU step; input (B, I), hx (B, H), w_ih (3H, I), w_hh (3H, H).
+
+    ``n = tanh(x_n + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``."""
+    x_r, x_z, x_n = ag.chunk(_lin(input, w_ih, b_ih), 3, dim=-1)
+    h_r, h_z, h_n = ag.chunk(_lin(hx, w_hh, b_hh), 3, dim=-1)
+    r = ag.sigmoid(x_r + h_r)
+    z = ag.sigmoid(x_z + h_z)
+    n = ag.tanh(x_n + r * h_n)
+    return n + z * (hx - n)
+
+
+# --- the recurrence over time on raw arrays (fast path) ---------------------------------
+# Each *_forward takes xw (T, B, G) in processing order, h0 (B, H), c0, w = W_hh^T (H, G)
+# and b (b_hh, GRU only); returns (hs (T+1, B, H) with hs[0] = h0, c_n or None, cache).
+# Each *_backward returns (dxw in processing order, dh0, dc0, dw, db).
+
+
+def _rnn_forward(xp, xw, h0, c0, w, b, relu):
+    T, B, _ = xw.shape
+    hs = xp.empty((T + 1,) + h0.shape, xw.dtype)
+    hs[0] = h0
+    for t in range(T):
+        h = hs[t + 1]
+        xp.matmul(hs[t], w, out=h)
+        h += xw[t]
+        if relu:
+            xp.maximum(h, 0, out=h)
+        else:
+            xp.tanh(h, out=h)
+    return hs, None, None
+
+
+def _rnn_backward(xp, hs, cache, w, gout, ghn, gcn, b, relu):
+    T = gout.shape[0]
+    h = hs[1:]
+    deriv = (h > 0).astype(h.dtype) if relu else 1 - h * h
+    da = xp.empty_like(gout)
+    wt = w.T
+    dh = ghn.copy()
+    for t in range(T - 1, -1, -1):
+        dh += gout[t]
+        xp.multiply(dh, deriv[t], out=da[t])
+        dh = da[t] @ wt
+    return da, dh, None, _weight_grad(xp, hs, da), None
+
+
+def _lstm_forward(xp, xw, h0, c0, w, b):
+    T, B, G = xw.shape
+    H = G // 4
+    dt = xw.dtype
+    # tanh(a/2)/2 + 1/2 = sigmoid(a): halving the i, f, o columns up front lets one tanh
+    # call give all four gates per step
+    scale = xp.full((G,), 0.5, dt)
+    scale[2 * H:3 * H] = 1.0
+    shift = xp.full((G,), 0.5, dt)
+    shift[2 * H:3 * H] = 0.0
+    xs = xw * scale
+    ws = w * scale
+    acts = xp.empty((T, B, G), dt)
+    hs = xp.empty((T + 1, B, H), dt)
+    cs = xp.empty((T + 1, B, H), dt)
+    tcs = xp.empty((T, B, H), dt)
+    hs[0] = h0
+    cs[0] = c0
+    tmp = xp.empty((B, H), dt)
+    for t in range(T):
+        a = acts[t]
+        xp.matmul(hs[t], ws, out=a)
+        a += xs[t]
+        xp.tanh(a, out=a)
+        a *= scale
+        a += shift
+        c = cs[t + 1]
+        xp.multiply(a[:, H:2 * H], cs[t], out=c)
+        xp.multiply(a[:, :H], a[:, 2 * H:3 * H], out=tmp)
+        c += tmp
+        xp.tanh(c, out=tcs[t])
+        xp.multiply(a[:, 3 * H:], tcs[t], out=hs[t + 1])
+    return hs, cs[T], (acts, cs, tcs)
+
+
+def _lstm_backward(xp, hs, cache, w, gout, ghn, gcn, b):
+    acts, cs, tcs = cache
+    T, B, G = acts.shape
+    H = G // 4
+    i, f, g, o = (acts[..., k * H:(k + 1) * H] for k in range(4))
+    # every factor that does not depend on the incoming gradient, for all steps at once
+    dc_from_h = o * (1 - tcs * tcs)
+    coef = xp.empty((T, B, G), acts.dtype)
+    coef[..., :H] = g * i * (1 - i)
+    coef[..., H:2 * H] = cs[:-1] * f * (1 - f)
+    coef[..., 2 * H:3 * H] = i * (1 - g * g)
+    coef[..., 3 * H:] = tcs * o * (1 - o)
+    coef4 = coef.reshape(T, B, 4, H)
+    da = xp.empty((T, B, G), acts.dtype)
+    da4 = da.reshape(T, B, 4, H)
+    wt = w.T
+    dh = ghn.copy()
+    dc = gcn.copy()
+    tmp = xp.empty((B, H), acts.dtype)
+    for t in range(T - 1, -1, -1):
+        dh += gout[t]
+        xp.multiply(dh, dc_from_h[t], out=tmp)
+        dc += tmp
+        xp.multiply(coef4[t, :, :3], dc[:, None, :], out=da4[t, :, :3])
+        xp.multiply(coef4[t, :, 3], dh, out=da4[t, :, 3])
+        dc *= f[t]
+        dh = da[t] @ wt
+    return da, dh, dc, _weight_grad(xp, hs, da), None
+
+
+def _gru_forward(xp, xw, h0, c0, w, b):
+    T, B, G = xw.shape
+    H = G // 3
+    dt = xw.dtype
+    hs = xp.empty((T + 1, B, H), dt)
+    hs[0] = h0
+    ghs = xp.empty((T, B, G), dt)  # h W_hh^T + b_hh, kept for b_hn's term in backward
+    rzs = xp.empty((T, B, 2 * H), dt)
+    ns = xp.empty((T, B, H), dt)
+    for t in range(T):
+        gh = ghs[t]
+        xp.matmul(hs[t], w, out=gh)
+        if b is not None:
+            gh += b
+        rz = rzs[t]
+        xp.add(xw[t, :, :2 * H], gh[:, :2 * H], out=rz)
+        _sigmoid_(xp, rz)
+        n = ns[t]
+        xp.multiply(rz[:, :H], gh[:, 2 * H:], out=n)
+        n += xw[t, :, 2 * H:]
+        xp.tanh(n, out=n)
+        h = hs[t + 1]
+        xp.subtract(hs[t], n, out=h)
+        h *= rz[:, H:]
+        h += n
+    return hs, None, (ghs, rzs, ns)
+
+
+def _gru_backward(xp, hs, cache, w, gout, ghn, gcn, b):
+    ghs, rzs, ns = cache
+    T, B, G = ghs.shape
+    H = G // 3
+    r, z, n = rzs[..., :H], rzs[..., H:], ns
+    coef_n = (1 - z) * (1 - n * n)
+    coef_z = (hs[:-1] - n) * z * (1 - z)
+    coef_r = ghs[..., 2 * H:] * r * (1 - r)
+    dgx = xp.empty((T, B, G), ghs.dtype)
+    dgh = xp.empty((T, B, G), ghs.dtype)
+    wt = w.T
+    dh = ghn.copy()
+    for t in range(T - 1, -1, -1):
+        dh += gout[t]
+        dx, dgt = dgx[t], dgh[t]
+        dan = dx[:, 2 * H:]
+        xp.multiply(dh, coef_n[t], out=dan)
+        xp.multiply(dh, coef_z[t], out=dx[:, H:2 * H])
+        xp.multiply(dan, coef_r[t], out=dx[:, :H])
+        dgt[:, :2 * H] = dx[:, :2 * H]
+        xp.multiply(dan, r[t], out=dgt[:, 2 * H:])
+        dh *= z[t]
+        dh += dgt @ wt
+    db = dgh.sum(axis=(0, 1)) if b is not None else None
+    return dgx, dh, None, _weight_grad(xp, hs, dgh), db
+
+
+def _sigmoid_(xp, a):
+    """In place: sigmoid(a) = tanh(a/2)/2 + 1/2, which never overflows."""
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+
+
+def _weight_grad(xp, hs, da):
+    """sum over steps of h_{t-1}^T da_t, as one matmul: (H, G)."""
+    T, B, G = da.shape
+    return hs[:-1].reshape(T * B, -1).T @ da.reshape(T * B, G)
+
+
+# --- the recurrence in Tensor ops (for create_graph) --------------------------------------
+
+
+def _tensor_bptt(mode, reverse, xw, h0, c0, w, b, gout, ghn, gcn):
+    """Recompute the steps with Tensor ops and backpropagate with Tensor ops, so the
+    returned gradients are differentiable functions of every input."""
+    T = xw.shape[0]
+    H = h0.shape[-1]
+    order = range(T - 1, -1, -1) if reverse else range(T)
+    xs = ag.unbind(xw, 0)
+    gs = ag.unbind(gout, 0)
+    steps = []
+    h, c = h0, c0
+    for t in order:
+        x = xs[t]
+        if mode == "LSTM":
+            a = x + h @ w
+            i = ag.sigmoid(a[:, :H])
+            f = ag.sigmoid(a[:, H:2 * H])
+            g = ag.tanh(a[:, 2 * H:3 * H])
+            o = ag.sigmoid(a[:, 3 * H:])
+            c_new = f * c + i * g
+            tc = ag.tanh(c_new)
+            steps.append((t, h, c, (i, f, g, o, tc)))
+            h, c = o * tc, c_new
+        elif mode == "GRU":
+            gh = h @ w if b is None else h @ w + b
+            r = ag.sigmoid(x[:, :H] + gh[:, :H])
+            z = ag.sigmoid(x[:, H:2 * H] + gh[:, H:2 * H])
+            n = ag.tanh(x[:, 2 * H:] + r * gh[:, 2 * H:])
+            steps.append((t, h, None, (r, z, n, gh[:, 2 * H:])))
+            h = n + z * (h - n)
+        else:
+            a = x + h @ w
+            h_new = ag.relu(a) if mode == "RNN_RELU" else ag.tanh(a)
+            steps.append((t, h, None, (h_new,)))
+            h = h_new
+    dxs = [None] * T
+    dw = db = None
+    dh, dc = ghn, gcn
+    for t, hp, cp, acts in reversed(steps):
+        dh = dh + gs[t]
+        if mode == "LSTM":
+            i, f, g, o, tc = acts
+            dc = dc + dh * o * (1 - tc * tc)
+            da = ag.cat([dc * g * i * (1 - i), dc * cp * f * (1 - f), dc * i * (1 - g * g),
+                         dh * tc * o * (1 - o)], dim=-1)
+            dxs[t] = da
+            dc = dc * f
+            dh_prev = da @ w.mT
+            dgh = da
+        elif mode == "GRU":
+            r, z, n, ghn_t = acts
+            dan = dh * (1 - z) * (1 - n * n)
+            daz = dh * (hp - n) * z * (1 - z)
+            dar = dan * ghn_t * r * (1 - r)
+            dxs[t] = ag.cat([dar, daz, dan], dim=-1)
+            dgh = ag.cat([dar, daz, dan * r], dim=-1)
+            dh_prev = dh * z + dgh @ w.mT
+            if b is not None:
+                db = dgh.sum(0) if db is None else db + dgh.sum(0)
+        else:
+            (hn,) = acts
+            if mode == "RNN_RELU":
+                da = dh * _wrap((hn.data > 0).astype(hn.dtype), hn.device)
+            else:
+                da = dh * (1 - hn * hn)
+            dxs[t] = da
+            dh_prev = da @ w.mT
+            dgh = da
+        contrib = hp.mT @ dgh
+        dw = contrib if dw is None else dw + contrib
+        dh = dh_prev
+    return ag.stack(dxs, 0), dh, dc, dw, db
+
+
+class _Recurrence(Function):
+    """All time steps of one layer in one direction.
+
+    Inputs: xw (T, B, G) the projected input (with b_ih, and b_hh except for GRU),
+    h0 (B, H), c0 (B, H) or None (LSTM only), w = W_hh^T (H, G), b = b_hh (G,) or None
+    (GRU only). Outputs: out (T, B, H), h_n (B, H) and, for LSTM, c_n (B, H).
+    """
+
+    @staticmethod
+    def forward(ctx, mode, reverse, xw, h0, c0, w, b):
+        xp = ctx.device.backend.xp
+        ctx.mode, ctx.reverse = mode, reverse
+        xs = xw[::-1] if reverse else xw
+        if mode == "LSTM":
+            hs, c_n, cache = _lstm_forward(xp, xs, h0, c0, w, b)
+        elif mode == "GRU":
+            hs, c_n, cache = _gru_forward(xp, xs, h0, c0, w, b)
+        else:
+            hs, c_n, cache = _rnn_forward(xp, xs, h0, c0, w, b, mode == "RNN_RELU")
+        if ctx.edges is not None:  # a graph is recorded: keep what backward needs
+            ctx.save_for_backward(xw, h0, c0, w, b)
+            ctx.hs, ctx.cache = hs, cache
+        out = hs[1:]
+        out = xp.ascontiguousarray(out[::-1]) if reverse else out
+        h_n = hs[-1].copy()
+        return (out, h_n, c_n.copy()) if mode == "LSTM" else (out, h_n)
+
+    @staticmethod
+    def backward(ctx, gout, ghn, gcn=None):
+        mode, reverse = ctx.mode, ctx.reverse
+        need = ctx.needs_input_grad
+        if STATE.enabled:  # create_graph: gradients that are differentiable again
+            xw, h0, c0, w, b = ctx.saved_tensors
+            dxw, dh0, dc0, dw, db = _tensor_bptt(mode, reverse, xw, h0, c0, w, b,
+                                                 gout, ghn, gcn)
+        else:
+            xp = ctx.device.backend.xp
+            w, b = ctx._saved[3], ctx._saved[4]
+            g = gout.data[::-1] if reverse else gout.data
+            if mode == "LSTM":
+                res = _lstm_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, gcn.data, b)
+            elif mode == "GRU":
+                res = _gru_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, None, b)
+            else:
+                res = _rnn_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, None, b,
+                                    mode == "RNN_RELU")
+            da, dh, dc, dw_, db_ = res
+            if reverse:
+                da = xp.ascontiguousarray(da[::-1])
+            dev = ctx.device
+            dxw, dh0, dw, db = (None if a is None else _wrap(a, dev) for a in (da, dh, dw_, db_))
+            dc0 = None if dc is None else _wrap(dc, dev)
+        return (None, None, dxw if need[2] else None, dh0 if need[3] else None,
+                dc0 if need[4] else None, dw if need[5] else None, db if need[6] else None)
+
+
+def rnn_layer(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Tensor,
+              w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None,
+              reverse: bool = False) -> tuple:
+    """One recurrent layer in one direction over a whole sequence.
+
+    mode: "RNN_TANH", "RNN_RELU", "LSTM" or "GRU". input (T, B, I); hx (B, H);
+    cx (B, H) for LSTM else None; w_ih (G*H, I); w_hh (G*H, H); biases (G*H,).
+    reverse=True runs from the last step to the first (outputs stay in time order).
+    Returns ``(output (T, B, H), h_n)`` or, for LSTM, ``(output, h_n, c_n)``.
+    """
+    if mode not in _GATES:
+        raise ValueError(f"rnn_layer: unknown mode {mode!r}; expected one of {list(_GATES)}")
+    T, B, I = input.shape
+    G = w_ih.shape[0]
+    xw = input.reshape(T * B, I) @ w_ih.mT
+    if b_ih is not None:
+        bias = b_ih if (mode == "GRU" or b_hh is None) else b_ih + b_hh
+        xw = xw + bias
+    elif b_hh is not None and mode != "GRU":
+        xw = xw + b_hh
+    xw = xw.reshape(T, B, G)
+    b = b_hh if mode == "GRU" else None
+    return _Recurrence.apply(mode, bool(reverse), xw, hx, cx if mode == "LSTM" else None,
+                             w_hh.mT, b)
+
+
+# --- modules ------------------------------------------------------------------------------
+
+
+class RNNBase(Module):
+    """Shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (PyTorch's RNNBase).
+
+    Parameters per layer ``k`` and direction (suffix ``_reverse`` for the backward one):
+    ``weight_ih_l{k}`` (G*H, in), ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}`` and
+    ``bias_hh_l{k}`` (G*H,), with G = 1 (RNN), 4 (LSTM) or 3 (GRU); ``in`` is
+    input_size for layer 0 and H * num_directions above. All are drawn from
+    U(-1/sqrt(H), 1/sqrt(H)).
+    """
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if proj_size:
+            raise NotImplementedError(f"{name}: proj_size is not supported")
+        if not isinstance(hidden_size, int) or hidden_size <= 0:
+            raise ValueError(f"{name}: hidden_size must be a positive integer, got {hidden_size!r}")
+        if not isinstance(num_layers, int) or num_layers <= 0:
+            raise ValueError(f"{name}: num_layers must be a positive integer, got {num_layers!r}")
+        if isinstance(dropout, bool) or not 0 <= float(dropout) <= 1:
+            raise ValueError(f"{name}: dropout should be a number in [0, 1], got {dropout!r}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(f"{name}: dropout={dropout} and num_layers=1: dropout applies "
+                          "between layers only, so it has no effect", stacklevel=2)
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = 0
+        gate = _GATES[mode] * hidden_size
+        dirs = 2 if bidirectional else 1
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            in_size = input_size if layer == 0 else hidden_size * dirs
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                shapes = [("weight_ih" + sfx, (gate, in_size)),
+                          ("weight_hh" + sfx, (gate, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih" + sfx, (gate,)), ("bias_hh" + sfx, (gate,))]
+                for pname, shape in shapes:
+                    setattr(self, pname, Parameter(ag.empty(*shape, device=device, dtype=dtype)))
+                    self._flat_weights_names.append(pname)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -stdv, stdv)
+
+    def flatten_parameters(self) -> None:
+        """A no-op kept for PyTorch compatibility (weights are never flattened here)."""
+
+    @property
+    def all_weights(self) -> list:
+        """Per layer and direction, the list [w_ih, w_hh, (b_ih, b_hh)]."""
+        per = 4 if self.bias else 2
+        ws = [getattr(self, n) for n in self._flat_weights_names]
+        return [ws[i:i + per] for i in range(0, len(ws), per)]
+
+    def _weights(self, layer: int, d: int) -> tuple:
+        sfx = f"_l{layer}" + ("_reverse" if d else "")
+        w_ih, w_hh = getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)
+        if self.bias:
+            return w_ih, w_hh, getattr(self, "bias_ih" + sfx), getattr(self, "bias_hh" + sfx)
+        return w_ih, w_hh, None, None
+
+    def _check_input(self, input: Tensor) -> bool:
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{name}: expected input of 2 (unbatched) or 3 dimensions, got "
+                             f"shape {tuple(input.shape)}")
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input.size(-1) must be equal to input_size. Expected "
+                             f"{self.input_size}, got {input.shape[-1]} (input shape "
+                             f"{tuple(input.shape)})")
+        if input.dtype.kind != "f":
+            raise TypeError(f"{name}: expected a floating point input, got {input.dtype}")
+        return input.ndim == 3
+
+    def _check_hidden(self, h: Tensor, expected: tuple, what: str) -> None:
+        if tuple(h.shape) != expected:
+            raise ValueError(f"{type(self).__name__}: expected {what} of shape {expected}, got "
+                             f"{tuple(h.shape)}")
+
+    def forward(self, input: Tensor, hx=None):
+        """input (T, B, I), (B, T, I) when batch_first, or unbatched (T, I).
+
+        hx: (num_layers * num_directions, B, H) (LSTM: a pair (h_0, c_0)); zeros if
+        None. Returns ``(output, h_n)`` (LSTM: ``(output, (h_n, c_n))``); output is
+        (T, B, num_directions * H) (batch first when batch_first).
+        """
+        batched = self._check_input(input)
+        is_lstm = self.mode == "LSTM"
+        if not batched:
+            input = input.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        T, B, _ = input.shape
+        dirs = 2 if self.bidirectional else 1
+        H = self.hidden_size
+        shape = (self.num_layers * dirs, B, H)
+        h0 = c0 = None
+        if hx is not None:
+            if is_lstm:
+                if not isinstance(hx, tuple | list) or len(hx) != 2:
+                    raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
+                h0, c0 = hx
+            else:
+                h0 = hx
+            if not batched:
+                h0 = h0.unsqueeze(1)
+                c0 = c0.unsqueeze(1) if c0 is not None else None
+            self._check_hidden(h0, shape, "hidden state h_0")
+            if c0 is not None:
+                self._check_hidden(c0, shape, "cell state c_0")
+        if h0 is None:
+            h0 = ag.zeros(*shape, dtype=input.dtype, device=input.device)
+        if is_lstm and c0 is None:
+            c0 = ag.zeros(*shape, dtype=input.dtype, device=input.device)
+        h0s = ag.unbind(h0, 0) if h0.requires_grad else [h0[k] for k in range(shape[0])]
+        c0s = None
+        if is_lstm:
+            c0s = ag.unbind(c0, 0) if c0.requires_grad else [c0[k] for k in range(shape[0])]
+        h_n, c_n = [], []
+        x = input
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                res = rnn_layer(self.mode, x, h0s[k], c0s[k] if is_lstm else None,
+                                w_ih, w_hh, b_ih, b_hh, reverse=bool(d))
+                outs.append(res[0])
+                h_n.append(res[1])
+                if is_lstm:
+                    c_n.append(res[2])
+            x = outs[0] if dirs == 1 else ag.cat(outs, dim=-1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                from .functional.attention import _dropout
+
+                x = _dropout(x, self.dropout, True)
+        h_n = ag.stack(h_n, 0)
+        c_n = ag.stack(c_n, 0) if is_lstm else None
+        if not batched:
+            x = x.squeeze(1)
+            h_n = h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if is_lstm else None
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        return (x, (h_n, c_n)) if is_lstm else (x, h_n)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN: ``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``, act tanh or
+    relu (``nonlinearity=``). See ``RNNBase`` for arguments, shapes and parameters."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or "
+                             "'relu'")
+        self.nonlinearity = nonlinearity
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
+
+
+class LSTM(RNNBase):
+    """Long short-term memory, gates (i, f, g, o) as PyTorch:
+    ``c_t = f*c_{t-1} + i*g``, ``h_t = o*tanh(c_t)``. Returns ``(output, (h_n, c_n))``.
+    See ``RNNBase`` for arguments, shapes and parameters."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device=device, dtype=dtype)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit, gates (r, z, n) as PyTorch:
+    ``n = tanh(W_in x + b_in + r*(W_hn h + b_hn))``, ``h' = (1-z)*n + z*h``.
+    See ``RNNBase`` for arguments, shapes and parameters."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, device=device, dtype=dtype)
+
+
+class RNNCellBase(Module):
+    """Shared parameters of the cells: weight_ih (G*H, I), weight_hh (G*H, H),
+    bias_ih, bias_hh (G*H,), all U(-1/sqrt(H), 1/sqrt(H))."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None):
+        super().__init__()
+        if not isinstance(hidden_size, int) or hidden_size <= 0:
+            raise ValueError(f"{type(self).__name__}: hidden_size must be a positive integer, "
+                             f"got {hidden_size!r}")
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        g = num_chunks * hidden_size
+        self.weight_ih = Parameter(ag.empty(g, input_size, device=device, dtype=dtype))
+        self.weight_hh = Parameter(ag.empty(g, hidden_size, device=device, dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(ag.empty(g, device=device, dtype=dtype))
+            self.bias_hh = Parameter(ag.empty(g, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -stdv, stdv)
+
+    def _prepare(self, input: Tensor, hx):
+        name = type(self).__name__
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{name}: expected input of 1 (unbatched) or 2 dimensions, got "
+                             f"shape {tuple(input.shape)}")
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input has {input.shape[-1]} features, expected "
+                             f"input_size={self.input_size}")
+        batched = input.ndim == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        B = input.shape[0]
+        if hx is None:
+            return input, None, batched, B
+        hx = tuple(hx) if isinstance(hx, tuple | list) else (hx,)
+        hx = tuple(h if batched else h.unsqueeze(0) for h in hx)
+        for h in hx:
+            if tuple(h.shape) != (B, self.hidden_size):
+                raise ValueError(f"{name}: hidden state must have shape "
+                                 f"{(B, self.hidden_size) if batched else (self.hidden_size,)}"
+                                 f", got {tuple(h.shape) if batched else tuple(h.shape[1:])}")
+        return input, hx, batched, B
+
+    def _zeros(self, input: Tensor, B: int) -> Tensor:
+        return ag.zeros(B, self.hidden_size, dtype=input.dtype, device=input.device)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        return s if self.bias else s + ", bias=False"
+
+
+class RNNCell(RNNCellBase):
+    """One Elman step: input (B, I) or (I,), hx (B, H) or None -> h' (B, H)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; expected "
+                             "'tanh' or 'relu'")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, 1, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        x, hx, batched, B = self._prepare(input, hx)
+        h = hx[0] if hx is not None else self._zeros(x, B)
+        cell = rnn_tanh_cell if self.nonlinearity == "tanh" else rnn_relu_cell
+        out = cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return out if batched else out.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: input (B, I) or (I,), hx = (h, c) each (B, H) or None ->
+    ``(h', c')``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx=None) -> tuple:
+        x, hx, batched, B = self._prepare(input, hx)
+        if hx is None:
+            hx = (self._zeros(x, B), self._zeros(x, B))
+        elif len(hx) != 2:
+            raise TypeError("LSTMCell: hx must be a tuple (h, c)")
+        h, c = lstm_cell(x, hx[0], hx[1], self.weight_ih, self.weight_hh, self.bias_ih,
+                         self.bias_hh)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: input (B, I) or (I,), hx (B, H) or None -> h' (B, H)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        x, hx, batched, B = self._prepare(input, hx)
+        h = hx[0] if hx is not None else self._zeros(x, B)
+        out = gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return out if batched else out.squeeze(0)
