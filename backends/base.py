@@ -55,6 +55,57 @@ class Backend:
         """The error function, elementwise, in ``x``'s dtype."""
         raise NotImplementedError
 
+    # --- convolution and pooling ------------------------------------------------------
+    # kernel_size, stride, padding, dilation: (int, int) pairs for (H, W); padding is
+    # symmetric and zero. The defaults below are pure-xp references (Python loops over
+    # the kh*kw kernel offsets only, see conv_reference.py); backends override them
+    # with compiled kernels.
+    def im2col(self, x, kernel_size, stride, padding, dilation):
+        """Unfold sliding windows: x (N, C, H, W) -> cols (C*kh*kw, N*OH*OW).
+
+        ``cols[(c*kh + i)*kw + j, (n*OH + oy)*OW + ox] = xpad[n, c, oy*sh + i*dh,
+        ox*sw + j*dw]`` (zero in the padding), so ``weight.reshape(O, -1) @ cols`` is the
+        whole batch's convolution as one GEMM, laid out (O, N, OH, OW).
+        """
+        from . import conv_reference
+
+        return conv_reference.im2col(self.xp, x, kernel_size, stride, padding, dilation)
+
+    def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
+        """Adjoint of :meth:`im2col`: cols (C*kh*kw, N*OH*OW) -> a new (N, C, H, W) array,
+        overlapping windows summed."""
+        from . import conv_reference
+
+        return conv_reference.col2im(self.xp, cols, x_shape, kernel_size, stride, padding,
+                                     dilation)
+
+    def max_pool2d(self, x, kernel_size, stride, padding, dilation):
+        """Max pooling: x (N, C, H, W) -> (out, argmax), both (N, C, OH, OW).
+
+        ``argmax`` (int64) is the flat index ``iy*W + ix`` of the chosen tap inside its
+        (H, W) plane; padding is never chosen; NaN propagates (PyTorch's rule).
+        """
+        from . import conv_reference
+
+        return conv_reference.max_pool2d(self.xp, x, kernel_size, stride, padding, dilation)
+
+    def max_pool2d_backward(self, g, argmax, x_shape, kernel_size, stride, padding, dilation):
+        """Scatter-add g (N, C, OH, OW) into zeros of ``x_shape`` at ``argmax``: a new array.
+
+        Overlapping windows may choose one pixel more than once; the gradients accumulate.
+        """
+        from . import conv_reference
+
+        return conv_reference.max_pool2d_backward(self.xp, g, argmax, x_shape, kernel_size,
+                                                  stride, padding, dilation)
+
+    def max_pool2d_gather(self, x, argmax):
+        """Adjoint of :meth:`max_pool2d_backward`: ``x[n, c].flat[argmax[n, c, oy, ox]]``,
+        x (N, C, H, W) -> (N, C, OH, OW)."""
+        from . import conv_reference
+
+        return conv_reference.max_pool2d_gather(self.xp, x, argmax)
+
     # --- fused optimizer updates (whole-array fallbacks; backends may fuse them) -------
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
                     weight_decay, step, decoupled=False, maximize=False,

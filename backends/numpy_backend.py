@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import numba_conv
 from . import numpy_kernels as kernels
 from .base import Backend
 
@@ -39,6 +40,22 @@ class NumpyBackend(Backend):
 
     def erf(self, x):
         return kernels.erf(x)
+
+    # convolution and pooling: numba kernels (backends/numba_conv.py)
+    def im2col(self, x, kernel_size, stride, padding, dilation):
+        return numba_conv.im2col(x, kernel_size, stride, padding, dilation)
+
+    def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
+        return numba_conv.col2im(cols, x_shape, kernel_size, stride, padding, dilation)
+
+    def max_pool2d(self, x, kernel_size, stride, padding, dilation):
+        return numba_conv.max_pool2d(x, kernel_size, stride, padding, dilation)
+
+    def max_pool2d_backward(self, g, argmax, x_shape, kernel_size, stride, padding, dilation):
+        return numba_conv.max_pool2d_backward(g, argmax, x_shape)
+
+    def max_pool2d_gather(self, x, argmax):
+        return numba_conv.max_pool2d_gather(x, argmax)
 
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
                     weight_decay, step, decoupled=False, maximize=False,

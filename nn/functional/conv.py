@@ -1,1 +1,268 @@
-__all__: list[str] = []
+"""Convolutions as one GEMM over an im2col matrix.
+
+``conv2d`` unfolds every sliding window of the batch into a column matrix
+``cols (C*kh*kw, N*OH*OW)`` with the backend's ``im2col`` kernel, multiplies it by the
+weight ``(O, C*kh*kw)`` (one BLAS call for the whole batch) and moves the result from the
+GEMM's ``(O, N, OH, OW)`` order to ``(N, O, OH, OW)`` while adding the bias.
+
+Each step is a differentiable op whose backward is again made of these ops: ``Im2Col``
+and ``Col2Im`` are each other's adjoints, and so are ``_ToBatchMajor`` and
+``_ToChannelMajor``; the product is the core ``matmul``. Any order of derivative
+therefore works (gradgradcheck), and the plain backward is two GEMMs and a col2im.
+"""
+
+from __future__ import annotations
+
+from autograd import Function, Tensor
+from autograd.ops import matmul, pad
+
+__all__ = ["conv1d", "conv2d", "unfold", "fold"]
+
+
+# --- differentiable building blocks ---------------------------------------------------
+
+
+class Im2Col(Function):
+    """x (N, C, H, W) -> cols (C*kh*kw, N*OH*OW); backward is Col2Im."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, dilation):
+        ctx.x_shape = x.shape
+        ctx.params = (kernel_size, stride, padding, dilation)
+        return ctx.device.backend.im2col(x, kernel_size, stride, padding, dilation)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (Col2Im.apply(g, ctx.x_shape, *ctx.params),) + (None,) * 4
+
+
+class Col2Im(Function):
+    """cols (C*kh*kw, N*OH*OW) -> (N, C, H, W), overlaps summed; backward is Im2Col."""
+
+    @staticmethod
+    def forward(ctx, cols, x_shape, kernel_size, stride, padding, dilation):
+        ctx.params = (kernel_size, stride, padding, dilation)
+        return ctx.device.backend.col2im(cols, x_shape, kernel_size, stride, padding, dilation)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (Im2Col.apply(g, *ctx.params),) + (None,) * 5
+
+
+class _ToBatchMajor(Function):
+    """GEMM output y (O, N*OH*OW) -> contiguous (N, O, OH, OW), plus bias (O,) if given."""
+
+    @staticmethod
+    def forward(ctx, y, bias, n, oh, ow):
+        xp = ctx.device.backend.xp
+        o = y.shape[0]
+        ctx.dims = (n, oh, ow)
+        out = xp.empty((n, o, oh, ow), dtype=y.dtype)
+        src = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+        if bias is None:
+            out[...] = src
+        else:
+            xp.add(src, bias.reshape(1, o, 1, 1), out=out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_y, need_b = ctx.needs_input_grad[:2]
+        gy = _ToChannelMajor.apply(g) if need_y else None
+        gb = g.sum((0, 2, 3)) if need_b else None
+        return gy, gb, None, None, None
+
+
+class _ToChannelMajor(Function):
+    """(N, O, OH, OW) -> contiguous (O, N*OH*OW); the adjoint of _ToBatchMajor."""
+
+    @staticmethod
+    def forward(ctx, g):
+        xp = ctx.device.backend.xp
+        n, o, oh, ow = g.shape
+        ctx.dims = (n, oh, ow)
+        return xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, n * oh * ow)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _ToBatchMajor.apply(gg, None, *ctx.dims)
+
+
+# --- argument handling ---------------------------------------------------------------
+
+
+def _tuple(value, n: int, name: str, op: str, minimum: int) -> tuple:
+    """An int or a sequence of ``n`` ints as an n-tuple, each >= ``minimum``."""
+    if isinstance(value, int):
+        out = (int(value),) * n
+    else:
+        out = tuple(int(v) for v in value)
+        if len(out) == 1:
+            out = out * n
+    if len(out) != n or any(v < minimum for v in out):
+        raise ValueError(f"{op}: {name} must be an int >= {minimum} or {n} such ints, "
+                         f"got {value!r}")
+    return out
+
+
+def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
+    """Output length along one axis: floor((size + 2p - d(k-1) - 1) / s) + 1."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _check_float(t: Tensor, name: str, op: str, dtype) -> None:
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: {name} must be a floating tensor, got dtype {t.dtype}")
+    if dtype is not None and t.dtype != dtype:
+        raise TypeError(f"{op}: {name} has dtype {t.dtype} but the input has dtype {dtype}; "
+                        "convert one of them with .to(dtype)")
+
+
+def _same_padding(kernel, dilation, stride, op):
+    """'same': per-axis (before, after) so that the output keeps the input's size."""
+    if any(s != 1 for s in stride):
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                         f"(stride={stride})")
+    total = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
+    return [(t // 2, t - t // 2) for t in total]
+
+
+# --- public functions ----------------------------------------------------------------
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
+
+    input (N, C, H, W) or (C, H, W); weight (O, C/groups, kh, kw); bias (O,) or None.
+    stride, dilation: int or (sh, sw); padding: int, (ph, pw), 'same' or 'valid'.
+    Returns (N, O, OH, OW) with OH = (H + 2ph - dh(kh-1) - 1) // sh + 1 (and likewise OW).
+    """
+    op = "conv2d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors, got "
+                        f"{type(input).__name__} and {type(weight).__name__}")
+    unbatched = input.ndim == 3
+    if input.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got "
+                         f"{tuple(input.shape)}")
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: expected weight of shape (out_channels, in_channels/groups, "
+                         f"kh, kw), got {tuple(weight.shape)}")
+    _check_float(input, "input", op, None)
+    _check_float(weight, "weight", op, input.dtype)
+    x = input.unsqueeze(0) if unbatched else input
+    n, c, h, w = x.shape
+    o, cg, kh, kw = weight.shape
+    groups = int(groups)
+    if groups < 1 or c % groups or o % groups or cg * groups != c:
+        raise ValueError(
+            f"{op}: input has {c} channels and weight {tuple(weight.shape)} with groups="
+            f"{groups}; expected in_channels = weight.shape[1] * groups ({cg} * {groups}) and "
+            "out_channels divisible by groups")
+    if bias is not None:
+        if not isinstance(bias, Tensor) or bias.shape != (o,):
+            raise ValueError(f"{op}: expected bias of shape ({o},), got "
+                             f"{tuple(getattr(bias, 'shape', ()))}")
+        _check_float(bias, "bias", op, input.dtype)
+    stride = _tuple(stride, 2, "stride", op, 1)
+    dilation = _tuple(dilation, 2, "dilation", op, 1)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            (pt, pb), (pl, pr) = _same_padding((kh, kw), dilation, stride, op)
+            if pb != pt or pr != pl:  # odd total: the extra row/column goes after, as in torch
+                x = pad(x, (0, pr - pl, 0, pb - pt))
+                n, c, h, w = x.shape
+            padding = (pt, pl)
+        else:
+            raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', "
+                             f"got {padding!r}")
+    else:
+        padding = _tuple(padding, 2, "padding", op, 0)
+    oh = out_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = out_size(w, kw, stride[1], padding[1], dilation[1])
+    if oh < 1 or ow < 1:
+        raise ValueError(
+            f"{op}: input {tuple(input.shape)} (padded by {padding}) is smaller than the "
+            f"dilated kernel ({kh}, {kw}) with dilation {dilation}; output would be "
+            f"({oh}, {ow})")
+    cols = Im2Col.apply(x, (kh, kw), stride, padding, dilation)  # (C*kh*kw, N*OH*OW)
+    if groups == 1:
+        y = matmul(weight.reshape(o, c * kh * kw), cols)
+    else:
+        wg = weight.reshape(groups, o // groups, cg * kh * kw)
+        y = matmul(wg, cols.reshape(groups, cg * kh * kw, n * oh * ow)).reshape(o, n * oh * ow)
+    out = _ToBatchMajor.apply(y, bias, n, oh, ow)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation, as ``torch.nn.functional.conv1d``.
+
+    input (N, C, L) or (C, L); weight (O, C/groups, k); bias (O,) or None.
+    padding: int, (p,), 'same' or 'valid'. Returns (N, O, OL).
+    """
+    op = "conv1d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"{op}: expected input of shape (N, C, L) or (C, L), got "
+                         f"{tuple(input.shape)}")
+    if weight.ndim != 3:
+        raise ValueError(f"{op}: expected weight of shape (out_channels, in_channels/groups, "
+                         f"k), got {tuple(weight.shape)}")
+    stride = (1,) + _tuple(stride, 1, "stride", op, 1)
+    dilation = (1,) + _tuple(dilation, 1, "dilation", op, 1)
+    if not isinstance(padding, str):
+        padding = (0,) + _tuple(padding, 1, "padding", op, 0)
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, stride, padding, dilation,
+                 groups)
+    return out.squeeze(-2)
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sliding local blocks, as ``torch.nn.functional.unfold``.
+
+    input (N, C, H, W) -> (N, C*kh*kw, L), L = OH*OW, rows ordered (c, i, j).
+    """
+    op = "unfold"
+    if input.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {tuple(input.shape)}")
+    k = _tuple(kernel_size, 2, "kernel_size", op, 1)
+    d = _tuple(dilation, 2, "dilation", op, 1)
+    p = _tuple(padding, 2, "padding", op, 0)
+    s = _tuple(stride, 2, "stride", op, 1)
+    n, c, h, w = input.shape
+    oh, ow = out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1])
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{op}: input {tuple(input.shape)} is smaller than the kernel {k}")
+    cols = Im2Col.apply(input, k, s, p, d)
+    return cols.reshape(c * k[0] * k[1], n, oh * ow).permute(1, 0, 2)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sum sliding blocks back into an image, as ``torch.nn.functional.fold``.
+
+    input (N, C*kh*kw, L) -> (N, C, H, W) with (H, W) = output_size; unfold's adjoint.
+    """
+    op = "fold"
+    if input.ndim != 3:
+        raise ValueError(f"{op}: expected input of shape (N, C*kh*kw, L), got "
+                         f"{tuple(input.shape)}")
+    k = _tuple(kernel_size, 2, "kernel_size", op, 1)
+    d = _tuple(dilation, 2, "dilation", op, 1)
+    p = _tuple(padding, 2, "padding", op, 0)
+    s = _tuple(stride, 2, "stride", op, 1)
+    h, w = _tuple(output_size, 2, "output_size", op, 1)
+    n, ck, length = input.shape
+    oh, ow = out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1])
+    if ck % (k[0] * k[1]) or length != oh * ow:
+        raise ValueError(
+            f"{op}: input {tuple(input.shape)} does not match kernel_size {k} and output_size "
+            f"{(h, w)}: expected dim 1 divisible by {k[0] * k[1]} and {oh * ow} blocks")
+    c = ck // (k[0] * k[1])
+    cols = input.permute(1, 0, 2).reshape(ck, n * length)
+    return Col2Im.apply(cols, (n, c, h, w), k, s, p, d)
