@@ -39,34 +39,20 @@ class Node:
     ``ctx.save_for_backward``; ``backward`` reads them back, saved arrays as Tensors.
     """
 
-    __slots__ = (
-        "fn",
-        "edges",
-        "needs_input_grad",
-        "device",
-        "out_shapes",
-        "_out_dtypes",
-        "_saved",
-        "_origins",
-        "_hooks",
-        "_freed",
-        "_trace",
-        "_non_diff",
-        "__dict__",
-        "__weakref__",
-    )
+    # defaults live on the class so that making a node sets only four attributes
+    _saved = ()
+    _origins = None
+    _hooks = None
+    _freed = False
+    _trace = None
+    _non_diff = None
+    _out_dtypes = None
 
     def __init__(self, fn, device, edges, needs_input_grad):
         self.fn = fn
         self.device = device
         self.edges = edges
         self.needs_input_grad = needs_input_grad
-        self._saved = ()
-        self._origins = None
-        self._hooks = None
-        self._freed = False
-        self._trace = None
-        self._non_diff = None
 
     def save_for_backward(self, *arrays) -> None:
         """Keep ``arrays`` (inputs, outputs or others) for backward."""
@@ -116,11 +102,6 @@ class Node:
         hooks = self._hooks.setdefault(index, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)
-
-    def _release(self) -> None:
-        self._saved = ()
-        self._freed = True
-        self.__dict__.clear()
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -183,10 +164,9 @@ class Function:
         arrays = []
         for a in args:
             if isinstance(a, Tensor):
-                d = a.device
                 if device is None:
-                    device = d
-                elif d is not device:
+                    device = a.device
+                elif a.device is not device:
                     _raise_device_mismatch(cls, args)
                 arrays.append(a.data)
                 if a.requires_grad:
@@ -195,67 +175,87 @@ class Function:
                 arrays.append(a)
         if device is None:
             raise TypeError(f"{cls.__name__}: expected at least one Tensor argument")
-        if needs and STATE.enabled:
-            edges = tuple(
-                (
-                    ((a, -1) if a.grad_fn is None else (a.grad_fn, a._out_idx))
-                    if isinstance(a, Tensor) and a.requires_grad
-                    else None
-                )
-                for a in args
-            )
-            ctx = Node(cls, device, edges, tuple(e is not None for e in edges))
-            if STATE.anomaly:
-                ctx._trace = "".join(traceback.format_stack()[:-1])
+        if not (needs and STATE.enabled):
+            ctx = Node(cls, device, None, _NO_GRAD)
             out = cls.forward(ctx, *arrays)
-            return _record_outputs(ctx, out, arrays)
-        ctx = Node(cls, device, None, (False,) * len(args))
+            if type(out) is tuple:
+                return tuple(_wrap(_as_array(o), device) for o in out)
+            if isinstance(out, _generic):
+                out = np.asarray(out)
+            return _wrap(out, device)
+        edges = tuple([
+            ((a, -1) if a.grad_fn is None else (a.grad_fn, a._out_idx))
+            if isinstance(a, Tensor) and a.requires_grad else None
+            for a in args
+        ])
+        ctx = Node(cls, device, edges, tuple([e is not None for e in edges]))
+        if STATE.anomaly:
+            ctx._trace = "".join(traceback.format_stack()[:-1])
         out = cls.forward(ctx, *arrays)
         if type(out) is tuple:
-            return tuple(_wrap(_as_array(o), device) for o in out)
+            return _record_outputs(ctx, out, arrays)
+        # the common single-output case, kept short
+        raw = out
         if isinstance(out, _generic):
             out = np.asarray(out)
+        ctx.out_shapes = (out.shape,)
+        if ctx._saved:
+            _resolve_saved(ctx, (raw,), (out,), arrays)
+        if out.dtype.kind == "f" and ctx._non_diff is None:
+            return _wrap(out, device, True, ctx, 0)
         return _wrap(out, device)
+
+
+class _NoGrad(tuple):
+    """``needs_input_grad`` outside recording: False for every argument."""
+
+    def __getitem__(self, i):
+        return False
+
+
+_NO_GRAD = _NoGrad()
 
 
 def _as_array(o):
     return np.asarray(o) if isinstance(o, _generic) else o
 
 
-def _record_outputs(ctx, out, arrays):
+def _resolve_saved(ctx, raw, outs, arrays):
+    """Tag each saved array as an input (by position), an output, or a constant, so
+    ``saved_tensors`` can reconnect it to the graph without the node holding outputs."""
+    origins = []
+    kept = []
+    for s in ctx._saved:
+        origin = None
+        for j, o in enumerate(raw):
+            if s is o:
+                origin = -1 - j
+                s = outs[j]  # a NumPy scalar output was turned into a 0-d array
+                break
+        else:
+            for i, a in enumerate(arrays):
+                if s is a:
+                    origin = i
+                    break
+        origins.append(origin)
+        kept.append(_as_array(s))
+    ctx._origins = tuple(origins)
+    ctx._saved = tuple(kept)
+
+
+def _record_outputs(ctx, raw, arrays):
     device = ctx.device
-    multi = type(out) is tuple
-    raw = out if multi else (out,)
     outs = tuple(_as_array(o) for o in raw)
     ctx.out_shapes = tuple(o.shape for o in outs)
-    if multi:
-        ctx._out_dtypes = tuple(o.dtype for o in outs)
-    saved = ctx._saved
-    if saved:
-        origins = []
-        kept = []
-        for s in saved:
-            origin = None
-            for j, o in enumerate(raw):
-                if s is o:
-                    origin = -1 - j
-                    s = outs[j]  # a NumPy scalar output was turned into a 0-d array
-                    break
-            else:
-                for i, a in enumerate(arrays):
-                    if s is a:
-                        origin = i
-                        break
-            origins.append(origin)
-            kept.append(_as_array(s))
-        ctx._origins = tuple(origins)
-        ctx._saved = tuple(kept)
+    ctx._out_dtypes = tuple(o.dtype for o in outs)
+    if ctx._saved:
+        _resolve_saved(ctx, raw, outs, arrays)
     non_diff = ctx._non_diff
     tensors = []
     for j, o in enumerate(outs):
         diff = o.dtype.kind == "f" and not (non_diff and any(o is n for n in non_diff))
         tensors.append(_wrap(o, device, True, ctx, j) if diff else _wrap(o, device))
-    return tuple(tensors) if multi else tensors[0]
+    return tuple(tensors)
 
 
 def _raise_device_mismatch(cls, args):
@@ -271,12 +271,8 @@ def _raise_device_mismatch(cls, args):
 
 
 def _accumulate(slot, index, grad, node):
-    expected = node.out_shapes[index]
-    if grad.shape != expected:
-        raise BackwardError(
-            f"gradient of shape {tuple(grad.shape)} reached output {index} of "
-            f"{node.fn.__name__}, whose shape is {tuple(expected)}"
-        )
+    if grad.shape != node.out_shapes[index]:
+        _raise_shape(grad, node, index)
     prev = slot[index]
     slot[index] = grad if prev is None else prev + grad
 
@@ -304,17 +300,18 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
 
     # count, for every node, how many edges lead into it from the graph above
     deps = {}
+    roots_set = set(root_nodes)
     stack = list(root_nodes)
-    seen = set(root_nodes)
     while stack:
-        node = stack.pop()
-        for e in node.edges:
+        for e in stack.pop().edges:
             if e is not None and e[1] >= 0:
                 t = e[0]
-                deps[t] = deps.get(t, 0) + 1
-                if t not in seen:
-                    seen.add(t)
-                    stack.append(t)
+                if t in deps:
+                    deps[t] += 1
+                else:
+                    deps[t] = 1
+                    if t not in roots_set:
+                        stack.append(t)
 
     ready = [n for n in root_nodes if n not in deps]
     anomaly = STATE.anomaly
@@ -324,30 +321,42 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
         while ready:
             node = ready.pop()
             slot = pending.pop(node, None)
-            in_grads = None
-            if slot is not None:
+            if slot is None:  # nothing flowed into this node: just release its inputs
+                in_grads = (None,) * len(node.edges)
+            else:
                 in_grads = _node_backward(node, slot, capture, anomaly)
             if not retain_graph:
-                node._release()
-            for i, e in enumerate(node.edges):
+                node._saved = ()
+                node._freed = True
+            for e, g in zip(node.edges, in_grads):
                 if e is None:
                     continue
-                g = in_grads[i] if in_grads is not None else None
                 t, idx = e
-                if idx >= 0:
+                if idx < 0:
                     if g is not None:
-                        s = pending.get(t)
-                        if s is None:
-                            s = pending[t] = [None] * len(t.out_shapes)
-                        _accumulate(s, idx, g, t)
-                    d = deps[t] - 1
-                    deps[t] = d
-                    if d == 0:
-                        ready.append(t)
-                elif g is not None:
-                    _deliver_leaf(t, g, capture, node)
+                        _deliver_leaf(t, g, capture, node)
+                    continue
+                if g is not None:
+                    s = pending.get(t)
+                    if s is None:
+                        s = pending[t] = [None] * len(t.out_shapes)
+                    if g.data.shape != t.out_shapes[idx]:
+                        _raise_shape(g, t, idx)
+                    prev = s[idx]
+                    s[idx] = g if prev is None else prev + g
+                d = deps[t] - 1
+                deps[t] = d
+                if d == 0:
+                    ready.append(t)
     finally:
         STATE.enabled = prev_mode
+
+
+def _raise_shape(g, node, index):
+    raise BackwardError(
+        f"gradient of shape {tuple(g.shape)} reached output {index} of "
+        f"{node.fn.__name__}, whose shape is {tuple(node.out_shapes[index])}"
+    )
 
 
 def _node_backward(node, slot, capture, anomaly):
@@ -410,8 +419,16 @@ def _deliver_leaf(t, g, capture, node):
         return
     if g.dtype != t.data.dtype:
         g = g.to(t.data.dtype)
-    # gradients are never mutated in place by the library, so sharing g is safe
-    t.grad = g if t.grad is None else t.grad + g
+    prev = t.grad
+    if STATE.enabled:  # create_graph: the accumulated gradient stays differentiable
+        t.grad = g if prev is None else prev + g
+    elif prev is None or prev.requires_grad or prev.data.shape != g.data.shape:
+        # own the array (g may be shared with another leaf or the caller), so later
+        # accumulations can add in place as PyTorch's AccumulateGrad does
+        t.grad = _wrap(g.data.copy(), g.device) if prev is None else _wrap(
+            prev.data + g.data, g.device)
+    else:
+        prev.data += g.data
 
 
 def _check_anomaly(node, grads):

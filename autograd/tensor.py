@@ -150,8 +150,6 @@ class Tensor:
 
         ``gradient`` is required unless this tensor has one element.
         """
-        from .graph import run_backward
-
         if not self.requires_grad:
             raise RuntimeError(
                 "backward(): this tensor does not require grad and has no grad_fn "
@@ -163,7 +161,8 @@ class Tensor:
                     f"backward(): grad can be implicitly created only for one-element "
                     f"outputs, got shape {tuple(self.data.shape)}; pass gradient="
                 )
-            gradient = _wrap(self.device.backend.xp.ones_like(self.data), self.device)
+            gradient = _wrap(self.device.backend.xp.ones(self.data.shape, self.data.dtype),
+                             self.device)
         else:
             gradient = _as_grad(gradient, self, "backward")
         if retain_graph is None:
@@ -178,7 +177,7 @@ class Tensor:
                 if g is not None:
                     t.grad = g if t.grad is None else t.grad + g
             return
-        run_backward([self], [gradient], retain_graph, create_graph)
+        _graph.run_backward([self], [gradient], retain_graph, create_graph)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned
@@ -371,3 +370,5 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
+
+from . import graph as _graph  # noqa: E402  (graph imports this module)

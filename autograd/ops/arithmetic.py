@@ -98,16 +98,17 @@ class Maximum(Function):
         xp = ctx.device.backend.xp
         ctx.shapes = (shape_of(a), shape_of(b))
         out = xp.maximum(a, b)
-        ctx.weight = ((a > b) + 0.5 * (a == b)).astype(out.dtype)  # ties split the gradient
+        # a's share of the gradient (ties split it); a constant, so the 2nd derivative is 0
+        ctx.save_for_backward(((a > b) + 0.5 * (a == b)).astype(out.dtype))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        wa = ctx.weight  # a constant array: the second derivative is zero
+        (wa,) = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
         sa, sb = ctx.shapes
-        ga = sum_to(Mul.apply(g, wa), sa) if na else None
-        gb = sum_to(Mul.apply(g, 1 - wa), sb) if nb else None
+        ga = sum_to(g * wa, sa) if na else None
+        gb = sum_to(g * (1 - wa), sb) if nb else None
         return ga, gb
 
 
@@ -117,7 +118,7 @@ class Minimum(Function):
         xp = ctx.device.backend.xp
         ctx.shapes = (shape_of(a), shape_of(b))
         out = xp.minimum(a, b)
-        ctx.weight = ((a < b) + 0.5 * (a == b)).astype(out.dtype)
+        ctx.save_for_backward(((a < b) + 0.5 * (a == b)).astype(out.dtype))
         return out
 
     backward = Maximum.backward
@@ -271,12 +272,13 @@ class Sigmoid(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
-        ctx.mask = x > 0
+        ctx.save_for_backward(x > 0)
         return ctx.device.backend.xp.maximum(x, 0)
 
     @staticmethod
     def backward(ctx, g):
-        return Mul.apply(g, ctx.mask)  # a constant mask: the second derivative is zero
+        (mask,) = ctx.saved_tensors  # a constant: the second derivative is zero
+        return Mul.apply(g, mask)
 
 
 class Erf(Function):
@@ -301,12 +303,13 @@ class Clamp(Function):
             mask &= x >= lo
         if hi is not None:
             mask &= x <= hi
-        ctx.mask = mask
+        ctx.save_for_backward(mask)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        return Mul.apply(g, ctx.mask), None, None
+        (mask,) = ctx.saved_tensors
+        return Mul.apply(g, mask), None, None
 
 
 # --- Python-facing functions: scalars, promotion ------------------------------------

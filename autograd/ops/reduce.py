@@ -8,13 +8,30 @@ from collections import namedtuple
 from .. import dtypes
 from ..graph import Function
 from ..tensor import Tensor, _wrap
-from ._util import expand, kept_shape, normalize_dims
+from ._util import kept_shape, normalize_dims
 from .arithmetic import Mul, exp, sqrt
+
+
+class ExpandReduced(Function):
+    """Broadcast a reduced array (keepdim or not) back over ``shape``: the adjoint of
+    ``sum``, so its own backward is a sum over the same axes."""
+
+    @staticmethod
+    def forward(ctx, g, kept, shape):
+        ctx.g_shape = g.shape
+        ctx.axes = tuple(i for i, (k, n) in enumerate(zip(kept, shape)) if k == 1 and n != 1)
+        return ctx.device.backend.xp.broadcast_to(g.reshape(kept), shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Sum.apply(gg, ctx.axes, True).reshape(ctx.g_shape), None, None
 
 
 def _grad_to_input(g: Tensor, ctx) -> Tensor:
     """Broadcast a reduced gradient back over the reduced axes of the input."""
-    return expand(g.reshape(ctx.kept), ctx.in_shape)
+    if g.data.shape == ctx.in_shape:
+        return g
+    return ExpandReduced.apply(g, ctx.kept, ctx.in_shape)
 
 
 def _setup(ctx, x, axes, keepdim):
@@ -58,12 +75,13 @@ class MaxMin(Function):
             raise RuntimeError(f"{'max' if is_max else 'min'}: the input is empty")
         out = x.max(axis=axes, keepdims=True) if is_max else x.min(axis=axes, keepdims=True)
         hit = x == out
-        ctx.weight = (hit / hit.sum(axis=axes, keepdims=True)).astype(x.dtype)
+        ctx.save_for_backward((hit / hit.sum(axis=axes, keepdims=True)).astype(x.dtype))
         return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
 
     @staticmethod
     def backward(ctx, g):
-        return Mul.apply(_grad_to_input(g, ctx), ctx.weight), None, None, None
+        (weight,) = ctx.saved_tensors  # ties share the gradient; constant weights
+        return _grad_to_input(g, ctx) * weight, None, None, None
 
 
 class Prod(Function):
