@@ -16,7 +16,7 @@ from backends import (
 )
 from backends import get_device as device
 
-from . import functional, methods  # noqa: F401  (methods binds the ops onto Tensor)
+from . import data, functional, methods  # noqa: F401  (methods binds the ops onto Tensor)
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .dtypes import (
     bool_,
@@ -62,6 +62,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import AnomalyError, BackwardError, Function, Node
 from .ops import *  # noqa: F403
 from .ops import abs, max, min, pow, round, sum  # noqa: F401  (shadow the builtins here)
+from .serialization import CheckpointError, load, save
 from .tensor import Tensor, is_tensor, tensor
 
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
