@@ -64,6 +64,7 @@ from .ops import *  # noqa: F403
 from .ops import abs, max, min, pow, round, sum  # noqa: F401  (shadow the builtins here)
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, is_tensor, tensor
+from .value import Value
 
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001
