@@ -21,8 +21,8 @@ import math
 import warnings
 
 import autograd as ag
-from autograd.graph import Function
 from autograd.grad_mode import STATE
+from autograd.graph import Function
 from autograd.tensor import Tensor, _wrap
 
 from . import init

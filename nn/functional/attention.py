@@ -26,20 +26,11 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
 def _dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
-    """Inverted dropout; uses ``nn.functional.dropout`` when it exists."""
     if p <= 0.0 or not training:
         return x
-    try:
-        from .dropout import dropout
-    except ImportError:  # the dropout module is not written yet
-        dropout = None
-    if dropout is not None:
-        return dropout(x, p, training)
-    if p >= 1.0:
-        return x * 0.0
-    gen = x.device.backend.generator
-    keep = x.device.backend.xp.asarray(gen.random(x.shape) >= p)
-    return x * _wrap((keep / (1.0 - p)).astype(x.dtype), x.device)
+    from .dropout import dropout
+
+    return dropout(x, p, training)
 
 
 def _causal_mask(L: int, S: int, device) -> Tensor:
