@@ -1,1 +1,149 @@
-__all__: list[str] = []
+"""Batch and layer normalisation, composed of differentiable Tensor ops.
+
+Composing keeps every derivative order exact; each formula touches the full-size input
+only a few times (centre, square, scale-and-shift): per-channel factors are folded
+into one (C,) vector before they meet the input.
+"""
+
+from __future__ import annotations
+
+from autograd import Tensor, no_grad
+from autograd.ops import rsqrt
+
+__all__ = ["batch_norm", "layer_norm", "group_norm"]
+
+
+def _check(t, name, shape, op, dtype):
+    if t is None:
+        return
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor or None, got {type(t).__name__}")
+    if tuple(t.shape) != tuple(shape):
+        raise ValueError(f"{op}: expected {name} of shape {tuple(shape)}, got {tuple(t.shape)}")
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: {name} must be floating, got dtype {t.dtype} (input {dtype})")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation over every axis but the channel axis 1, as
+    ``torch.nn.functional.batch_norm``.
+
+    input (N, C) or (N, C, *); running_mean, running_var, weight, bias: (C,) or None.
+    In training, normalises by the batch mean and biased variance and, when given,
+    updates the running statistics in place:
+    ``running = (1 - momentum) * running + momentum * batch`` with the *unbiased* batch
+    variance for ``running_var``. In evaluation, normalises by the running statistics.
+    """
+    op = "batch_norm"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C) or (N, C, *), got "
+                         f"{tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check(t, name, (c,), op, input.dtype)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        n = input.numel() // c if c else 0
+        if n <= 1:
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, "
+                             f"got input of shape {tuple(input.shape)}")
+        mean = input.mean(axes, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(axes, keepdim=True)
+        _update_running(running_mean, running_var, mean, var, n, momentum)
+        scale = rsqrt(var.reshape(c) + eps)
+        if weight is not None:
+            scale = scale * weight
+        out = centered * scale.reshape(shape)
+        return out if bias is None else out + bias.reshape(shape)
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{op}: running_mean and running_var are required when "
+                         "training=False")
+    scale = rsqrt(running_var + eps)
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * scale.reshape(shape) + shift.reshape(shape)
+
+
+def _update_running(running_mean, running_var, mean, var, n, momentum):
+    """In place, outside the graph: the exponential moving averages of the statistics."""
+    if momentum is None:
+        raise ValueError("batch_norm: momentum=None (cumulative average) is handled by the "
+                         "BatchNorm modules; pass the averaging factor 1/num_batches here")
+    with no_grad():
+        if running_mean is not None:
+            rm = running_mean.data
+            rm *= 1.0 - momentum
+            rm += (momentum * mean.data.reshape(-1)).astype(rm.dtype, copy=False)
+        if running_var is not None:
+            rv = running_var.data
+            rv *= 1.0 - momentum
+            rv += (momentum * n / (n - 1) * var.data.reshape(-1)).astype(rv.dtype, copy=False)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalisation over the trailing ``normalized_shape`` axes, as
+    ``torch.nn.functional.layer_norm``: (*, *normalized_shape) -> same shape.
+
+    Uses the biased variance; weight and bias have shape ``normalized_shape``.
+    """
+    op = "layer_norm"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, int) else \
+        tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
+        raise ValueError(f"{op}: normalized_shape {ns} does not match the trailing dimensions "
+                         f"of input of shape {tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
+    _check(weight, "weight", ns, op, input.dtype)
+    _check(bias, "bias", ns, op, input.dtype)
+    axes = tuple(range(input.ndim - k, input.ndim))
+    mean = input.mean(axes, keepdim=True)
+    centered = input - mean
+    var = (centered * centered).mean(axes, keepdim=True)
+    out = centered * rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Group normalisation, as ``torch.nn.functional.group_norm``: the C channels of
+    input (N, C, *) split into ``num_groups`` groups, each normalised over its channels
+    and spatial positions; weight, bias: (C,)."""
+    op = "group_norm"
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ValueError(f"{op}: input of shape {tuple(input.shape)} needs at least 2 dims and "
+                         f"channels divisible by num_groups={num_groups}")
+    n, c = input.shape[0], input.shape[1]
+    _check(weight, "weight", (c,), op, input.dtype)
+    _check(bias, "bias", (c,), op, input.dtype)
+    x = input.reshape(n, num_groups, -1)
+    mean = x.mean(2, keepdim=True)
+    centered = x - mean
+    var = (centered * centered).mean(2, keepdim=True)
+    out = (centered * rsqrt(var + eps)).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out

@@ -1,1 +1,245 @@
-__all__: list[str] = []
+"""Pooling: max (backend kernel with argmax), average (im2col + mean), adaptive average.
+
+Max pooling is three differentiable ops that are each other's adjoints: the pooling
+itself (kernel forward, backward = scatter of the gradient to the argmax positions),
+``_MaxPoolScatter`` (backward = gather at the argmax) and ``_MaxPoolGather`` (backward =
+scatter). With the argmax held constant, any order of derivative is exact.
+Average pooling is the mean of the im2col columns, so its backward is col2im.
+"""
+
+from __future__ import annotations
+
+from autograd import Function, Tensor
+from autograd.tensor import _wrap
+
+from .conv import Im2Col, _tuple, out_size
+
+__all__ = [
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+]
+
+
+class _MaxPool2d(Function):
+    """x (N, C, H, W) -> max over each window (N, C, OH, OW)."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, dilation):
+        out, argmax = ctx.device.backend.max_pool2d(x, kernel_size, stride, padding, dilation)
+        ctx.save_for_backward(argmax)  # saved, not an attribute, so backward frees it
+        ctx.x_shape = x.shape
+        ctx.params = (kernel_size, stride, padding, dilation)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (argmax,) = ctx.saved_tensors
+        gx = _MaxPoolScatter.apply(g, argmax.data, ctx.x_shape, *ctx.params)
+        return gx, None, None, None, None
+
+
+class _MaxPoolScatter(Function):
+    """g (N, C, OH, OW) added into zeros (N, C, H, W) at the argmax positions."""
+
+    @staticmethod
+    def forward(ctx, g, argmax, x_shape, kernel_size, stride, padding, dilation):
+        ctx.save_for_backward(argmax)
+        ctx.params = (x_shape, kernel_size, stride, padding, dilation)
+        return ctx.device.backend.max_pool2d_backward(g, argmax, x_shape, kernel_size, stride,
+                                                      padding, dilation)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (argmax,) = ctx.saved_tensors
+        return (_MaxPoolGather.apply(gg, argmax.data, *ctx.params),) + (None,) * 6
+
+
+class _MaxPoolGather(Function):
+    """x (N, C, H, W) read at the argmax positions: (N, C, OH, OW)."""
+
+    @staticmethod
+    def forward(ctx, x, argmax, x_shape, kernel_size, stride, padding, dilation):
+        ctx.save_for_backward(argmax)
+        ctx.params = (x_shape, kernel_size, stride, padding, dilation)
+        return ctx.device.backend.max_pool2d_gather(x, argmax)
+
+    @staticmethod
+    def backward(ctx, g):
+        (argmax,) = ctx.saved_tensors
+        return (_MaxPoolScatter.apply(g, argmax.data, *ctx.params),) + (None,) * 6
+
+
+def _pool_args(input, kernel_size, stride, padding, dilation, op, nd=2):
+    """Normalise pooling arguments; stride defaults to kernel_size (PyTorch's rule)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    k = _tuple(kernel_size, nd, "kernel_size", op, 1)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
+        _tuple(stride, nd, "stride", op, 1)
+    p = _tuple(padding, nd, "padding", op, 0)
+    d = _tuple(dilation, nd, "dilation", op, 1)
+    if any(pi * 2 > ki for pi, ki in zip(p, k, strict=True)):
+        raise ValueError(f"{op}: padding {p} should be at most half of kernel_size {k}")
+    return k, s, p, d
+
+
+def _as_4d(input: Tensor, op: str, nd: int) -> tuple[Tensor, bool]:
+    want = nd + 2
+    if input.ndim not in (want - 1, want):
+        dims = "(N, C, H, W) or (C, H, W)" if nd == 2 else "(N, C, L) or (C, L)"
+        raise ValueError(f"{op}: expected input of shape {dims}, got {tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
+    unbatched = input.ndim == want - 1
+    x = input.unsqueeze(0) if unbatched else input
+    return (x.unsqueeze(2) if nd == 1 else x), unbatched
+
+
+def _check_output(shape, k, s, p, d, op):
+    oh, ow = (out_size(shape[i + 2], k[i], s[i], p[i], d[i]) for i in range(2))
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{op}: input {tuple(shape)} is too small for kernel_size {k} with "
+                         f"padding {p} and dilation {d} (output would be ({oh}, {ow}))")
+    return oh, ow
+
+
+def _max_pool(x: Tensor, k, s, p, d, return_indices: bool, op: str):
+    _check_output(x.shape, k, s, p, d, op)
+    if not return_indices:
+        return _MaxPool2d.apply(x, k, s, p, d)
+    backend = x.device.backend
+    out, argmax = backend.max_pool2d(x.data, k, s, p, d)
+    if x.requires_grad:
+        out = _MaxPoolGather.apply(x, argmax, x.shape, k, s, p, d)
+    else:
+        out = _wrap(out, x.device)
+    return out, _wrap(argmax, x.device)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """2-D max pooling, as ``torch.nn.functional.max_pool2d``.
+
+    input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW); stride defaults to kernel_size;
+    padding (at most half the kernel) is never chosen. With ``return_indices`` also
+    returns the int64 flat index ``iy*W + ix`` of every maximum.
+    """
+    op = "max_pool2d"
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
+    x, unbatched = _as_4d(input, op, 2)
+    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, op)
+    res = _max_pool(x, k, s, p, d, return_indices, op)
+    if unbatched:
+        return tuple(r.squeeze(0) for r in res) if return_indices else res.squeeze(0)
+    return res
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """1-D max pooling: input (N, C, L) or (C, L) -> (N, C, OL); see max_pool2d."""
+    op = "max_pool1d"
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
+    x, unbatched = _as_4d(input, op, 1)
+    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, op, nd=1)
+    res = _max_pool(x, (1,) + k, (1,) + s, (0,) + p, (1,) + d, return_indices, op)
+    res = tuple(r.squeeze(2) for r in res) if return_indices else res.squeeze(2)
+    if unbatched:
+        return tuple(r.squeeze(0) for r in res) if return_indices else res.squeeze(0)
+    return res
+
+
+def _avg_pool(x: Tensor, k, s, p, count_include_pad, divisor_override, op):
+    n, c, h, w = x.shape
+    oh, ow = _check_output(x.shape, k, s, p, (1, 1), op)
+    # every (n, c) plane as its own one-channel image: cols (kh*kw, N*C*OH*OW)
+    cols = Im2Col.apply(x.reshape(n * c, 1, h, w), k, s, p, (1, 1))
+    total = cols.sum(0)
+    if divisor_override is not None:
+        out = total * (1.0 / divisor_override)
+    elif count_include_pad or (p[0] == 0 and p[1] == 0):
+        out = total * (1.0 / (k[0] * k[1]))
+    else:
+        backend = x.device.backend
+        ones = backend.xp.ones((1, 1, h, w), dtype=x.dtype)
+        count = backend.im2col(ones, k, s, p, (1, 1)).sum(0)  # (OH*OW,) taps inside
+        inv = _wrap(1.0 / backend.xp.tile(count, n * c), x.device)
+        out = total * inv
+    return out.reshape(n, c, oh, ow)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """2-D average pooling, as ``torch.nn.functional.avg_pool2d``.
+
+    input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW); stride defaults to kernel_size;
+    zero padding counts in the divisor unless ``count_include_pad=False``.
+    """
+    op = "avg_pool2d"
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
+    x, unbatched = _as_4d(input, op, 2)
+    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, op)
+    out = _avg_pool(x, k, s, p, count_include_pad, divisor_override, op)
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """1-D average pooling: input (N, C, L) or (C, L) -> (N, C, OL); see avg_pool2d."""
+    op = "avg_pool1d"
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
+    x, unbatched = _as_4d(input, op, 1)
+    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, op, nd=1)
+    out = _avg_pool(x, (1,) + k, (1,) + s, (0,) + p, count_include_pad, None, op).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_matrix(xp, size: int, out: int, dtype):
+    """(out, size) averaging matrix over PyTorch's adaptive windows
+    [floor(i*size/out), ceil((i+1)*size/out))."""
+    import numpy as np
+
+    m = np.zeros((out, size), dtype=dtype)
+    for i in range(out):  # loops over output positions of one axis: a few dozen at most
+        lo, hi = (i * size) // out, -((-(i + 1) * size) // out)
+        m[i, lo:hi] = 1.0 / (hi - lo)
+    return xp.asarray(m)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average pooling to a fixed ``output_size`` (int or (OH, OW); None keeps that axis),
+    as ``torch.nn.functional.adaptive_avg_pool2d``: (N, C, H, W) -> (N, C, OH, OW).
+
+    Computed as ``A_h @ x @ A_w^T`` with constant averaging matrices.
+    """
+    op = "adaptive_avg_pool2d"
+    x, unbatched = _as_4d(input, op, 2)
+    h, w = x.shape[2], x.shape[3]
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size, output_size)
+    oh, ow = (h if output_size[0] is None else int(output_size[0]),
+              w if output_size[1] is None else int(output_size[1]))
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size}")
+    xp = x.device.backend.xp
+    out = x
+    if oh != h:
+        out = _wrap(_adaptive_matrix(xp, h, oh, x.dtype), x.device) @ out
+    if ow != w:
+        out = out @ _wrap(_adaptive_matrix(xp, w, ow, x.dtype).T.copy(), x.device)
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:
+    """Average pooling to length ``output_size``: (N, C, L) -> (N, C, output_size)."""
+    op = "adaptive_avg_pool1d"
+    x, unbatched = _as_4d(input, op, 1)
+    out = adaptive_avg_pool2d(x, (1, int(output_size))).squeeze(2)
+    return out.squeeze(0) if unbatched else out
