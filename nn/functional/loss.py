@@ -1,1 +1,493 @@
-__all__: list[str] = []
+"""Loss functions with PyTorch's formulas, defaults and reductions.
+
+``reduction`` is ``"mean"`` (default), ``"sum"`` or ``"none"`` (per-element losses).
+``cross_entropy`` with class-index targets is one graph node whose backward is Tensor
+ops (softmax minus the target weights), so it is fast, stable for logits of any
+magnitude, and twice differentiable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autograd import dtypes
+from autograd.grad_mode import is_grad_enabled
+from autograd.graph import Function
+from autograd.ops import abs, clamp, log, log1p, log_softmax, sigmoid, softmax, where
+from autograd.ops.indexing import IndexAddInto
+from autograd.tensor import Tensor, _wrap
+
+from .activation import _Softplus
+
+__all__ = [
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "kl_div",
+    "soft_margin_loss",
+]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(reduction: str, op: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _as_tensor_like(target, input: Tensor, op: str) -> Tensor:
+    if isinstance(target, Tensor):
+        return target
+    return Tensor(target, dtype=input.dtype, device=input.device)
+
+
+def _pointwise_args(input, target, op: str, reduction: str):
+    """Check a pointwise loss's input and target: same shape, floating."""
+    _check_reduction(reduction, op)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    target = _as_tensor_like(target, input, op)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{op}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
+            "differ; they must match (reshape one of them, e.g. target.view(-1, 1)), since "
+            "broadcasting here is almost always a bug"
+        )
+    if input.data.dtype.kind != "f":
+        input = input.to(dtypes.get_default_dtype())
+    if target.data.dtype != input.data.dtype:
+        target = target.to(input.dtype)  # e.g. float64 NumPy targets for a float32 model
+    return input, target
+
+
+# --- regression ----------------------------------------------------------------------
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """(input - target)^2. input, target: same shape (*). Returns a scalar, or (*) for
+    ``reduction="none"``."""
+    input, target = _pointwise_args(input, target, "mse_loss", reduction)
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """|input - target|. input, target: same shape (*)."""
+    input, target = _pointwise_args(input, target, "l1_loss", reduction)
+    return _reduce(abs(input - target), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target);
+    ``beta=0`` is the L1 loss. input, target: same shape (*)."""
+    input, target = _pointwise_args(input, target, "smooth_l1_loss", reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    d = input - target
+    ad = abs(d)
+    if beta == 0:
+        return _reduce(ad, reduction)
+    loss = where(ad.detach() < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta). input, target: (*)."""
+    input, target = _pointwise_args(input, target, "huber_loss", reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    d = input - target
+    ad = abs(d)
+    loss = where(ad.detach() < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    return _reduce(loss, reduction)
+
+
+# --- classification with class indices ------------------------------------------------
+
+
+def _class_layout(input: Tensor, target: Tensor, op: str):
+    """Bring (N, C, d1, ...) input and (N, d1, ...) target to (M, C) and (M,).
+
+    Returns ``(input2d, target_array, target_shape)``.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if not isinstance(target, Tensor):
+        target = Tensor(target, device=input.device)
+    if target.device is not input.device:
+        raise ValueError(f"{op}: target is on {target.device} but input is on {input.device}")
+    if target.data.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: class-index targets must be an integer tensor, got dtype "
+            f"{target.dtype} (shape {tuple(target.shape)}); for class probabilities pass a "
+            "floating target of the input's shape"
+        )
+    shape, tshape = tuple(input.shape), tuple(target.shape)
+    if input.ndim == 1:
+        if tshape != ():
+            raise ValueError(f"{op}: input of shape {shape} (unbatched) needs a 0-d target, "
+                             f"got shape {tshape}")
+        return input.reshape(1, shape[0]), target.data.reshape(1), tshape
+    if input.ndim < 1 or tshape != (shape[0],) + shape[2:]:
+        raise ValueError(
+            f"{op}: input of shape {shape} (N, C, d1, ...) expects a target of shape "
+            f"{(shape[0],) + shape[2:]} (N, d1, ...), got {tshape}"
+        )
+    if input.ndim > 2:  # classes last, then rows
+        perm = (0,) + tuple(range(2, input.ndim)) + (1,)
+        x2 = input.permute(*perm).reshape(-1, shape[1])
+    else:
+        x2 = input
+    return x2, target.data.reshape(-1), tshape
+
+
+def _row_weights(x2: Tensor, t, weight, ignore_index: int, op: str):
+    """Per-row class weight (0 for ignored rows) and the targets made safe to index."""
+    xp = x2.device.backend.xp
+    c = x2.shape[1]
+    valid = t != ignore_index
+    safe = xp.where(valid, t, 0)
+    if safe.size and (int(safe.min()) < 0 or int(safe.max()) >= c):
+        bad = int(safe.max()) if int(safe.max()) >= c else int(safe.min())
+        raise IndexError(f"{op}: target {bad} is out of bounds for {c} classes "
+                         f"(ignore_index={ignore_index})")
+    if weight is None:
+        wrow = valid.astype(x2.dtype)
+        wc = None
+    else:
+        wc = _class_weight(weight, x2, c, op)
+        wrow = wc[safe] * valid
+    return safe, valid, wrow, wc
+
+
+def _class_weight(weight, x2: Tensor, c: int, op: str):
+    w = weight.data if isinstance(weight, Tensor) else x2.device.backend.xp.asarray(weight)
+    if tuple(w.shape) != (c,):
+        raise ValueError(f"{op}: weight must have shape ({c},) (one per class), got "
+                         f"{tuple(w.shape)}")
+    return w.astype(x2.dtype, copy=False)
+
+
+def _scale(denominator) -> float:
+    d = float(denominator)
+    return 1.0 / d if d != 0 else math.nan  # all rows ignored gives nan, as in PyTorch
+
+
+class _CrossEntropyRows(Function):
+    """Weighted cross entropy of logits against class indices, one node.
+
+    loss_i = -coef_i logp[i, t_i] - smooth_i * sum_c wc_c logp[i, c]
+    d loss_i / d x_ij = p_ij (coef_i + smooth_i sum(wc)) - coef_i [j = t_i] - smooth_i wc_j
+    Returns the per-row losses (M,), or their sum when ``total``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, t, coef, smooth, wc, total):
+        xp = ctx.device.backend.xp
+        m = x.max(axis=1, keepdims=True)
+        shifted = x - m
+        e = xp.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        logp = shifted - xp.log(s)
+        rows = xp.arange(x.shape[0])
+        loss = -coef * logp[rows, t]
+        if smooth is not None:
+            lw = logp.sum(axis=1) if wc is None else logp @ wc
+            loss = loss - smooth * lw
+            ctx.row_total = coef + smooth * (x.shape[1] if wc is None else wc.sum())
+        else:
+            ctx.row_total = coef
+        ctx.p = e / s  # kept as a constant for the plain backward
+        ctx.t, ctx.coef, ctx.smooth, ctx.wc, ctx.total = t, coef, smooth, wc, total
+        ctx.save_for_backward(x)
+        out = loss.sum() if total else loss
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if is_grad_enabled():  # create_graph: softmax must stay a function of x
+            p = softmax(x, 1)
+        else:
+            p = _wrap(ctx.p, ctx.device)
+        xp = ctx.device.backend.xp
+        gr = g.reshape(-1, 1)  # (1, 1) for a total, (M, 1) per row
+        grad = p * (gr * ctx.row_total[:, None])
+        n, c = ctx.p.shape
+        pick = (gr * ctx.coef[:, None]).reshape(-1)
+        if pick.shape[0] != n:
+            pick = pick.expand(n)
+        grad = grad - IndexAddInto.apply(pick, (xp.arange(n), ctx.t), (n, c))
+        if ctx.smooth is not None:
+            wc = xp.ones(c, dtype=ctx.p.dtype) if ctx.wc is None else ctx.wc
+            grad = grad - (gr * ctx.smooth[:, None]) * wc
+        return grad, None, None, None, None, None
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross entropy between logits and targets (log_softmax over dim 1, then NLL).
+
+    input: (N, C), (N, C, d1, ...) or (C,) logits.
+    target: class indices of shape (N,), (N, d1, ...) or () (integer), or class
+        probabilities of the input's shape (floating).
+    weight: (C,) per-class weights. ignore_index: rows with this target add nothing and
+        are left out of the mean. label_smoothing: eps in [0, 1]; the target becomes
+        (1 - eps) * one_hot + eps / C.
+    Returns a scalar, or the per-element losses (N, d1, ...) for ``reduction="none"``.
+    With ``"mean"`` and class indices the sum is divided by the total weight of the
+    counted rows, as in PyTorch.
+    """
+    op = "cross_entropy"
+    _check_reduction(reduction, op)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.data.dtype.kind != "f":
+        raise TypeError(f"{op}: input (logits) must be floating, got {input.dtype}")
+    if isinstance(target, Tensor) and target.data.dtype.kind == "f":
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    x2, t, tshape = _class_layout(input, target, op)
+    safe, valid, wrow, wc = _row_weights(x2, t, weight, ignore_index, op)
+    c = x2.shape[1]
+    scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
+    eps = float(label_smoothing)
+    coef = wrow * ((1.0 - eps) * scale)
+    smooth = None
+    if eps > 0:
+        smooth = valid.astype(x2.dtype) * (eps / c * scale)
+    out = _CrossEntropyRows.apply(x2, safe, coef.astype(x2.dtype, copy=False),
+                                  None if smooth is None else smooth.astype(x2.dtype),
+                                  wc, reduction != "none")
+    return out.reshape(tshape) if reduction == "none" else out
+
+
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
+    op = "cross_entropy"
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: probability targets must have the input's shape "
+                         f"{tuple(input.shape)}, got {tuple(target.shape)}")
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    dim = 0 if input.ndim == 1 else 1
+    c = input.shape[dim]
+    if label_smoothing > 0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / c
+    logp = log_softmax(input, dim)
+    prod = logp * target
+    if weight is not None:
+        w = _class_weight(weight, input, c, op)
+        prod = prod * w.reshape((c,) + (1,) * (input.ndim - dim - 1))
+    loss = -prod.sum(dim)
+    return _reduce(loss, reduction)
+
+
+class _NegPickRows(Function):
+    """-coef_i * x[i, t_i] for each row, or their sum; the gradient scatters -coef."""
+
+    @staticmethod
+    def forward(ctx, x, t, coef, total):
+        xp = ctx.device.backend.xp
+        ctx.t, ctx.coef, ctx.shape = t, coef, x.shape
+        loss = -coef * x[xp.arange(x.shape[0]), t]
+        out = loss.sum() if total else loss
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.device.backend.xp
+        n = ctx.shape[0]
+        pick = (g.reshape(-1, 1) * -ctx.coef[:, None]).reshape(-1)
+        if pick.shape[0] != n:
+            pick = pick.expand(n)
+        return IndexAddInto.apply(pick, (xp.arange(n), ctx.t), ctx.shape), None, None, None
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log likelihood: -weight[t] * input[n, t] for log-probabilities ``input``.
+
+    input: (N, C), (N, C, d1, ...) or (C,); target: (N,), (N, d1, ...) or () integer
+    class indices. ``"mean"`` divides by the total weight of the rows not equal to
+    ``ignore_index``.
+    """
+    op = "nll_loss"
+    _check_reduction(reduction, op)
+    if not isinstance(input, Tensor) or input.data.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be a floating Tensor of log-probabilities")
+    x2, t, tshape = _class_layout(input, target, op)
+    safe, valid, wrow, wc = _row_weights(x2, t, weight, ignore_index, op)
+    scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
+    coef = (wrow * scale).astype(x2.dtype, copy=False)
+    out = _NegPickRows.apply(x2, safe, coef, reduction != "none")
+    return out.reshape(tshape) if reduction == "none" else out
+
+
+# --- binary classification ---------------------------------------------------------------
+
+
+class _BinaryCrossEntropy(Function):
+    """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100 (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        xp = ctx.device.backend.xp
+        with _quiet(xp):
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log1p(-x), -100)
+        ctx.save_for_backward(x, t)
+        ctx.logs = (log_x, log_1mx)
+        return (-(t * log_x + (1 - t) * log_1mx)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        nx, nt = ctx.needs_input_grad
+        gx = gt = None
+        if nx:
+            gx = g * (x - t) / clamp((1.0 - x) * x, min=1e-12)
+        if nt:
+            if is_grad_enabled():  # create_graph: keep the logs functions of x
+                gt = g * (clamp(log1p(-x), min=-100.0) - clamp(log(x), min=-100.0))
+            else:
+                log_x, log_1mx = ctx.logs
+                gt = g * _wrap(log_1mx - log_x, ctx.device)
+        return gx, gt
+
+
+class _quiet:
+    """Silence divide-by-zero warnings of log(0) on NumPy (the result is clamped)."""
+
+    def __init__(self, xp):
+        self.ctx = xp.errstate(divide="ignore") if hasattr(xp, "errstate") else None
+
+    def __enter__(self):
+        if self.ctx is not None:
+            self.ctx.__enter__()
+
+    def __exit__(self, *exc):
+        if self.ctx is not None:
+            self.ctx.__exit__(*exc)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """-w (t log x + (1 - t) log(1 - x)) for probabilities ``input`` in [0, 1]; each log
+    is clamped at -100 so x = 0 or 1 gives a finite loss. input, target: same shape
+    (*); weight broadcasts to it."""
+    input, target = _pointwise_args(input, target, "binary_cross_entropy", reduction)
+    if input.data.size and bool(((input.data < 0) | (input.data > 1)).any()):
+        raise ValueError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 "
+            f"(got min {float(input.data.min())}, max {float(input.data.max())}); pass "
+            "logits to binary_cross_entropy_with_logits instead"
+        )
+    loss = _BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * _as_tensor_like(weight, input, "binary_cross_entropy")
+    return _reduce(loss, reduction)
+
+
+class _BCEWithLogits(Function):
+    """(1 - t) x + lw * softplus(-x), lw = 1 + (pos_weight - 1) t; stable for any x."""
+
+    @staticmethod
+    def forward(ctx, x, t, pw):
+        xp = ctx.device.backend.xp
+        sp = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # softplus(-x)
+        lw = 1.0 if pw is None else (pw - 1) * t + 1
+        ctx.pw = pw
+        ctx.save_for_backward(x, t)
+        return ((1 - t) * x + lw * sp).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        pw = ctx.pw
+        nx, nt, _ = ctx.needs_input_grad
+        gx = gt = None
+        if nx:
+            s = sigmoid(x)
+            if pw is None:
+                gx = g * (s - t)
+            else:
+                lw = t * (pw - 1) + 1.0
+                gx = g * ((s - 1.0) * lw + 1.0 - t)
+        if nt:
+            if pw is None:
+                gt = -g * x
+            else:
+                sp = _Softplus.apply(-x, 1.0, math.inf)
+                gt = g * (sp * (pw - 1) - x)
+        return gx, gt, None
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid and binary cross entropy in one stable formula (finite for logits of
+    magnitude 1e4). input, target: same shape (*); weight broadcasts to it;
+    pos_weight: (C,) weights of the positive class, broadcast along the last dim."""
+    op = "binary_cross_entropy_with_logits"
+    input, target = _pointwise_args(input, target, op, reduction)
+    pw = None
+    if pos_weight is not None:
+        pw = pos_weight.data if isinstance(pos_weight, Tensor) else \
+            input.device.backend.xp.asarray(pos_weight)
+        pw = pw.astype(input.dtype, copy=False)
+        try:
+            np.broadcast_shapes(tuple(pw.shape), tuple(input.shape))
+        except ValueError:
+            raise ValueError(f"{op}: pos_weight of shape {tuple(pw.shape)} does not "
+                             f"broadcast to the input shape {tuple(input.shape)}") from None
+    loss = _BCEWithLogits.apply(input, target, pw)
+    if weight is not None:
+        loss = loss * _as_tensor_like(weight, input, op)
+    return _reduce(loss, reduction)
+
+
+# --- others -----------------------------------------------------------------------------
+
+
+def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL(target || exp(input)) pointwise: target (log target - input), 0 where target is
+    0. ``input`` holds log-probabilities. ``"batchmean"`` divides the sum by the batch
+    size (the mathematically correct KL); ``"mean"`` by the number of elements."""
+    op = "kl_div"
+    batchmean = reduction == "batchmean"
+    input, target = _pointwise_args(input, target, op, "sum" if batchmean else reduction)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        pos = target.detach() > 0
+        safe = where(pos, target, 1.0)
+        loss = where(pos, target * (log(safe) - input), 0.0)
+    if batchmean:
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target * input)) for targets in {-1, 1}. input, target: (*)."""
+    input, target = _pointwise_args(input, target, "soft_margin_loss", reduction)
+    return _reduce(_Softplus.apply(-(target * input), 1.0, math.inf), reduction)
