@@ -11,6 +11,7 @@ and is freed by reference counting alone.
 
 from __future__ import annotations
 
+import gc
 import traceback
 
 import numpy as np
@@ -284,6 +285,18 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
     mapping a leaf tensor's id or a ``(node, index)`` pair to a position), they are
     collected into ``capture["out"]`` instead and no ``.grad`` is touched.
     """
+    # backward frees what it makes by reference counting; pausing the cyclic collector
+    # keeps it from rescanning the whole graph again and again while temporaries churn
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _run_backward(roots, grads, retain_graph, create_graph, capture)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _run_backward(roots, grads, retain_graph, create_graph, capture):
     pending = {}
     root_nodes = []
     for t, g in zip(roots, grads):
