@@ -362,7 +362,8 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     if isinstance(data, Tensor):
         data = data.data
     out = Tensor(data, requires_grad=False, dtype=dtype, device=device)
-    if out.data is data or (isinstance(data, np.ndarray) and np.shares_memory(out.data, data)):
+    if out.data is data or (isinstance(data, np.ndarray) and isinstance(out.data, np.ndarray)
+                            and np.shares_memory(out.data, data)):  # never a cupy array
         out.data = out.data.copy()  # tensor() copies, like torch.tensor; from_numpy shares
     return out.requires_grad_(True) if requires_grad else out
 

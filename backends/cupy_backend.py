@@ -1,0 +1,344 @@
+"""The GPU backend: CuPy arrays on one NVIDIA device.
+
+Ops are written once against ``xp``; this file is the whole CuPy-specific part:
+
+- transfers: ``asarray`` (under ``cupy.cuda.Device(index)``), ``to_host``
+  (``cupy.asnumpy``), ``is_array`` (a ``cupy.ndarray`` on this device);
+- random numbers: :class:`CupyGenerator`, a ``numpy.random.Generator``-shaped adapter
+  over ``cupy.random.Generator`` (which lacks ``permutation``, ``normal``, ``choice``);
+- scatter-add: ``index_add`` / ``add_at`` with ``cupy.add.at`` (atomicAdd, so repeated
+  indices accumulate);
+- ``erf``: ``cupyx.scipy.special.erf``;
+- four ``cupy.ElementwiseKernel`` s, each one launch where the ``xp`` reference in
+  :class:`~backends.base.Backend` makes several passes and temporaries (table
+  :data:`KERNELS`): the Adam/AdamW step (plain and AMSGrad), the SGD-momentum step,
+  max-pool forward (window max + argmax) and max-pool backward (atomicAdd scatter).
+
+Deliberately inherited from the base class (their ``xp`` references run on CuPy as
+they are; listed in :data:`INHERITED`): ``im2col``/``col2im`` (one strided copy per
+kernel offset) and ``max_pool2d_gather`` (``take_along_axis``).
+
+Importing this module needs CuPy but no GPU: kernels are compiled on first launch, and
+the generator is made on first use. The kernels' C bodies are checked without a GPU by
+tests/backends/test_cupy_backend.py, which compiles them as host C++ and runs them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import cupy
+import cupyx.scipy.special
+import numpy as np
+
+from .base import Backend
+
+__all__ = ["CupyBackend", "CupyGenerator", "KERNELS", "INHERITED"]
+
+
+# --- fused kernels (defined here, compiled by CuPy on first launch) ------------------
+
+# Each body follows the base class's reference formula (PyTorch's), op for op.
+_ADAM_BODY = """
+T g = sign * grad;
+if (decoupled) {{ param *= 1 - lr * weight_decay; }}
+else if (weight_decay != 0) {{ g += weight_decay * param; }}
+exp_avg += (g - exp_avg) * (1 - beta1);
+exp_avg_sq = exp_avg_sq * beta2 + g * (1 - beta2) * g;
+{amsgrad}
+T denom = sqrt({v}) / bias_correction2_sqrt + eps;
+param += exp_avg / denom * (-step_size);
+"""
+_ADAM_IN = ("T grad, T lr, T beta1, T beta2, T eps, T weight_decay, T sign, T step_size, "
+            "T bias_correction2_sqrt, bool decoupled")
+
+# One Adam (decoupled=false) or AdamW step of one parameter, in place.
+ADAM_KERNEL = cupy.ElementwiseKernel(
+    _ADAM_IN, "T param, T exp_avg, T exp_avg_sq",
+    _ADAM_BODY.format(amsgrad="", v="exp_avg_sq"), "autograd_adam")
+
+# The same with AMSGrad: the running max of exp_avg_sq is the second moment used.
+ADAM_AMSGRAD_KERNEL = cupy.ElementwiseKernel(
+    _ADAM_IN, "T param, T exp_avg, T exp_avg_sq, T max_exp_avg_sq",
+    _ADAM_BODY.format(amsgrad="if (!(max_exp_avg_sq >= exp_avg_sq) && !isnan(max_exp_avg_sq)) "
+                      "max_exp_avg_sq = exp_avg_sq;",  # NaN propagates, as xp.maximum
+                      v="max_exp_avg_sq"),
+    "autograd_adam_amsgrad")
+
+# One SGD step with momentum (PyTorch's torch.optim.sgd), in place.
+SGD_MOMENTUM_KERNEL = cupy.ElementwiseKernel(
+    "T grad, T lr, T momentum, T dampening, T weight_decay, T sign, bool nesterov, "
+    "bool first",
+    "T param, T buf",
+    """
+    T g = sign * grad;
+    if (weight_decay != 0) g += weight_decay * param;
+    if (first) { buf = g; } else { buf = buf * momentum + g * (1 - dampening); }
+    T d = nesterov ? g + buf * momentum : buf;
+    param += d * (-lr);
+    """,
+    "autograd_sgd_momentum")
+
+# Max pooling of one output element: the window's max and the flat index iy*W + ix of
+# the chosen tap in its (H, W) plane. PyTorch's rule: the first valid tap, then any
+# larger value or a NaN; padding taps are never chosen (argmax -1 if all were padding).
+MAX_POOL2D_KERNEL = cupy.ElementwiseKernel(
+    "raw T x, int64 H, int64 W, int64 OH, int64 OW, int64 kh, int64 kw, int64 sh, "
+    "int64 sw, int64 ph, int64 pw, int64 dh, int64 dw, T lowest",
+    "T out, int64 argmax",
+    """
+    long long ox = i % OW;
+    long long oy = (i / OW) % OH;
+    long long plane = (i / (OW * OH)) * H * W;
+    T best = lowest;
+    long long best_at = -1;
+    for (long long ky = 0; ky < kh; ++ky) {
+      long long iy = oy * sh - ph + ky * dh;
+      if (iy < 0 || iy >= H) continue;
+      for (long long kx = 0; kx < kw; ++kx) {
+        long long ix = ox * sw - pw + kx * dw;
+        if (ix < 0 || ix >= W) continue;
+        T v = x[plane + iy * W + ix];
+        if (best_at < 0 || v > best || isnan(v)) { best = v; best_at = iy * W + ix; }
+      }
+    }
+    out = best;
+    argmax = best_at;
+    """,
+    "autograd_max_pool2d")
+
+# Max-pool backward: each output's gradient added at its argmax; atomicAdd because
+# overlapping windows can choose the same pixel.
+MAX_POOL2D_BACKWARD_KERNEL = cupy.ElementwiseKernel(
+    "T g, int64 argmax, int64 plane_out, int64 plane_in",
+    "raw T gx",
+    "if (argmax >= 0) atomicAdd(&gx[(i / plane_out) * plane_in + argmax], g);",
+    "autograd_max_pool2d_backward")
+
+KERNELS = {
+    "adam_update": ADAM_KERNEL,
+    "adam_update/amsgrad": ADAM_AMSGRAD_KERNEL,
+    "sgd_momentum_update": SGD_MOMENTUM_KERNEL,
+    "max_pool2d": MAX_POOL2D_KERNEL,
+    "max_pool2d_backward": MAX_POOL2D_BACKWARD_KERNEL,
+}
+
+# Backend methods this backend takes from the base class on purpose (pure-xp references).
+INHERITED = frozenset({"im2col", "col2im", "max_pool2d_gather"})
+
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+# --- random numbers ------------------------------------------------------------------
+
+
+class CupyGenerator:
+    """``numpy.random.Generator``'s methods, drawing on the GPU with CuPy.
+
+    ``random``, ``standard_normal``, ``integers`` and ``uniform`` are CuPy's own;
+    ``normal``, ``permutation`` and ``choice`` (missing in CuPy) are built on them.
+    Other attributes fall through to the wrapped ``cupy.random.Generator``.
+    """
+
+    def __init__(self, generator):
+        self._g = generator
+
+    def random(self, size=None, dtype=np.float64):
+        """Uniform floats on [0, 1); ``dtype`` float32 or float64."""
+        return self._g.random(size, dtype=dtype)
+
+    def standard_normal(self, size=None, dtype=np.float64):
+        """Standard normal floats; ``dtype`` float32 or float64."""
+        dtype = np.dtype(dtype)
+        try:
+            return self._g.standard_normal(size, dtype=dtype)
+        except (TypeError, ValueError):  # a CuPy without that dtype: draw float64, cast
+            return self._g.standard_normal(size).astype(dtype)
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        """Normal floats (float64, as NumPy's ``Generator.normal``)."""
+        return self.standard_normal(size) * scale + loc
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        """Uniform floats on [low, high) (float64, as NumPy)."""
+        return self._g.uniform(low, high, size)
+
+    def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
+        """Integers uniform on [low, high) (or [low, high] with ``endpoint``)."""
+        return self._g.integers(low, high, size=size, dtype=dtype, endpoint=endpoint)
+
+    def permutation(self, x):
+        """A random permutation of ``range(x)`` (int64), or of ``x``'s first axis."""
+        if isinstance(x, int | np.integer):
+            # argsort of uniform keys is a uniform permutation (float64 ties: ~n^2 / 2^53)
+            return cupy.argsort(self._g.random(int(x))).astype(np.int64)
+        x = cupy.asarray(x)
+        return x[cupy.argsort(self._g.random(x.shape[0]))]
+
+    def choice(self, a, size=None, replace=True):
+        """Samples of ``range(a)`` (int) or of ``a``'s first axis, uniformly."""
+        n = int(a) if isinstance(a, int | np.integer) else len(a)
+        count = 1 if size is None else int(np.prod(size))
+        if replace:
+            idx = self._g.integers(0, n, size=count)
+        else:
+            if count > n:
+                raise ValueError(f"choice: cannot take {count} samples from {n} without "
+                                 "replacement")
+            idx = self.permutation(n)[:count]
+        out = idx if isinstance(a, int | np.integer) else cupy.asarray(a)[idx]
+        if size is None:
+            return out[0]
+        return out.reshape(tuple(np.atleast_1d(size)) + out.shape[1:])
+
+    def __getattr__(self, name):
+        return getattr(self._g, name)
+
+
+def _current_seed():
+    """The seed of ``ag.manual_seed`` when one was set before this backend was made."""
+    factories = sys.modules.get("autograd.factories")
+    return getattr(factories, "_seed", None)
+
+
+# --- the backend ---------------------------------------------------------------------
+
+
+class CupyBackend(Backend):
+    """CuPy arrays on GPU ``index``; see the module docstring for what is GPU-specific."""
+
+    name = "cupy"
+    xp = cupy
+
+    def __init__(self, index: int = 0):
+        self.index = int(index)
+        self._device = cupy.cuda.Device(self.index)
+        self._seed = _current_seed()
+        self._generator = None
+
+    # --- transfer -------------------------------------------------------------------
+    def asarray(self, obj, dtype=None):
+        if isinstance(obj, cupy.ndarray) and obj.device.id != self.index:
+            with self._device:
+                return cupy.array(obj, dtype=dtype, copy=True)  # peer-to-peer copy
+        with self._device:
+            return cupy.asarray(obj, dtype=dtype)
+
+    def to_host(self, array):
+        if isinstance(array, cupy.ndarray):
+            return cupy.asnumpy(array)
+        return np.asarray(array)
+
+    def is_array(self, obj) -> bool:
+        return isinstance(obj, cupy.ndarray) and obj.device.id == self.index
+
+    # --- random numbers -------------------------------------------------------------
+    def seed(self, seed: int) -> None:
+        self._seed = int(seed)
+        self._generator = None  # made on first use, on the GPU
+
+    @property
+    def generator(self) -> CupyGenerator:
+        if self._generator is None:
+            with self._device:
+                self._generator = CupyGenerator(cupy.random.default_rng(self._seed))
+        return self._generator
+
+    # --- scatter-add ----------------------------------------------------------------
+    def index_add(self, out, index, src) -> None:
+        index = cupy.asarray(index).reshape(-1)
+        rows = out.shape[0]
+        if index.size:
+            lo, hi = (int(v) for v in cupy.stack([index.min(), index.max()]).get())
+            if hi >= rows or lo < -rows:
+                raise IndexError(
+                    f"index_add: index out of range for axis 0 of size {rows} "
+                    f"(min {lo}, max {hi})"
+                )
+        src = cupy.broadcast_to(cupy.asarray(src, dtype=out.dtype),
+                                (index.size,) + out.shape[1:])
+        cupy.add.at(out, index, src)
+
+    def add_at(self, out, key, values) -> None:
+        key = _device_key(key)
+        if not _has_int_array(key):
+            # slices, ints and boolean masks never address an element twice
+            out[key] += values
+            return
+        cupy.add.at(out, key, cupy.asarray(values, dtype=out.dtype))
+
+    # --- elementwise ----------------------------------------------------------------
+    def erf(self, x):
+        return cupyx.scipy.special.erf(x)
+
+
+    # --- convolution and pooling (im2col/col2im/gather: the inherited references) ---
+    def max_pool2d(self, x, kernel_size, stride, padding, dilation):
+        if x.dtype not in _FUSED_DTYPES:
+            return super().max_pool2d(x, kernel_size, stride, padding, dilation)
+        from .conv_reference import out_size
+
+        n, c, h, w = x.shape
+        oh = out_size(h, kernel_size[0], stride[0], padding[0], dilation[0])
+        ow = out_size(w, kernel_size[1], stride[1], padding[1], dilation[1])
+        with self._device:
+            out = cupy.empty((n, c, oh, ow), dtype=x.dtype)
+            argmax = cupy.empty((n, c, oh, ow), dtype=np.int64)
+            MAX_POOL2D_KERNEL(cupy.ascontiguousarray(x), h, w, oh, ow, *kernel_size, *stride,
+                              *padding, *dilation, -np.inf, out, argmax)
+        return out, argmax
+
+    def max_pool2d_backward(self, g, argmax, x_shape, kernel_size, stride, padding, dilation):
+        if g.dtype not in _FUSED_DTYPES:
+            return super().max_pool2d_backward(g, argmax, x_shape, kernel_size, stride,
+                                               padding, dilation)
+        n, c, h, w = x_shape
+        with self._device:
+            gx = cupy.zeros(tuple(x_shape), dtype=g.dtype)
+            MAX_POOL2D_BACKWARD_KERNEL(g, argmax, g.shape[2] * g.shape[3], h * w, gx)
+        return gx
+
+    # --- fused optimizer updates ------------------------------------------------------
+    def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
+                    weight_decay, step, decoupled=False, maximize=False,
+                    max_exp_avg_sq=None) -> None:
+        if param.dtype not in _FUSED_DTYPES:
+            return super().adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2,
+                                       eps, weight_decay, step, decoupled, maximize,
+                                       max_exp_avg_sq)
+        lr, beta1, beta2 = float(lr), float(beta1), float(beta2)  # weak Python scalars
+        scalars = (lr, beta1, beta2, float(eps), float(weight_decay),
+                   -1.0 if maximize else 1.0, lr / (1 - beta1 ** step),
+                   (1 - beta2 ** step) ** 0.5, bool(decoupled))
+        with self._device:
+            if max_exp_avg_sq is None:
+                ADAM_KERNEL(grad, *scalars, param, exp_avg, exp_avg_sq)
+            else:
+                ADAM_AMSGRAD_KERNEL(grad, *scalars, param, exp_avg, exp_avg_sq,
+                                    max_exp_avg_sq)
+
+    def sgd_momentum_update(self, param, grad, momentum_buffer, lr, momentum, dampening,
+                            weight_decay, nesterov=False, maximize=False,
+                            first=False) -> None:
+        if param.dtype not in _FUSED_DTYPES:
+            return super().sgd_momentum_update(param, grad, momentum_buffer, lr, momentum,
+                                               dampening, weight_decay, nesterov, maximize,
+                                               first)
+        with self._device:
+            SGD_MOMENTUM_KERNEL(grad, float(lr), float(momentum), float(dampening),
+                                float(weight_decay),
+                                -1.0 if maximize else 1.0, bool(nesterov), bool(first),
+                                param, momentum_buffer)
+
+
+def _device_key(key):
+    """``key`` with NumPy index arrays and lists moved to the GPU (CuPy rejects them)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = tuple(cupy.asarray(k) if isinstance(k, np.ndarray | list) else k for k in key)
+    return out if len(out) != 1 else out[0]
+
+
+def _has_int_array(key) -> bool:
+    keys = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(k, cupy.ndarray) and k.dtype.kind in "iu" for k in keys)
