@@ -249,7 +249,7 @@ class CupyBackend(Backend):
         index = cupy.asarray(index).reshape(-1)
         rows = out.shape[0]
         if index.size:
-            lo, hi = (int(v) for v in cupy.stack([index.min(), index.max()]).get())
+            lo, hi = (int(v) for v in cupy.asnumpy(cupy.stack([index.min(), index.max()])))
             if hi >= rows or lo < -rows:
                 raise IndexError(
                     f"index_add: index out of range for axis 0 of size {rows} "

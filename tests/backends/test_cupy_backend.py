@@ -1,0 +1,562 @@
+"""The CuPy backend, checked on a machine without a GPU, plus GPU tests that skip here.
+
+Without a GPU nothing CuPy launches can run, so these tests check what can be checked
+statically or on the host: every ``xp.<name>`` the code base uses exists in CuPy; every
+Backend method is implemented or deliberately inherited; the fused kernels are
+well-formed (CuPy accepts their signatures and infers their types), and their C bodies,
+compiled as host C++ with g++, compute what the base class's reference computes; the
+device flag fails with DeviceUnavailableError everywhere it reaches.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import ctypes
+import glob
+import inspect
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import types
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import backends
+from backends import cuda_is_available
+from backends.base import Backend
+
+cupy = pytest.importorskip("cupy", reason="CuPy is not installed")
+from backends import cupy_backend  # noqa: E402  (needs cupy)
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HAS_GPU = cuda_is_available()
+needs_gpu = pytest.mark.skipif(not HAS_GPU, reason="no CUDA GPU usable by CuPy here")
+needs_no_gpu = pytest.mark.skipif(HAS_GPU, reason="a GPU is present: the no-GPU path can't run")
+
+
+# --- importing and the no-GPU path ----------------------------------------------------
+
+
+def test_everything_imports():
+    import autograd.functional  # noqa: F401
+    import benchmarks.gpu_check  # noqa: F401
+    import nn  # noqa: F401
+    import nn.functional  # noqa: F401
+    import optim  # noqa: F401
+
+    assert cupy_backend.CupyBackend.xp is cupy
+    assert cupy_backend.CupyBackend.name == "cupy"
+
+
+def test_cuda_is_available_is_quick_and_false_here():
+    t0 = time.perf_counter()
+    available = cuda_is_available()
+    assert time.perf_counter() - t0 < 5.0
+    assert available is HAS_GPU and isinstance(available, bool)
+
+
+@needs_no_gpu
+@pytest.mark.parametrize("spec", ["cuda", "cuda:0", "cuda:3"])
+def test_tensor_on_cuda_raises_device_unavailable(spec):
+    with pytest.raises(backends.DeviceUnavailableError, match=r"cuda.*(GPU|CuPy)") as info:
+        ag.tensor([1.0, 2.0], device=spec)
+    assert "cuda" in str(info.value)
+
+
+@needs_no_gpu
+@pytest.mark.parametrize("make", [
+    lambda: ag.zeros(2, 3, device="cuda"),
+    lambda: ag.randn(4, device="cuda"),
+    lambda: ag.arange(3, device="cuda"),
+    lambda: ag.ones(2).to("cuda"),
+    lambda: ag.ones(2).cuda(),
+    lambda: ag.set_default_device("cuda"),
+], ids=["zeros", "randn", "arange", "to", "cuda", "set_default_device"])
+def test_every_device_entry_point_raises_device_unavailable(make):
+    before = backends.get_default_device()
+    with pytest.raises(backends.DeviceUnavailableError):
+        make()
+    assert backends.get_default_device() is before
+
+
+@needs_no_gpu
+def test_module_and_dataloader_to_cuda_raise_device_unavailable():
+    import nn
+    from autograd.data import DataLoader, TensorDataset
+
+    with pytest.raises(backends.DeviceUnavailableError):
+        nn.Linear(2, 3).to("cuda")
+    with pytest.raises(backends.DeviceUnavailableError):
+        DataLoader(TensorDataset(ag.zeros(4, 2)), batch_size=2, device="cuda")
+
+
+@needs_no_gpu
+def test_autograd_device_env_var_reaches_new_tensors():
+    code = ("import autograd as ag, backends\n"
+            "try:\n    ag.zeros(2)\nexcept backends.DeviceUnavailableError as e:\n"
+            "    print('UNAVAILABLE', e)\n")
+    env = {**os.environ, "AUTOGRAD_DEVICE": "cuda", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=60, cwd=ROOT)
+    assert "UNAVAILABLE" in out.stdout, out.stdout + out.stderr
+
+
+# --- static checks: xp attributes, Backend methods --------------------------------------
+
+
+def _xp_chains(tree):
+    """Attribute chains hanging off a name ``xp`` or an attribute ``.xp``:
+    ``xp.random.default_rng`` gives ("random", "default_rng")."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        names, cur = [], node
+        while isinstance(cur, ast.Attribute):
+            names.append(cur.attr)
+            cur = cur.value
+            if (isinstance(cur, ast.Name) and cur.id == "xp") or (
+                    isinstance(cur, ast.Attribute) and cur.attr == "xp"):
+                yield tuple(reversed(names)), node.lineno
+                break
+
+
+def _hasattr_guards(tree):
+    """Names checked with ``hasattr(<...xp>, "name")``: used only where they exist."""
+    out = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "hasattr" and len(node.args) == 2
+                and isinstance(node.args[1], ast.Constant)):
+            out.add(node.args[1].value)
+    return out
+
+
+def test_every_xp_attribute_used_exists_in_cupy():
+    missing, seen = [], 0
+    for package in ("autograd", "nn", "optim", "backends", "benchmarks"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            guarded = _hasattr_guards(tree)
+            for chain, line in _xp_chains(tree):
+                seen += 1
+                obj = cupy
+                for name in chain:
+                    if not hasattr(obj, name):
+                        if not (len(chain) == 1 and name in guarded):
+                            missing.append(f"{path.relative_to(ROOT)}:{line}: xp."
+                                           + ".".join(chain))
+                        break
+                    obj = getattr(obj, name)
+    assert seen > 20, "the scan found almost no xp uses: is the AST walk broken?"
+    assert not missing, "numpy names CuPy lacks:\n" + "\n".join(sorted(set(missing)))
+
+
+def test_xp_scan_finds_a_missing_name(tmp_path):
+    tree = ast.parse("def f(ctx):\n    return ctx.device.backend.xp.errstate_nope(1)\n")
+    chains = [c for c, _ in _xp_chains(tree)]
+    assert ("errstate_nope",) in chains and not hasattr(cupy, "errstate_nope")
+
+
+def _backend_methods():
+    return sorted(n for n, v in vars(Backend).items()
+                  if not n.startswith("_") and (callable(v) or isinstance(v, property)))
+
+
+def test_every_backend_method_is_implemented_or_deliberately_inherited():
+    own = vars(cupy_backend.CupyBackend)
+    for name in _backend_methods():
+        if name in ("name", "xp"):
+            continue
+        if name in own:
+            continue
+        assert name in cupy_backend.INHERITED, (
+            f"Backend.{name} is neither implemented by CupyBackend nor listed in "
+            "cupy_backend.INHERITED")
+        src = inspect.getsource(getattr(Backend, name))
+        assert "NotImplementedError" not in src, (
+            f"CupyBackend inherits Backend.{name}, which is abstract")
+    assert cupy_backend.INHERITED <= set(_backend_methods())
+
+
+def test_factories_only_call_generator_methods_cupy_can_serve():
+    # what autograd/factories.py calls on backend.generator, with the keywords it passes
+    gen = cupy_backend.CupyGenerator
+    for name, keywords in {"random": ("dtype",), "standard_normal": ("dtype",),
+                           "integers": ("size", "dtype"), "permutation": (),
+                           "uniform": (), "normal": (), "choice": ("size", "replace")}.items():
+        params = inspect.signature(getattr(gen, name)).parameters
+        assert all(k in params for k in keywords), (name, list(params))
+    for name in ("random", "standard_normal", "integers", "uniform"):  # CuPy's own
+        doc = getattr(cupy.random.Generator, name).__doc__ or ""
+        assert "dtype" in doc.split("\n")[0], f"cupy Generator.{name} takes no dtype"
+
+
+# --- a NumPy stand-in for cupy, to run CupyBackend's Python logic on the host ---------
+
+
+class _FakeDevice:
+    def __init__(self, index=0):
+        self.id = index
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _fake_cupy():
+    """numpy with cupy's extra names; kernels are replaced per test."""
+    ns = types.SimpleNamespace(**{n: getattr(np, n) for n in dir(np) if not n.startswith("__")})
+    ns.cuda = types.SimpleNamespace(Device=_FakeDevice)
+    ns.asnumpy = np.asarray
+    return ns
+
+
+@pytest.fixture
+def host_backend(monkeypatch):
+    """A CupyBackend whose ``cupy`` is NumPy and whose kernels run as host C++."""
+    monkeypatch.setattr(cupy_backend, "cupy", _fake_cupy())
+    for attr, kernel in vars(cupy_backend).items():
+        if isinstance(kernel, cupy.ElementwiseKernel):
+            monkeypatch.setattr(cupy_backend, attr, HostKernel(kernel))
+    b = object.__new__(cupy_backend.CupyBackend)
+    b.index, b._device, b._seed, b._generator = 0, contextlib.nullcontext(), 0, None
+    return b
+
+
+class _NumpyReference(Backend):
+    """The base class's pure-xp references on NumPy: what every kernel must match."""
+
+    name, xp = "reference", np
+
+
+def test_index_add_and_add_at_accumulate_repeats(host_backend):
+    out = np.zeros((4, 3))
+    src = np.arange(15.0).reshape(5, 3)
+    host_backend.index_add(out, np.array([0, 2, 0, -1, 2]), src)
+    want = np.zeros((4, 3))
+    np.add.at(want, np.array([0, 2, 0, -1, 2]), src)
+    np.testing.assert_array_equal(out, want)
+    with pytest.raises(IndexError, match="index_add.*size 4"):
+        host_backend.index_add(out, np.array([0, 4]), src[:2])
+    a = np.zeros((3, 4))
+    key = (np.array([0, 0, 2]), slice(None))
+    host_backend.add_at(a, key, np.ones((3, 4)))
+    np.testing.assert_array_equal(a.sum(1), [8.0, 0.0, 4.0])
+    b = np.zeros((3, 4))
+    host_backend.add_at(b, (slice(1, 3), [0, 0]), 1.0)  # a list index: moved to the device
+    np.testing.assert_array_equal(b[:, 0], [0.0, 2.0, 2.0])
+
+
+def test_generator_adapter_on_a_numpy_generator(monkeypatch):
+    monkeypatch.setattr(cupy_backend, "cupy", _fake_cupy())
+    g = cupy_backend.CupyGenerator(np.random.default_rng(0))
+    p = g.permutation(50)
+    assert p.dtype == np.int64 and sorted(p.tolist()) == list(range(50))
+    assert not np.array_equal(p, np.arange(50))
+    rows = g.permutation(np.arange(12).reshape(6, 2))
+    assert sorted(rows[:, 0].tolist()) == [0, 2, 4, 6, 8, 10]
+    assert g.standard_normal((3, 2), dtype=np.float32).dtype == np.float32
+    assert g.random(4, dtype=np.float32).dtype == np.float32
+    x = g.normal(5.0, 0.0, size=3)
+    np.testing.assert_array_equal(x, [5.0, 5.0, 5.0])
+    c = g.choice(10, size=(2, 3), replace=False)
+    assert c.shape == (2, 3) and len(set(c.ravel().tolist())) == 6
+    with pytest.raises(ValueError, match="without replacement"):
+        g.choice(3, size=5, replace=False)
+    assert 0 <= g.choice(4) < 4
+
+
+# --- the fused kernels: well-formed, and their C bodies compute the references -------
+
+KERNELS = cupy_backend.KERNELS
+
+
+def test_kernels_are_defined_not_launched():
+    assert set(KERNELS) >= {"adam_update", "sgd_momentum_update", "max_pool2d",
+                            "max_pool2d_backward"}
+    names = [k.name for k in KERNELS.values()]
+    assert len(set(names)) == len(names)
+    for name, k in KERNELS.items():
+        assert isinstance(k, cupy.ElementwiseKernel | cupy.RawKernel), name
+        assert name.split("/")[0] in _backend_methods(), f"{name} names no Backend method"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_kernel_types_are_inferred_with_python_scalars(name, dtype):
+    """CuPy deduces T from the arrays; Python scalars must not conflict (NumPy float64
+    scalars would: the backend converts with float())."""
+    k = KERNELS[name]
+    params = [p for p in k.params if p.name != "_ind"]
+    ins, outs = params[:k.nin], params[k.nin:]
+    dt = np.dtype(dtype)
+    array_ins = {"grad", "g", "argmax", "x"}
+    in_types = tuple((p.dtype or dt) if p.name in array_ins else None for p in ins)
+    out_types = tuple(p.dtype or dt for p in outs)
+    in_t, out_t, _ = k._decide_params_type(in_types, out_types)
+    assert all(t == (p.dtype or dt) for t, p in zip(in_t, ins, strict=True))
+    assert all(t == (p.dtype or dt) for t, p in zip(out_t, outs, strict=True))
+
+
+_CTYPES = {"float32": "float", "float64": "double"}
+
+
+def _kernel_source(k, T: str, cuda: bool) -> str:
+    """A translation unit that runs ``k``'s operation for i in [0, n) the way CuPy's
+    generated kernel does: element params bound by reference at i, raw params as
+    pointers indexed by flat position; every input passed as a full array."""
+    params = [p for p in k.params if p.name != "_ind"]
+    decl, bind = [], []
+    for j, p in enumerate(params):
+        const = "const " if p.is_const else ""
+        if p.raw:
+            decl.append(f"{const}{p.ctype}* {p.name}")
+        else:
+            decl.append(f"{const}{p.ctype}* _p{j}")
+            bind.append(f"{const}{p.ctype}& {p.name} = _p{j}[i];")
+    head = f"typedef {T} T;\n"
+    if cuda:
+        sig = f'extern "C" __global__ void {k.name}({", ".join(decl)}, long long n)'
+        loop = ("long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
+                "if (i >= n) return;\n")
+        return head + sig + " {\n" + loop + "\n".join(bind) + "\n{\n" + k.operation + "\n}\n}\n"
+    head = ("#include <cmath>\nusing std::isnan; using std::sqrt;\n"
+            "template <typename U> U atomicAdd(U* p, U v) { U old = *p; *p += v; return old; }\n"
+            + head)
+    sig = f'extern "C" void {k.name}({", ".join(decl)}, long long n)'
+    return (head + sig + " {\nfor (long long i = 0; i < n; ++i) {\n" + "\n".join(bind)
+            + "\n{\n" + k.operation + "\n}\n}\n}\n")
+
+
+_BUILD = {}
+
+
+def _host_library(k, T: str):
+    key = (k.name, T)
+    if key not in _BUILD:
+        cxx = shutil.which("g++") or shutil.which("c++")
+        if cxx is None:
+            pytest.skip("no C++ compiler to run the CUDA kernel bodies on the host")
+        build = pathlib.Path(tempfile.mkdtemp(prefix="ag_kernels_"))
+        src = build / f"{k.name}_{T}.cpp"
+        lib = build / f"{k.name}_{T}.so"
+        src.write_text(_kernel_source(k, T, cuda=False))
+        res = subprocess.run([cxx, "-O1", "-shared", "-fPIC", "-ffp-contract=off", "-o",
+                              str(lib), str(src)], capture_output=True, text=True)
+        assert res.returncode == 0, f"{k.name} does not compile as C++:\n{res.stderr}"
+        _BUILD[key] = getattr(ctypes.CDLL(str(lib)), k.name)
+    return _BUILD[key]
+
+
+class HostKernel:
+    """Calls like a ``cupy.ElementwiseKernel`` (inputs then outputs, scalars broadcast,
+    outputs written in place), running its body compiled as host C++."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.calls = 0
+
+    def __call__(self, *args):
+        k = self.kernel
+        params = [p for p in k.params if p.name != "_ind"]
+        assert len(args) == len(params), f"{k.name}: {len(args)} args for {len(params)}"
+        arrays = [a for a, p in zip(args, params, strict=True)
+                  if isinstance(a, np.ndarray) and p.ctype == "T"]
+        dt = arrays[0].dtype
+        shape = np.broadcast_shapes(*[a.shape for a, p in zip(args, params, strict=True)
+                                      if isinstance(a, np.ndarray) and not p.raw])
+        n = int(np.prod(shape))
+        ptrs, keep = [], []
+        for a, p in zip(args, params, strict=True):
+            want = np.dtype(p.dtype) if p.dtype is not None else dt
+            if isinstance(a, np.ndarray | np.generic) and a.dtype != want:
+                raise TypeError(f"{k.name}: Type is mismatched. {p.name} {a.dtype} {want}")
+            if p.raw or not p.is_const:
+                assert isinstance(a, np.ndarray) and a.flags.c_contiguous, p.name
+                if not p.raw:
+                    assert a.shape == shape, (p.name, a.shape, shape)
+                arr = a
+            else:
+                arr = np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=want), shape))
+            keep.append(arr)
+            ptrs.append(ctypes.c_void_p(arr.ctypes.data))
+        fn = _host_library(k, _CTYPES[dt.name])
+        fn(*ptrs, ctypes.c_longlong(n))
+        self.calls += 1
+
+
+def _adam_state(rng, dtype, shape=(5, 7)):
+    p = rng.standard_normal(shape).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    m = (0.1 * rng.standard_normal(shape)).astype(dtype)
+    v = (0.1 * rng.random(shape)).astype(dtype)
+    vmax = (0.12 * rng.random(shape)).astype(dtype)
+    return p, g, m, v, vmax
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("decoupled,maximize,wd,amsgrad", [
+    (False, False, 0.0, False), (False, True, 0.1, False), (True, False, 0.05, False),
+    (False, False, 0.01, True), (True, True, 0.0, True)])
+def test_adam_kernel_matches_reference(host_backend, dtype, decoupled, maximize, wd, amsgrad):
+    rng = np.random.default_rng(0)
+    ours = _adam_state(rng, dtype)
+    ref = tuple(a.copy() for a in ours)
+    for step in (1, 2, 7):
+        for backend, (p, g, m, v, vmax) in ((host_backend, ours), (_NumpyReference(), ref)):
+            backend.adam_update(p, g, m, v, np.float64(1e-2), 0.9, 0.999, 1e-8, wd,
+                                float(step), decoupled, maximize, vmax if amsgrad else None)
+    tol = 2e-6 if dtype == np.float32 else 1e-14
+    for a, b, label in zip(ours, ref, ("param", "grad", "exp_avg", "exp_avg_sq", "max"),
+                           strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=label)
+    assert ours[0].dtype == dtype
+    kernel = cupy_backend.ADAM_AMSGRAD_KERNEL if amsgrad else cupy_backend.ADAM_KERNEL
+    assert kernel.calls == 3  # the fused path ran, not the fallback
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nesterov,maximize,wd,dampening", [
+    (False, False, 0.0, 0.0), (True, False, 0.1, 0.0), (False, True, 0.0, 0.3)])
+def test_sgd_momentum_kernel_matches_reference(host_backend, dtype, nesterov, maximize, wd,
+                                               dampening):
+    rng = np.random.default_rng(1)
+    ours = [rng.standard_normal((4, 6)).astype(dtype) for _ in range(3)]
+    ref = [a.copy() for a in ours]
+    for step in range(3):
+        for backend, (p, g, buf) in ((host_backend, ours), (_NumpyReference(), ref)):
+            backend.sgd_momentum_update(p, g, buf, 0.1, 0.9, dampening, wd, nesterov,
+                                        maximize, first=step == 0)
+    for a, b in zip(ours, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    assert cupy_backend.SGD_MOMENTUM_KERNEL.calls == 3
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k,s,p,d", [((2, 2), (2, 2), (0, 0), (1, 1)),
+                                     ((3, 3), (1, 1), (1, 1), (1, 1)),
+                                     ((3, 2), (2, 1), (1, 0), (2, 1))])
+def test_max_pool_kernels_match_reference(host_backend, dtype, k, s, p, d):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 7, 6)).astype(dtype)
+    x[0, 0, 1, 1] = x[0, 0, 1, 2]  # a tie: the first tap wins
+    x[1, 2, 3, 3] = np.nan  # NaN propagates
+    ref = _NumpyReference()
+    out, arg = host_backend.max_pool2d(x, k, s, p, d)
+    out_r, arg_r = ref.max_pool2d(x, k, s, p, d)
+    np.testing.assert_array_equal(out, out_r)
+    np.testing.assert_array_equal(arg, arg_r)
+    assert arg.dtype == np.int64 and out.dtype == dtype
+    g = rng.standard_normal(out.shape).astype(dtype)
+    gx = host_backend.max_pool2d_backward(g, arg, x.shape, k, s, p, d)
+    gx_r = ref.max_pool2d_backward(g, arg_r, x.shape, k, s, p, d)
+    np.testing.assert_allclose(gx, gx_r, rtol=1e-6, atol=1e-6)
+    assert cupy_backend.MAX_POOL2D_KERNEL.calls == 1
+    assert cupy_backend.MAX_POOL2D_BACKWARD_KERNEL.calls == 1
+
+
+def _load_nvrtc():
+    """CuPy's NVRTC binding, loading libnvrtc from a pip wheel if CuPy can't find one."""
+    from cupy.cuda import nvrtc
+
+    try:
+        nvrtc.getVersion()
+        return nvrtc
+    except Exception:
+        pass
+    candidates = [os.environ.get("NVRTC_LIBRARY", "")]
+    for base in sys.path + ["/tmp/nvrtc"]:
+        candidates += glob.glob(os.path.join(base, "nvidia", "cuda_nvrtc", "lib",
+                                             "libnvrtc.so.1*"))
+    for lib in candidates:
+        if lib and os.path.exists(lib):
+            try:
+                ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
+                nvrtc.getVersion()
+                return nvrtc
+            except Exception:
+                continue
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_kernel_bodies_compile_with_nvrtc(name):
+    """Compile each body as device code (skips without libnvrtc: pip install
+    nvidia-cuda-nvrtc-cu12 and it runs, no GPU needed)."""
+    nvrtc = _load_nvrtc()
+    if nvrtc is None:
+        pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12 to run this)")
+    k = KERNELS[name]
+    for T in ("float", "double"):
+        prog = nvrtc.createProgram(_kernel_source(k, T, cuda=True), f"{k.name}.cu", [], [])
+        try:
+            nvrtc.compileProgram(prog, ["-arch=compute_70"])
+        except Exception as exc:
+            log = nvrtc.getProgramLog(prog)
+            raise AssertionError(f"{name} ({T}) does not compile:\n{log}") from exc
+        assert b".entry " + k.name.encode() in nvrtc.getPTX(prog)
+
+
+# --- on a GPU: the registry on cuda against cpu, gradcheck in float64 --------------------
+
+
+def _ops():
+    from autograd.testing import all_ops
+
+    return all_ops()
+
+
+@needs_gpu
+def test_registry_forward_backward_cuda_matches_cpu():
+    from benchmarks import gpu_check
+
+    report = gpu_check.Report("cuda", False)
+    gpu_check.check_op_parity(report, backends.get_device("cuda"), _ops(), 1e-4, 1e-5)
+    bad = [f"{c.name}: {c.detail}" for c in report.failed()]
+    assert not bad, "\n".join(bad)
+
+
+@needs_gpu
+def test_registry_gradcheck_on_cuda_float64():
+    from benchmarks import gpu_check
+
+    report = gpu_check.Report("cuda", False)
+    gpu_check.check_gradients(report, backends.get_device("cuda"), _ops(), budget_s=600)
+    bad = [f"{c.name}: {c.detail}" for c in report.failed()]
+    assert not bad, "\n".join(bad)
+
+
+@needs_gpu
+def test_cuda_tensors_mix_with_scalars_but_not_with_cpu_tensors():
+    x = ag.tensor([1.0, 2.0], device="cuda", requires_grad=True)
+    y = (x * np.float64(2.0) + 1 + np.int64(3)) / 2.0
+    assert y.dtype == ag.float32 and y.device.type == "cuda"
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0])
+    with pytest.raises(backends.DeviceMismatchError, match=r"cpu.*cuda|cuda.*cpu"):
+        _ = x + ag.tensor([1.0, 2.0])
+
+
+@needs_gpu
+def test_fused_kernels_on_gpu_match_reference():
+    b = backends.get_device("cuda").backend
+    rng = np.random.default_rng(0)
+    host = _adam_state(rng, np.float32)
+    dev = [cupy.asarray(a) for a in host]
+    b.adam_update(dev[0], dev[1], dev[2], dev[3], 1e-2, 0.9, 0.999, 1e-8, 0.01, 3.0)
+    _NumpyReference().adam_update(*host[:4], 1e-2, 0.9, 0.999, 1e-8, 0.01, 3.0)
+    np.testing.assert_allclose(cupy.asnumpy(dev[0]), host[0], rtol=1e-5, atol=1e-6)
+    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    out, arg = b.max_pool2d(cupy.asarray(x), (3, 3), (2, 2), (1, 1), (1, 1))
+    out_r, arg_r = _NumpyReference().max_pool2d(x, (3, 3), (2, 2), (1, 1), (1, 1))
+    np.testing.assert_array_equal(cupy.asnumpy(arg), arg_r)
+    np.testing.assert_array_equal(cupy.asnumpy(out), out_r)
