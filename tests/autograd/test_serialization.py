@@ -1,0 +1,265 @@
+"""ag.save / ag.load: safetensors files, nested structures, atomic writes, no pickle,
+and one clear exception for every bad file."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import optim
+from autograd.serialization import CheckpointError
+
+
+def sample():
+    w = ag.tensor(np.arange(12, dtype=np.float32).reshape(3, 4))
+    return {
+        "model": {"w": w, "b": ag.tensor([1.5, -2.0], dtype=ag.float64)},
+        "ints": ag.tensor([[1, 2]], dtype=ag.int64),
+        "mask": ag.tensor([True, False]),
+        "half": ag.tensor([0.5, 1.0], dtype=ag.float16),
+        "bytes": ag.tensor(np.array([0, 255], np.uint8)),
+        "scalar": ag.tensor(3.0),
+        "empty": ag.zeros(0, 5),
+        "strided": ag.from_numpy(np.arange(20.0).reshape(4, 5)[::2, ::-1]),
+        "tied": w,
+        "opt": {"state": {0: {"step": 3}}, "param_groups": [{"lr": 0.1, "betas": (0.9, 0.99),
+                                                             "params": [0, 1]}]},
+        "numbers": [1, 2.5, -0.0, math.inf, -math.inf, 2**80, True, None, "text"],
+        "tuple": (1, (2, "3")),
+        "keys": {1: "int", 2.5: "float", None: "none", False: "bool", "s": "str"},
+        "array": np.arange(4, dtype=np.int32),
+    }
+
+
+def test_round_trip_keeps_values_dtypes_structure_and_sharing(tmp_path):
+    obj = sample()
+    path = tmp_path / "ck.safetensors"
+    ag.save(obj, path)
+    got = ag.load(path)
+    for key in ("ints", "mask", "half", "bytes", "scalar", "empty", "strided"):
+        a, b = obj[key], got[key]
+        assert isinstance(b, ag.Tensor) and b.dtype == a.dtype and b.shape == a.shape, key
+        np.testing.assert_array_equal(b.numpy(), a.numpy())
+    np.testing.assert_array_equal(got["model"]["w"].numpy(), obj["model"]["w"].numpy())
+    assert got["tied"] is got["model"]["w"]  # one tensor saved once, loaded once
+    assert got["opt"] == obj["opt"]
+    assert got["numbers"][:8] == obj["numbers"][:8] and got["numbers"][8] == "text"
+    assert math.copysign(1, got["numbers"][2]) == -1
+    assert got["tuple"] == (1, (2, "3")) and isinstance(got["tuple"][1], tuple)
+    assert got["keys"] == obj["keys"]
+    assert got["array"].dtype == np.int32 and isinstance(got["array"], np.ndarray)
+    nan = ag.load(_saved(tmp_path, {"x": math.nan}))["x"]
+    assert math.isnan(nan)
+
+
+def _saved(tmp_path, obj, name="f.safetensors"):
+    path = tmp_path / name
+    ag.save(obj, path)
+    return path
+
+
+def test_loaded_tensors_are_writable_copies(tmp_path):
+    t = ag.ones(3)
+    got = ag.load(_saved(tmp_path, {"t": t}))["t"]
+    got.data += 1
+    np.testing.assert_array_equal(t.numpy(), 1.0)
+    assert ag.load(_saved(tmp_path, {"t": t}), map_location="cpu")["t"].device == "cpu"
+
+
+def test_requires_grad_is_kept(tmp_path):
+    got = ag.load(_saved(tmp_path, [ag.ones(2, requires_grad=True), ag.ones(2)]))
+    assert got[0].requires_grad and not got[1].requires_grad and got[0].is_leaf
+
+
+def test_unsupported_objects_are_rejected_by_name(tmp_path):
+    with pytest.raises(TypeError, match="object"):
+        ag.save({"f": object()}, tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="dict keys"):
+        ag.save({(1, 2): 3}, tmp_path / "x.safetensors")
+    assert not os.listdir(tmp_path)  # nothing written, no temp file left
+
+
+def test_model_and_optimizer_checkpoint_resumes_exactly(tmp_path):
+    nn = pytest.importorskip("nn")
+    F = pytest.importorskip("nn.functional")
+    ag.manual_seed(0)
+    x, y = ag.randn(32, 4), ag.tensor(np.arange(32) % 3)
+
+    def build():
+        ag.manual_seed(1)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    def train(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+
+    m1, o1 = build()
+    train(m1, o1, 6)
+    m2, o2 = build()
+    train(m2, o2, 3)
+    ag.save({"model": m2.state_dict(), "optimizer": o2.state_dict(), "epoch": 3},
+            tmp_path / "ck.safetensors")
+    ck = ag.load(tmp_path / "ck.safetensors")
+    m3, o3 = build()
+    m3.load_state_dict(ck["model"])
+    o3.load_state_dict(ck["optimizer"])
+    train(m3, o3, 3)
+    for (k, a), (_, b) in zip(m1.state_dict().items(), m3.state_dict().items(), strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+
+
+def test_file_objects(tmp_path):
+    buf = io.BytesIO()
+    ag.save({"a": ag.ones(2)}, buf)
+    buf.seek(0)
+    np.testing.assert_array_equal(ag.load(buf)["a"].numpy(), [1, 1])
+
+
+def test_layout_is_safetensors(tmp_path):
+    path = _saved(tmp_path, {"w": ag.ones(2, 3), "n": 1})
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    assert (8 + n) % 8 == 0  # the data buffer is 8-byte aligned
+    assert header["w"] == {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}
+    assert isinstance(header["__metadata__"]["structure"], str)
+    assert len(raw) == 8 + n + 24
+    np.testing.assert_array_equal(np.frombuffer(raw[8 + n:], "<f4"), 1.0)
+
+
+def test_interoperates_with_the_safetensors_package(tmp_path):
+    st = pytest.importorskip("safetensors.numpy")
+    path = _saved(tmp_path, {"model": {"w": ag.tensor(np.eye(3, dtype=np.float32))},
+                             "step": ag.tensor(np.int64(5))})
+    flat = st.load_file(str(path))
+    np.testing.assert_array_equal(flat["model.w"], np.eye(3))
+    assert flat["step"] == 5
+    theirs = tmp_path / "theirs.safetensors"
+    st.save_file({"a": np.arange(6, dtype=np.float64).reshape(2, 3),
+                  "b": np.array([True, False])}, str(theirs))
+    got = ag.load(theirs)
+    assert list(got) == ["a", "b"] or set(got) == {"a", "b"}
+    np.testing.assert_array_equal(got["a"].numpy(), np.arange(6.0).reshape(2, 3))
+    assert got["b"].dtype == np.bool_
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    path = _saved(tmp_path, {"v": ag.ones(3)}, "ck.safetensors")
+    calls = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(fd) or real_fsync(fd))
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        ag.save({"v": ag.zeros(3)}, path)
+    monkeypatch.undo()
+    assert calls  # the data was flushed to disk before the rename
+    np.testing.assert_array_equal(ag.load(path)["v"].numpy(), 1.0)  # old file intact
+    assert os.listdir(tmp_path) == ["ck.safetensors"]  # temp file removed
+
+
+# --- bad files: one exception type, naming the file and the problem ---------------------
+
+
+def _header_file(tmp_path, header: dict, data: bytes = b"", name="bad.safetensors"):
+    raw = json.dumps(header).encode()
+    path = tmp_path / name
+    path.write_bytes(len(raw).to_bytes(8, "little") + raw + data)
+    return path
+
+
+@pytest.mark.parametrize("make,problem", [
+    (lambda p: p.write_bytes(b""), "truncated"),
+    (lambda p: p.write_bytes(b"\x05\x00"), "truncated"),
+    (lambda p: p.write_bytes((100).to_bytes(8, "little") + b"{}"), "truncated"),
+    (lambda p: p.write_bytes((2**40).to_bytes(8, "little") + b"{}"), "exceeds"),
+    (lambda p: p.write_bytes((4).to_bytes(8, "little") + b"\xff\xfe{]"), "JSON"),
+    (lambda p: p.write_bytes((2).to_bytes(8, "little") + b"[]"), "JSON object"),
+    (lambda p: p.write_bytes(b"PK\x03\x04" + b"\x00" * 40), "zip"),
+])
+def test_malformed_files_raise_checkpoint_error(tmp_path, make, problem):
+    path = tmp_path / "bad.safetensors"
+    make(path)
+    with pytest.raises(CheckpointError, match=problem) as info:
+        ag.load(path)
+    assert "bad.safetensors" in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("entry,data,problem", [
+    ({"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, b"\x00" * 4, "truncated"),
+    ({"dtype": "F32", "shape": [2], "data_offsets": [0, 12]}, b"\x00" * 12, "needs 8 bytes"),
+    ({"dtype": "Q7", "shape": [2], "data_offsets": [0, 8]}, b"\x00" * 8, "unknown"),
+    ({"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}, b"\x00" * 8, "shape"),
+    ({"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}, b"\x00" * 8, "data_offsets"),
+    ({"dtype": "F32", "shape": [2]}, b"\x00" * 8, "data_offsets"),
+    ("not an entry", b"", "not an object"),
+])
+def test_inconsistent_headers_raise_checkpoint_error(tmp_path, entry, data, problem):
+    path = _header_file(tmp_path, {"t": entry}, data)
+    with pytest.raises(CheckpointError, match=problem):
+        ag.load(path)
+
+
+def test_truncated_checkpoint_raises(tmp_path):
+    path = _saved(tmp_path, {"w": ag.ones(100)})
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-10])
+    with pytest.raises(CheckpointError, match="truncated"):
+        ag.load(path)
+
+
+def test_corrupted_structure_raises(tmp_path):
+    meta = {"format": "autograd.checkpoint", "version": "1",
+            "structure": json.dumps({"__tensor__": "missing"})}
+    with pytest.raises(CheckpointError, match="lacks"):
+        ag.load(_header_file(tmp_path, {"__metadata__": meta}))
+    meta["structure"] = "{not json"
+    with pytest.raises(CheckpointError, match="structure"):
+        ag.load(_header_file(tmp_path, {"__metadata__": meta}))
+    meta["version"] = "99"
+    with pytest.raises(CheckpointError, match="newer"):
+        ag.load(_header_file(tmp_path, {"__metadata__": meta}))
+
+
+class _Exploit:
+    """Unpickling this would create a marker file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("protocol", [2, pickle.HIGHEST_PROTOCOL])
+def test_malicious_pickle_is_refused_without_running_it(tmp_path, protocol):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps({"state": _Exploit(str(marker))}, protocol=protocol))
+    # sanity: the file really is an exploit when unpickled
+    probe = tmp_path / "probe"
+    pickle.loads(pickle.dumps(_Exploit(str(probe)))).close()
+    assert probe.exists()
+    with pytest.raises(CheckpointError, match="pickle") as info:
+        ag.load(path)
+    assert "evil.pt" in str(info.value)
+    assert not marker.exists()
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        ag.load(tmp_path / "nope.safetensors")
