@@ -127,7 +127,8 @@ def rel_err(a, b, atol: float) -> float:
         return 0.0
     both_nan = np.isnan(a) & np.isnan(b)
     same_inf = np.isinf(a) & (a == b)
-    err = np.abs(a - b) / (atol + np.abs(b))
+    with np.errstate(invalid="ignore"):  # inf - inf: handled by same_inf
+        err = np.abs(a - b) / (atol + np.abs(b))
     err = np.where(both_nan | same_inf, 0.0, err)
     return float(np.nan_to_num(err, nan=np.inf).max())
 
@@ -146,9 +147,12 @@ def _compare(pairs, rtol: float, atol: float):
     return worst, bad
 
 
-def _missing_piece(exc: AttributeError) -> bool:
-    """An AttributeError that means "this layer/optimizer is not written yet"."""
-    return str(exc).startswith(("module 'nn", "module 'optim"))
+def _missing_piece(exc: Exception) -> bool:
+    """An Attribute/ImportError that means "this layer/optimizer is not written yet"."""
+    msg = str(exc)
+    if isinstance(exc, ImportError):
+        return msg.startswith("cannot import name") and "from 'nn" in msg
+    return msg.startswith(("module 'nn", "module 'optim"))
 
 
 def _describe(exc: Exception) -> str:
@@ -165,7 +169,7 @@ def _run(report: Report, section: str, name: str, fn) -> Check:
         status, detail, err = fn()
     except Skip as exc:
         status, detail, err = SKIP, str(exc), None
-    except AttributeError as exc:
+    except (AttributeError, ImportError) as exc:
         missing = _missing_piece(exc)
         status, err = (SKIP if missing else ERROR), None
         detail = f"not available yet: {exc}" if missing else _describe(exc)
@@ -603,8 +607,9 @@ def _environment(device) -> dict:
     return env
 
 
-def print_table(report: Report, out=sys.stdout) -> None:
+def print_table(report: Report, out=None) -> None:
     """Failures in full, then per-section counts and the timing table."""
+    out = out if out is not None else sys.stdout
     for c in report.failed():
         print(f"{c.status:5} {c.section}/{c.name}: {c.detail}", file=out)
     sections = []
