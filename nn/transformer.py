@@ -87,8 +87,10 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x):
+        shape = x.shape
+        x = x.reshape(-1, shape[-1])  # 2-D matmuls: NumPy loops over a 3-D batch
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+        return self.dropout2(x.reshape(shape))
 
 
 class TransformerEncoder(Module):

@@ -192,10 +192,7 @@ def multi_head_attention_forward(
     # projections: one matmul for self-attention with a packed weight
     if not use_separate_proj_weight:
         if query is key and key is value:
-            qkv = query @ in_proj_weight.mT
-            if in_proj_bias is not None:
-                qkv = qkv + in_proj_bias
-            q, k, v = ag.chunk(qkv, 3, dim=-1)
+            q, k, v = ag.chunk(_proj(query, in_proj_weight, in_proj_bias), 3, dim=-1)
         else:
             w_q, w_k, w_v = ag.chunk(in_proj_weight, 3, dim=0)
             b_q = b_k = b_v = None
@@ -229,10 +226,8 @@ def multi_head_attention_forward(
     weights = ag.softmax(scores, dim=-1)
     weights = _dropout(weights, dropout_p, training)
     out = weights @ v  # (N, heads, L, hd)
-    out = out.permute(2, 0, 1, 3).reshape(L, N, E)
-    out = out @ out_proj_weight.mT
-    if out_proj_bias is not None:
-        out = out + out_proj_bias
+    out = _proj(out.permute(2, 0, 1, 3).reshape(L * N, E), out_proj_weight, out_proj_bias)
+    out = out.reshape(L, N, E)
     if need_weights:
         w = weights.mean(dim=1) if average_attn_weights else weights
         if unbatched:
@@ -242,5 +237,10 @@ def multi_head_attention_forward(
 
 
 def _proj(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
-    y = x @ w.mT
-    return y if b is None else y + b
+    """``x @ w^T + b`` over the last dimension, as one 2-D matmul (a 3-D @ 2-D matmul
+    loops over the batch in NumPy and its weight gradient is a batched sum)."""
+    from .linear import linear
+
+    lead = x.shape[:-1]
+    y = linear(x.reshape(-1, x.shape[-1]), w, b)
+    return y.reshape(*lead, w.shape[0])
