@@ -257,7 +257,8 @@ def _fmt_err(x: float) -> str:
     return f"{x:.2e}"
 
 
-def print_table(results, out=sys.stdout) -> None:
+def print_table(results, out=None) -> None:
+    out = out or sys.stdout
     head = ("op", "device", "dtype", "shapes", "max abs err", "max rel err", "1st", "2nd",
             "ms")
     rows = [(r.op, r.device, r.dtype, r.shapes, _fmt_err(r.max_abs_err),
