@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from autograd import dtypes
+from autograd.grad_mode import is_grad_enabled
 from autograd.graph import Function
 from autograd.ops import (
     abs,
@@ -24,7 +25,7 @@ from autograd.ops import (
 )
 from autograd.ops import relu as _relu
 from autograd.ops.arithmetic import Mul
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, _wrap
 
 __all__ = [
     "relu",
@@ -86,12 +87,18 @@ class _Elu(Function):
         pos = x > 0
         neg = alpha * xp.expm1(xp.minimum(x, 0))
         out = xp.where(pos, x, neg).astype(x.dtype, copy=False)
-        ctx.pos, ctx.alpha, ctx.scale = pos, alpha, scale
+        if scale != 1:
+            out = out * scale
+        ctx.pos, ctx.alpha, ctx.scale, ctx.out = pos, alpha, scale, out
         ctx.save_for_backward(x)
-        return out * scale if scale != 1 else out
+        return out
 
     @staticmethod
     def backward(ctx, g):
+        if not is_grad_enabled():  # plain backward: for x <= 0 the slope is out + a*s
+            xp = ctx.device.backend.xp
+            slope = xp.where(ctx.pos, ctx.scale, ctx.out + ctx.alpha * ctx.scale)
+            return _wrap((g.data * slope).astype(g.dtype, copy=False), ctx.device), None, None
         (x,) = ctx.saved_tensors
         # d/dx = scale for x > 0, scale * alpha * exp(x) otherwise (exp of x <= 0 only)
         slope = where(ctx.pos, ctx.scale, exp(clamp(x, max=0.0)) * (ctx.alpha * ctx.scale))
@@ -106,11 +113,16 @@ class _Gelu(Function):
         backend = ctx.device.backend
         ctx.save_for_backward(x)
         cdf = 0.5 * (1.0 + backend.erf(x * (1 / _SQRT_2)))
+        ctx.cdf = cdf
         return (x * cdf).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            xp, a = ctx.device.backend.xp, x.data
+            d = ctx.cdf + a * xp.exp(a * a * -0.5) * _INV_SQRT_2PI
+            return _wrap((g.data * d).astype(a.dtype, copy=False), ctx.device)
         cdf = (erf(x * (1 / _SQRT_2)) + 1.0) * 0.5
         pdf = exp(x * x * -0.5) * _INV_SQRT_2PI
         return g * (cdf + x * pdf)
@@ -124,11 +136,17 @@ class _GeluTanh(Function):
         xp = ctx.device.backend.xp
         ctx.save_for_backward(x)
         t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+        ctx.t = t
         return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            a, t = x.data, ctx.t
+            dinner = (a * a * (3 * 0.044715) + 1.0) * _SQRT_2_OVER_PI
+            d = (t + 1.0) * 0.5 + a * 0.5 * (1.0 - t * t) * dinner
+            return _wrap((g.data * d).astype(a.dtype, copy=False), ctx.device)
         x2 = x * x
         t = tanh((x + x2 * x * 0.044715) * _SQRT_2_OVER_PI)
         dinner = (x2 * (3 * 0.044715) + 1.0) * _SQRT_2_OVER_PI
@@ -141,12 +159,17 @@ class _Silu(Function):
         xp = ctx.device.backend.xp
         e = xp.exp(-xp.abs(x))  # a stable sigmoid: exp of non-positive numbers only
         s = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.s = s
         ctx.save_for_backward(x)
         return x * s
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            s = ctx.s
+            d = s * (x.data * (1.0 - s) + 1.0)
+            return _wrap((g.data * d).astype(s.dtype, copy=False), ctx.device)
         s = sigmoid(x)
         return g * (s * (x * (1.0 - s) + 1.0))
 
@@ -163,11 +186,18 @@ class _Softplus(Function):
         ctx.linear = z > threshold
         ctx.beta = beta
         ctx.save_for_backward(x)
-        return xp.where(ctx.linear, x, soft).astype(x.dtype, copy=False)
+        out = xp.where(ctx.linear, x, soft).astype(x.dtype, copy=False)
+        ctx.out = out
+        return out
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            # sigmoid(z) = exp(z - log1p(exp(z))) = exp(beta (x - out)): stable, one exp
+            xp = ctx.device.backend.xp
+            d = xp.where(ctx.linear, 1.0, xp.exp((x.data - ctx.out) * ctx.beta))
+            return _wrap((g.data * d).astype(x.dtype, copy=False), ctx.device), None, None
         return g * where(ctx.linear, 1.0, sigmoid(x * ctx.beta)), None, None
 
 

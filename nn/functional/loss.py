@@ -201,41 +201,55 @@ class _CrossEntropyRows(Function):
     @staticmethod
     def forward(ctx, x, t, coef, smooth, wc, total):
         xp = ctx.device.backend.xp
-        m = x.max(axis=1, keepdims=True)
-        shifted = x - m
-        e = xp.exp(shifted)
-        s = e.sum(axis=1, keepdims=True)
-        logp = shifted - xp.log(s)
         rows = xp.arange(x.shape[0])
-        loss = -coef * logp[rows, t]
+        shifted = x - x.max(axis=1, keepdims=True)
+        e = xp.exp(shifted)
+        s = e.sum(axis=1)
+        log_s = xp.log(s)
+        # logp = shifted - log_s, used only where needed (saves a pass over (M, C))
+        loss = coef * (log_s - shifted[rows, t])
         if smooth is not None:
-            lw = logp.sum(axis=1) if wc is None else logp @ wc
+            if wc is None:
+                lw = shifted.sum(axis=1) - x.shape[1] * log_s
+                wsum = x.shape[1]
+            else:
+                wsum = wc.sum()
+                lw = shifted @ wc - wsum * log_s
             loss = loss - smooth * lw
-            ctx.row_total = coef + smooth * (x.shape[1] if wc is None else wc.sum())
+            ctx.row_total = coef + smooth * wsum
         else:
             ctx.row_total = coef
-        ctx.p = e / s  # kept as a constant for the plain backward
-        ctx.t, ctx.coef, ctx.smooth, ctx.wc, ctx.total = t, coef, smooth, wc, total
+        e /= s[:, None]
+        ctx.p = e  # the softmax, a constant for the plain (first-order) backward
+        ctx.t, ctx.rows, ctx.coef, ctx.smooth, ctx.wc = t, rows, coef, smooth, wc
         ctx.save_for_backward(x)
         out = loss.sum() if total else loss
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
+        if not is_grad_enabled():  # plain backward: one pass over (M, C) on arrays
+            gr = g.data.reshape(-1, 1)
+            grad = ctx.p * (gr * ctx.row_total[:, None])
+            pick = (gr * ctx.coef[:, None]).reshape(-1)
+            grad[ctx.rows, ctx.t] -= pick  # one target per row: no repeated index
+            if ctx.smooth is not None:
+                wc = 1.0 if ctx.wc is None else ctx.wc
+                grad -= (gr * ctx.smooth[:, None]) * wc
+            return _wrap(grad.astype(ctx.p.dtype, copy=False), ctx.device), None, None, \
+                None, None, None
+        # create_graph: the same formula in Tensor ops, softmax a function of x again
         (x,) = ctx.saved_tensors
-        if is_grad_enabled():  # create_graph: softmax must stay a function of x
-            p = softmax(x, 1)
-        else:
-            p = _wrap(ctx.p, ctx.device)
-        xp = ctx.device.backend.xp
+        p = softmax(x, 1)
         gr = g.reshape(-1, 1)  # (1, 1) for a total, (M, 1) per row
         grad = p * (gr * ctx.row_total[:, None])
         n, c = ctx.p.shape
         pick = (gr * ctx.coef[:, None]).reshape(-1)
         if pick.shape[0] != n:
             pick = pick.expand(n)
-        grad = grad - IndexAddInto.apply(pick, (xp.arange(n), ctx.t), (n, c))
+        grad = grad - IndexAddInto.apply(pick, (ctx.rows, ctx.t), (n, c))
         if ctx.smooth is not None:
+            xp = ctx.device.backend.xp
             wc = xp.ones(c, dtype=ctx.p.dtype) if ctx.wc is None else ctx.wc
             grad = grad - (gr * ctx.smooth[:, None]) * wc
         return grad, None, None, None, None, None
