@@ -9,34 +9,51 @@ Ops are written once against ``xp``; this file is the whole CuPy-specific part:
 - scatter-add: ``index_add`` / ``add_at`` with ``cupy.add.at`` (atomicAdd, so repeated
   indices accumulate);
 - ``erf``: ``cupyx.scipy.special.erf``;
-- four ``cupy.ElementwiseKernel`` s, each one launch where the ``xp`` reference in
-  :class:`~backends.base.Backend` makes several passes and temporaries (table
-  :data:`KERNELS`): the Adam/AdamW step (plain and AMSGrad), the SGD-momentum step,
-  max-pool forward (window max + argmax) and max-pool backward (atomicAdd scatter).
+- fused ``cupy.ElementwiseKernel`` s, one launch each where the ``xp`` reference in
+  :class:`~backends.base.Backend` makes several passes and temporaries (specs in
+  :data:`KERNELS`, built by :func:`kernel`): the Adam/AdamW step (plain and AMSGrad),
+  the SGD-momentum step, max-pool forward (window max + argmax) and max-pool backward
+  (atomicAdd scatter).
 
 Deliberately inherited from the base class (their ``xp`` references run on CuPy as
 they are; listed in :data:`INHERITED`): ``im2col``/``col2im`` (one strided copy per
 kernel offset) and ``max_pool2d_gather`` (``take_along_axis``).
 
-Importing this module needs CuPy but no GPU: kernels are compiled on first launch, and
-the generator is made on first use. The kernels' C bodies are checked without a GPU by
-tests/backends/test_cupy_backend.py, which compiles them as host C++ and runs them.
+Importing this module needs neither CuPy nor a GPU (the kernel specs are plain data);
+CuPy compiles a kernel on its first launch, and the generator is made on first use.
+tests/backends/test_cupy_backend.py checks the kernels without a GPU: it compiles their
+C bodies as host C++ and compares them with the base class's references.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import NamedTuple
 
-import cupy
-import cupyx.scipy.special
 import numpy as np
 
 from .base import Backend
 
-__all__ = ["CupyBackend", "CupyGenerator", "KERNELS", "INHERITED"]
+try:  # importable without CuPy, so the kernel specs can be checked anywhere
+    import cupy
+    import cupyx.scipy.special
+except ImportError:  # pragma: no cover - CupyBackend() then fails in backends.get_device
+    cupy = cupyx = None
+
+__all__ = ["CupyBackend", "CupyGenerator", "KernelSpec", "KERNELS", "INHERITED", "kernel"]
 
 
-# --- fused kernels (defined here, compiled by CuPy on first launch) ------------------
+# --- fused kernels: specs here, made into cupy.ElementwiseKernel on first use ---------
+
+
+class KernelSpec(NamedTuple):
+    """The four arguments of ``cupy.ElementwiseKernel``."""
+
+    in_params: str
+    out_params: str
+    operation: str
+    name: str
+
 
 # Each body follows the base class's reference formula (PyTorch's), op for op.
 _ADAM_BODY = """
@@ -53,12 +70,12 @@ _ADAM_IN = ("T grad, T lr, T beta1, T beta2, T eps, T weight_decay, T sign, T st
             "T bias_correction2_sqrt, bool decoupled")
 
 # One Adam (decoupled=false) or AdamW step of one parameter, in place.
-ADAM_KERNEL = cupy.ElementwiseKernel(
+_ADAM_KERNEL = KernelSpec(
     _ADAM_IN, "T param, T exp_avg, T exp_avg_sq",
     _ADAM_BODY.format(amsgrad="", v="exp_avg_sq"), "autograd_adam")
 
 # The same with AMSGrad: the running max of exp_avg_sq is the second moment used.
-ADAM_AMSGRAD_KERNEL = cupy.ElementwiseKernel(
+_ADAM_AMSGRAD_KERNEL = KernelSpec(
     _ADAM_IN, "T param, T exp_avg, T exp_avg_sq, T max_exp_avg_sq",
     _ADAM_BODY.format(amsgrad="if (!(max_exp_avg_sq >= exp_avg_sq) && !isnan(max_exp_avg_sq)) "
                       "max_exp_avg_sq = exp_avg_sq;",  # NaN propagates, as xp.maximum
@@ -66,7 +83,7 @@ ADAM_AMSGRAD_KERNEL = cupy.ElementwiseKernel(
     "autograd_adam_amsgrad")
 
 # One SGD step with momentum (PyTorch's torch.optim.sgd), in place.
-SGD_MOMENTUM_KERNEL = cupy.ElementwiseKernel(
+_SGD_MOMENTUM_KERNEL = KernelSpec(
     "T grad, T lr, T momentum, T dampening, T weight_decay, T sign, bool nesterov, "
     "bool first",
     "T param, T buf",
@@ -82,7 +99,7 @@ SGD_MOMENTUM_KERNEL = cupy.ElementwiseKernel(
 # Max pooling of one output element: the window's max and the flat index iy*W + ix of
 # the chosen tap in its (H, W) plane. PyTorch's rule: the first valid tap, then any
 # larger value or a NaN; padding taps are never chosen (argmax -1 if all were padding).
-MAX_POOL2D_KERNEL = cupy.ElementwiseKernel(
+_MAX_POOL2D_KERNEL = KernelSpec(
     "raw T x, int64 H, int64 W, int64 OH, int64 OW, int64 kh, int64 kw, int64 sh, "
     "int64 sw, int64 ph, int64 pw, int64 dh, int64 dw, T lowest",
     "T out, int64 argmax",
@@ -109,19 +126,30 @@ MAX_POOL2D_KERNEL = cupy.ElementwiseKernel(
 
 # Max-pool backward: each output's gradient added at its argmax; atomicAdd because
 # overlapping windows can choose the same pixel.
-MAX_POOL2D_BACKWARD_KERNEL = cupy.ElementwiseKernel(
+_MAX_POOL2D_BACKWARD_KERNEL = KernelSpec(
     "T g, int64 argmax, int64 plane_out, int64 plane_in",
     "raw T gx",
     "if (argmax >= 0) atomicAdd(&gx[(i / plane_out) * plane_in + argmax], g);",
     "autograd_max_pool2d_backward")
 
+# name -> spec; a name before "/" is the Backend method that launches the kernel
 KERNELS = {
-    "adam_update": ADAM_KERNEL,
-    "adam_update/amsgrad": ADAM_AMSGRAD_KERNEL,
-    "sgd_momentum_update": SGD_MOMENTUM_KERNEL,
-    "max_pool2d": MAX_POOL2D_KERNEL,
-    "max_pool2d_backward": MAX_POOL2D_BACKWARD_KERNEL,
+    "adam_update": _ADAM_KERNEL,
+    "adam_update/amsgrad": _ADAM_AMSGRAD_KERNEL,
+    "sgd_momentum_update": _SGD_MOMENTUM_KERNEL,
+    "max_pool2d": _MAX_POOL2D_KERNEL,
+    "max_pool2d_backward": _MAX_POOL2D_BACKWARD_KERNEL,
 }
+_compiled: dict = {}
+
+
+def kernel(name: str):
+    """The ``cupy.ElementwiseKernel`` of ``KERNELS[name]`` (defined once; CuPy compiles
+    it for each dtype on first launch)."""
+    k = _compiled.get(name)
+    if k is None:
+        k = _compiled[name] = cupy.ElementwiseKernel(*KERNELS[name])
+    return k
 
 # Backend methods this backend takes from the base class on purpose (pure-xp references).
 INHERITED = frozenset({"im2col", "col2im", "max_pool2d_gather"})
@@ -284,7 +312,7 @@ class CupyBackend(Backend):
         with self._device:
             out = cupy.empty((n, c, oh, ow), dtype=x.dtype)
             argmax = cupy.empty((n, c, oh, ow), dtype=np.int64)
-            MAX_POOL2D_KERNEL(cupy.ascontiguousarray(x), h, w, oh, ow, *kernel_size, *stride,
+            kernel("max_pool2d")(cupy.ascontiguousarray(x), h, w, oh, ow, *kernel_size, *stride,
                               *padding, *dilation, -np.inf, out, argmax)
         return out, argmax
 
@@ -295,7 +323,7 @@ class CupyBackend(Backend):
         n, c, h, w = x_shape
         with self._device:
             gx = cupy.zeros(tuple(x_shape), dtype=g.dtype)
-            MAX_POOL2D_BACKWARD_KERNEL(g, argmax, g.shape[2] * g.shape[3], h * w, gx)
+            kernel("max_pool2d_backward")(g, argmax, g.shape[2] * g.shape[3], h * w, gx)
         return gx
 
     # --- fused optimizer updates ------------------------------------------------------
@@ -312,10 +340,10 @@ class CupyBackend(Backend):
                    (1 - beta2 ** step) ** 0.5, bool(decoupled))
         with self._device:
             if max_exp_avg_sq is None:
-                ADAM_KERNEL(grad, *scalars, param, exp_avg, exp_avg_sq)
+                kernel("adam_update")(grad, *scalars, param, exp_avg, exp_avg_sq)
             else:
-                ADAM_AMSGRAD_KERNEL(grad, *scalars, param, exp_avg, exp_avg_sq,
-                                    max_exp_avg_sq)
+                kernel("adam_update/amsgrad")(grad, *scalars, param, exp_avg, exp_avg_sq,
+                                              max_exp_avg_sq)
 
     def sgd_momentum_update(self, param, grad, momentum_buffer, lr, momentum, dampening,
                             weight_decay, nesterov=False, maximize=False,
@@ -325,10 +353,10 @@ class CupyBackend(Backend):
                                                dampening, weight_decay, nesterov, maximize,
                                                first)
         with self._device:
-            SGD_MOMENTUM_KERNEL(grad, float(lr), float(momentum), float(dampening),
-                                float(weight_decay),
-                                -1.0 if maximize else 1.0, bool(nesterov), bool(first),
-                                param, momentum_buffer)
+            kernel("sgd_momentum_update")(grad, float(lr), float(momentum),
+                                          float(dampening), float(weight_decay),
+                                          -1.0 if maximize else 1.0, bool(nesterov),
+                                          bool(first), param, momentum_buffer)
 
 
 def _device_key(key):

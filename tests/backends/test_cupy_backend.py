@@ -23,20 +23,24 @@ import sys
 import tempfile
 import time
 import types
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 
 import autograd as ag
 import backends
-from backends import cuda_is_available
+from backends import cuda_is_available, cupy_backend
 from backends.base import Backend
 
-cupy = pytest.importorskip("cupy", reason="CuPy is not installed")
-from backends import cupy_backend  # noqa: E402  (needs cupy)
+try:
+    import cupy
+except ImportError:  # the static and host checks below still run
+    cupy = None
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HAS_GPU = cuda_is_available()
+needs_cupy = pytest.mark.skipif(cupy is None, reason="CuPy is not installed")
 needs_gpu = pytest.mark.skipif(not HAS_GPU, reason="no CUDA GPU usable by CuPy here")
 needs_no_gpu = pytest.mark.skipif(HAS_GPU, reason="a GPU is present: the no-GPU path can't run")
 
@@ -53,6 +57,7 @@ def test_everything_imports():
 
     assert cupy_backend.CupyBackend.xp is cupy
     assert cupy_backend.CupyBackend.name == "cupy"
+    assert cupy_backend.KERNELS  # plain data: no CuPy needed to read the kernel specs
 
 
 def test_cuda_is_available_is_quick_and_false_here():
@@ -138,6 +143,7 @@ def _hasattr_guards(tree):
     return out
 
 
+@needs_cupy
 def test_every_xp_attribute_used_exists_in_cupy():
     missing, seen = [], 0
     for package in ("autograd", "nn", "optim", "backends", "benchmarks"):
@@ -158,7 +164,8 @@ def test_every_xp_attribute_used_exists_in_cupy():
     assert not missing, "numpy names CuPy lacks:\n" + "\n".join(sorted(set(missing)))
 
 
-def test_xp_scan_finds_a_missing_name(tmp_path):
+@needs_cupy
+def test_xp_scan_finds_a_missing_name():
     tree = ast.parse("def f(ctx):\n    return ctx.device.backend.xp.errstate_nope(1)\n")
     chains = [c for c, _ in _xp_chains(tree)]
     assert ("errstate_nope",) in chains and not hasattr(cupy, "errstate_nope")
@@ -193,6 +200,10 @@ def test_factories_only_call_generator_methods_cupy_can_serve():
                            "uniform": (), "normal": (), "choice": ("size", "replace")}.items():
         params = inspect.signature(getattr(gen, name)).parameters
         assert all(k in params for k in keywords), (name, list(params))
+
+
+@needs_cupy
+def test_cupy_generator_methods_take_dtype():
     for name in ("random", "standard_normal", "integers", "uniform"):  # CuPy's own
         doc = getattr(cupy.random.Generator, name).__doc__ or ""
         assert "dtype" in doc.split("\n")[0], f"cupy Generator.{name} takes no dtype"
@@ -224,9 +235,8 @@ def _fake_cupy():
 def host_backend(monkeypatch):
     """A CupyBackend whose ``cupy`` is NumPy and whose kernels run as host C++."""
     monkeypatch.setattr(cupy_backend, "cupy", _fake_cupy())
-    for attr, kernel in vars(cupy_backend).items():
-        if isinstance(kernel, cupy.ElementwiseKernel):
-            monkeypatch.setattr(cupy_backend, attr, HostKernel(kernel))
+    monkeypatch.setattr(cupy_backend, "_compiled",
+                        {n: HostKernel(spec) for n, spec in KERNELS.items()})
     b = object.__new__(cupy_backend.CupyBackend)
     b.index, b._device, b._seed, b._generator = 0, contextlib.nullcontext(), 0, None
     return b
@@ -280,23 +290,66 @@ def test_generator_adapter_on_a_numpy_generator(monkeypatch):
 KERNELS = cupy_backend.KERNELS
 
 
-def test_kernels_are_defined_not_launched():
+class Param(NamedTuple):
+    name: str
+    ctype: str  # "T" or a C type
+    dtype: np.dtype | None  # None for T
+    raw: bool
+    is_const: bool  # inputs are const, outputs are not
+
+
+_TYPES = {"int64": "long long", "int32": "int", "bool": "bool", "float32": "float",
+          "float64": "double"}
+
+
+def _params(spec) -> list[Param]:
+    """Parse an ElementwiseKernel's ``"T x, raw T y, int64 n"`` parameter lists."""
+    out = []
+    for group, const in ((spec.in_params, True), (spec.out_params, False)):
+        for item in group.split(","):
+            words = item.split()
+            raw = words[0] == "raw"
+            typ, name = words[1:] if raw else words
+            assert typ == "T" or typ in _TYPES, f"{spec.name}: unknown type {typ}"
+            out.append(Param(name, "T" if typ == "T" else _TYPES[typ],
+                             None if typ == "T" else np.dtype(typ), raw, const))
+    return out
+
+
+def test_kernel_specs_are_well_formed():
     assert set(KERNELS) >= {"adam_update", "sgd_momentum_update", "max_pool2d",
                             "max_pool2d_backward"}
     names = [k.name for k in KERNELS.values()]
     assert len(set(names)) == len(names)
-    for name, k in KERNELS.items():
-        assert isinstance(k, cupy.ElementwiseKernel | cupy.RawKernel), name
+    for name, spec in KERNELS.items():
         assert name.split("/")[0] in _backend_methods(), f"{name} names no Backend method"
+        params = _params(spec)
+        assert len({p.name for p in params}) == len(params)
+        for p in params:  # every parameter is used; none shadows CuPy's loop index
+            assert p.name != "i" and not p.name.startswith("_")
+            assert p.name in spec.operation, f"{name}: {p.name} unused"
 
 
+@needs_cupy
+def test_kernels_are_defined_not_launched(monkeypatch):
+    monkeypatch.setattr(cupy_backend, "_compiled", {})
+    for name, spec in KERNELS.items():
+        k = cupy_backend.kernel(name)
+        assert isinstance(k, cupy.ElementwiseKernel) and k.name == spec.name
+        assert cupy_backend.kernel(name) is k  # made once
+        assert [p.name for p in k.params if p.name != "_ind"] == [
+            p.name for p in _params(spec)]
+
+
+@needs_cupy
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(KERNELS))
-def test_kernel_types_are_inferred_with_python_scalars(name, dtype):
+def test_kernel_types_are_inferred_with_python_scalars(name, dtype, monkeypatch):
     """CuPy deduces T from the arrays; Python scalars must not conflict (NumPy float64
     scalars would: the backend converts with float())."""
-    k = KERNELS[name]
-    params = [p for p in k.params if p.name != "_ind"]
+    monkeypatch.setattr(cupy_backend, "_compiled", {})
+    k = cupy_backend.kernel(name)
+    params = _params(KERNELS[name])
     ins, outs = params[:k.nin], params[k.nin:]
     dt = np.dtype(dtype)
     array_ins = {"grad", "g", "argmax", "x"}
@@ -310,13 +363,12 @@ def test_kernel_types_are_inferred_with_python_scalars(name, dtype):
 _CTYPES = {"float32": "float", "float64": "double"}
 
 
-def _kernel_source(k, T: str, cuda: bool) -> str:
-    """A translation unit that runs ``k``'s operation for i in [0, n) the way CuPy's
+def _kernel_source(spec, T: str, cuda: bool) -> str:
+    """A translation unit that runs ``spec``'s operation for i in [0, n) the way CuPy's
     generated kernel does: element params bound by reference at i, raw params as
     pointers indexed by flat position; every input passed as a full array."""
-    params = [p for p in k.params if p.name != "_ind"]
     decl, bind = [], []
-    for j, p in enumerate(params):
+    for j, p in enumerate(_params(spec)):
         const = "const " if p.is_const else ""
         if p.raw:
             decl.append(f"{const}{p.ctype}* {p.name}")
@@ -324,36 +376,36 @@ def _kernel_source(k, T: str, cuda: bool) -> str:
             decl.append(f"{const}{p.ctype}* _p{j}")
             bind.append(f"{const}{p.ctype}& {p.name} = _p{j}[i];")
     head = f"typedef {T} T;\n"
+    body = "\n".join(bind) + "\n{\n" + spec.operation + "\n}\n"
     if cuda:
-        sig = f'extern "C" __global__ void {k.name}({", ".join(decl)}, long long n)'
+        sig = f'extern "C" __global__ void {spec.name}({", ".join(decl)}, long long n)'
         loop = ("long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
                 "if (i >= n) return;\n")
-        return head + sig + " {\n" + loop + "\n".join(bind) + "\n{\n" + k.operation + "\n}\n}\n"
+        return head + sig + " {\n" + loop + body + "}\n"
     head = ("#include <cmath>\nusing std::isnan; using std::sqrt;\n"
             "template <typename U> U atomicAdd(U* p, U v) { U old = *p; *p += v; return old; }\n"
             + head)
-    sig = f'extern "C" void {k.name}({", ".join(decl)}, long long n)'
-    return (head + sig + " {\nfor (long long i = 0; i < n; ++i) {\n" + "\n".join(bind)
-            + "\n{\n" + k.operation + "\n}\n}\n}\n")
+    sig = f'extern "C" void {spec.name}({", ".join(decl)}, long long n)'
+    return head + sig + " {\nfor (long long i = 0; i < n; ++i) {\n" + body + "}\n}\n"
 
 
 _BUILD = {}
 
 
-def _host_library(k, T: str):
-    key = (k.name, T)
+def _host_library(spec, T: str):
+    key = (spec.name, T)
     if key not in _BUILD:
         cxx = shutil.which("g++") or shutil.which("c++")
         if cxx is None:
             pytest.skip("no C++ compiler to run the CUDA kernel bodies on the host")
         build = pathlib.Path(tempfile.mkdtemp(prefix="ag_kernels_"))
-        src = build / f"{k.name}_{T}.cpp"
-        lib = build / f"{k.name}_{T}.so"
-        src.write_text(_kernel_source(k, T, cuda=False))
+        src = build / f"{spec.name}_{T}.cpp"
+        lib = build / f"{spec.name}_{T}.so"
+        src.write_text(_kernel_source(spec, T, cuda=False))
         res = subprocess.run([cxx, "-O1", "-shared", "-fPIC", "-ffp-contract=off", "-o",
                               str(lib), str(src)], capture_output=True, text=True)
-        assert res.returncode == 0, f"{k.name} does not compile as C++:\n{res.stderr}"
-        _BUILD[key] = getattr(ctypes.CDLL(str(lib)), k.name)
+        assert res.returncode == 0, f"{spec.name} does not compile as C++:\n{res.stderr}"
+        _BUILD[key] = getattr(ctypes.CDLL(str(lib)), spec.name)
     return _BUILD[key]
 
 
@@ -361,13 +413,13 @@ class HostKernel:
     """Calls like a ``cupy.ElementwiseKernel`` (inputs then outputs, scalars broadcast,
     outputs written in place), running its body compiled as host C++."""
 
-    def __init__(self, kernel):
-        self.kernel = kernel
+    def __init__(self, spec):
+        self.spec = spec
         self.calls = 0
 
     def __call__(self, *args):
-        k = self.kernel
-        params = [p for p in k.params if p.name != "_ind"]
+        k = self.spec
+        params = _params(k)
         assert len(args) == len(params), f"{k.name}: {len(args)} args for {len(params)}"
         arrays = [a for a, p in zip(args, params, strict=True)
                   if isinstance(a, np.ndarray) and p.ctype == "T"]
@@ -420,8 +472,8 @@ def test_adam_kernel_matches_reference(host_backend, dtype, decoupled, maximize,
                            strict=True):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=label)
     assert ours[0].dtype == dtype
-    kernel = cupy_backend.ADAM_AMSGRAD_KERNEL if amsgrad else cupy_backend.ADAM_KERNEL
-    assert kernel.calls == 3  # the fused path ran, not the fallback
+    name = "adam_update/amsgrad" if amsgrad else "adam_update"
+    assert cupy_backend._compiled[name].calls == 3  # the fused path ran, not the fallback
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -438,7 +490,7 @@ def test_sgd_momentum_kernel_matches_reference(host_backend, dtype, nesterov, ma
                                         maximize, first=step == 0)
     for a, b in zip(ours, ref, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
-    assert cupy_backend.SGD_MOMENTUM_KERNEL.calls == 3
+    assert cupy_backend._compiled["sgd_momentum_update"].calls == 3
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -460,8 +512,8 @@ def test_max_pool_kernels_match_reference(host_backend, dtype, k, s, p, d):
     gx = host_backend.max_pool2d_backward(g, arg, x.shape, k, s, p, d)
     gx_r = ref.max_pool2d_backward(g, arg_r, x.shape, k, s, p, d)
     np.testing.assert_allclose(gx, gx_r, rtol=1e-6, atol=1e-6)
-    assert cupy_backend.MAX_POOL2D_KERNEL.calls == 1
-    assert cupy_backend.MAX_POOL2D_BACKWARD_KERNEL.calls == 1
+    assert cupy_backend._compiled["max_pool2d"].calls == 1
+    assert cupy_backend._compiled["max_pool2d_backward"].calls == 1
 
 
 def _load_nvrtc():
@@ -488,6 +540,7 @@ def _load_nvrtc():
     return None
 
 
+@needs_cupy
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_kernel_bodies_compile_with_nvrtc(name):
     """Compile each body as device code (skips without libnvrtc: pip install
