@@ -295,8 +295,14 @@ class Module:
                                    remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        """Every parameter of this module (and, with ``recurse``, of its submodules),
+        each once, in registration order."""
+        seen = set()
+        for m in self.modules() if recurse else (self,):
+            for p in m._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
@@ -336,8 +342,16 @@ class Module:
             stack.extend(reversed(kids))
 
     def modules(self) -> Iterator[Module]:
-        for _, m in self.named_modules():
-            yield m
+        """Every module in the tree, depth first, self first, each once."""
+        seen = set()
+        stack = [self]
+        while stack:
+            mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield mod
+            stack.extend(m for m in reversed(mod._modules.values()) if m is not None)
 
     # --- modes --------------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:

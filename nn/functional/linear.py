@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from autograd.grad_mode import is_grad_enabled
 from autograd.graph import Function
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, _wrap
 
 __all__ = ["linear", "bilinear"]
 
@@ -24,6 +25,8 @@ class _Linear(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad
+        if not is_grad_enabled():  # plain backward: three array calls, no graph
+            return _backward_arrays(ctx, g.data, x.data, w.data, nx, nw, nb)
         gx = g @ w if nx else None
         gw = gb = None
         if nw or nb:
@@ -34,6 +37,19 @@ class _Linear(Function):
             if nb:
                 gb = g2.sum(0)
         return gx, gw, gb
+
+
+def _backward_arrays(ctx, g, x, w, nx, nw, nb):
+    dev = ctx.device
+    gx = _wrap(g @ w, dev) if nx else None
+    gw = gb = None
+    if nw or nb:
+        g2 = g.reshape(-1, w.shape[0])
+        if nw:
+            gw = _wrap(g2.T @ x.reshape(-1, w.shape[1]), dev)
+        if nb:
+            gb = _wrap(g2.sum(0), dev)
+    return gx, gw, gb
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
