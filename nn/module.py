@@ -502,7 +502,7 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         for k, target in own.items():
-            if k not in state_dict or k.endswith("_extra_state"):
+            if k not in state_dict or _is_extra(k):
                 continue
             value = state_dict[k]
             shape = tuple(np.shape(value.data if isinstance(value, Tensor) else value))
@@ -528,8 +528,8 @@ class Module:
                 if k not in state_dict:
                     continue
                 value = state_dict[k]
-                if k.endswith("_extra_state"):
-                    mod = self.get_submodule(k[: -len("_extra_state")].rstrip("."))
+                if _is_extra(k):
+                    mod = self.get_submodule(k.rpartition(".")[0])
                     mod.set_extra_state(value)
                     continue
                 src = value if isinstance(value, Tensor) else Tensor(value)
@@ -562,12 +562,20 @@ class Module:
 
     def __repr__(self) -> str:
         extra = self.extra_repr()
-        lines = extra.split("\n") if extra else []
-        for name, m in self._modules.items():
-            lines.append(f"({name}): " + _addindent(repr(m), 2))
-        if not self._modules:
-            return f"{self._get_name()}({extra})"
-        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _addindent(repr(m), 2)
+                       for name, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return self._get_name() + "(" + body + ")"
+
+
+def _is_extra(key: str) -> bool:
+    return key.rpartition(".")[2] == "_extra_state"
 
 
 def _overrides(mod: Module, name: str) -> bool:

@@ -44,6 +44,7 @@ class Parameter(Tensor):
         # the device object is a process-wide singleton: share it, copy the arrays
         if id(self) in memo:
             return memo[id(self)]
+        memo.setdefault(id(self.device), self.device)
         out = object.__new__(Parameter)
         memo[id(self)] = out
         out.data = self.data.copy()

@@ -275,3 +275,34 @@ def test_parameter_list_and_dict():
     assert isinstance(pl[1], nn.Parameter)
     pd = nn.ParameterDict({"w": ag.ones(2)})
     assert isinstance(pd["w"], nn.Parameter) and len(list(pd.parameters())) == 1
+
+
+def test_extra_state_roundtrip():
+    class WithExtra(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(1, 1)
+            self.note = {"step": 0}
+
+        def get_extra_state(self):
+            return dict(self.note)
+
+        def set_extra_state(self, state):
+            self.note = dict(state)
+
+    outer = nn.Sequential(WithExtra())
+    outer[0].note["step"] = 7
+    sd = outer.state_dict()
+    assert sd["0._extra_state"] == {"step": 7}
+    fresh = nn.Sequential(WithExtra())
+    fresh.load_state_dict(sd)
+    assert fresh[0].note == {"step": 7}
+
+
+def test_parameter_deepcopy_alone():
+    p = nn.Parameter(ag.randn(3))
+    p.grad = ag.ones(3)
+    q = copy.deepcopy(p)
+    assert isinstance(q, nn.Parameter) and q.requires_grad and q.device is p.device
+    assert q.data is not p.data and q.grad.device is p.device
+    (q * p).sum()  # same device object: no mismatch error
