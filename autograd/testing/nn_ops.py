@@ -184,7 +184,17 @@ def _dropout_fixed_mask(x):
     return _F().dropout(x, p=0.4)
 
 
+def _seeded(fname, **kwargs):
+    def fn(x):
+        ag.manual_seed(1234)  # the same mask on every call, so finite differences apply
+        return getattr(_F(), fname)(x, **kwargs)
+
+    return fn
+
+
 _op("dropout/fixed_mask", _dropout_fixed_mask, _t((3, 4)))
+_op("dropout2d/fixed_mask", _seeded("dropout2d", p=0.5), _t((2, 3, 2, 2)))
+_op("alpha_dropout/fixed_mask", _seeded("alpha_dropout", p=0.3, training=True), _t((3, 4)))
 
 # --- regression losses --------------------------------------------------------------------
 

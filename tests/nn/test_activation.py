@@ -116,3 +116,11 @@ def test_dropout2d_drops_whole_channels():
     per_channel = y.reshape(4, 8, -1)
     assert np.all(per_channel.min(-1) == per_channel.max(-1))
     assert set(np.unique(y)) <= {0.0, 2.0}
+
+
+def test_alpha_dropout_keeps_zero_mean_unit_variance():
+    ag.manual_seed(2)
+    x = ag.randn(400, 250, dtype=ag.float64)
+    y = nn.AlphaDropout(0.2)(x).numpy()
+    assert abs(y.mean()) < 0.02 and abs(y.var() - 1) < 0.03
+    assert nn.AlphaDropout(0.2).eval()(x) is x
