@@ -7,8 +7,11 @@ same order of operations as the whole-array fallback (``Backend.adam_update``), 
 the two agree bit for bit. ``fastmath=False`` keeps IEEE semantics (no reassociation,
 no contraction into fused multiply-adds).
 
-Small tensors (biases) go through a serial kernel: waking the thread pool costs more
-than the update itself.
+The update is memory-bound: one core streams it at about 0.4 ns per float32 element,
+so the serial kernel is used below ``PARALLEL_MIN_SIZE`` elements. The parallel kernel
+only pays for very large tensors on an otherwise idle multi-core machine; on a busy or
+2-core machine an OpenMP region must wait for every thread to be scheduled (measured
+here under load: 55-75 ms for a 0.4M-element update that takes 0.5 ms serially).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numba
 import numpy as np
 
 # below this many elements the serial kernel is faster than waking the thread pool
-PARALLEL_MIN_SIZE = 1 << 17
+PARALLEL_MIN_SIZE = 1 << 20
 
 
 @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
@@ -120,6 +123,8 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_
 
     All arrays have the parameter's shape; ``step`` is the step number after increment.
     """
+    if isinstance(grad, np.ndarray) and not grad.flags.c_contiguous:
+        grad = np.ascontiguousarray(grad)  # e.g. a transposed gradient: one copy, still fused
     arrays = (param, grad, exp_avg, exp_avg_sq)
     if max_exp_avg_sq is not None:
         arrays += (max_exp_avg_sq,)
@@ -148,6 +153,8 @@ def sgd_momentum_update(param, grad, momentum_buffer, lr, momentum, dampening,
     """One fused SGD-with-momentum step in place (``first``: the buffer is initialised
     to the gradient, as PyTorch does on the first step). Returns False when not fusable.
     """
+    if isinstance(grad, np.ndarray) and not grad.flags.c_contiguous:
+        grad = np.ascontiguousarray(grad)
     if not _fusable(param, grad, momentum_buffer):
         return False
     dt = param.dtype.type

@@ -184,13 +184,17 @@ def test_matches_torch_on_least_squares(name, kwargs, dtype):
 # --- the fused CPU kernels -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n", [7, numba_optim.PARALLEL_MIN_SIZE + 3])
+@pytest.mark.parametrize("n,parallel", [(7, False), (3001, False), (3001, True)])
 @pytest.mark.parametrize("wd,decoupled,maximize,amsgrad", [
     (0.0, False, False, False), (0.1, False, True, True), (0.1, True, False, True),
     (0.1, True, True, False)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fused_adam_is_bitwise_the_whole_array_update(n, wd, decoupled, maximize, amsgrad,
-                                                      dtype):
+def test_fused_adam_is_bitwise_the_whole_array_update(n, parallel, wd, decoupled, maximize,
+                                                      amsgrad, dtype, monkeypatch):
+    monkeypatch.setattr(numba_optim, "PARALLEL_MIN_SIZE", 1000 if parallel else 1 << 40)
+    calls = []
+    real = numba_optim._adam_parallel
+    monkeypatch.setattr(numba_optim, "_adam_parallel", lambda *a: calls.append(1) or real(*a))
     cpu = get_device("cpu").backend
     rng = np.random.default_rng(n)
     p = rng.standard_normal(n).astype(dtype)
@@ -207,13 +211,18 @@ def test_fused_adam_is_bitwise_the_whole_array_update(n, wd, decoupled, maximize
     for a, b in zip(arrays, copies, strict=True):
         np.testing.assert_array_equal(a, b)
     assert np.all(arrays[0] != p0)  # every element moved
+    assert bool(calls) == parallel
 
 
-@pytest.mark.parametrize("n", [9, numba_optim.PARALLEL_MIN_SIZE + 1])
+@pytest.mark.parametrize("n,parallel", [(9, False), (2001, True)])
 @pytest.mark.parametrize("nesterov,dampening,wd,maximize", [
     (False, 0.0, 0.0, False), (True, 0.0, 0.01, False), (False, 0.2, 0.01, True)])
-def test_fused_sgd_momentum_is_bitwise_the_whole_array_update(n, nesterov, dampening, wd,
-                                                              maximize):
+def test_fused_sgd_momentum_is_bitwise_the_whole_array_update(n, parallel, nesterov, dampening,
+                                                              wd, maximize, monkeypatch):
+    monkeypatch.setattr(numba_optim, "PARALLEL_MIN_SIZE", 1000 if parallel else 1 << 40)
+    calls = []
+    real = numba_optim._sgd_parallel
+    monkeypatch.setattr(numba_optim, "_sgd_parallel", lambda *a: calls.append(1) or real(*a))
     cpu = get_device("cpu").backend
     rng = np.random.default_rng(n)
     p, buf = rng.standard_normal(n).astype(np.float32), np.zeros(n, np.float32)
@@ -226,6 +235,15 @@ def test_fused_sgd_momentum_is_bitwise_the_whole_array_update(n, nesterov, dampe
                                     maximize, step == 0)
     np.testing.assert_array_equal(p, p2)
     np.testing.assert_array_equal(buf, buf2)
+    assert bool(calls) == parallel
+
+
+def test_transposed_gradient_is_still_fused():
+    p, m, v = np.ones((3, 4), np.float32), np.zeros((3, 4), np.float32), np.zeros((3, 4),
+                                                                                   np.float32)
+    g = np.arange(12, dtype=np.float32).reshape(4, 3).T  # F-contiguous
+    assert numba_optim.adam_update(p, g, m, v, 0.1, 0.9, 0.99, 1e-8, 0.0, 1, False, False)
+    np.testing.assert_allclose(m, 0.1 * g, rtol=1e-6)
 
 
 def test_fused_kernels_decline_odd_layouts_and_the_fallback_handles_them():
