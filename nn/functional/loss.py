@@ -278,7 +278,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     if input.data.dtype.kind != "f":
         raise TypeError(f"{op}: input (logits) must be floating, got {input.dtype}")
-    if isinstance(target, Tensor) and target.data.dtype.kind == "f":
+    if not isinstance(target, Tensor):
+        target = Tensor(target, device=input.device)
+    if target.data.dtype.kind == "f":
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     x2, t, tshape = _class_layout(input, target, op)
     safe, valid, wrow, wc = _row_weights(x2, t, weight, ignore_index, op)

@@ -212,3 +212,12 @@ def test_matches_torch(name, kwargs, kind):
     ours.sum().backward()
     theirs.sum().backward()
     np.testing.assert_allclose(X.grad.numpy(), TX.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_cross_entropy_accepts_lists_and_numpy_targets():
+    x = ag.tensor(rng.standard_normal((2, 3)))
+    ref = F.cross_entropy(x, ag.tensor([0, 2])).item()
+    assert F.cross_entropy(x, [0, 2]).item() == pytest.approx(ref)
+    assert F.cross_entropy(x, np.array([0, 2])).item() == pytest.approx(ref)
+    probs = np.eye(3)[[0, 2]]
+    assert F.cross_entropy(x, probs).item() == pytest.approx(ref)
