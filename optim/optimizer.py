@@ -9,7 +9,7 @@ backend arrays, so one optimizer works on every backend.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -220,10 +220,8 @@ class Optimizer:
                 id_map[int(saved_id)] = p
         new_state: defaultdict[Tensor, dict] = defaultdict(dict)
         for key, value in state_dict.get("state", {}).items():
-            try:
+            if isinstance(key, str) and key.isdigit():  # JSON-style string ids
                 key = int(key)
-            except (TypeError, ValueError):
-                key = key
             p = id_map.get(key)
             if p is None:
                 continue  # like PyTorch: state for an unknown index is dropped
@@ -270,7 +268,3 @@ def _cast_state(value, param: Tensor, key: str):
     # always a private copy: the optimizer updates its state in place
     return _wrap(param.device.backend.asarray(arr).copy(), param.device)
 
-
-def params_with_grad(params: Iterable[Tensor]) -> list[Tensor]:
-    """The parameters that have a gradient."""
-    return [p for p in params if p.grad is not None]
