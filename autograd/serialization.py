@@ -214,13 +214,16 @@ def load(path, map_location=None):
         raise CheckpointError(f"load({where}): {problem}")
 
     if hasattr(path, "read"):
-        return _load_from(path, None, fail, map_location)
+        start = path.tell()
+        size = path.seek(0, os.SEEK_END) - start  # so a bad header cannot ask for more
+        path.seek(start)
+        return _load_from(path, start, size, fail, map_location)
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        return _load_from(f, size, fail, map_location)
+        return _load_from(f, 0, size, fail, map_location)
 
 
-def _load_from(f, size, fail, map_location):
+def _load_from(f, start, size, fail, map_location):
     first = f.read(8)
     if len(first) < 8:
         kind = _foreign_kind(first)
@@ -228,7 +231,7 @@ def _load_from(f, size, fail, map_location):
              f"truncated: the file has {len(first)} bytes, fewer than the 8-byte header "
              "length of the safetensors format")
     n = int.from_bytes(first, "little")
-    if n > MAX_HEADER_BYTES or (size is not None and 8 + n > size):
+    if n > MAX_HEADER_BYTES or 8 + n > size:
         kind = _foreign_kind(first)
         if kind:
             fail(f"this is {kind}, not a checkpoint")
@@ -251,9 +254,8 @@ def _load_from(f, size, fail, map_location):
     if not isinstance(header, dict):
         fail(f"corrupted header: expected a JSON object, got {type(header).__name__}")
     metadata = header.pop("__metadata__", None)
-    buffer_len = None if size is None else size - 8 - n
-    specs = _check_entries(header, buffer_len, fail)
-    arrays = _read_arrays(f, 8 + n, specs, fail)
+    specs = _check_entries(header, size - 8 - n, fail)
+    arrays = _read_arrays(f, start + 8 + n, specs, fail)
     if metadata is not None and not (isinstance(metadata, dict) and
                                      all(isinstance(v, str) for v in metadata.values())):
         fail("corrupted header: '__metadata__' must map strings to strings")
@@ -275,7 +277,7 @@ def _load_from(f, size, fail, map_location):
         fail("corrupted structure: nested too deeply")
 
 
-def _check_entries(header: dict, buffer_len, fail) -> dict[str, tuple]:
+def _check_entries(header: dict, buffer_len: int, fail) -> dict[str, tuple]:
     specs = {}
     for key, entry in header.items():
         if not isinstance(entry, dict):
@@ -294,7 +296,7 @@ def _check_entries(header: dict, buffer_len, fail) -> dict[str, tuple]:
             fail(f"corrupted header: tensor {key!r} of dtype {code} and shape {shape} needs "
                  f"{nbytes} bytes but its data_offsets {offsets} span "
                  f"{offsets[1] - offsets[0]}")
-        if buffer_len is not None and offsets[1] > buffer_len:
+        if offsets[1] > buffer_len:
             fail(f"truncated or corrupted: tensor {key!r} ends at byte {offsets[1]} of the "
                  f"data buffer, which has only {buffer_len} bytes")
         specs[key] = (code, tuple(shape), offsets[0], offsets[1])

@@ -120,9 +120,12 @@ def test_model_and_optimizer_checkpoint_resumes_exactly(tmp_path):
 
 def test_file_objects(tmp_path):
     buf = io.BytesIO()
-    ag.save({"a": ag.ones(2)}, buf)
-    buf.seek(0)
-    np.testing.assert_array_equal(ag.load(buf)["a"].numpy(), [1, 1])
+    buf.write(b"prefix")
+    ag.save({"a": ag.ones(2), "b": ag.arange(3)}, buf)
+    buf.seek(6)
+    got = ag.load(buf)
+    np.testing.assert_array_equal(got["a"].numpy(), [1, 1])
+    np.testing.assert_array_equal(got["b"].numpy(), [0, 1, 2])
 
 
 def test_layout_is_safetensors(tmp_path):
@@ -207,6 +210,8 @@ def test_malformed_files_raise_checkpoint_error(tmp_path, make, problem):
     ({"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}, b"\x00" * 8, "data_offsets"),
     ({"dtype": "F32", "shape": [2]}, b"\x00" * 8, "data_offsets"),
     ("not an entry", b"", "not an object"),
+    # a huge tensor the file does not hold is refused before anything is allocated
+    ({"dtype": "F32", "shape": [2**40], "data_offsets": [0, 2**42]}, b"", "ends at byte"),
 ])
 def test_inconsistent_headers_raise_checkpoint_error(tmp_path, entry, data, problem):
     path = _header_file(tmp_path, {"t": entry}, data)
