@@ -11,9 +11,10 @@ Layouts (shared with the pure-xp reference in ``backends/conv_reference.py``):
 * pooling indices ``argmax``: ``(N, C, OH, OW)`` int64, the flat position ``iy*W + ix``
   of the maximum inside its ``(H, W)`` input plane (PyTorch's ``return_indices``).
 
-Every kernel runs ``prange`` over the ``N*C`` image planes; each plane is written by one
-thread only, so the scatters (col2im, max-pool backward) need no atomics and repeated
-positions accumulate exactly. Compiled with ``cache=True``: a second process start pays
+Every kernel runs ``prange`` over independent outputs (cols rows for im2col, the
+``N*C`` image planes otherwise); each plane is written by one thread only, so the
+scatters (col2im, max-pool backward) need no atomics and repeated positions accumulate
+exactly. Compiled with ``cache=True``: a second process start pays
 no JIT cost.
 """
 
@@ -24,48 +25,25 @@ import numpy as np
 from numba import prange
 
 
-@numba.njit(cache=True, inline="always")
-def _valid_range(out_size, in_size, stride, offset):
-    """The output positions ``o`` with ``0 <= o*stride + offset < in_size``: [lo, hi)."""
-    lo = 0
-    if offset < 0:
-        lo = (-offset + stride - 1) // stride
-    hi = 0
-    if in_size - 1 - offset >= 0:
-        hi = (in_size - 1 - offset) // stride + 1
-    if hi > out_size:
-        hi = out_size
-    if lo > hi:
-        lo = hi
-    return lo, hi
-
-
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, cols):
+    # one thread per cols row (c, i, j): its N*OH*OW values are written in order.
+    # Plain indexing with a select (no slicing views, no per-row ranges) is what LLVM
+    # compiles best here: views cost a refcount each, short ranges defeat unrolling.
     n_img, n_ch, h, w = x.shape
-    for p in prange(n_img * n_ch):
-        n = p // n_ch
-        c = p % n_ch
-        for i in range(kh):
-            y_lo, y_hi = _valid_range(oh, h, sh, i * dh - ph)
-            for j in range(kw):
-                row = (c * kh + i) * kw + j
-                x_lo, x_hi = _valid_range(ow, w, sw, j * dw - pw)
-                dst = cols[row, n * oh * ow:(n + 1) * oh * ow]
-                for oy in range(oh):
-                    base = oy * ow
-                    if oy < y_lo or oy >= y_hi:
-                        for ox in range(ow):
-                            dst[base + ox] = 0
-                        continue
-                    iy = oy * sh + i * dh - ph
-                    for ox in range(x_lo):
-                        dst[base + ox] = 0
-                    ix0 = j * dw - pw
-                    for ox in range(x_lo, x_hi):
-                        dst[base + ox] = x[n, c, iy, ox * sw + ix0]
-                    for ox in range(x_hi, ow):
-                        dst[base + ox] = 0
+    for row in prange(n_ch * kh * kw):
+        c = row // (kh * kw)
+        i = (row // kw) % kh
+        j = row % kw
+        for n in range(n_img):
+            for oy in range(oh):
+                iy = oy * sh + i * dh - ph
+                base = (n * oh + oy) * ow
+                inside_y = iy >= 0 and iy < h
+                for ox in range(ow):
+                    ix = ox * sw + j * dw - pw
+                    inside = inside_y and ix >= 0 and ix < w
+                    cols[row, base + ox] = x[n, c, iy, ix] if inside else 0
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
@@ -76,17 +54,17 @@ def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, x):
         n = p // n_ch
         c = p % n_ch
         for i in range(kh):
-            y_lo, y_hi = _valid_range(oh, h, sh, i * dh - ph)
             for j in range(kw):
                 row = (c * kh + i) * kw + j
-                x_lo, x_hi = _valid_range(ow, w, sw, j * dw - pw)
-                src = cols[row, n * oh * ow:(n + 1) * oh * ow]
-                ix0 = j * dw - pw
-                for oy in range(y_lo, y_hi):
+                for oy in range(oh):
                     iy = oy * sh + i * dh - ph
-                    base = oy * ow
-                    for ox in range(x_lo, x_hi):
-                        x[n, c, iy, ox * sw + ix0] += src[base + ox]
+                    if iy < 0 or iy >= h:
+                        continue
+                    base = (n * oh + oy) * ow
+                    for ox in range(ow):
+                        ix = ox * sw + j * dw - pw
+                        if ix >= 0 and ix < w:
+                            x[n, c, iy, ix] += cols[row, base + ox]
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
@@ -96,26 +74,65 @@ def _max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, out, argmax):
     for p in prange(n_img * n_ch):
         n = p // n_ch
         c = p % n_ch
-        plane = x[n, c]
         for oy in range(oh):
             y0 = oy * sh - ph
+            i_lo = 0
+            while y0 + i_lo * dh < 0:
+                i_lo += 1
+            i_hi = kh
+            while i_hi > i_lo and y0 + (i_hi - 1) * dh >= h:
+                i_hi -= 1
             for ox in range(ow):
                 x0 = ox * sw - pw
-                best = -np.inf
-                best_idx = -1
-                for i in range(kh):
+                j_lo = 0
+                while x0 + j_lo * dw < 0:
+                    j_lo += 1
+                j_hi = kw
+                while j_hi > j_lo and x0 + (j_hi - 1) * dw >= w:
+                    j_hi -= 1
+                # PyTorch's rule: start at the first tap inside the image, then take a
+                # larger value or a NaN (branch-free selects: the comparisons are random)
+                best_idx = (y0 + i_lo * dh) * w + x0 + j_lo * dw
+                best = x[n, c, y0 + i_lo * dh, x0 + j_lo * dw]
+                for i in range(i_lo, i_hi):
                     iy = y0 + i * dh
-                    if iy < 0 or iy >= h:
-                        continue
-                    for j in range(kw):
+                    for j in range(j_lo, j_hi):
                         ix = x0 + j * dw
-                        if ix < 0 or ix >= w:
-                            continue
-                        v = plane[iy, ix]
-                        # PyTorch's rule: the first valid tap, then a larger value or a NaN
-                        if best_idx < 0 or v > best or v != v:
-                            best = v
-                            best_idx = iy * w + ix
+                        v = x[n, c, iy, ix]
+                        take = (v > best) | (v != v)
+                        best = v if take else best
+                        best_idx = iy * w + ix if take else best_idx
+                out[n, c, oy, ox] = best
+                argmax[n, c, oy, ox] = best_idx
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _max_pool2d_2x2(x, out, argmax):
+    # kernel 2, stride 2, no padding or dilation: the common case, unrolled
+    n_img, n_ch, h, w = x.shape
+    oh, ow = out.shape[2], out.shape[3]
+    for p in prange(n_img * n_ch):
+        n = p // n_ch
+        c = p % n_ch
+        for oy in range(oh):
+            iy = 2 * oy
+            for ox in range(ow):
+                ix = 2 * ox
+                k = iy * w + ix
+                best = x[n, c, iy, ix]
+                best_idx = k
+                v = x[n, c, iy, ix + 1]
+                take = (v > best) | (v != v)
+                best = v if take else best
+                best_idx = k + 1 if take else best_idx
+                v = x[n, c, iy + 1, ix]
+                take = (v > best) | (v != v)
+                best = v if take else best
+                best_idx = k + w if take else best_idx
+                v = x[n, c, iy + 1, ix + 1]
+                take = (v > best) | (v != v)
+                best = v if take else best
+                best_idx = k + w + 1 if take else best_idx
                 out[n, c, oy, ox] = best
                 argmax[n, c, oy, ox] = best_idx
 
@@ -191,7 +208,10 @@ def max_pool2d(x, kernel_size, stride, padding, dilation):
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     argmax = np.empty((n, c, oh, ow), dtype=np.int64)
     if out.size:
-        _max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, out, argmax)
+        if (kh, kw, sh, sw, ph, pw, dh, dw) == (2, 2, 2, 2, 0, 0, 1, 1):
+            _max_pool2d_2x2(x, out, argmax)
+        else:
+            _max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, out, argmax)
     return out, argmax
 
 
