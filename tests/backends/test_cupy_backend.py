@@ -764,6 +764,72 @@ def test_emulated_cupy_is_strict(emulated_cuda):
     assert type(back.data) is np.ndarray and back.device.type == "cpu"
 
 
+def test_device_flag_reaches_everything_on_emulated_cuda(emulated_cuda, tmp_path,
+                                                         monkeypatch):
+    import nn
+    import optim
+    from autograd.data import DataLoader, TensorDataset
+
+    def on_device(t):
+        return t.device is emulated_cuda and isinstance(t.data, DevArray)
+
+    ag.manual_seed(0)
+    a = ag.randn(3, 4, device="cuda")
+    ag.manual_seed(0)
+    np.testing.assert_array_equal(a.numpy(), ag.randn(3, 4, device="cuda").numpy())
+    made = [a, ag.rand(2, device="cuda"), ag.randint(0, 5, (3,), device="cuda"),
+            ag.randperm(5, device="cuda"), ag.zeros(2, device="cuda"),
+            ag.arange(3, device="cuda"), ag.full((2,), 1.5, device="cuda"),
+            ag.eye(2, device="cuda"), ag.linspace(0, 1, 3, device="cuda"),
+            ag.zeros_like(a), ag.randn_like(a), ag.tensor(np.ones(2), device="cuda"),
+            ag.as_tensor([1, 2], device="cuda")]
+    assert all(on_device(t) for t in made)
+    assert made[0].dtype == ag.float32 and made[2].dtype == ag.int64
+    assert sorted(made[3].tolist()) == [0, 1, 2, 3, 4]
+
+    # Module.to, both optimizers' state, state_dicts and save/load
+    model = nn.Linear(4, 2).to("cuda")
+    assert all(on_device(p) for p in model.parameters())
+    for opt in (optim.Adam(model.parameters(), lr=0.1, amsgrad=True),
+                optim.SGD(model.parameters(), lr=0.1, momentum=0.9)):
+        for _ in range(2):
+            opt.zero_grad()
+            model(a).pow(2).mean().backward()
+            assert all(on_device(p.grad) for p in model.parameters())
+            opt.step()
+        assert all(on_device(v) for s in opt.state.values() for k, v in s.items()
+                   if isinstance(v, ag.Tensor) and k != "step")
+        fresh = type(opt)(model.parameters(), lr=0.1)
+        fresh.load_state_dict(opt.state_dict())
+        assert all(on_device(v) for s in fresh.state.values() for k, v in s.items()
+                   if isinstance(v, ag.Tensor) and k != "step")
+    path = tmp_path / "model.safetensors"
+    ag.save(model.state_dict(), path)
+    assert all(on_device(t) for t in ag.load(path).values())
+    assert all(t.device.type == "cpu" for t in ag.load(path, map_location="cpu").values())
+    cpu_model = nn.Linear(4, 2)
+    cpu_model.load_state_dict(model.state_dict())
+    assert all(p.device.type == "cpu" for p in cpu_model.parameters())
+    np.testing.assert_allclose(cpu_model(a.cpu()).numpy(), model(a).numpy(), rtol=1e-6)
+
+    # DataLoader(device=), the default device and AUTOGRAD_DEVICE
+    data = TensorDataset(ag.randn(6, 4), ag.arange(6))
+    batches = list(DataLoader(data, batch_size=4, shuffle=True, seed=0, device="cuda"))
+    assert len(batches) == 2 and all(on_device(t) for b in batches for t in b)
+    monkeypatch.setattr(backends, "_default", None)
+    ag.set_default_device("cuda")
+    assert on_device(ag.zeros(2)) and on_device(ag.tensor([1.0]))
+    monkeypatch.setattr(backends, "_default", None)
+    monkeypatch.setenv("AUTOGRAD_DEVICE", "cuda")
+    assert on_device(ag.ones(1))
+
+    # the transfer is differentiable both ways
+    x = ag.tensor([1.0, 2.0], device="cpu", requires_grad=True)
+    (x.to("cuda") * 3).to("cpu").sum().backward()
+    assert type(x.grad.data) is np.ndarray
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
 # registry entries that fail on any GPU for a reason outside the backend (reported)
 KNOWN_NOT_DEVICE_CLEAN = {
     "op:prod/with_zero": "core_ops.py builds its constant with ag.tensor([...]) on the "
