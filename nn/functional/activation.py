@@ -68,10 +68,10 @@ class _LeakyRelu(Function):
     @staticmethod
     def forward(ctx, x, slope):
         xp = ctx.device.backend.xp
-        pos = x > 0
+        one, s = x.dtype.type(1), x.dtype.type(slope)
         # a constant slope array: the second derivative is zero almost everywhere
-        ctx.scale = xp.where(pos, 1, slope).astype(x.dtype)
-        return xp.where(pos, x, x * slope).astype(x.dtype, copy=False)
+        ctx.scale = xp.where(x > 0, one, s)
+        return x * ctx.scale
 
     @staticmethod
     def backward(ctx, g):
