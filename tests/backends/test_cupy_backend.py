@@ -164,11 +164,66 @@ def test_every_xp_attribute_used_exists_in_cupy():
     assert not missing, "numpy names CuPy lacks:\n" + "\n".join(sorted(set(missing)))
 
 
+_UFUNC_KEYWORDS = {"out", "dtype", "casting"}
+
+
+@needs_cupy
+def test_every_xp_call_keyword_is_accepted_by_cupy():
+    """``xp.f(..., kw=v)``: CuPy's ``f`` must take ``kw`` (its signatures differ from
+    NumPy's in places, e.g. no ``where=``/``order=`` on many functions)."""
+    bad, checked = [], 0
+    for package in ("autograd", "nn", "optim", "backends", "benchmarks"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if not (isinstance(node, ast.Call) and node.keywords):
+                    continue
+                chain = _direct_xp_chain(node.func)
+                if chain is None:
+                    continue
+                obj = cupy
+                for name in chain:
+                    obj = getattr(obj, name, None)
+                if obj is None:
+                    continue  # reported by the name check above
+                try:
+                    params = inspect.signature(obj).parameters
+                    allowed = set(params)
+                    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+                        continue
+                except (TypeError, ValueError):  # a CuPy ufunc: no Python signature
+                    allowed = _UFUNC_KEYWORDS
+                for kw in node.keywords:
+                    checked += 1
+                    if kw.arg not in allowed:
+                        bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: xp."
+                                   f"{'.'.join(chain)}({kw.arg}=...)")
+    assert checked > 10
+    assert not bad, "keywords CuPy does not take:\n" + "\n".join(bad)
+
+
+def _direct_xp_chain(node) -> tuple | None:
+    """("linalg", "qr") for ``<...>.xp.linalg.qr``; None unless ``node`` is such a chain."""
+    names = []
+    while isinstance(node, ast.Attribute):
+        if node.attr == "xp" and names:
+            return tuple(reversed(names))
+        names.append(node.attr)
+        node = node.value
+    return tuple(reversed(names)) if isinstance(node, ast.Name) and node.id == "xp" else None
+
+
 @needs_cupy
 def test_xp_scan_finds_a_missing_name():
     tree = ast.parse("def f(ctx):\n    return ctx.device.backend.xp.errstate_nope(1)\n")
     chains = [c for c, _ in _xp_chains(tree)]
     assert ("errstate_nope",) in chains and not hasattr(cupy, "errstate_nope")
+
+    def chain(src):
+        return _direct_xp_chain(ast.parse(src, mode="eval").body)
+
+    assert chain("ctx.device.backend.xp.linalg.qr") == ("linalg", "qr")
+    assert chain("xp.sum") == ("sum",) and chain("xp.where(c, a, b).astype") is None
+    assert "copy" not in inspect.signature(cupy.where).parameters  # so the check can fail
 
 
 def _backend_methods():
