@@ -285,7 +285,7 @@ class CupyBackend(Backend):
                 )
         src = cupy.broadcast_to(cupy.asarray(src, dtype=out.dtype),
                                 (index.size,) + out.shape[1:])
-        cupy.add.at(out, index, src)
+        _scatter_add(out, index, src)
 
     def add_at(self, out, key, values) -> None:
         key = _device_key(key)
@@ -293,7 +293,7 @@ class CupyBackend(Backend):
             # slices, ints and boolean masks never address an element twice
             out[key] += values
             return
-        cupy.add.at(out, key, cupy.asarray(values, dtype=out.dtype))
+        _scatter_add(out, key, cupy.asarray(values, dtype=out.dtype))
 
     # --- elementwise ----------------------------------------------------------------
     def erf(self, x):
@@ -357,6 +357,18 @@ class CupyBackend(Backend):
                                           float(dampening), float(weight_decay),
                                           -1.0 if maximize else 1.0, bool(nesterov),
                                           bool(first), param, momentum_buffer)
+
+
+def _scatter_add(out, key, values) -> None:
+    """``out[key] += values`` with repeats accumulating (atomicAdd): ``cupy.add.at``, or
+    ``cupyx.scatter_add`` on a CuPy older than ``ufunc.at``."""
+    at = getattr(cupy.add, "at", None)
+    if at is not None:
+        at(out, key, values)
+    else:  # pragma: no cover - CuPy < 13
+        import cupyx as _cupyx
+
+        _cupyx.scatter_add(out, key, values)
 
 
 def _device_key(key):
