@@ -63,6 +63,10 @@ class Device:
     def __hash__(self) -> int:
         return hash(self._name)
 
+    def __reduce__(self):
+        # copies and unpickled tensors resolve to the one registered device object
+        return (get_device, (self._name,))
+
 
 _lock = threading.Lock()
 _devices: dict[str, Device] = {}
