@@ -8,7 +8,8 @@ the two agree bit for bit. ``fastmath=False`` keeps IEEE semantics (no reassocia
 no contraction into fused multiply-adds).
 
 The update is memory-bound: one core streams it at about 0.4 ns per float32 element,
-so the serial kernel is used below ``PARALLEL_MIN_SIZE`` elements. The parallel kernel
+so the serial kernel is used below ``PARALLEL_MIN_SIZE`` elements and on machines with
+fewer than ``PARALLEL_MIN_THREADS`` threads. The parallel kernel
 only pays for very large tensors on an otherwise idle multi-core machine; on a busy or
 2-core machine an OpenMP region must wait for every thread to be scheduled (measured
 here under load: 55-75 ms for a 0.4M-element update that takes 0.5 ms serially).
@@ -23,6 +24,12 @@ import numpy as np
 
 # below this many elements the serial kernel is faster than waking the thread pool
 PARALLEL_MIN_SIZE = 1 << 20
+# with fewer threads a memory-bound loop gains little and risks stalls under load
+PARALLEL_MIN_THREADS = 4
+
+
+def _parallel(size: int) -> bool:
+    return size >= PARALLEL_MIN_SIZE and numba.config.NUMBA_NUM_THREADS >= PARALLEL_MIN_THREADS
 
 
 @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
@@ -141,7 +148,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_
         wd_mode, wd = 1, dt(weight_decay)
     amsgrad = max_exp_avg_sq is not None
     vmax = max_exp_avg_sq.reshape(-1) if amsgrad else exp_avg_sq.reshape(-1)
-    kernel = _adam_parallel if param.size >= PARALLEL_MIN_SIZE else _adam_serial
+    kernel = _adam_parallel if _parallel(param.size) else _adam_serial
     kernel(param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
            vmax, dt(1 - beta1), dt(beta2), dt(1 - beta2), dt(eps), wd, wd_mode,
            dt(-(lr / bc1)), dt(math.sqrt(bc2)), bool(maximize), amsgrad)
@@ -158,7 +165,7 @@ def sgd_momentum_update(param, grad, momentum_buffer, lr, momentum, dampening,
     if not _fusable(param, grad, momentum_buffer):
         return False
     dt = param.dtype.type
-    kernel = _sgd_parallel if param.size >= PARALLEL_MIN_SIZE else _sgd_serial
+    kernel = _sgd_parallel if _parallel(param.size) else _sgd_serial
     kernel(param.reshape(-1), grad.reshape(-1), momentum_buffer.reshape(-1), dt(-lr),
            dt(momentum), dt(1 - dampening), dt(weight_decay), bool(nesterov),
            bool(maximize), bool(first))

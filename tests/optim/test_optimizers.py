@@ -192,6 +192,7 @@ def test_matches_torch_on_least_squares(name, kwargs, dtype):
 def test_fused_adam_is_bitwise_the_whole_array_update(n, parallel, wd, decoupled, maximize,
                                                       amsgrad, dtype, monkeypatch):
     monkeypatch.setattr(numba_optim, "PARALLEL_MIN_SIZE", 1000 if parallel else 1 << 40)
+    monkeypatch.setattr(numba_optim, "PARALLEL_MIN_THREADS", 1)
     calls = []
     real = numba_optim._adam_parallel
     monkeypatch.setattr(numba_optim, "_adam_parallel", lambda *a: calls.append(1) or real(*a))
@@ -220,6 +221,7 @@ def test_fused_adam_is_bitwise_the_whole_array_update(n, parallel, wd, decoupled
 def test_fused_sgd_momentum_is_bitwise_the_whole_array_update(n, parallel, nesterov, dampening,
                                                               wd, maximize, monkeypatch):
     monkeypatch.setattr(numba_optim, "PARALLEL_MIN_SIZE", 1000 if parallel else 1 << 40)
+    monkeypatch.setattr(numba_optim, "PARALLEL_MIN_THREADS", 1)
     calls = []
     real = numba_optim._sgd_parallel
     monkeypatch.setattr(numba_optim, "_sgd_parallel", lambda *a: calls.append(1) or real(*a))
