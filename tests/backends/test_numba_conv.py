@@ -1,0 +1,152 @@
+"""The numba conv/pool kernels against the pure-xp reference of the base Backend and
+against naive per-pixel loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backends import conv_reference, numba_conv
+from backends.base import Backend
+from backends.numpy_backend import NumpyBackend
+
+# kernel_size, stride, padding, dilation
+CASES = [
+    ((3, 3), (1, 1), (1, 1), (1, 1)),
+    ((2, 3), (2, 1), (1, 0), (1, 2)),
+    ((3, 2), (2, 3), (1, 1), (2, 1)),
+    ((1, 1), (1, 1), (0, 0), (1, 1)),
+    ((2, 2), (2, 2), (0, 0), (1, 1)),  # the unrolled max-pool path
+]
+
+
+class _ReferenceBackend(Backend):
+    """A backend that only has xp: the base class's reference kernels run."""
+
+    name = "reference"
+    xp = np
+
+
+def _naive_im2col(x, k, s, p, d):
+    n, c, h, w = x.shape
+    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    cols = np.zeros((c * k[0] * k[1], n * oh * ow), x.dtype)
+    for ni in range(n):
+        for ci in range(c):
+            for i in range(k[0]):
+                for j in range(k[1]):
+                    for oy in range(oh):
+                        for ox in range(ow):
+                            iy, ix = oy * s[0] - p[0] + i * d[0], ox * s[1] - p[1] + j * d[1]
+                            if 0 <= iy < h and 0 <= ix < w:
+                                cols[(ci * k[0] + i) * k[1] + j, (ni * oh + oy) * ow + ox] = \
+                                    x[ni, ci, iy, ix]
+    return cols
+
+
+def _naive_max_pool(x, k, s, p, d):
+    n, c, h, w = x.shape
+    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    out = np.empty((n, c, oh, ow), x.dtype)
+    idx = np.empty((n, c, oh, ow), np.int64)
+    for ni in range(n):
+        for ci in range(c):
+            for oy in range(oh):
+                for ox in range(ow):
+                    best, arg = None, -1
+                    for i in range(k[0]):
+                        for j in range(k[1]):
+                            iy, ix = oy * s[0] - p[0] + i * d[0], ox * s[1] - p[1] + j * d[1]
+                            if 0 <= iy < h and 0 <= ix < w:
+                                v = x[ni, ci, iy, ix]
+                                if arg < 0 or v > best or np.isnan(v):
+                                    best, arg = v, iy * w + ix
+                    out[ni, ci, oy, ox], idx[ni, ci, oy, ox] = best, arg
+    return out, idx
+
+
+@pytest.fixture(params=["numba", "reference"])
+def backend(request):
+    return NumpyBackend() if request.param == "numba" else _ReferenceBackend()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES)
+def test_im2col_matches_naive_loops(backend, case, dtype):
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 7)).astype(dtype)
+    cols = backend.im2col(x, *case)
+    assert cols.dtype == dtype
+    np.testing.assert_array_equal(cols, _naive_im2col(x, *case))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_col2im_is_the_adjoint_of_im2col(backend, case):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 6, 7))
+    cols = backend.im2col(x, *case)
+    c = rng.standard_normal(cols.shape)
+    back = backend.col2im(c, x.shape, *case)
+    assert back.shape == x.shape
+    # <im2col(x), c> == <x, col2im(c)> for all x, c
+    np.testing.assert_allclose((cols * c).sum(), (x * back).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_max_pool_matches_naive_loops(backend, case):
+    k, s, p, d = case
+    p = (min(p[0], k[0] // 2), min(p[1], k[1] // 2))
+    x = np.random.default_rng(2).standard_normal((2, 3, 6, 7))
+    out, idx = backend.max_pool2d(x, k, s, p, d)
+    ref_out, ref_idx = _naive_max_pool(x, k, s, p, d)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(idx, ref_idx)
+    assert idx.dtype == np.int64
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_max_pool_backward_and_gather_are_adjoint(backend, case):
+    k, s, p, d = case
+    p = (min(p[0], k[0] // 2), min(p[1], k[1] // 2))
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 2, 6, 7))
+    out, idx = backend.max_pool2d(x, k, s, p, d)
+    g = rng.standard_normal(out.shape)
+    gx = backend.max_pool2d_backward(g, idx, x.shape, k, s, p, d)
+    # the scatter accumulates: each output's gradient lands on its argmax pixel
+    expected = np.zeros((2, 2, 42))
+    for ni in range(2):
+        for ci in range(2):
+            np.add.at(expected[ni, ci], idx[ni, ci].ravel(), g[ni, ci].ravel())
+    np.testing.assert_allclose(gx, expected.reshape(x.shape))
+    np.testing.assert_array_equal(backend.max_pool2d_gather(x, idx), out)
+    y = rng.standard_normal(x.shape)
+    np.testing.assert_allclose((backend.max_pool2d_gather(y, idx) * g).sum(), (y * gx).sum())
+
+
+def test_max_pool_propagates_nan_and_keeps_first_max(backend):
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 0, 1] = np.nan
+    x[0, 0, 2, 2] = x[0, 0, 3, 3] = 5.0  # a tie: the first in scan order wins
+    out, idx = backend.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1))
+    assert np.isnan(out[0, 0, 0, 0]) and idx[0, 0, 0, 0] == 1
+    assert out[0, 0, 1, 1] == 5.0 and idx[0, 0, 1, 1] == 2 * 4 + 2
+    assert idx[0, 0, 0, 1] == 2  # all zeros: the first tap
+
+
+def test_max_pool_never_picks_padding():
+    x = -np.ones((1, 1, 3, 3))  # padding would be 0 > -1 if it were counted
+    for b in (NumpyBackend(), _ReferenceBackend()):
+        out, idx = b.max_pool2d(x, (3, 3), (1, 1), (1, 1), (1, 1))
+        assert (out == -1).all() and (idx >= 0).all()
+
+
+def test_kernels_accept_non_contiguous_input():
+    x = np.random.default_rng(4).standard_normal((3, 2, 5, 6)).transpose(1, 0, 2, 3)
+    case = ((3, 3), (1, 1), (1, 1), (1, 1))
+    np.testing.assert_array_equal(numba_conv.im2col(x, *case),
+                                  conv_reference.im2col(np, x, *case))
+    out, _ = numba_conv.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1))
+    np.testing.assert_array_equal(out, conv_reference.max_pool2d(np, x, (2, 2), (2, 2),
+                                                                 (0, 0), (1, 1))[0])
