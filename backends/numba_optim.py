@@ -32,6 +32,9 @@ def _parallel(size: int) -> bool:
     return size >= PARALLEL_MIN_SIZE and numba.config.NUMBA_NUM_THREADS >= PARALLEL_MIN_THREADS
 
 
+# error_model="numpy": no ZeroDivisionError branch per division, so the loops vectorize
+
+
 @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
 def _adam_parallel(p, g, m, v, vmax, one_m_b1, b2, one_m_b2, eps, wd, wd_mode, neg_step,
                    bc2_sqrt, maximize, amsgrad):
