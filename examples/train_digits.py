@@ -102,7 +102,10 @@ def main(argv=None) -> float:
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     args = p.parse_args(argv)
 
-    device = ag.device(args.device)
+    try:
+        device = ag.device(args.device)
+    except (ValueError, ag.DeviceUnavailableError) as exc:
+        p.error(f"--device {args.device}: {exc}")
     os.makedirs(args.out, exist_ok=True)
     ag.manual_seed(args.seed)
     x_tr, y_tr, x_te, y_te = load_data(args.seed, device)
