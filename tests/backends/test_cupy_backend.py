@@ -464,6 +464,9 @@ def _host_library(spec, T: str):
     return _BUILD[key]
 
 
+_NP_ASARRAY = np.asarray  # the emulated GPU replaces np.asarray; the harness keeps it
+
+
 class HostKernel:
     """Calls like a ``cupy.ElementwiseKernel`` (inputs then outputs, scalars broadcast,
     outputs written in place), running its body compiled as host C++."""
@@ -493,9 +496,11 @@ class HostKernel:
                     assert a.shape == shape, (p.name, a.shape, shape)
                 arr = a
             else:
-                arr = np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=want), shape))
+                plain = a.view(np.ndarray) if isinstance(a, np.ndarray) else a
+                arr = np.ascontiguousarray(np.broadcast_to(_NP_ASARRAY(plain, dtype=want),
+                                                           shape))
             keep.append(arr)
-            ptrs.append(ctypes.c_void_p(arr.ctypes.data))
+            ptrs.append(ctypes.c_void_p(arr.view(np.ndarray).ctypes.data))
         fn = _host_library(k, _CTYPES[dt.name])
         fn(*ptrs, ctypes.c_longlong(n))
         self.calls += 1
@@ -621,8 +626,9 @@ def test_kernel_bodies_compile_with_nvrtc(name):
 # lacks raises, reductions and indexing give 0-d arrays instead of NumPy scalars. The
 # real CupyBackend runs on it (its ``cupy`` a strict NumPy stand-in, its kernels the
 # host-compiled C bodies), registered as device "cuda", and gpu_check's parity checks
-# compare it with the CPU. What it cannot see: CuPy's own numerics, and np.asarray() on
-# a device array (NumPy returns a view instead of raising).
+# compare it with the CPU. np.asarray/np.array of a device array raise, as CuPy's
+# implicit-conversion guard does. What it cannot see: CuPy's own numerics, and code
+# that asks isinstance(x, np.ndarray) (true here, false for a cupy array).
 
 
 def _cupy_has(module: str, name: str) -> bool:
@@ -673,15 +679,27 @@ def _no_host_arrays(where: str, *items) -> None:
                             "cupy array (CuPy: Unsupported type <class 'numpy.ndarray'>)")
 
 
+def _not_in_cupy(name):
+    def fail(self):
+        raise AttributeError(f"'cupy.ndarray' object has no attribute '{name}'")
+
+    return property(fail)
+
+
 class DevArray(np.ndarray):
     """NumPy memory posing as a cupy.ndarray on emulated GPU 0 (see above)."""
+
+    # ndarray attributes cupy.ndarray lacks
+    for _name in ("ctypes", "getfield", "resize", "setfield", "setflags", "to_device"):
+        locals()[_name] = _not_in_cupy(_name)
+    del _name
 
     @property
     def device(self):
         return _FakeDevice(0)
 
     def get(self):
-        return np.array(self.view(np.ndarray))
+        return _NP_ASARRAY(self.view(np.ndarray)).copy()
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         where = f"{ufunc.__name__}.{method}"
@@ -763,10 +781,28 @@ class _EmulatedCupy:
 
     @staticmethod
     def asnumpy(a):
-        return np.array(_plain(a))
+        return _NP_ASARRAY(_plain(a)).copy()
 
     def __getattr__(self, name):
         return getattr(self._ns, name)
+
+
+def _no_implicit_conversion(fn):
+    def strict(obj, *args, **kwargs):
+        _no_device_arrays(fn.__name__, obj)
+        return fn(obj, *args, **kwargs)
+
+    return strict
+
+
+def _no_device_arrays(where, obj):
+    if isinstance(obj, DevArray):
+        raise TypeError(f"np.{where}(cupy array): Implicit conversion to a NumPy array is "
+                        "not allowed. Please use `.get()` to construct a NumPy array "
+                        "explicitly.")
+    if isinstance(obj, tuple | list):
+        for o in obj:
+            _no_device_arrays(where, o)
 
 
 @pytest.fixture
@@ -776,6 +812,8 @@ def emulated_cuda(monkeypatch):
     from backends.numpy_kernels import erf as host_erf
 
     fake = _EmulatedCupy()
+    for name in ("asarray", "array", "asanyarray"):  # CuPy: no implicit conversion
+        monkeypatch.setattr(np, name, _no_implicit_conversion(getattr(np, name)))
     monkeypatch.setattr(cupy_backend, "cupy", fake)
     monkeypatch.setattr(cupy_backend, "cupyx", types.SimpleNamespace(scipy=types.SimpleNamespace(
         special=types.SimpleNamespace(erf=lambda x: _to_dev(host_erf(_plain(x)))))))
@@ -791,6 +829,12 @@ def emulated_cuda(monkeypatch):
     real_is_array = NumpyBackend.is_array
     monkeypatch.setattr(NumpyBackend, "is_array", lambda self, obj: (
         real_is_array(self, obj) and not isinstance(obj, DevArray)))
+    # tensor._to_array takes a DevArray for a NumPy array (isinstance); a cupy array
+    # takes its __cuda_array_interface__ branch instead, which copies to the host
+    tensor_module = sys.modules["autograd.tensor"]  # ag.tensor is also a function
+    real_host = tensor_module._host
+    monkeypatch.setattr(tensor_module, "_host",
+                        lambda a: a.get() if isinstance(a, DevArray) else real_host(a))
     real_for_array = backends.backend_for_array
     monkeypatch.setattr(backends, "backend_for_array",
                         lambda a: device if isinstance(a, DevArray) else real_for_array(a))
@@ -807,6 +851,10 @@ def test_emulated_cupy_is_strict(emulated_cuda):
         xp.concatenate([a, np.ones(2)])
     with pytest.raises(AttributeError, match="cupy"):
         _ = xp.errstate_nope
+    with pytest.raises(TypeError, match="Implicit conversion"):
+        np.asarray(a)
+    with pytest.raises(AttributeError, match="cupy.ndarray"):
+        _ = a.ctypes
     assert isinstance(a * np.float64(2.0) + 1, DevArray)  # NumPy scalars mix freely
     t = ag.tensor([1.0, 2.0], device="cuda", requires_grad=True)
     assert isinstance(t.data, DevArray) and t.device is emulated_cuda
