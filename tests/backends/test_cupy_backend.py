@@ -419,27 +419,37 @@ _CTYPES = {"float32": "float", "float64": "double"}
 
 
 def _kernel_source(spec, T: str, cuda: bool) -> str:
-    """A translation unit that runs ``spec``'s operation for i in [0, n) the way CuPy's
-    generated kernel does: element params bound by reference at i, raw params as
-    pointers indexed by flat position; every input passed as a full array."""
+    """A translation unit that runs ``spec``'s operation for every i the way CuPy's
+    generated kernel does: element params bound by reference at i, raw params indexed
+    by flat position; every input passed as a full array.
+
+    cuda=True: CuPy's own layout (CArray parameters, CIndexer, CUPY_FOR, its headers),
+    for NVRTC. cuda=False: the same body over plain pointers, as host C++."""
     decl, bind = [], []
     for j, p in enumerate(_params(spec)):
         const = "const " if p.is_const else ""
-        if p.raw:
+        if cuda:
+            ndim = 4 if p.raw else 1
+            arg = p.name if p.raw else f"_raw_{p.name}"
+            decl.append(f"{const}CArray<{p.ctype}, {ndim}> {arg}")
+            if not p.raw:
+                bind.append(f"{const}{p.ctype} &{p.name} = _raw_{p.name}[_ind.get()];")
+        elif p.raw:
             decl.append(f"{const}{p.ctype}* {p.name}")
         else:
             decl.append(f"{const}{p.ctype}* _p{j}")
             bind.append(f"{const}{p.ctype}& {p.name} = _p{j}[i];")
-    head = f"typedef {T} T;\n"
     body = "\n".join(bind) + "\n{\n" + spec.operation + "\n}\n"
     if cuda:
-        sig = f'extern "C" __global__ void {spec.name}({", ".join(decl)}, long long n)'
-        loop = ("long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
-                "if (i >= n) return;\n")
-        return head + sig + " {\n" + loop + body + "}\n"
+        head = ("#include <cupy/complex.cuh>\n#include <cupy/carray.cuh>\n"
+                f"#include <cupy/atomics.cuh>\ntypedef {T} T;\n")
+        sig = (f'extern "C" __global__ void {spec.name}({", ".join(decl)}, '
+               "CIndexer<1> _ind)")
+        return (head + sig + " {\nCUPY_FOR(i, _ind.size()) {\n_ind.set(i);\n" + body
+                + "}\n}\n")
     head = ("#include <cmath>\nusing std::isnan; using std::sqrt;\n"
             "template <typename U> U atomicAdd(U* p, U v) { U old = *p; *p += v; return old; }\n"
-            + head)
+            f"typedef {T} T;\n")
     sig = f'extern "C" void {spec.name}({", ".join(decl)}, long long n)'
     return head + sig + " {\nfor (long long i = 0; i < n; ++i) {\n" + body + "}\n}\n"
 
@@ -603,16 +613,20 @@ def _load_nvrtc():
 @needs_cupy
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_kernel_bodies_compile_with_nvrtc(name):
-    """Compile each body as device code (skips without libnvrtc: pip install
+    """Compile each body as device code against CuPy's headers, laid out as CuPy lays
+    out an ElementwiseKernel (skips without libnvrtc: pip install
     nvidia-cuda-nvrtc-cu12 and it runs, no GPU needed)."""
     nvrtc = _load_nvrtc()
     if nvrtc is None:
         pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12 to run this)")
     k = KERNELS[name]
+    inc = pathlib.Path(cupy.__file__).parent / "_core" / "include"
+    options = ["-arch=compute_75", "--std=c++17", f"-I{inc}"] + [
+        f"-I{inc / 'cupy' / '_cccl' / lib}" for lib in ("libcudacxx", "thrust", "cub")]
     for T in ("float", "double"):
         prog = nvrtc.createProgram(_kernel_source(k, T, cuda=True), f"{k.name}.cu", [], [])
         try:
-            nvrtc.compileProgram(prog, ["-arch=compute_70"])
+            nvrtc.compileProgram(prog, options)
         except Exception as exc:
             log = nvrtc.getProgramLog(prog)
             raise AssertionError(f"{name} ({T}) does not compile:\n{log}") from exc
