@@ -14,8 +14,9 @@ Sections (each check is PASS, FAIL, ERROR or SKIP; any FAIL/ERROR exits 1):
 3. ``training``: a few steps of a digits MLP and a small CNN from the same initial
    weights on both devices; the losses must agree to ~1e-4.
 4. ``timing``: ms per training step of the MLP 784-512-512-10 (batch 8192, Adam) and of
-   an MNIST-sized CNN, against PyTorch on the same device when it is installed (ratio
-   ours / torch, synchronized before each clock read).
+   benchmarks/cnn_step.py's MNIST-sized CNN (batch 64 and 512, Adam), against PyTorch on
+   the same device when it is installed (ratio ours / torch; the device is synchronized
+   before each clock read).
 
 With ``--device cpu`` (the default when no GPU is usable) the "device" is the CPU too:
 the same logic runs on NumPy at small sizes, a smoke test of the script itself. The
@@ -405,18 +406,42 @@ def load_digits():
         return X, y, "synthetic digits-shaped data (sklearn missing)"
 
 
+def _example(module: str):
+    """``examples/<module>.py`` imported, or None (the examples are optional here)."""
+    import importlib
+
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "examples")
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        return importlib.import_module(module)
+    except Exception:
+        return None
+
+
 def _mlp_digits():
+    """The digits example's MLP (64-128-64-10), else the same architecture here."""
     import nn
 
-    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    ex = _example("train_digits")
+    if ex is not None and hasattr(ex, "make_model"):
+        return ex.make_model([128, 64])
+    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
+                         nn.Linear(64, 10))
 
 
 def _cnn_digits():
+    """The digits CNN example's model without dropout (masks differ across devices)."""
     import nn
 
+    ex = _example("train_digits_cnn")
+    if ex is not None and hasattr(ex, "make_model"):
+        return ex.make_model(width=8, dropout=0.0)
     return nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(16 * 4 * 4, 10),
+        nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 2 * 2, 10),
     )
 
 
@@ -424,13 +449,13 @@ def _train_losses(model, device, X, y, steps: int, batch: int, opt_name: str):
     import nn.functional as F
     import optim
 
-    opt = (optim.Adam(model.parameters(), lr=1e-3) if opt_name == "adam" else
+    opt = (optim.Adam(model.parameters(), lr=3e-3) if opt_name == "adam" else
            optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
     losses = []
-    for s in range(steps):
-        lo = (s * batch) % (len(X) - batch)
-        xb = ag.tensor(X[lo:lo + batch], device=device)
-        yb = ag.tensor(y[lo:lo + batch], device=device)
+    # one fixed batch: its loss must fall step after step, whatever the data
+    xb = ag.tensor(X[:batch], device=device)
+    yb = ag.tensor(y[:batch], device=device)
+    for _ in range(steps):
         opt.zero_grad()
         loss = F.cross_entropy(model(xb), yb)
         loss.backward()
@@ -456,8 +481,8 @@ def check_training(report: Report, device, steps: int, rtol: float) -> None:
                 import optim  # noqa: F401
             except ImportError as exc:
                 raise Skip(f"needs optim and nn.functional: {exc}") from None
-            l_dev = _train_losses(model_dev, device, data, y, steps, 64, opt_name)
-            l_cpu = _train_losses(model_cpu, backends.get_device("cpu"), data, y, steps, 64,
+            l_dev = _train_losses(model_dev, device, data, y, steps, 128, opt_name)
+            l_cpu = _train_losses(model_cpu, backends.get_device("cpu"), data, y, steps, 128,
                                   opt_name)
             worst = rel_err(l_dev, l_cpu, 1e-6)
             detail = (f"{steps} steps on {source}; loss {l_cpu[0]:.4f} -> {l_cpu[-1]:.4f} "
@@ -481,13 +506,12 @@ def _ours_mlp(sizes):
     return nn.Sequential(*layers[:-1])
 
 
-def _ours_cnn():
-    import nn
-
+def _cnn(nn):
+    """benchmarks/cnn_step.py's model; ``nn`` is this library's nn or ``torch.nn``."""
     return nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 10),
     )
 
 
@@ -498,11 +522,7 @@ def _torch_model(kind, sizes, torch):
         for a, b in zip(sizes[:-1], sizes[1:], strict=True):
             layers += [tnn.Linear(a, b), tnn.ReLU()]
         return tnn.Sequential(*layers[:-1])
-    return tnn.Sequential(
-        tnn.Conv2d(1, 32, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
-        tnn.Conv2d(32, 64, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
-        tnn.Flatten(), tnn.Linear(64 * 7 * 7, 128), tnn.ReLU(), tnn.Linear(128, 10),
-    )
+    return _cnn(tnn)
 
 
 def _time_steps(step, sync, warmup: int, iters: int) -> float:
@@ -521,7 +541,12 @@ def time_ours(kind, device, batch, sizes, warmup, iters) -> float:
     import optim
 
     ag.manual_seed(0)
-    model = (_ours_mlp(sizes) if kind == "mlp" else _ours_cnn()).to(device)
+    if kind == "mlp":
+        model = _ours_mlp(sizes).to(device)
+    else:
+        import nn
+
+        model = _cnn(nn).to(device)
     opt = optim.Adam(model.parameters(), lr=1e-3)
     rng = np.random.default_rng(0)
     shape = (batch, sizes[0]) if kind == "mlp" else (batch, 1, 28, 28)
@@ -565,7 +590,8 @@ def time_torch(kind, device, batch, sizes, warmup, iters) -> float:
 def check_timing(report: Report, device, smoke: bool) -> None:
     sizes = [784, 512, 512, 10]
     cases = [("MLP 784-512-512-10 Adam", "mlp", 256 if smoke else 8192),
-             ("CNN 2xconv+2xpool+2xfc Adam", "cnn", 16 if smoke else 256)]
+             ("CNN (cnn_step model) Adam", "cnn", 16 if smoke else 64),
+             ("CNN (cnn_step model) Adam", "cnn", 32 if smoke else 512)]
     warmup, iters = (1, 2) if smoke else (3, 20)
     for name, kind, batch in cases:
         row = {"name": name, "batch": batch, "ours_ms": None, "torch_ms": None, "ratio": None}
@@ -575,7 +601,7 @@ def check_timing(report: Report, device, smoke: bool) -> None:
             row["ours_ms"] = round(time_ours(kind, device, batch, sizes, warmup, iters), 3)
             return PASS, f"{row['ours_ms']} ms/step (batch {batch})", None
 
-        _run(report, "timing", name + " [ours]", ours)
+        _run(report, "timing", f"{name}, batch {batch} [ours]", ours)
 
         def theirs(kind=kind, batch=batch, row=row):
             row["torch_ms"] = round(time_torch(kind, device, batch, sizes, warmup, iters), 3)
@@ -583,7 +609,7 @@ def check_timing(report: Report, device, smoke: bool) -> None:
                 row["ratio"] = round(row["ours_ms"] / row["torch_ms"], 3)
             return PASS, f"{row['torch_ms']} ms/step; ours/torch = {row['ratio']}", None
 
-        _run(report, "timing", name + " [torch]", theirs)
+        _run(report, "timing", f"{name}, batch {batch} [torch]", theirs)
 
 
 # --- driver --------------------------------------------------------------------------
@@ -679,7 +705,7 @@ def main(argv=None) -> int:
         if args.only is None:
             check_layer_parity(report, device, args.rtol, 1e-5)
     if "training" in sections:
-        check_training(report, device, args.steps or (2 if args.quick else 5), args.rtol)
+        check_training(report, device, args.steps or (3 if args.quick else 5), args.rtol)
     if "timing" in sections:
         check_timing(report, device, smoke or args.quick)
     report.environment["seconds"] = round(time.perf_counter() - t0, 2)
