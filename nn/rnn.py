@@ -17,8 +17,11 @@ The cells (``RNNCell``, ``LSTMCell``, ``GRUCell``) are composed of Tensor ops.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
+
+import numpy as np
 
 import autograd as ag
 from autograd.grad_mode import STATE
@@ -81,7 +84,8 @@ def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
 # --- the recurrence over time on raw arrays (fast path) ---------------------------------
 # Each *_forward takes xw (T, B, G) in processing order, h0 (B, H), c0, w = W_hh^T (H, G)
 # and b (b_hh, GRU only); returns (hs (T+1, B, H) with hs[0] = h0, c_n or None, cache).
-# Each *_backward returns (dxw in processing order, dh0, dc0, dw, db).
+# Each *_backward returns (dxw in processing order, dh0, dc0, dgh, db) where dgh
+# (T, B, G) is the gradient of h W_hh^T per step (the weight gradient is one matmul).
 
 
 def _rnn_forward(xp, xw, h0, c0, w, b, relu):
@@ -110,7 +114,7 @@ def _rnn_backward(xp, hs, cache, w, gout, ghn, gcn, b, relu):
         dh += gout[t]
         xp.multiply(dh, deriv[t], out=da[t])
         dh = da[t] @ wt
-    return da, dh, None, _weight_grad(xp, hs, da), None
+    return da, dh, None, da, None
 
 
 def _lstm_forward(xp, xw, h0, c0, w, b):
@@ -175,7 +179,7 @@ def _lstm_backward(xp, hs, cache, w, gout, ghn, gcn, b):
         xp.multiply(coef4[t, :, 3], dh, out=da4[t, :, 3])
         dc *= f[t]
         dh = da[t] @ wt
-    return da, dh, dc, _weight_grad(xp, hs, da), None
+    return da, dh, dc, da, None
 
 
 def _gru_forward(xp, xw, h0, c0, w, b):
@@ -230,7 +234,33 @@ def _gru_backward(xp, hs, cache, w, gout, ghn, gcn, b):
         dh *= z[t]
         dh += dgt @ wt
     db = dgh.sum(axis=(0, 1)) if b is not None else None
-    return dgx, dh, None, _weight_grad(xp, hs, dgh), db
+    return dgx, dh, None, dgh, db
+
+
+# The per-step matmuls of a recurrence are small ((B, H) @ (H, G)): BLAS threads gain
+# little on them, and on a busy machine threads waiting on each other make them many
+# times slower (an LSTM training step measured 14x slower with 2 OpenBLAS threads than
+# with 1 on two loaded cores). The time loops therefore run with this many BLAS threads
+# when threadpoolctl is installed; None leaves BLAS alone.
+RECURRENCE_BLAS_THREADS: int | None = 1
+_blas_controller = None
+
+
+def _loop_threads(xp):
+    """A context that limits BLAS threads for a time loop on the CPU (or does nothing)."""
+    global _blas_controller
+    if RECURRENCE_BLAS_THREADS is None or xp is not np:
+        return contextlib.nullcontext()
+    if _blas_controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _blas_controller = ThreadpoolController().select(user_api="blas")
+        except Exception:  # not installed, or no BLAS it can drive
+            _blas_controller = False
+    if not _blas_controller:
+        return contextlib.nullcontext()
+    return _blas_controller.limit(limits=RECURRENCE_BLAS_THREADS)
 
 
 def _sigmoid_(xp, a):
@@ -336,12 +366,13 @@ class _Recurrence(Function):
         xp = ctx.device.backend.xp
         ctx.mode, ctx.reverse = mode, reverse
         xs = xw[::-1] if reverse else xw
-        if mode == "LSTM":
-            hs, c_n, cache = _lstm_forward(xp, xs, h0, c0, w, b)
-        elif mode == "GRU":
-            hs, c_n, cache = _gru_forward(xp, xs, h0, c0, w, b)
-        else:
-            hs, c_n, cache = _rnn_forward(xp, xs, h0, c0, w, b, mode == "RNN_RELU")
+        with _loop_threads(xp):
+            if mode == "LSTM":
+                hs, c_n, cache = _lstm_forward(xp, xs, h0, c0, w, b)
+            elif mode == "GRU":
+                hs, c_n, cache = _gru_forward(xp, xs, h0, c0, w, b)
+            else:
+                hs, c_n, cache = _rnn_forward(xp, xs, h0, c0, w, b, mode == "RNN_RELU")
         if ctx.edges is not None:  # a graph is recorded: keep what backward needs
             ctx.save_for_backward(xw, h0, c0, w, b)
             ctx.hs, ctx.cache = hs, cache
@@ -362,14 +393,16 @@ class _Recurrence(Function):
             xp = ctx.device.backend.xp
             w, b = ctx._saved[3], ctx._saved[4]
             g = gout.data[::-1] if reverse else gout.data
-            if mode == "LSTM":
-                res = _lstm_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, gcn.data, b)
-            elif mode == "GRU":
-                res = _gru_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, None, b)
-            else:
-                res = _rnn_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, None, b,
-                                    mode == "RNN_RELU")
-            da, dh, dc, dw_, db_ = res
+            with _loop_threads(xp):
+                if mode == "LSTM":
+                    res = _lstm_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, gcn.data, b)
+                elif mode == "GRU":
+                    res = _gru_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, None, b)
+                else:
+                    res = _rnn_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, None, b,
+                                        mode == "RNN_RELU")
+            da, dh, dc, dgh, db_ = res
+            dw_ = _weight_grad(xp, ctx.hs, dgh) if need[5] else None
             if reverse:
                 da = xp.ascontiguousarray(da[::-1])
             dev = ctx.device
