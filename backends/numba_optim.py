@@ -36,8 +36,11 @@ def _parallel(size: int) -> bool:
 
 
 @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
-def _adam_parallel(p, g, m, v, vmax, one_m_b1, b2, one_m_b2, eps, wd, wd_mode, neg_step,
-                   bc2_sqrt, maximize, amsgrad):
+def _adam_parallel(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):
+    # hp: [1 - beta1, beta2, 1 - beta2, eps, wd, -lr / bias_correction1,
+    #      sqrt(bias_correction2)] in the parameter's dtype
+    one_m_b1, b2, one_m_b2, eps, wd, neg_step, bc2_sqrt = (hp[0], hp[1], hp[2], hp[3],
+                                                           hp[4], hp[5], hp[6])
     for i in numba.prange(p.shape[0]):
         gi = -g[i] if maximize else g[i]
         pi = p[i]
@@ -59,8 +62,9 @@ def _adam_parallel(p, g, m, v, vmax, one_m_b1, b2, one_m_b2, eps, wd, wd_mode, n
 
 
 @numba.njit(fastmath=False, cache=True, nogil=True, error_model="numpy")
-def _adam_serial(p, g, m, v, vmax, one_m_b1, b2, one_m_b2, eps, wd, wd_mode, neg_step,
-                 bc2_sqrt, maximize, amsgrad):
+def _adam_serial(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):
+    one_m_b1, b2, one_m_b2, eps, wd, neg_step, bc2_sqrt = (hp[0], hp[1], hp[2], hp[3],
+                                                           hp[4], hp[5], hp[6])
     for i in range(p.shape[0]):
         gi = -g[i] if maximize else g[i]
         pi = p[i]
@@ -82,7 +86,9 @@ def _adam_serial(p, g, m, v, vmax, one_m_b1, b2, one_m_b2, eps, wd, wd_mode, neg
 
 
 @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
-def _sgd_parallel(p, g, buf, neg_lr, momentum, one_m_damp, wd, nesterov, maximize, first):
+def _sgd_parallel(p, g, buf, hp, nesterov, maximize, first):
+    # hp: [-lr, momentum, 1 - dampening, weight_decay] in the parameter's dtype
+    neg_lr, momentum, one_m_damp, wd = hp[0], hp[1], hp[2], hp[3]
     for i in numba.prange(p.shape[0]):
         gi = -g[i] if maximize else g[i]
         if wd != 0:
@@ -100,7 +106,8 @@ def _sgd_parallel(p, g, buf, neg_lr, momentum, one_m_damp, wd, nesterov, maximiz
 
 
 @numba.njit(fastmath=False, cache=True, nogil=True, error_model="numpy")
-def _sgd_serial(p, g, buf, neg_lr, momentum, one_m_damp, wd, nesterov, maximize, first):
+def _sgd_serial(p, g, buf, hp, nesterov, maximize, first):
+    neg_lr, momentum, one_m_damp, wd = hp[0], hp[1], hp[2], hp[3]
     for i in range(p.shape[0]):
         gi = -g[i] if maximize else g[i]
         if wd != 0:
@@ -117,13 +124,26 @@ def _sgd_serial(p, g, buf, neg_lr, momentum, one_m_damp, wd, nesterov, maximize,
         p[i] = p[i] + gi * neg_lr
 
 
-def _fusable(*arrays) -> bool:
-    """All C-contiguous NumPy float32/float64 arrays of one dtype and shape."""
-    a0 = arrays[0]
-    if not isinstance(a0, np.ndarray) or a0.dtype not in (np.float32, np.float64):
-        return False
-    return all(isinstance(a, np.ndarray) and a.dtype == a0.dtype and a.shape == a0.shape
-               and a.flags.c_contiguous for a in arrays) and a0.flags.writeable
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _flat(param, *others):
+    """``param`` and ``others`` as 1-d views, or None unless all are C-contiguous NumPy
+    arrays of one float dtype and shape (a non-contiguous gradient is copied)."""
+    if type(param) is not np.ndarray or param.dtype not in _FLOATS \
+            or not param.flags.c_contiguous or not param.flags.writeable:
+        return None
+    dtype, shape = param.dtype, param.shape
+    out = [param.reshape(-1)]
+    for i, a in enumerate(others):
+        if type(a) is not np.ndarray or a.dtype != dtype or a.shape != shape:
+            return None
+        if not a.flags.c_contiguous:
+            if i != 0:  # only the gradient (read-only here) may be copied
+                return None
+            a = np.ascontiguousarray(a)  # e.g. a transposed gradient: one copy, still fused
+        out.append(a.reshape(-1))
+    return out
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
@@ -133,28 +153,23 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_
 
     All arrays have the parameter's shape; ``step`` is the step number after increment.
     """
-    if isinstance(grad, np.ndarray) and not grad.flags.c_contiguous:
-        grad = np.ascontiguousarray(grad)  # e.g. a transposed gradient: one copy, still fused
-    arrays = (param, grad, exp_avg, exp_avg_sq)
-    if max_exp_avg_sq is not None:
-        arrays += (max_exp_avg_sq,)
-    if not _fusable(*arrays):
-        return False
-    dt = param.dtype.type
-    bc1 = 1 - beta1 ** step
-    bc2 = 1 - beta2 ** step
-    if weight_decay == 0:
-        wd_mode, wd = 0, dt(0)
-    elif decoupled:
-        wd_mode, wd = 2, dt(1 - lr * weight_decay)
-    else:
-        wd_mode, wd = 1, dt(weight_decay)
     amsgrad = max_exp_avg_sq is not None
-    vmax = max_exp_avg_sq.reshape(-1) if amsgrad else exp_avg_sq.reshape(-1)
+    flat = (_flat(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq) if amsgrad else
+            _flat(param, grad, exp_avg, exp_avg_sq))
+    if flat is None:
+        return False
+    if weight_decay == 0:
+        wd_mode, wd = 0, 0.0
+    elif decoupled:
+        wd_mode, wd = 2, 1 - lr * weight_decay
+    else:
+        wd_mode, wd = 1, weight_decay
+    # rounded once to the parameter's dtype, as NumPy rounds a Python scalar operand
+    hp = np.array([1 - beta1, beta2, 1 - beta2, eps, wd, -(lr / (1 - beta1 ** step)),
+                   math.sqrt(1 - beta2 ** step)], dtype=param.dtype)
     kernel = _adam_parallel if _parallel(param.size) else _adam_serial
-    kernel(param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-           vmax, dt(1 - beta1), dt(beta2), dt(1 - beta2), dt(eps), wd, wd_mode,
-           dt(-(lr / bc1)), dt(math.sqrt(bc2)), bool(maximize), amsgrad)
+    kernel(flat[0], flat[1], flat[2], flat[3], flat[4] if amsgrad else flat[3], hp, wd_mode,
+           bool(maximize), amsgrad)
     return True
 
 
@@ -163,13 +178,10 @@ def sgd_momentum_update(param, grad, momentum_buffer, lr, momentum, dampening,
     """One fused SGD-with-momentum step in place (``first``: the buffer is initialised
     to the gradient, as PyTorch does on the first step). Returns False when not fusable.
     """
-    if isinstance(grad, np.ndarray) and not grad.flags.c_contiguous:
-        grad = np.ascontiguousarray(grad)
-    if not _fusable(param, grad, momentum_buffer):
+    flat = _flat(param, grad, momentum_buffer)
+    if flat is None:
         return False
-    dt = param.dtype.type
+    hp = np.array([-lr, momentum, 1 - dampening, weight_decay], dtype=param.dtype)
     kernel = _sgd_parallel if _parallel(param.size) else _sgd_serial
-    kernel(param.reshape(-1), grad.reshape(-1), momentum_buffer.reshape(-1), dt(-lr),
-           dt(momentum), dt(1 - dampening), dt(weight_decay), bool(nesterov),
-           bool(maximize), bool(first))
+    kernel(flat[0], flat[1], flat[2], hp, bool(nesterov), bool(maximize), bool(first))
     return True
