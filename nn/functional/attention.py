@@ -159,6 +159,8 @@ def multi_head_attention_forward(
     Returns ``(output (L, N, E), weights)`` where weights is (N, L, S) averaged over
     heads, (N, heads, L, S) when ``average_attn_weights=False``, or None when
     ``need_weights=False``. Unbatched inputs give unbatched outputs.
+    ``is_causal=True`` with an ``attn_mask`` treats that mask as the causal one (as
+    PyTorch's hint); without one, a causal mask is built (PyTorch raises instead).
     bias_k/bias_v, add_zero_attn and static_k/static_v are not supported.
     """
     op = "multi_head_attention_forward"
