@@ -220,7 +220,7 @@ def plot(history: dict, baseline: float, path: str) -> None:
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=["transformer", "lstm"], default="transformer")
-    p.add_argument("--steps", type=int, default=500)
+    p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--block", type=int, default=64, help="characters per training window")
     p.add_argument("--lr", type=float, default=None,
