@@ -101,9 +101,11 @@ class _Writer:
         if isinstance(obj, list | tuple):
             items = [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]
             return {"__tuple__": items} if isinstance(obj, tuple) else items
+        hint = ("; save its state_dict() instead (objects are never pickled)"
+                if hasattr(obj, "state_dict") else "")
         raise TypeError(f"save: cannot save an object of type {type(obj).__name__} at "
                         f"{'.'.join(path) or 'top'}; supported: dicts, lists, tuples, "
-                        "Tensors, NumPy arrays, numbers, strings, bools, None")
+                        f"Tensors, NumPy arrays, numbers, strings, bools, None{hint}")
 
 
 def _encode_file(obj) -> tuple[bytes, list[np.ndarray]]:

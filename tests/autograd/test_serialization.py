@@ -81,6 +81,9 @@ def test_requires_grad_is_kept(tmp_path):
 def test_unsupported_objects_are_rejected_by_name(tmp_path):
     with pytest.raises(TypeError, match="object"):
         ag.save({"f": object()}, tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match=r"state_dict\(\) instead"):
+        ag.save({"opt": optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)},
+                tmp_path / "x.safetensors")
     with pytest.raises(TypeError, match="dict keys"):
         ag.save({(1, 2): 3}, tmp_path / "x.safetensors")
     assert not os.listdir(tmp_path)  # nothing written, no temp file left
