@@ -529,10 +529,13 @@ class RNNBase(Module):
             raise TypeError(f"{name}: expected a floating point input, got {input.dtype}")
         return input.ndim == 3
 
-    def _check_hidden(self, h: Tensor, expected: tuple, what: str) -> None:
+    def _check_hidden(self, h: Tensor, expected: tuple, what: str, dtype) -> None:
         if tuple(h.shape) != expected:
             raise ValueError(f"{type(self).__name__}: expected {what} of shape {expected}, got "
                              f"{tuple(h.shape)}")
+        if h.dtype != dtype:
+            raise TypeError(f"{type(self).__name__}: {what} is {h.dtype} but the input is "
+                            f"{dtype}; they must match")
 
     def forward(self, input: Tensor, hx=None):
         """input (T, B, I), (B, T, I) when batch_first, or unbatched (T, I).
@@ -562,9 +565,9 @@ class RNNBase(Module):
             if not batched:
                 h0 = h0.unsqueeze(1)
                 c0 = c0.unsqueeze(1) if c0 is not None else None
-            self._check_hidden(h0, shape, "hidden state h_0")
+            self._check_hidden(h0, shape, "hidden state h_0", input.dtype)
             if c0 is not None:
-                self._check_hidden(c0, shape, "cell state c_0")
+                self._check_hidden(c0, shape, "cell state c_0", input.dtype)
         if h0 is None:
             h0 = ag.zeros(*shape, dtype=input.dtype, device=input.device)
         if is_lstm and c0 is None:

@@ -296,6 +296,8 @@ def test_bad_shapes_raise_named_errors():
         m(ag.randn(5, 2, 2))
     with pytest.raises(ValueError, match="LSTM: expected hidden state h_0 of shape"):
         m(ag.randn(5, 2, 3), (ag.zeros(1, 3, 4), ag.zeros(1, 2, 4)))
+    with pytest.raises(TypeError, match="LSTM: hidden state h_0 is float64 but the input"):
+        m(ag.randn(5, 2, 3), (ag.zeros(1, 2, 4, dtype=ag.float64), ag.zeros(1, 2, 4)))
     with pytest.raises(ValueError, match="GRU: expected input of 2"):
         nn.GRU(3, 4)(ag.randn(3))
     with pytest.raises(ValueError, match="nonlinearity"):
