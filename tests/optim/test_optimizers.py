@@ -66,9 +66,11 @@ def ref_adam(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
     return out
 
 
-def ref_rmsprop(lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+def ref_rmsprop(lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                maximize=False):
     p, v, a, b, out = W0.copy(), 0.0, 0.0, 0.0, []
     for g in GRADS:
+        g = -g if maximize else g
         g = g + weight_decay * p
         v = alpha * v + (1 - alpha) * g * g
         if centered:
@@ -86,9 +88,10 @@ def ref_rmsprop(lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, center
 
 
 def ref_adagrad(lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
-                eps=1e-10):
+                eps=1e-10, maximize=False):
     p, s, out = W0.copy(), initial_accumulator_value, []
     for t, g in enumerate(GRADS, 1):
+        g = -g if maximize else g
         g = g + weight_decay * p
         clr = lr / (1 + (t - 1) * lr_decay)
         s = s + g * g
@@ -109,8 +112,9 @@ CASES = [
     (optim.RMSprop, dict(lr=0.01), ref_rmsprop),
     (optim.RMSprop, dict(lr=0.01, alpha=0.9, centered=True, momentum=0.9,
                          weight_decay=0.1), ref_rmsprop),
-    (optim.RMSprop, dict(lr=0.01, momentum=0.5), ref_rmsprop),
+    (optim.RMSprop, dict(lr=0.01, momentum=0.5, maximize=True), ref_rmsprop),
     (optim.Adagrad, dict(lr=0.1), ref_adagrad),
+    (optim.Adagrad, dict(lr=0.1, maximize=True, eps=1e-3), ref_adagrad),
     (optim.Adagrad, dict(lr=0.1, lr_decay=0.05, weight_decay=0.1,
                          initial_accumulator_value=0.5), ref_adagrad),
 ]
@@ -121,6 +125,7 @@ CASES = [
 def test_matches_documented_formula(cls, kwargs, ref):
     got = run(cls, kwargs)
     want = ref(**kwargs)
+    assert not np.allclose(got[-1], W0)
     for step, (a, b) in enumerate(zip(got, want, strict=True)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=f"step {step + 1}")
 
@@ -273,6 +278,7 @@ def test_param_groups_fill_defaults_and_keep_per_group_values():
     assert opt.param_groups[1]["momentum"] == 0.9 and opt.param_groups[1]["params"] == [b]
     a.grad, b.grad = ag.ones(2), ag.ones(3)
     opt.step()
+    assert a.is_leaf and a.requires_grad and a.grad_fn is None  # updated without a graph
     np.testing.assert_allclose(a.numpy(), -0.1)
     np.testing.assert_allclose(b.numpy(), -0.5)
     c = ag.zeros(1, requires_grad=True)
