@@ -12,12 +12,12 @@ Ops are written once against ``xp``; this file is the whole CuPy-specific part:
 - fused ``cupy.ElementwiseKernel`` s, one launch each where the ``xp`` reference in
   :class:`~backends.base.Backend` makes several passes and temporaries (specs in
   :data:`KERNELS`, built by :func:`kernel`): the Adam/AdamW step (plain and AMSGrad),
-  the SGD-momentum step, max-pool forward (window max + argmax) and max-pool backward
+  the SGD-momentum step, im2col and col2im (the reference: one strided copy per kernel
+  tap plus a pad), max-pool forward (window max + argmax) and max-pool backward
   (atomicAdd scatter).
 
-Deliberately inherited from the base class (their ``xp`` references run on CuPy as
-they are; listed in :data:`INHERITED`): ``im2col``/``col2im`` (one strided copy per
-kernel offset) and ``max_pool2d_gather`` (``take_along_axis``).
+Deliberately inherited from the base class (listed in :data:`INHERITED`):
+``max_pool2d_gather``, one ``take_along_axis``.
 
 Importing this module needs neither CuPy nor a GPU (the kernel specs are plain data);
 CuPy compiles a kernel on its first launch, and the generator is made on first use.
@@ -132,8 +132,57 @@ _MAX_POOL2D_BACKWARD_KERNEL = KernelSpec(
     "if (argmax >= 0) atomicAdd(&gx[(i / plane_out) * plane_in + argmax], g);",
     "autograd_max_pool2d_backward")
 
+# im2col, one launch: element i of cols (C*kh*kw, N*OH*OW) is the input pixel that
+# kernel tap (ky, kx) of channel c sees at output (n, oy, ox); zero in the padding.
+_IM2COL_KERNEL = KernelSpec(
+    "raw T x, int64 N, int64 C, int64 H, int64 W, int64 OH, int64 OW, int64 kh, "
+    "int64 kw, int64 sh, int64 sw, int64 ph, int64 pw, int64 dh, int64 dw",
+    "T col",
+    """
+    long long npix = N * OH * OW;
+    long long row = i / npix;
+    long long pix = i % npix;
+    long long c = row / (kh * kw);
+    long long ky = (row / kw) % kh;
+    long long kx = row % kw;
+    long long n = pix / (OH * OW);
+    long long iy = (pix / OW) % OH * sh - ph + ky * dh;
+    long long ix = pix % OW * sw - pw + kx * dw;
+    col = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? x[((n * C + c) * H + iy) * W + ix]
+                                                   : (T)0;
+    """,
+    "autograd_im2col")
+
+# col2im as a gather (no atomics): each image pixel sums the columns of the taps and
+# outputs that saw it: oy = (y + ph - ky*dh) / sh when that divides exactly.
+_COL2IM_KERNEL = KernelSpec(
+    "raw T cols, int64 N, int64 C, int64 H, int64 W, int64 OH, int64 OW, int64 kh, "
+    "int64 kw, int64 sh, int64 sw, int64 ph, int64 pw, int64 dh, int64 dw",
+    "T img",
+    """
+    long long x0 = i % W;
+    long long y0 = (i / W) % H;
+    long long c = (i / (W * H)) % C;
+    long long n = i / (W * H * C);
+    long long npix = N * OH * OW;
+    T acc = 0;
+    for (long long ky = 0; ky < kh; ++ky) {
+      long long ty = y0 + ph - ky * dh;
+      if (ty < 0 || ty % sh != 0 || ty / sh >= OH) continue;
+      for (long long kx = 0; kx < kw; ++kx) {
+        long long tx = x0 + pw - kx * dw;
+        if (tx < 0 || tx % sw != 0 || tx / sw >= OW) continue;
+        acc += cols[((c * kh + ky) * kw + kx) * npix + (n * OH + ty / sh) * OW + tx / sw];
+      }
+    }
+    img = acc;
+    """,
+    "autograd_col2im")
+
 # name -> spec; a name before "/" is the Backend method that launches the kernel
 KERNELS = {
+    "im2col": _IM2COL_KERNEL,
+    "col2im": _COL2IM_KERNEL,
     "adam_update": _ADAM_KERNEL,
     "adam_update/amsgrad": _ADAM_AMSGRAD_KERNEL,
     "sgd_momentum_update": _SGD_MOMENTUM_KERNEL,
@@ -152,7 +201,7 @@ def kernel(name: str):
     return k
 
 # Backend methods this backend takes from the base class on purpose (pure-xp references).
-INHERITED = frozenset({"im2col", "col2im", "max_pool2d_gather"})
+INHERITED = frozenset({"max_pool2d_gather"})
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -300,15 +349,35 @@ class CupyBackend(Backend):
         return cupyx.scipy.special.erf(x)
 
 
-    # --- convolution and pooling (im2col/col2im/gather: the inherited references) ---
+    # --- convolution and pooling (max_pool2d_gather: the inherited reference) -------
+    def im2col(self, x, kernel_size, stride, padding, dilation):
+        if x.dtype not in _FUSED_DTYPES:
+            return super().im2col(x, kernel_size, stride, padding, dilation)
+        n, c, h, w = x.shape
+        oh, ow = _out_hw(h, w, kernel_size, stride, padding, dilation)
+        (kh, kw) = kernel_size
+        with self._device:
+            cols = cupy.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
+            kernel("im2col")(cupy.ascontiguousarray(x), n, c, h, w, oh, ow, kh, kw, *stride,
+                             *padding, *dilation, cols)
+        return cols
+
+    def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
+        if cols.dtype not in _FUSED_DTYPES:
+            return super().col2im(cols, x_shape, kernel_size, stride, padding, dilation)
+        n, c, h, w = x_shape
+        oh, ow = _out_hw(h, w, kernel_size, stride, padding, dilation)
+        with self._device:
+            img = cupy.empty((n, c, h, w), dtype=cols.dtype)
+            kernel("col2im")(cupy.ascontiguousarray(cols), n, c, h, w, oh, ow, *kernel_size,
+                             *stride, *padding, *dilation, img)
+        return img
+
     def max_pool2d(self, x, kernel_size, stride, padding, dilation):
         if x.dtype not in _FUSED_DTYPES:
             return super().max_pool2d(x, kernel_size, stride, padding, dilation)
-        from .conv_reference import out_size
-
         n, c, h, w = x.shape
-        oh = out_size(h, kernel_size[0], stride[0], padding[0], dilation[0])
-        ow = out_size(w, kernel_size[1], stride[1], padding[1], dilation[1])
+        oh, ow = _out_hw(h, w, kernel_size, stride, padding, dilation)
         with self._device:
             out = cupy.empty((n, c, oh, ow), dtype=x.dtype)
             argmax = cupy.empty((n, c, oh, ow), dtype=np.int64)
@@ -357,6 +426,13 @@ class CupyBackend(Backend):
                                           float(dampening), float(weight_decay),
                                           -1.0 if maximize else 1.0, bool(nesterov),
                                           bool(first), param, momentum_buffer)
+
+
+def _out_hw(h, w, kernel_size, stride, padding, dilation) -> tuple[int, int]:
+    from .conv_reference import out_size
+
+    return (out_size(h, kernel_size[0], stride[0], padding[0], dilation[0]),
+            out_size(w, kernel_size[1], stride[1], padding[1], dilation[1]))
 
 
 def _scatter_add(out, key, values) -> None:

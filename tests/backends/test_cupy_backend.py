@@ -373,7 +373,7 @@ def _params(spec) -> list[Param]:
 
 def test_kernel_specs_are_well_formed():
     assert set(KERNELS) >= {"adam_update", "sgd_momentum_update", "max_pool2d",
-                            "max_pool2d_backward"}
+                            "max_pool2d_backward", "im2col", "col2im"}
     names = [k.name for k in KERNELS.values()]
     assert len(set(names)) == len(names)
     for name, spec in KERNELS.items():
@@ -584,6 +584,27 @@ def test_max_pool_kernels_match_reference(host_backend, dtype, k, s, p, d):
     np.testing.assert_allclose(gx, gx_r, rtol=1e-6, atol=1e-6)
     assert cupy_backend._compiled["max_pool2d"].calls == 1
     assert cupy_backend._compiled["max_pool2d_backward"].calls == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k,s,p,d", [((3, 3), (1, 1), (1, 1), (1, 1)),
+                                     ((2, 3), (2, 1), (0, 2), (1, 1)),
+                                     ((3, 2), (2, 3), (2, 1), (2, 1))])
+def test_im2col_col2im_kernels_match_reference(host_backend, dtype, k, s, p, d):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 7, 8)).astype(dtype)
+    ref = _NumpyReference()
+    cols = host_backend.im2col(x, k, s, p, d)
+    cols_r = ref.im2col(x, k, s, p, d)
+    assert cols.shape == cols_r.shape and cols.dtype == dtype
+    np.testing.assert_array_equal(cols, cols_r)
+    g = rng.standard_normal(cols.shape).astype(dtype)
+    img = host_backend.col2im(g, x.shape, k, s, p, d)
+    img_r = ref.col2im(g, x.shape, k, s, p, d)
+    assert img.shape == x.shape and img.dtype == dtype
+    np.testing.assert_allclose(img, img_r, rtol=1e-6, atol=1e-6)
+    assert cupy_backend._compiled["im2col"].calls == 1
+    assert cupy_backend._compiled["col2im"].calls == 1
 
 
 def _load_nvrtc():
