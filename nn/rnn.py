@@ -424,8 +424,19 @@ def rnn_layer(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Ten
     """
     if mode not in _GATES:
         raise ValueError(f"rnn_layer: unknown mode {mode!r}; expected one of {list(_GATES)}")
+    if input.ndim != 3:
+        raise ValueError(f"rnn_layer: input must be (T, B, I), got shape {tuple(input.shape)}")
     T, B, I = input.shape
-    G = w_ih.shape[0]
+    H = w_hh.shape[-1]
+    G = _GATES[mode] * H
+    expected = {"w_ih": (w_ih, (G, I)), "w_hh": (w_hh, (G, H)), "hx": (hx, (B, H))}
+    if mode == "LSTM":
+        expected["cx"] = (cx, (B, H))
+    for name, (t, shape) in expected.items():
+        if t is None or tuple(t.shape) != shape:
+            raise ValueError(f"rnn_layer ({mode}): {name} must have shape {shape} for input "
+                             f"{tuple(input.shape)} and hidden size {H}, got "
+                             f"{None if t is None else tuple(t.shape)}")
     xw = input.reshape(T * B, I) @ w_ih.mT
     if b_ih is not None:
         bias = b_ih if (mode == "GRU" or b_hh is None) else b_ih + b_hh
