@@ -242,3 +242,24 @@ def test_same_training_trajectory_as_micrograd():
     ours = train(Value, Value.relu)
     theirs = train(mg.Value, mg.Value.relu)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_an_interrupted_backward_leaves_the_graph_usable():
+    class Bomb(float):
+        def __mul__(self, other):
+            raise KeyboardInterrupt
+
+        __rmul__ = __mul__
+
+    x = Value(2.0)
+    h = x * x
+    y = h * h + h
+    saved = h._da
+    h._da = Bomb(saved)  # the local derivative d h / d x, read mid-backward
+    with pytest.raises(KeyboardInterrupt):
+        y.backward()
+    assert all(v._n == 0 for v in (y, y._a, h, x))  # pending counts were reset
+    h._da = saved
+    x.grad = 0.0
+    y.backward()
+    assert x.grad == pytest.approx((2 * 4.0 + 1) * 2 * 2.0)
