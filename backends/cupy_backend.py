@@ -200,6 +200,7 @@ def kernel(name: str):
         k = _compiled[name] = cupy.ElementwiseKernel(*KERNELS[name])
     return k
 
+
 # Backend methods this backend takes from the base class on purpose (pure-xp references).
 INHERITED = frozenset({"max_pool2d_gather"})
 
@@ -348,7 +349,6 @@ class CupyBackend(Backend):
     def erf(self, x):
         return cupyx.scipy.special.erf(x)
 
-
     # --- convolution and pooling (max_pool2d_gather: the inherited reference) -------
     def im2col(self, x, kernel_size, stride, padding, dilation):
         if x.dtype not in _FUSED_DTYPES:
@@ -381,8 +381,8 @@ class CupyBackend(Backend):
         with self._device:
             out = cupy.empty((n, c, oh, ow), dtype=x.dtype)
             argmax = cupy.empty((n, c, oh, ow), dtype=np.int64)
-            kernel("max_pool2d")(cupy.ascontiguousarray(x), h, w, oh, ow, *kernel_size, *stride,
-                              *padding, *dilation, -np.inf, out, argmax)
+            kernel("max_pool2d")(cupy.ascontiguousarray(x), h, w, oh, ow, *kernel_size,
+                                 *stride, *padding, *dilation, -np.inf, out, argmax)
         return out, argmax
 
     def max_pool2d_backward(self, g, argmax, x_shape, kernel_size, stride, padding, dilation):
