@@ -20,12 +20,41 @@ no JIT cost.
 
 from __future__ import annotations
 
+import types
+
 import numba
 import numpy as np
 from numba import prange
 
+# below this many elements a kernel runs on the calling thread: waking the thread pool
+# costs more than it saves, and on a busy machine a parallel region waits for a worker
+# that is not scheduled
+PARALLEL_MIN_SIZE = 1 << 19
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+
+class _Kernel:
+    """One kernel body compiled twice: a ``parallel=True`` version for large inputs and
+    a serial one for small inputs; ``kernel(size)`` picks."""
+
+    def __init__(self, fn):
+        self.parallel = numba.njit(cache=True, parallel=True, nogil=True)(fn)
+        # a renamed copy, so the on-disk cache keeps the two compilations apart
+        clone = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
+                                   fn.__defaults__)
+        clone.__qualname__ = fn.__qualname__ + "_serial"
+        clone.__module__ = fn.__module__
+        self.serial = numba.njit(cache=True, nogil=True)(clone)
+        self.py_func = fn
+
+    def __call__(self, size):
+        return self.parallel if size >= PARALLEL_MIN_SIZE else self.serial
+
+
+def _kernel(fn):
+    return _Kernel(fn)
+
+
+@_kernel
 def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, cols):
     # one thread per cols row (c, i, j): its N*OH*OW values are written in order.
     # Plain indexing with a select (no slicing views, no per-row ranges) is what LLVM
@@ -46,13 +75,14 @@ def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, cols):
                     cols[row, base + ox] = x[n, c, iy, ix] if inside else 0
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@_kernel
 def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, x):
-    # x must be zeroed; each (n, c) plane is summed by one thread
+    # x must be zeroed; each (n, c) plane is summed by one thread. Channel-major order:
+    # consecutive planes read the same kh*kw cols rows sequentially (fewer TLB misses)
     n_img, n_ch, h, w = x.shape
     for p in prange(n_img * n_ch):
-        n = p // n_ch
-        c = p % n_ch
+        c = p // n_img
+        n = p % n_img
         for i in range(kh):
             for j in range(kw):
                 row = (c * kh + i) * kw + j
@@ -67,7 +97,7 @@ def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, x):
                             x[n, c, iy, ix] += cols[row, base + ox]
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@_kernel
 def _max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, out, argmax):
     n_img, n_ch, h, w = x.shape
     oh, ow = out.shape[2], out.shape[3]
@@ -106,7 +136,7 @@ def _max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, out, argmax):
                 argmax[n, c, oy, ox] = best_idx
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@_kernel
 def _max_pool2d_2x2(x, out, argmax):
     # kernel 2, stride 2, no padding or dilation: the common case, unrolled
     n_img, n_ch, h, w = x.shape
@@ -137,7 +167,7 @@ def _max_pool2d_2x2(x, out, argmax):
                 argmax[n, c, oy, ox] = best_idx
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@_kernel
 def _max_pool2d_backward(g, argmax, gx):
     # gx: (N, C, H*W) zeroed; overlapping windows may pick one pixel twice: accumulate
     n_img, n_ch = g.shape[0], g.shape[1]
@@ -153,7 +183,7 @@ def _max_pool2d_backward(g, argmax, gx):
                     dst[k] += g[n, c, oy, ox]
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@_kernel
 def _max_pool2d_gather(x, argmax, out):
     # out[n, c, oy, ox] = x[n, c].flat[argmax[n, c, oy, ox]] (the adjoint of the scatter)
     n_img, n_ch = out.shape[0], out.shape[1]
@@ -183,7 +213,7 @@ def im2col(x, kernel_size, stride, padding, dilation):
     x = np.ascontiguousarray(x)
     cols = np.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
     if cols.size:
-        _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, cols)
+        _im2col(cols.size)(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, cols)
     return cols
 
 
@@ -195,7 +225,7 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     cols = np.ascontiguousarray(cols).reshape(c * kh * kw, n * oh * ow)
     x = np.zeros(x_shape, dtype=cols.dtype)
     if x.size and cols.size:
-        _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, x)
+        _col2im(cols.size)(cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, x)
     return x
 
 
@@ -209,9 +239,9 @@ def max_pool2d(x, kernel_size, stride, padding, dilation):
     argmax = np.empty((n, c, oh, ow), dtype=np.int64)
     if out.size:
         if (kh, kw, sh, sw, ph, pw, dh, dw) == (2, 2, 2, 2, 0, 0, 1, 1):
-            _max_pool2d_2x2(x, out, argmax)
+            _max_pool2d_2x2(x.size)(x, out, argmax)
         else:
-            _max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, out, argmax)
+            _max_pool2d(out.size * kh * kw)(x, kh, kw, sh, sw, ph, pw, dh, dw, out, argmax)
     return out, argmax
 
 
@@ -220,7 +250,8 @@ def max_pool2d_backward(g, argmax, x_shape):
     n, c, h, w = x_shape
     gx = np.zeros((n, c, h * w), dtype=g.dtype)
     if g.size:
-        _max_pool2d_backward(np.ascontiguousarray(g), np.ascontiguousarray(argmax), gx)
+        _max_pool2d_backward(gx.size)(np.ascontiguousarray(g), np.ascontiguousarray(argmax),
+                                      gx)
     return gx.reshape(x_shape)
 
 
@@ -229,6 +260,6 @@ def max_pool2d_gather(x, argmax):
     n, c, h, w = x.shape
     out = np.empty(argmax.shape, dtype=x.dtype)
     if out.size:
-        _max_pool2d_gather(np.ascontiguousarray(x).reshape(n, c, h * w),
-                           np.ascontiguousarray(argmax), out)
+        _max_pool2d_gather(out.size)(np.ascontiguousarray(x).reshape(n, c, h * w),
+                                     np.ascontiguousarray(argmax), out)
     return out
