@@ -254,12 +254,13 @@ def test_an_interrupted_backward_leaves_the_graph_usable():
     x = Value(2.0)
     h = x * x
     y = h * h + h
-    saved = h._da
-    h._da = Bomb(saved)  # the local derivative d h / d x, read mid-backward
+    hh = y._a
+    saved = hh._da
+    hh._da = Bomb(saved)  # d(h*h)/dh, read while h still waits for its second share
     with pytest.raises(KeyboardInterrupt):
         y.backward()
-    assert all(v._n == 0 for v in (y, y._a, h, x))  # pending counts were reset
-    h._da = saved
+    assert all(v._n == 0 for v in (y, hh, h, x))  # pending counts were reset
+    hh._da = saved
     x.grad = 0.0
     y.backward()
     assert x.grad == pytest.approx((2 * 4.0 + 1) * 2 * 2.0)
