@@ -678,8 +678,10 @@ def main(argv=None) -> int:
         print(f"perf: unknown suite(s) {unknown}; choose from {list(SUITES)}", file=sys.stderr)
         return 2
     torch, _ = _torch()
+    prev_torch_threads = None
     if torch is not None:
         torch.manual_seed(0)
+        prev_torch_threads = torch.get_num_threads()
         torch.set_num_threads(args.threads)
     try:
         from threadpoolctl import threadpool_limits
@@ -687,6 +689,17 @@ def main(argv=None) -> int:
         limiter = threadpool_limits(limits=args.threads)
     except ImportError:
         limiter = None
+    try:
+        return _run(args, names, torch, limiter)
+    finally:  # leave the process as it was (the smoke tests call main in-process)
+        if limiter is not None:
+            limiter.restore_original_limits()
+        if prev_torch_threads is not None:
+            torch.set_num_threads(prev_torch_threads)
+        STAT, THREADS, CLOCK = "median", 1, time.perf_counter
+
+
+def _run(args, names, torch, limiter) -> int:
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"torch {getattr(torch, '__version__', 'missing')}, {os.cpu_count()} CPU(s), "
           f"{args.threads} thread(s), {args.stat} of blocks, {args.clock} clock"
