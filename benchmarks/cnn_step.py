@@ -34,19 +34,43 @@ def _data(seed=0):
     return x, y
 
 
-def _timed(step, repeats: int, warmup: int, sync=lambda: None) -> float:
-    """Median milliseconds per call over ``repeats`` calls after ``warmup`` calls (the
-    median, because the machine may be shared)."""
+def _timed(step, repeats: int, warmup: int, sync=lambda: None) -> tuple[float, float]:
+    """(wall, cpu) milliseconds per call, medians over ``repeats`` calls after ``warmup``.
+
+    The process CPU time is the steadier number on a shared machine; with one thread it
+    is the work done, with more it also counts threads spinning in wait.
+    """
     for _ in range(warmup):
         step()
     sync()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         sync()
-        times.append(time.perf_counter() - t0)
-    return 1000.0 * float(np.median(times))
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return 1000.0 * float(np.median(wall)), 1000.0 * float(np.median(cpu))
+
+
+def _limit_threads(threads: int | None):
+    """Limit BLAS, numba and torch to ``threads`` threads (None: leave the defaults)."""
+    if threads is None:
+        return None
+    import numba
+
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(threads)
 
 
 def ours_step(device: str = "cpu"):
@@ -94,23 +118,34 @@ def torch_step():
     return step
 
 
-def run(device: str = "cpu", repeats: int = 30, warmup: int = 3) -> dict:
-    """Time both libraries; returns ``{"ours_ms", "torch_ms", "ratio", "device", ...}``
-    (torch entries None when torch is missing)."""
+def run(device: str = "cpu", repeats: int = 30, warmup: int = 3,
+        threads: int | None = None) -> dict:
+    """Time both libraries in this process.
+
+    Returns ``{"ours_ms", "torch_cpu_ms", "ratio", "ours_cpu_time_ms",
+    "torch_cpu_time_ms", "cpu_time_ratio", ...}``: medians of wall-clock and of process
+    CPU time per step (torch entries None when torch is missing). ``threads`` limits
+    BLAS, numba and torch alike (e.g. 1 for a like-for-like single-core comparison).
+    """
     sync = lambda: None  # noqa: E731
     if device.startswith("cuda"):
         import cupy
 
         sync = cupy.cuda.Device().synchronize
-    ours = _timed(ours_step(device), repeats, warmup, sync)
-    ref = torch_step()
-    theirs = _timed(ref, repeats, warmup) if ref is not None else None
+    limit = _limit_threads(threads)
     try:
-        import torch
+        ours, ours_cpu = _timed(ours_step(device), repeats, warmup, sync)
+        ref = torch_step()
+        theirs, theirs_cpu = _timed(ref, repeats, warmup) if ref is not None else (None, None)
+        try:
+            import torch
 
-        threads = torch.get_num_threads()
-    except ImportError:
-        threads = None
+            torch_threads = torch.get_num_threads()
+        except ImportError:
+            torch_threads = None
+    finally:
+        if limit is not None:
+            limit.unregister()
     return {
         "workload": "CNN train step, batch 64x1x28x28",
         "device": device,
@@ -118,7 +153,10 @@ def run(device: str = "cpu", repeats: int = 30, warmup: int = 3) -> dict:
         "ours_ms": ours,
         "torch_cpu_ms": theirs,
         "ratio": None if theirs is None else ours / theirs,
-        "torch_threads": threads,
+        "ours_cpu_time_ms": ours_cpu,
+        "torch_cpu_time_ms": theirs_cpu,
+        "cpu_time_ratio": None if theirs_cpu is None else ours_cpu / theirs_cpu,
+        "torch_threads": torch_threads,
     }
 
 
@@ -126,6 +164,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS, numba and torch to this many threads")
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of our steps (sorted by own time)")
     args = parser.parse_args(argv)
@@ -142,11 +182,13 @@ def main(argv=None) -> None:
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(15)
         return
-    r = run(args.device, args.repeats)
-    print(f"{r['workload']} on {r['device']}: ours {r['ours_ms']:.2f} ms/step")
+    r = run(args.device, args.repeats, threads=args.threads)
+    print(f"{r['workload']} on {r['device']}: ours {r['ours_ms']:.2f} ms/step "
+          f"(CPU time {r['ours_cpu_time_ms']:.2f} ms)")
     if r["torch_cpu_ms"] is not None:
-        print(f"torch (CPU, {r['torch_threads']} threads): {r['torch_cpu_ms']:.2f} ms/step; "
-              f"ratio ours/torch = {r['ratio']:.2f}x")
+        print(f"torch (CPU, {r['torch_threads']} threads): {r['torch_cpu_ms']:.2f} ms/step "
+              f"(CPU time {r['torch_cpu_time_ms']:.2f} ms); ratio ours/torch = "
+              f"{r['ratio']:.2f}x wall, {r['cpu_time_ratio']:.2f}x CPU time")
 
 
 if __name__ == "__main__":
