@@ -81,7 +81,7 @@ class Value:
             out._b = other
             out._db = 1.0
         else:
-            c = _const(other)
+            c = other if type(other) is float else _const(other)
             if c is None:
                 return NotImplemented
             out.data = self.data + c
@@ -104,7 +104,7 @@ class Value:
             out._b = other
             out._db = a
         else:
-            b = _const(other)
+            b = other if type(other) is float else _const(other)
             if b is None:
                 return NotImplemented
             out._b = None
@@ -126,7 +126,7 @@ class Value:
             out._b = other
             out._db = -1.0
         else:
-            c = _const(other)
+            c = other if type(other) is float else _const(other)
             if c is None:
                 return NotImplemented
             out.data = self.data - c
@@ -139,7 +139,7 @@ class Value:
         return out
 
     def __rsub__(self, other):  # other - self, other a number
-        c = _const(other)
+        c = other if type(other) is float else _const(other)
         if c is None:
             return NotImplemented
         return _unary(self, c - self.data, -1.0, "-")
@@ -156,7 +156,7 @@ class Value:
             out._b = other
             out._db = -a * inv * inv
             return out
-        b = _const(other)
+        b = other if type(other) is float else _const(other)
         if b is None:
             return NotImplemented
         if b == 0.0:
@@ -165,7 +165,7 @@ class Value:
 
     # d(c/b)/db = -c/b^2
     def __rtruediv__(self, other):  # other / self, other a number
-        c = _const(other)
+        c = other if type(other) is float else _const(other)
         if c is None:
             return NotImplemented
         b = self.data
@@ -187,7 +187,7 @@ class Value:
             out._b = other
             out._db = y * _log(a)
             return out
-        p = _const(other)
+        p = other if type(other) is float else _const(other)
         if p is None:
             return NotImplemented
         try:
@@ -203,7 +203,7 @@ class Value:
 
     # d(c**p)/dp = c**p log c (c > 0)
     def __rpow__(self, other):  # other ** self, other a number
-        c = _const(other)
+        c = other if type(other) is float else _const(other)
         if c is None:
             return NotImplemented
         if c <= 0.0:
