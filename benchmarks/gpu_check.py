@@ -11,6 +11,8 @@ Sections (each check is PASS, FAIL, ERROR or SKIP; any FAIL/ERROR exits 1):
    and gradgradcheck where registered, on the device in float64.
 2. ``parity``: every registry op and each nn layer in float32, forward and input/param
    gradients on the device against the CPU (relative tolerance ~1e-4).
+   ``kernels``: each kernel the backend overrides (im2col, col2im, max-pool, Adam, SGD)
+   against the base class's ``xp`` reference on the same device.
 3. ``training``: a few steps of a digits MLP and a small CNN from the same initial
    weights on both devices; the losses must agree to ~1e-4.
 4. ``timing``: ms per training step of the MLP 784-512-512-10 (batch 8192, Adam) and of
@@ -388,6 +390,99 @@ def check_layer_parity(report: Report, device, rtol: float, atol: float) -> None
         _run(report, "parity", "layer:" + name, one)
 
 
+# --- 2b. the backend's own kernels against the base class's xp references ------------
+
+
+def _kernel_cases(b, rng, dtype):
+    """(name, run the backend's kernel, run the base-class reference) on backend ``b``;
+    each run returns the arrays to compare (fresh inputs per call, same values)."""
+    from backends.base import Backend
+
+    def arr(shape):
+        return rng.standard_normal(shape).astype(dtype)
+
+    def dev(*hosts):
+        return [b.asarray(h.copy()) for h in hosts]
+
+    x = arr((2, 3, 9, 8))
+    x[0, 1, 2, 2] = x[0, 1, 2, 3]  # a tie in a pooling window
+    x[1, 2, 4, 4] = np.nan  # NaN propagates through max-pool
+    cases = []
+    for conf in (((3, 3), (1, 1), (1, 1), (1, 1)), ((2, 3), (2, 1), (1, 0), (2, 1))):
+        tag = "k{}s{}p{}d{}".format(*(f"{a}{b_}" for a, b_ in conf))
+        cols_shape = Backend.im2col(b, *dev(x), *conf).shape
+        g_cols = arr(cols_shape)
+        cases += [
+            (f"im2col/{tag}", lambda c=conf: [b.im2col(*dev(x), *c)],
+             lambda c=conf: [Backend.im2col(b, *dev(x), *c)]),
+            (f"col2im/{tag}", lambda c=conf, g=g_cols: [b.col2im(*dev(g), x.shape, *c)],
+             lambda c=conf, g=g_cols: [Backend.col2im(b, *dev(g), x.shape, *c)]),
+            (f"max_pool2d/{tag}", lambda c=conf: list(b.max_pool2d(*dev(x), *c)),
+             lambda c=conf: list(Backend.max_pool2d(b, *dev(x), *c))),
+        ]
+        out, idx = Backend.max_pool2d(b, *dev(x), *conf)
+        g_pool = arr(out.shape)
+        cases.append((f"max_pool2d_backward/{tag}",
+                      lambda c=conf, g=g_pool, i=idx: [
+                          b.max_pool2d_backward(*dev(g), i, x.shape, *c)],
+                      lambda c=conf, g=g_pool, i=idx: [
+                          Backend.max_pool2d_backward(b, *dev(g), i, x.shape, *c)]))
+    state = [arr((5, 7)), arr((5, 7)), 0.1 * arr((5, 7)), np.abs(0.1 * arr((5, 7))),
+             np.abs(0.12 * arr((5, 7)))]
+    for amsgrad, decoupled, maximize, wd in ((False, False, False, 0.0),
+                                             (True, True, True, 0.01),
+                                             (False, False, False, 0.1)):
+        def adam(fn, a=amsgrad, d=decoupled, m=maximize, w=wd):
+            p, g, m1, m2, vmax = dev(*state)
+            for step in (1, 2, 3):
+                fn(p, g, m1, m2, 1e-2, 0.9, 0.999, 1e-8, w, float(step), d, m,
+                   vmax if a else None)
+            return [p, m1, m2] + ([vmax] if a else [])
+
+        tag = f"amsgrad={amsgrad},decoupled={decoupled},maximize={maximize},wd={wd}"
+        cases.append((f"adam_update/{tag}", lambda f=adam: f(b.adam_update),
+                      lambda f=adam: f(lambda *a: Backend.adam_update(b, *a))))
+    for nesterov, dampening, wd in ((False, 0.0, 0.0), (True, 0.0, 0.1), (False, 0.3, 0.0)):
+        def sgd(fn, n=nesterov, d=dampening, w=wd):
+            p, g, buf = dev(*state[:3])
+            for step in range(3):
+                fn(p, g, buf, 0.1, 0.9, d, w, n, False, step == 0)
+            return [p, buf]
+
+        cases.append((f"sgd_momentum_update/nesterov={nesterov},dampening={dampening},"
+                      f"wd={wd}", lambda f=sgd: f(b.sgd_momentum_update),
+                      lambda f=sgd: f(lambda *a: Backend.sgd_momentum_update(b, *a))))
+    return cases
+
+
+def check_kernels(report: Report, device) -> None:
+    """Each kernel the backend overrides, against the base class's ``xp`` reference on
+    the same device (on the CPU: the numba kernels; on a GPU: the CuPy kernels), in
+    float32 (summation order may differ: rtol and atol 1e-4 of the largest value) and
+    float64 (1e-10)."""
+    b = device.backend
+    cases = []
+    for dtype, rtol, atol in ((np.float32, 1e-4, 1e-4), (np.float64, 1e-10, 1e-12)):
+        try:
+            made = _kernel_cases(b, np.random.default_rng(5), dtype)
+        except Exception as exc:
+            report.add(Check("kernels", f"setup/{np.dtype(dtype)}", ERROR, _describe(exc)))
+            continue
+        cases += [(f"{name}/{np.dtype(dtype)}", o, r, rtol, atol) for name, o, r in made]
+    for name, ours, ref, rtol, atol in cases:
+
+        def one(ours=ours, ref=ref, rtol=rtol, atol=atol):
+            pairs = [(f"array {i}", o, r) for i, (o, r) in
+                     enumerate(zip(ours(), ref(), strict=True))]
+            pairs = [(label, b.to_host(o), b.to_host(r)) for label, o, r in pairs]
+            worst, bad = _compare(pairs, rtol, atol)
+            if bad:
+                return FAIL, f"{bad} differs from the reference: rel err {worst:.3g}", worst
+            return PASS, f"{len(pairs)} arrays", worst
+
+        _run(report, "kernels", name, one)
+
+
 # --- 3. training parity --------------------------------------------------------------
 
 
@@ -675,7 +770,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer steps, smaller timings")
     p.add_argument("--only", default=None, help="only registry ops whose name contains this")
     p.add_argument("--limit", type=int, default=None, help="at most this many registry ops")
-    p.add_argument("--sections", default="gradcheck,parity,training,timing")
+    p.add_argument("--sections", default="gradcheck,parity,kernels,training,timing")
     p.add_argument("--steps", type=int, default=None, help="training steps (default 5)")
     p.add_argument("--gradcheck-budget", type=float, default=240.0,
                    help="seconds for section 1 before the remaining ops are skipped")
@@ -704,6 +799,8 @@ def main(argv=None) -> int:
         check_op_parity(report, device, ops, args.rtol, 1e-5)
         if args.only is None:
             check_layer_parity(report, device, args.rtol, 1e-5)
+    if "kernels" in sections:
+        check_kernels(report, device)
     if "training" in sections:
         check_training(report, device, args.steps or (3 if args.quick else 5), args.rtol)
     if "timing" in sections:

@@ -987,9 +987,11 @@ def test_registry_layers_and_training_on_emulated_cuda(emulated_cuda):
     report = gpu_check.Report("cuda (emulated)", True)
     gpu_check.check_op_parity(report, emulated_cuda, all_ops(), 1e-5, 1e-6)
     gpu_check.check_layer_parity(report, emulated_cuda, 1e-5, 1e-6)
+    gpu_check.check_kernels(report, emulated_cuda)
     gpu_check.check_training(report, emulated_cuda, steps=2, rtol=1e-5)
     assert not _failures(report), "\n".join(_failures(report))
     assert sum(c.status == "PASS" for c in report.checks) > 50
+    assert sum(c.section == "kernels" for c in report.checks) >= 20
 
 
 def test_gradcheck_on_emulated_cuda(emulated_cuda):

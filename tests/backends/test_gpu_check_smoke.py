@@ -16,14 +16,14 @@ from benchmarks import gpu_check
 def test_smoke_run_passes_and_writes_json(tmp_path, capsys):
     path = tmp_path / "report.json"
     rc = gpu_check.main(["--device", "cpu", "--quick", "--limit", "6", "--json", str(path),
-                         "--sections", "gradcheck,parity,training"])
+                         "--sections", "gradcheck,parity,kernels,training"])
     out = capsys.readouterr().out
     report = json.loads(path.read_text())
     bad = [c for c in report["checks"] if c["status"] in ("FAIL", "ERROR")]
     assert rc == 0, bad
     assert report["device"] == "cpu" and report["smoke"] is True and report["failed"] == 0
     sections = {c["section"] for c in report["checks"]}
-    assert sections == {"gradcheck", "parity", "training"}
+    assert sections == {"gradcheck", "parity", "kernels", "training"}
     n_grad = sum(c["section"] == "gradcheck" for c in report["checks"])
     assert n_grad == 6
     assert any(c["name"].startswith("layer:") for c in report["checks"])
