@@ -106,6 +106,19 @@ class Backend:
 
         return conv_reference.max_pool2d_gather(self.xp, x, argmax)
 
+    def gemm_to_batch_major(self, y, bias, n):
+        """The convolution GEMM's output y (O, N*L) as a new contiguous (N, O, L) array,
+        plus ``bias`` (O,) when not None."""
+        xp = self.xp
+        o = y.shape[0]
+        out = xp.empty((n, o, y.shape[1] // n), dtype=y.dtype)
+        src = y.reshape(o, n, -1).transpose(1, 0, 2)
+        if bias is None:
+            out[...] = src
+        else:
+            xp.add(src, bias.reshape(1, o, 1), out=out)
+        return out
+
     # --- fused optimizer updates (whole-array fallbacks; backends may fuse them) -------
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
                     weight_decay, step, decoupled=False, maximize=False,

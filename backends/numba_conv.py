@@ -198,6 +198,18 @@ def _max_pool2d_gather(x, argmax, out):
                 out[n, c, oy, ox] = src[k] if k >= 0 else 0
 
 
+@_kernel
+def _gemm_to_batch_major(y, bias, out):
+    # out[n, o, l] = y[o, n*L + l] + bias[o]
+    n_img, n_out, length = out.shape
+    for p in prange(n_img * n_out):
+        n = p // n_out
+        o = p % n_out
+        b = bias[o]
+        for i in range(length):
+            out[n, o, i] = y[o, n * length + i] + b
+
+
 # --- array-level wrappers (what NumpyBackend calls) -------------------------------------
 
 
@@ -262,4 +274,15 @@ def max_pool2d_gather(x, argmax):
     if out.size:
         _max_pool2d_gather(out.size)(np.ascontiguousarray(x).reshape(n, c, h * w),
                                      np.ascontiguousarray(argmax), out)
+    return out
+
+
+def gemm_to_batch_major(y, bias, n):
+    """(O, N*L) -> (N, O, L), plus ``bias`` (O,) when given."""
+    o = y.shape[0]
+    length = y.shape[1] // n if n else 0
+    out = np.empty((n, o, length), dtype=y.dtype)
+    if out.size:
+        b = np.zeros(o, dtype=y.dtype) if bias is None else np.ascontiguousarray(bias, y.dtype)
+        _gemm_to_batch_major(out.size)(np.ascontiguousarray(y), b, out)
     return out

@@ -57,6 +57,9 @@ class NumpyBackend(Backend):
     def max_pool2d_gather(self, x, argmax):
         return numba_conv.max_pool2d_gather(x, argmax)
 
+    def gemm_to_batch_major(self, y, bias, n):
+        return numba_conv.gemm_to_batch_major(y, bias, n)
+
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
                     weight_decay, step, decoupled=False, maximize=False,
                     max_exp_avg_sq=None) -> None:

@@ -54,16 +54,9 @@ class _ToBatchMajor(Function):
 
     @staticmethod
     def forward(ctx, y, bias, n, oh, ow):
-        xp = ctx.device.backend.xp
-        o = y.shape[0]
         ctx.dims = (n, oh, ow)
-        out = xp.empty((n, o, oh, ow), dtype=y.dtype)
-        src = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-        if bias is None:
-            out[...] = src
-        else:
-            xp.add(src, bias.reshape(1, o, 1, 1), out=out)
-        return out
+        out = ctx.device.backend.gemm_to_batch_major(y, bias, n)
+        return out.reshape(n, y.shape[0], oh, ow)
 
     @staticmethod
     def backward(ctx, g):

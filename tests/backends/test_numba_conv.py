@@ -150,3 +150,14 @@ def test_kernels_accept_non_contiguous_input():
     out, _ = numba_conv.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1))
     np.testing.assert_array_equal(out, conv_reference.max_pool2d(np, x, (2, 2), (2, 2),
                                                                  (0, 0), (1, 1))[0])
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_gemm_to_batch_major(backend, with_bias):
+    rng = np.random.default_rng(5)
+    y = rng.standard_normal((4, 3 * 10)).astype(np.float32)
+    bias = rng.standard_normal(4).astype(np.float32) if with_bias else None
+    out = backend.gemm_to_batch_major(y, bias, 3)
+    expected = y.reshape(4, 3, 10).transpose(1, 0, 2) + (0 if bias is None else bias[:, None])
+    assert out.shape == (3, 4, 10) and out.flags.c_contiguous and out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
