@@ -20,7 +20,8 @@ class ExpandReduced(Function):
     def forward(ctx, g, kept, shape):
         ctx.g_shape = g.shape
         ctx.axes = tuple(i for i, (k, n) in enumerate(zip(kept, shape)) if k == 1 and n != 1)
-        return ctx.device.backend.xp.broadcast_to(g.reshape(kept), shape)
+        g = g.reshape(kept)
+        return g if g.shape == shape else ctx.device.backend.xp.broadcast_to(g, shape)
 
     @staticmethod
     def backward(ctx, gg):
