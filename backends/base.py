@@ -111,8 +111,8 @@ class Backend:
         plus ``bias`` (O,) when not None."""
         xp = self.xp
         o = y.shape[0]
-        out = xp.empty((n, o, y.shape[1] // n), dtype=y.dtype)
-        src = y.reshape(o, n, -1).transpose(1, 0, 2)
+        out = xp.empty((n, o, y.shape[1] // n if n else 0), dtype=y.dtype)
+        src = y.reshape(out.shape[1], n, out.shape[2]).transpose(1, 0, 2)
         if bias is None:
             out[...] = src
         else:
