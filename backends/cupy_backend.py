@@ -16,8 +16,9 @@ Ops are written once against ``xp``; this file is the whole CuPy-specific part:
   tap plus a pad), max-pool forward (window max + argmax) and max-pool backward
   (atomicAdd scatter).
 
-Deliberately inherited from the base class (listed in :data:`INHERITED`):
-``max_pool2d_gather``, one ``take_along_axis``.
+Deliberately inherited from the base class (listed in :data:`INHERITED`), each already
+one CuPy launch: ``max_pool2d_gather`` (``take_along_axis``) and ``gemm_to_batch_major``
+(a strided ``add`` into the new layout).
 
 Importing this module needs neither CuPy nor a GPU (the kernel specs are plain data);
 CuPy compiles a kernel on its first launch, and the generator is made on first use.
@@ -202,7 +203,7 @@ def kernel(name: str):
 
 
 # Backend methods this backend takes from the base class on purpose (pure-xp references).
-INHERITED = frozenset({"max_pool2d_gather"})
+INHERITED = frozenset({"max_pool2d_gather", "gemm_to_batch_major"})
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -349,7 +350,7 @@ class CupyBackend(Backend):
     def erf(self, x):
         return cupyx.scipy.special.erf(x)
 
-    # --- convolution and pooling (max_pool2d_gather: the inherited reference) -------
+    # --- convolution and pooling (max_pool2d_gather, gemm_to_batch_major: inherited) -
     def im2col(self, x, kernel_size, stride, padding, dilation):
         if x.dtype not in _FUSED_DTYPES:
             return super().im2col(x, kernel_size, stride, padding, dilation)
