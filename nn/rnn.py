@@ -90,6 +90,7 @@ def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
 
 def _rnn_forward(xp, xw, h0, c0, w, b, relu):
     T, B, _ = xw.shape
+    w = xp.ascontiguousarray(w)  # (H, G) row-major: its matmul is ~1.5x faster
     hs = xp.empty((T + 1,) + h0.shape, xw.dtype)
     hs[0] = h0
     for t in range(T):
@@ -108,7 +109,7 @@ def _rnn_backward(xp, hs, cache, w, gout, ghn, gcn, b, relu):
     h = hs[1:]
     deriv = (h > 0).astype(h.dtype) if relu else 1 - h * h
     da = xp.empty_like(gout)
-    wt = w.T
+    wt = xp.ascontiguousarray(w.T)
     dh = ghn.copy()
     for t in range(T - 1, -1, -1):
         dh += gout[t]
@@ -128,7 +129,7 @@ def _lstm_forward(xp, xw, h0, c0, w, b):
     shift = xp.full((G,), 0.5, dt)
     shift[2 * H:3 * H] = 0.0
     xs = xw * scale
-    ws = w * scale
+    ws = xp.ascontiguousarray(w * scale)  # row-major (H, G): its matmul is ~1.5x faster
     acts = xp.empty((T, B, G), dt)
     hs = xp.empty((T + 1, B, H), dt)
     cs = xp.empty((T + 1, B, H), dt)
@@ -167,7 +168,7 @@ def _lstm_backward(xp, hs, cache, w, gout, ghn, gcn, b):
     coef4 = coef.reshape(T, B, 4, H)
     da = xp.empty((T, B, G), acts.dtype)
     da4 = da.reshape(T, B, 4, H)
-    wt = w.T
+    wt = xp.ascontiguousarray(w.T)
     dh = ghn.copy()
     dc = gcn.copy()
     tmp = xp.empty((B, H), acts.dtype)
@@ -186,6 +187,7 @@ def _gru_forward(xp, xw, h0, c0, w, b):
     T, B, G = xw.shape
     H = G // 3
     dt = xw.dtype
+    w = xp.ascontiguousarray(w)  # (H, G) row-major: its matmul is ~1.5x faster
     hs = xp.empty((T + 1, B, H), dt)
     hs[0] = h0
     ghs = xp.empty((T, B, G), dt)  # h W_hh^T + b_hh, kept for b_hn's term in backward
@@ -220,7 +222,7 @@ def _gru_backward(xp, hs, cache, w, gout, ghn, gcn, b):
     coef_r = ghs[..., 2 * H:] * r * (1 - r)
     dgx = xp.empty((T, B, G), ghs.dtype)
     dgh = xp.empty((T, B, G), ghs.dtype)
-    wt = w.T
+    wt = xp.ascontiguousarray(w.T)
     dh = ghn.copy()
     for t in range(T - 1, -1, -1):
         dh += gout[t]
