@@ -582,7 +582,9 @@ def check_training(report: Report, device, steps: int, rtol: float) -> None:
             worst = rel_err(l_dev, l_cpu, 1e-6)
             detail = (f"{steps} steps on {source}; loss {l_cpu[0]:.4f} -> {l_cpu[-1]:.4f} "
                       f"(cpu) vs {l_dev[-1]:.4f} (device)")
-            if not l_cpu[-1] < l_cpu[0]:
+            # each step sees a different batch: judge the trend, and only over enough steps
+            tail = l_cpu[-max(1, len(l_cpu) // 3):]
+            if len(l_cpu) >= 5 and not sum(tail) / len(tail) < l_cpu[0]:
                 return FAIL, "loss did not decrease: " + detail, worst
             return (PASS if worst <= rtol else FAIL), detail, worst
 
@@ -802,7 +804,7 @@ def main(argv=None) -> int:
     if "kernels" in sections:
         check_kernels(report, device)
     if "training" in sections:
-        check_training(report, device, args.steps or (3 if args.quick else 5), args.rtol)
+        check_training(report, device, args.steps or (3 if args.quick else 12), args.rtol)
     if "timing" in sections:
         check_timing(report, device, smoke or args.quick)
     report.environment["seconds"] = round(time.perf_counter() - t0, 2)

@@ -138,7 +138,8 @@ for _name, _fn, _ref in (("sum", ag.sum, np.sum), ("mean", ag.mean, np.mean),
     _op(f"{_name}/dims_keepdim", lambda x, f=_fn: f(x, (0, 2), keepdim=True), (2, 3, 4),
         reference=lambda x, r=_ref: r(x, (0, 2), keepdims=True))
     _op(f"{_name}/0d", _fn, (), reference=_ref)
-_op("prod/with_zero", lambda x: ag.prod(x * ag.tensor([1.0, 0.0, 1.0], dtype=x.dtype), 1),
+_op("prod/with_zero", lambda x: ag.prod(x * ag.tensor([1.0, 0.0, 1.0], dtype=x.dtype,
+                                                         device=x.device), 1),
     (2, 3), reference=lambda x: np.prod(x * np.array([1.0, 0, 1]), 1), second_order=False)
 _op("max/all", lambda x: x.max(), (3, 4), reference=np.max, second_order=True)
 _op("max/dim", lambda x: x.max(1)[0], (3, 4), reference=lambda x: x.max(1))

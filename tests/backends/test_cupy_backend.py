@@ -969,10 +969,7 @@ def test_device_flag_reaches_everything_on_emulated_cuda(emulated_cuda, tmp_path
 
 
 # registry entries that fail on any GPU for a reason outside the backend (reported)
-KNOWN_NOT_DEVICE_CLEAN = {
-    "op:prod/with_zero": "core_ops.py builds its constant with ag.tensor([...]) on the "
-                         "CPU; it needs device=x.device",
-}
+KNOWN_NOT_DEVICE_CLEAN: dict[str, str] = {}
 
 
 def _failures(report):
