@@ -118,7 +118,7 @@ class LSTMLM(nn.Module):
     """Embedding, a multi-layer LSTM (batch first), a linear head. Carries its state
     ``(h, c)`` so generation can feed one character at a time."""
 
-    def __init__(self, vocab: int, block: int, embed: int = 64, hidden: int = 256,
+    def __init__(self, vocab: int, block: int, embed: int = 64, hidden: int = 192,
                  num_layers: int = 1, dropout: float = 0.0):
         super().__init__()
         self.block = block
