@@ -236,6 +236,12 @@ _reg("max_pool2d/rect_dilation", lambda x: F.max_pool2d(x, (2, 3), (1, 2), (1, 1
      _tensors((1, 2, 5, 6)), lambda x: _np_max_pool2d(x, (2, 3), (1, 2), (1, 1), (2, 1)))
 _reg("max_pool2d/return_indices", lambda x: F.max_pool2d(x, 2, return_indices=True)[0],
      _tensors((1, 3, 4, 4)), lambda x: _np_max_pool2d(x, 2))
+# ceil_mode: forward checked against naive loops in tests/nn/test_pooling.py
+_reg("max_pool2d/ceil_mode", lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+     _tensors((1, 2, 4, 5)))
+_reg("avg_pool2d/ceil_mode", lambda x: F.avg_pool2d(x, 2, ceil_mode=True,
+                                                    count_include_pad=False),
+     _tensors((1, 2, 5, 3)))
 _reg("max_pool1d", lambda x: F.max_pool1d(x, 3, 2, 1), _tensors((2, 2, 7)),
      lambda x: _np_max_pool2d(x[:, :, None], (1, 3), (1, 2), (0, 1))[:, :, 0])
 _reg("avg_pool2d/k2", lambda x: F.avg_pool2d(x, 2), _tensors((2, 2, 4, 4)),

@@ -10,6 +10,7 @@ Average pooling is the mean of the im2col columns, so its backward is col2im.
 from __future__ import annotations
 
 from autograd import Function, Tensor
+from autograd.ops import pad
 from autograd.tensor import _wrap
 
 from .conv import Im2Col, _tuple, out_size
@@ -107,7 +108,27 @@ def _check_output(shape, k, s, p, d, op):
     return oh, ow
 
 
-def _max_pool(x: Tensor, k, s, p, d, return_indices: bool, op: str):
+def _ceil_extra(shape, k, s, p, d, ceil_mode: bool) -> tuple[int, int]:
+    """Rows and columns to append to the input so that floor-mode pooling yields
+    PyTorch's ``ceil_mode`` output size (the last window must start inside the input or
+    the left padding)."""
+    if not ceil_mode:
+        return 0, 0
+    extra = []
+    for i in range(2):
+        size, span = shape[i + 2], d[i] * (k[i] - 1) + 1
+        out = -(-(size + 2 * p[i] - span) // s[i]) + 1
+        if (out - 1) * s[i] >= size + p[i]:
+            out -= 1
+        extra.append(max((out - 1) * s[i] + span - (size + 2 * p[i]), 0))
+    return extra[0], extra[1]
+
+
+def _max_pool(x: Tensor, k, s, p, d, return_indices: bool, op: str, ceil_mode: bool = False):
+    eh, ew = _ceil_extra(x.shape, k, s, p, d, ceil_mode)
+    w = x.shape[3]
+    if eh or ew:  # -inf after the image: never above a real tap, which comes first
+        x = pad(x, (0, ew, 0, eh), value=float("-inf"))
     _check_output(x.shape, k, s, p, d, op)
     if not return_indices:
         return _MaxPool2d.apply(x, k, s, p, d)
@@ -117,6 +138,8 @@ def _max_pool(x: Tensor, k, s, p, d, return_indices: bool, op: str):
         out = _MaxPoolGather.apply(x, argmax, x.shape, k, s, p, d)
     else:
         out = _wrap(out, x.device)
+    if ew:  # indices into the original (H, W) plane
+        argmax = (argmax // (w + ew)) * w + argmax % (w + ew)
     return out, _wrap(argmax, x.device)
 
 
@@ -125,15 +148,14 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     """2-D max pooling, as ``torch.nn.functional.max_pool2d``.
 
     input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW); stride defaults to kernel_size;
-    padding (at most half the kernel) is never chosen. With ``return_indices`` also
-    returns the int64 flat index ``iy*W + ix`` of every maximum.
+    padding (at most half the kernel) is never chosen; ``ceil_mode`` rounds the output
+    size up (PyTorch's rule). With ``return_indices`` also returns the int64 flat index
+    ``iy*W + ix`` of every maximum.
     """
     op = "max_pool2d"
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
     x, unbatched = _as_4d(input, op, 2)
     k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, op)
-    res = _max_pool(x, k, s, p, d, return_indices, op)
+    res = _max_pool(x, k, s, p, d, return_indices, op, ceil_mode)
     if unbatched:
         return tuple(r.squeeze(0) for r in res) if return_indices else res.squeeze(0)
     return res
@@ -143,34 +165,41 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """1-D max pooling: input (N, C, L) or (C, L) -> (N, C, OL); see max_pool2d."""
     op = "max_pool1d"
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
     x, unbatched = _as_4d(input, op, 1)
     k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, op, nd=1)
-    res = _max_pool(x, (1,) + k, (1,) + s, (0,) + p, (1,) + d, return_indices, op)
+    res = _max_pool(x, (1,) + k, (1,) + s, (0,) + p, (1,) + d, return_indices, op, ceil_mode)
     res = tuple(r.squeeze(2) for r in res) if return_indices else res.squeeze(2)
     if unbatched:
         return tuple(r.squeeze(0) for r in res) if return_indices else res.squeeze(0)
     return res
 
 
-def _avg_pool(x: Tensor, k, s, p, count_include_pad, divisor_override, op):
+def _avg_pool(x: Tensor, k, s, p, count_include_pad, divisor_override, op,
+              ceil_mode: bool = False):
     n, c, h, w = x.shape
+    eh, ew = _ceil_extra(x.shape, k, s, p, (1, 1), ceil_mode)
+    if eh or ew:  # zeros after the image: add nothing to the sums
+        x = pad(x, (0, ew, 0, eh))
     oh, ow = _check_output(x.shape, k, s, p, (1, 1), op)
     # every (n, c) plane as its own one-channel image: cols (kh*kw, N*C*OH*OW)
-    cols = Im2Col.apply(x.reshape(n * c, 1, h, w), k, s, p, (1, 1))
+    cols = Im2Col.apply(x.reshape(n * c, 1, h + eh, w + ew), k, s, p, (1, 1))
     total = cols.sum(0)
     if divisor_override is not None:
-        out = total * (1.0 / divisor_override)
-    elif count_include_pad or (p[0] == 0 and p[1] == 0):
-        out = total * (1.0 / (k[0] * k[1]))
+        return (total * (1.0 / divisor_override)).reshape(n, c, oh, ow)
+    if not (eh or ew) and (count_include_pad or (p[0] == 0 and p[1] == 0)):
+        return (total * (1.0 / (k[0] * k[1]))).reshape(n, c, oh, ow)
+    # PyTorch's divisor: the taps inside the padded image (count_include_pad) or inside
+    # the image itself; never the part of a ceil_mode window beyond the padding
+    backend = x.device.backend
+    xp = backend.xp
+    counted = xp.zeros((1, 1, h + 2 * p[0] + eh, w + 2 * p[1] + ew), dtype=x.dtype)
+    if count_include_pad:
+        counted[..., :h + 2 * p[0], :w + 2 * p[1]] = 1
     else:
-        backend = x.device.backend
-        ones = backend.xp.ones((1, 1, h, w), dtype=x.dtype)
-        count = backend.im2col(ones, k, s, p, (1, 1)).sum(0)  # (OH*OW,) taps inside
-        inv = _wrap(1.0 / backend.xp.tile(count, n * c), x.device)
-        out = total * inv
-    return out.reshape(n, c, oh, ow)
+        counted[..., p[0]:p[0] + h, p[1]:p[1] + w] = 1
+    count = backend.im2col(counted, k, s, (0, 0), (1, 1)).sum(0)  # (OH*OW,)
+    inv = _wrap(xp.tile(1.0 / count, n * c).astype(x.dtype, copy=False), x.device)
+    return (total * inv).reshape(n, c, oh, ow)
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -178,14 +207,13 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """2-D average pooling, as ``torch.nn.functional.avg_pool2d``.
 
     input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW); stride defaults to kernel_size;
-    zero padding counts in the divisor unless ``count_include_pad=False``.
+    zero padding counts in the divisor unless ``count_include_pad=False``; with
+    ``ceil_mode`` the part of a window beyond the padding never counts.
     """
     op = "avg_pool2d"
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
     x, unbatched = _as_4d(input, op, 2)
     k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, op)
-    out = _avg_pool(x, k, s, p, count_include_pad, divisor_override, op)
+    out = _avg_pool(x, k, s, p, count_include_pad, divisor_override, op, ceil_mode)
     return out.squeeze(0) if unbatched else out
 
 
@@ -193,11 +221,10 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                count_include_pad: bool = True) -> Tensor:
     """1-D average pooling: input (N, C, L) or (C, L) -> (N, C, OL); see avg_pool2d."""
     op = "avg_pool1d"
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
     x, unbatched = _as_4d(input, op, 1)
     k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, op, nd=1)
-    out = _avg_pool(x, (1,) + k, (1,) + s, (0,) + p, count_include_pad, None, op).squeeze(2)
+    out = _avg_pool(x, (1,) + k, (1,) + s, (0,) + p, count_include_pad, None, op,
+                    ceil_mode).squeeze(2)
     return out.squeeze(0) if unbatched else out
 
 

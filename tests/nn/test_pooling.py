@@ -10,25 +10,34 @@ import nn
 import nn.functional as F
 
 
-def naive_pool(x, k, s, p, kind, count_include_pad=True, d=(1, 1)):
+def _out(size, k, s, p, d, ceil_mode):
+    num = size + 2 * p - d * (k - 1) - 1
+    out = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:  # the last window must start in the input
+        out -= 1
+    return out
+
+
+def naive_pool(x, k, s, p, kind, count_include_pad=True, d=(1, 1), ceil_mode=False):
     n, c, h, w = x.shape
-    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
-    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    oh, ow = _out(h, k[0], s[0], p[0], d[0], ceil_mode), _out(w, k[1], s[1], p[1], d[1], ceil_mode)
     out = np.empty((n, c, oh, ow))
     for ni in range(n):
         for ci in range(c):
             for y in range(oh):
                 for z in range(ow):
-                    vals = []
+                    vals, padded = [], 0
                     for i in range(k[0]):
                         for j in range(k[1]):
                             iy, ix = y * s[0] - p[0] + i * d[0], z * s[1] - p[1] + j * d[1]
                             if 0 <= iy < h and 0 <= ix < w:
                                 vals.append(x[ni, ci, iy, ix])
+                            elif -p[0] <= iy < h + p[0] and -p[1] <= ix < w + p[1]:
+                                padded += 1  # padding, not the overhang of a ceil window
                     if kind == "max":
                         out[ni, ci, y, z] = max(vals)
                     else:
-                        div = k[0] * k[1] if count_include_pad else len(vals)
+                        div = len(vals) + (padded if count_include_pad else 0)
                         out[ni, ci, y, z] = sum(vals) / div
     return out
 
@@ -52,6 +61,24 @@ def test_avg_pool2d_matches_naive_loops(k, s, p, cip):
     x = np.random.default_rng(1).standard_normal((2, 3, 7, 6))
     out = F.avg_pool2d(ag.tensor(x), k, s, p, count_include_pad=cip)
     np.testing.assert_allclose(out.numpy(), naive_pool(x, k, s or k, p, "avg", cip), rtol=1e-12)
+
+
+@pytest.mark.parametrize("k, s, p", [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)),
+                                     ((3, 2), (2, 3), (1, 0)), ((2, 2), (3, 3), (1, 1))])
+def test_ceil_mode_matches_naive_loops(k, s, p):
+    x = np.random.default_rng(6).standard_normal((2, 2, 7, 6))
+    xt = ag.tensor(x)
+    out, idx = F.max_pool2d(xt, k, s, p, ceil_mode=True, return_indices=True)
+    ref = naive_pool(x, k, s, p, "max", ceil_mode=True)
+    assert out.shape == ref.shape
+    np.testing.assert_array_equal(out.numpy(), ref)
+    flat = x.reshape(2, 2, -1)
+    np.testing.assert_array_equal(np.take_along_axis(flat, idx.numpy().reshape(2, 2, -1), 2),
+                                  ref.reshape(2, 2, -1))  # indices into the (7, 6) plane
+    for cip in (True, False):
+        np.testing.assert_allclose(
+            F.avg_pool2d(xt, k, s, p, ceil_mode=True, count_include_pad=cip).numpy(),
+            naive_pool(x, k, s, p, "avg", cip, ceil_mode=True), rtol=1e-12)
 
 
 def test_max_pool_indices_and_gradient_go_to_the_argmax():
