@@ -184,3 +184,22 @@ def test_conv_errors_name_the_op_and_the_problem(call, exc, words):
         call()
     msg = str(info.value)
     assert words in msg and ("conv2d" in msg or "Conv2d" in msg)
+
+
+def test_weights_copy_across_from_pytorch():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    ref = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1, groups=1),
+                              torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                              torch.nn.Conv2d(4, 6, (2, 3), stride=(1, 2), groups=2))
+    ref.train()
+    x = np.random.default_rng(7).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    ref(torch.from_numpy(x))  # one step of running statistics
+    ref.eval()
+    ours = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Conv2d(4, 6, (2, 3), stride=(1, 2), groups=2))
+    ours.load_state_dict({k: v.numpy() for k, v in ref.state_dict().items()})
+    ours.eval()
+    with torch.no_grad():
+        expected = ref(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours(ag.tensor(x)).numpy(), expected, rtol=1e-4, atol=1e-5)
