@@ -178,7 +178,10 @@ class Function:
             raise TypeError(f"{cls.__name__}: expected at least one Tensor argument")
         if not (needs and STATE.enabled):
             ctx = Node(cls, device, None, _NO_GRAD)
-            out = cls.forward(ctx, *arrays)
+            try:
+                out = cls.forward(ctx, *arrays)
+            except ValueError as exc:
+                _raise_forward_error(cls, args, exc)
             if type(out) is tuple:
                 return tuple(_wrap(_as_array(o), device) for o in out)
             if isinstance(out, _generic):
@@ -192,7 +195,10 @@ class Function:
         ctx = Node(cls, device, edges, tuple([e is not None for e in edges]))
         if STATE.anomaly:
             ctx._trace = "".join(traceback.format_stack()[:-1])
-        out = cls.forward(ctx, *arrays)
+        try:
+            out = cls.forward(ctx, *arrays)
+        except ValueError as exc:
+            _raise_forward_error(cls, args, exc)
         if type(out) is tuple:
             return _record_outputs(ctx, out, arrays)
         # the common single-output case, kept short
@@ -257,6 +263,14 @@ def _record_outputs(ctx, raw, arrays):
         diff = o.dtype.kind == "f" and not (non_diff and any(o is n for n in non_diff))
         tensors.append(_wrap(o, device, True, ctx, j) if diff else _wrap(o, device))
     return tuple(tensors)
+
+
+def _raise_forward_error(cls, args, exc):
+    """Re-raise an array library's ValueError (e.g. shapes that do not broadcast) with
+    the op's name and the shapes and dtypes of its tensor arguments."""
+    described = [f"{tuple(a.shape)} {a.dtype}" for a in args if isinstance(a, Tensor)]
+    raise ValueError(f"{cls.__name__}: {exc} (tensor arguments: {', '.join(described)})") \
+        from exc
 
 
 def _raise_device_mismatch(cls, args):

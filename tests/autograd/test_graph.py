@@ -376,3 +376,10 @@ def test_sigmoid_is_finite_for_huge_inputs():
     np.testing.assert_allclose(y.numpy(), [0.0, 0.5, 1.0])
     y.sum().backward()
     assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_shapes_that_do_not_broadcast_name_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"Add: .*broadcast.*\(2, 3\) float32, \(4,\) float32"):
+        ag.ones(2, 3) + ag.ones(4)
+    with pytest.raises(ValueError, match=r"Mul: .*\(2, 3\).*\(2,\)"):
+        ag.ones(2, 3, requires_grad=True) * ag.ones(2)
