@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
-from . import numba_conv
-from . import numpy_kernels as kernels
 from .base import Backend
+
+_loaded: dict = {}
+
+
+def _numba(module: str):
+    """The numba kernel module ``backends.<module>``, imported on first use, so that
+    ``import autograd`` does not pay numba's import (about half a second)."""
+    mod = _loaded.get(module)
+    if mod is None:
+        mod = _loaded[module] = importlib.import_module(f"{__package__}.{module}")
+    return mod
 
 
 class NumpyBackend(Backend):
@@ -33,52 +44,48 @@ class NumpyBackend(Backend):
         return self._generator
 
     def index_add(self, out, index, src) -> None:
-        kernels.index_add(out, index, src)
+        _numba("numpy_kernels").index_add(out, index, src)
 
     def add_at(self, out, key, values) -> None:
-        kernels.add_at(out, key, values)
+        _numba("numpy_kernels").add_at(out, key, values)
 
     def erf(self, x):
-        return kernels.erf(x)
+        return _numba("numpy_kernels").erf(x)
 
-    # convolution and pooling: numba kernels (backends/numba_conv.py)
+    # convolution and pooling: numba kernels (backends/_numba("numba_conv").py)
     def im2col(self, x, kernel_size, stride, padding, dilation):
-        return numba_conv.im2col(x, kernel_size, stride, padding, dilation)
+        return _numba("numba_conv").im2col(x, kernel_size, stride, padding, dilation)
 
     def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
-        return numba_conv.col2im(cols, x_shape, kernel_size, stride, padding, dilation)
+        return _numba("numba_conv").col2im(cols, x_shape, kernel_size, stride, padding, dilation)
 
     def max_pool2d(self, x, kernel_size, stride, padding, dilation):
-        return numba_conv.max_pool2d(x, kernel_size, stride, padding, dilation)
+        return _numba("numba_conv").max_pool2d(x, kernel_size, stride, padding, dilation)
 
     def max_pool2d_backward(self, g, argmax, x_shape, kernel_size, stride, padding, dilation):
-        return numba_conv.max_pool2d_backward(g, argmax, x_shape)
+        return _numba("numba_conv").max_pool2d_backward(g, argmax, x_shape)
 
     def max_pool2d_gather(self, x, argmax):
-        return numba_conv.max_pool2d_gather(x, argmax)
+        return _numba("numba_conv").max_pool2d_gather(x, argmax)
 
     def gemm_to_batch_major(self, y, bias, n):
-        return numba_conv.gemm_to_batch_major(y, bias, n)
+        return _numba("numba_conv").gemm_to_batch_major(y, bias, n)
 
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
                     weight_decay, step, decoupled=False, maximize=False,
                     max_exp_avg_sq=None) -> None:
         # one fused numba pass; the whole-array fallback for odd layouts/dtypes
-        from . import numba_optim
-
-        if not numba_optim.adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2,
-                                       eps, weight_decay, step, decoupled, maximize,
-                                       max_exp_avg_sq):
+        fused = _numba("numba_optim").adam_update
+        if not fused(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
+                     step, decoupled, maximize, max_exp_avg_sq):
             super().adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
                                 weight_decay, step, decoupled, maximize, max_exp_avg_sq)
 
     def sgd_momentum_update(self, param, grad, momentum_buffer, lr, momentum, dampening,
                             weight_decay, nesterov=False, maximize=False,
                             first=False) -> None:
-        from . import numba_optim
-
-        if not numba_optim.sgd_momentum_update(param, grad, momentum_buffer, lr, momentum,
-                                               dampening, weight_decay, nesterov, maximize,
-                                               first):
+        fused = _numba("numba_optim").sgd_momentum_update
+        if not fused(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
+                     nesterov, maximize, first):
             super().sgd_momentum_update(param, grad, momentum_buffer, lr, momentum,
                                         dampening, weight_decay, nesterov, maximize, first)
