@@ -59,7 +59,10 @@ class Value:
     __slots__ = ("data", "grad", "_a", "_b", "_da", "_db", "_n", "_op", "_label")
 
     def __init__(self, data, label: str = ""):
-        if isinstance(data, Value):
+        t = type(data)
+        if t is float or t is int:
+            pass
+        elif t is Value:
             data = data.data
         elif not isinstance(data, Real):
             raise TypeError(
