@@ -16,15 +16,29 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a @ b
+        return mm(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
         ga = sum_to(g @ b.mT, a.shape) if na else None
-        gb = sum_to(a.mT @ g, b.shape) if nb else None
+        gb = None
+        if nb:
+            if b.ndim == 2 and a.ndim > 2:  # a shared weight: one product over all rows
+                k = a.shape[-1]
+                gb = a.reshape(-1, k).mT @ g.reshape(-1, g.shape[-1])
+            else:
+                gb = sum_to(a.mT @ g, b.shape)
         return ga, gb
+
+
+def mm(a, b):
+    """``a @ b`` on arrays; an N-d ``a`` times a 2-d ``b`` is folded into one 2-d
+    product (NumPy's matmul would loop over the leading dimensions)."""
+    if b.ndim == 2 and a.ndim > 2:
+        return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[1],))
+    return a @ b
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

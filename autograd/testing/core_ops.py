@@ -97,6 +97,7 @@ _op("pow/reflected", lambda a: 2.0**a, (2, 3), reference=lambda a: 2.0**a)
 _op("matmul/2d", lambda a, b: a @ b, (3, 4), (4, 2), reference=np.matmul)
 _op("matmul/batched_broadcast", lambda a, b: a @ b, (2, 1, 3, 4), (3, 4, 2),
     reference=np.matmul)
+_op("matmul/nd_times_2d", lambda a, b: a @ b, (2, 3, 4), (4, 2), reference=np.matmul)
 _op("matmul/vec_mat", lambda a, b: a @ b, (4,), (4, 3), reference=np.matmul)
 _op("matmul/mat_vec", lambda a, b: a @ b, (3, 4), (4,), reference=np.matmul)
 _op("matmul/dot", lambda a, b: a @ b, (4,), (4,), reference=np.matmul)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from autograd.grad_mode import is_grad_enabled
 from autograd.graph import Function
+from autograd.ops.linalg import mm
 from autograd.tensor import Tensor, _wrap
 
 __all__ = ["linear", "bilinear"]
@@ -15,7 +16,7 @@ class _Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        out = x @ w.T
+        out = mm(x, w.T)
         if b is not None:
             out += b
         ctx.save_for_backward(x, w)
@@ -41,7 +42,7 @@ class _Linear(Function):
 
 def _backward_arrays(ctx, g, x, w, nx, nw, nb):
     dev = ctx.device
-    gx = _wrap(g @ w, dev) if nx else None
+    gx = _wrap(mm(g, w), dev) if nx else None
     gw = gb = None
     if nw or nb:
         g2 = g.reshape(-1, w.shape[0])
