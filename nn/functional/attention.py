@@ -46,7 +46,7 @@ def _as_tensor_like(mask, ref: Tensor, op: str) -> Tensor:
                 f"{op}: mask is on {mask.device} but the inputs are on {ref.device}"
             )
         return mask
-    return ag.tensor(np.asarray(mask), device=ref.device)
+    return ag.tensor(mask, device=ref.device)  # lists, NumPy or CuPy arrays
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
