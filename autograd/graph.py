@@ -41,6 +41,8 @@ class Node:
     """
 
     # defaults live on the class so that making a node sets only four attributes
+    fn = None
+    edges = None  # None: nothing is recorded (the bare ctx of a no-grad forward)
     _saved = ()
     _origins = None
     _hooks = None
@@ -70,8 +72,8 @@ class Node:
             raise BackwardError(_freed_message(self))
         saved, device = self._saved, self.device
         if not STATE.enabled or self._origins is None:
-            return tuple(a if a is None or type(a) in _scalars else _wrap(a, device)
-                         for a in saved)
+            return tuple([a if a is None or type(a) in _scalars else _wrap(a, device)
+                          for a in saved])
         out = []
         for a, origin in zip(saved, self._origins):
             if a is None or type(a) in _scalars:
@@ -128,6 +130,7 @@ def _freed_message(node) -> str:
 
 
 _generic = np.generic
+_new = object.__new__
 
 
 class Function:
@@ -161,23 +164,33 @@ class Function:
     @classmethod
     def apply(cls, *args):
         device = None
-        needs = False
         arrays = []
+        edges = None
+        recording = STATE.enabled
         for a in args:
             if isinstance(a, Tensor):
+                d = a.device
                 if device is None:
-                    device = a.device
-                elif a.device is not device:
+                    device = d
+                elif d is not device:
                     _raise_device_mismatch(cls, args)
                 arrays.append(a.data)
-                if a.requires_grad:
-                    needs = True
+                if recording and a.requires_grad:
+                    if edges is None:
+                        edges = [None] * (len(arrays) - 1)
+                    fn = a.grad_fn
+                    edges.append((a, -1) if fn is None else (fn, a._out_idx))
+                    continue
             else:
                 arrays.append(a)
+            if edges is not None:
+                edges.append(None)
         if device is None:
             raise TypeError(f"{cls.__name__}: expected at least one Tensor argument")
-        if not (needs and STATE.enabled):
-            ctx = Node(cls, device, None, _NO_GRAD)
+        if edges is None:  # nothing to record: the array call plus a wrapper
+            ctx = _new(Node)  # a bare ctx: forward reads only device and needs_input_grad
+            ctx.device = device
+            ctx.needs_input_grad = _NO_GRAD
             try:
                 out = cls.forward(ctx, *arrays)
             except ValueError as exc:
@@ -187,12 +200,7 @@ class Function:
             if isinstance(out, _generic):
                 out = np.asarray(out)
             return _wrap(out, device)
-        edges = tuple([
-            ((a, -1) if a.grad_fn is None else (a.grad_fn, a._out_idx))
-            if isinstance(a, Tensor) and a.requires_grad else None
-            for a in args
-        ])
-        ctx = Node(cls, device, edges, tuple([e is not None for e in edges]))
+        ctx = Node(cls, device, tuple(edges), tuple([e is not None for e in edges]))
         if STATE.anomaly:
             ctx._trace = "".join(traceback.format_stack()[:-1])
         try:
@@ -427,7 +435,7 @@ def _capture(capture, pos, g):
 
 
 def _deliver_leaf(t, g, capture, node):
-    if g.shape != t.data.shape:
+    if g.data.shape != t.data.shape:
         by = f"{node.fn.__name__}.backward" if node is not None else "backward"
         raise BackwardError(
             f"{by} produced a gradient of shape {tuple(g.shape)} for a leaf of shape "
@@ -444,7 +452,7 @@ def _deliver_leaf(t, g, capture, node):
         if pos is not None:
             _capture(capture, pos, g)
         return
-    if g.dtype != t.data.dtype:
+    if g.data.dtype != t.data.dtype:
         g = g.to(t.data.dtype)
     prev = t.grad
     if STATE.enabled:  # create_graph: the accumulated gradient stays differentiable

@@ -51,6 +51,9 @@ def expand(x: Tensor, shape: tuple) -> Tensor:
 
 
 def shape_of(a) -> tuple:
+    t = type(a)
+    if t is float or t is int or t is bool:
+        return ()
     return a.shape if hasattr(a, "shape") else ()
 
 

@@ -53,6 +53,31 @@ class Mul(Function):
         return (sum_to(g * b, a.shape) if na else None), (sum_to(g * a, b.shape) if nb else None)
 
 
+class AddScalar(Function):
+    """``x + c`` for a Python number ``c``: nothing to save, gradient passes through."""
+
+    @staticmethod
+    def forward(ctx, x, c):
+        return x + c
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class MulScalar(Function):
+    """``x * c`` for a Python number ``c``: the constant is kept, nothing is saved."""
+
+    @staticmethod
+    def forward(ctx, x, c):
+        ctx.c = c
+        return x * c
+
+    @staticmethod
+    def backward(ctx, g):
+        return MulScalar.apply(g, ctx.c), None
+
+
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -325,6 +350,8 @@ def promote(a, b, op: str):
     """Return ``(a, b)`` ready for a binary Function: Tensors of one dtype, or one
     Tensor and a Python scalar that does not widen it (PyTorch's promotion rules)."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and type(b) is float and a.data.dtype.kind == "f":
+        return a, b  # the common case: a float tensor and a Python float
     if ta and tb:
         da, db = a.data.dtype, b.data.dtype
         if da is db or da == db:
@@ -352,15 +379,31 @@ def promote(a, b, op: str):
     return (t, s) if first else (s, t)
 
 
+def _float_and_number(a, b) -> bool:
+    """A floating tensor and a Python number: the scalar ops apply (no promotion)."""
+    tb = type(b)
+    return (tb is float or tb is int) and isinstance(a, Tensor) and a.data.dtype.kind == "f"
+
+
 def add(a, b) -> Tensor:
+    if _float_and_number(a, b):
+        return AddScalar.apply(a, b)
+    if _float_and_number(b, a):
+        return AddScalar.apply(b, a)
     return Add.apply(*promote(a, b, "add"))
 
 
 def sub(a, b) -> Tensor:
+    if _float_and_number(a, b):
+        return AddScalar.apply(a, -b)  # x - c == x + (-c) exactly in IEEE arithmetic
     return Sub.apply(*promote(a, b, "sub"))
 
 
 def mul(a, b) -> Tensor:
+    if _float_and_number(a, b):
+        return MulScalar.apply(a, b)
+    if _float_and_number(b, a):
+        return MulScalar.apply(b, a)
     return Mul.apply(*promote(a, b, "mul"))
 
 

@@ -150,10 +150,11 @@ def test_retain_grad_keeps_intermediate_gradient():
 
 def test_is_leaf_and_grad_fn():
     x = ag.tensor([1.0], requires_grad=True)
-    y = x * 2
+    y = x * x
     assert x.is_leaf and not y.is_leaf
     assert y.grad_fn.name() == "MulBackward"
     assert "grad_fn=<MulBackward>" in repr(y)
+    assert (x * 2).grad_fn.name() == "MulScalarBackward"
 
 
 def test_create_graph_gives_second_derivative():
