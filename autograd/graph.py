@@ -12,7 +12,9 @@ and is freed by reference counting alone.
 from __future__ import annotations
 
 import gc
+import itertools
 import traceback
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -31,6 +33,7 @@ class AnomalyError(RuntimeError):
 
 
 _scalars = (int, float, bool)
+_next_seq = itertools.count().__next__
 
 
 class Node:
@@ -56,6 +59,7 @@ class Node:
         self.device = device
         self.edges = edges
         self.needs_input_grad = needs_input_grad
+        self.seq = _next_seq()  # creation order: backward runs newest first
 
     def save_for_backward(self, *arrays) -> None:
         """Keep ``arrays`` (inputs, outputs or others) for backward."""
@@ -319,8 +323,12 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
 
 
 def _run_backward(roots, grads, retain_graph, create_graph, capture):
+    # Nodes are numbered as they are created, and a node's inputs always come from older
+    # nodes; so taking the newest pending node first is a true topological order: every
+    # consumer of a node has run (and added its gradient) before the node's own backward.
+    # Only nodes that receive a gradient are ever visited; no recursion, no extra pass.
     pending = {}
-    root_nodes = []
+    heap = []
     for t, g in zip(roots, grads):
         fn = t.grad_fn
         if fn is None:
@@ -330,59 +338,34 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
         slot = pending.get(fn)
         if slot is None:
             slot = pending[fn] = [None] * len(fn.out_shapes)
-            root_nodes.append(fn)
+            heappush(heap, (-fn.seq, fn))
         _accumulate(slot, t._out_idx, g, fn)
 
-    # count, for every node, how many edges lead into it from the graph above
-    deps = {}
-    roots_set = set(root_nodes)
-    stack = list(root_nodes)
-    while stack:
-        for e in stack.pop().edges:
-            if e is not None and e[1] >= 0:
-                t = e[0]
-                if t in deps:
-                    deps[t] += 1
-                else:
-                    deps[t] = 1
-                    if t not in roots_set:
-                        stack.append(t)
-
-    ready = [n for n in root_nodes if n not in deps]
     anomaly = STATE.anomaly
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
     try:
-        while ready:
-            node = ready.pop()
-            slot = pending.pop(node, None)
-            if slot is None:  # nothing flowed into this node: just release its inputs
-                in_grads = (None,) * len(node.edges)
-            else:
-                in_grads = _node_backward(node, slot, capture, anomaly)
+        while heap:
+            node = heappop(heap)[1]
+            in_grads = _node_backward(node, pending.pop(node), capture, anomaly)
             if not retain_graph:
                 node._saved = ()
                 node._freed = True
             for e, g in zip(node.edges, in_grads):
-                if e is None:
+                if e is None or g is None:
                     continue
                 t, idx = e
                 if idx < 0:
-                    if g is not None:
-                        _deliver_leaf(t, g, capture, node)
+                    _deliver_leaf(t, g, capture, node)
                     continue
-                if g is not None:
-                    s = pending.get(t)
-                    if s is None:
-                        s = pending[t] = [None] * len(t.out_shapes)
-                    if g.data.shape != t.out_shapes[idx]:
-                        _raise_shape(g, t, idx)
-                    prev = s[idx]
-                    s[idx] = g if prev is None else prev + g
-                d = deps[t] - 1
-                deps[t] = d
-                if d == 0:
-                    ready.append(t)
+                s = pending.get(t)
+                if s is None:
+                    s = pending[t] = [None] * len(t.out_shapes)
+                    heappush(heap, (-t.seq, t))
+                if g.data.shape != t.out_shapes[idx]:
+                    _raise_shape(g, t, idx)
+                prev = s[idx]
+                s[idx] = g if prev is None else prev + g
     finally:
         STATE.enabled = prev_mode
 

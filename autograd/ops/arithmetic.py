@@ -379,31 +379,37 @@ def promote(a, b, op: str):
     return (t, s) if first else (s, t)
 
 
-def _float_and_number(a, b) -> bool:
-    """A floating tensor and a Python number: the scalar ops apply (no promotion)."""
+def _scalar_op(a, b):
+    """``(tensor, number)`` when one side is a floating tensor and the other a Python
+    number (the scalar ops apply, no promotion needed), else None."""
     tb = type(b)
-    return (tb is float or tb is int) and isinstance(a, Tensor) and a.data.dtype.kind == "f"
+    if tb is float or tb is int:
+        if isinstance(a, Tensor) and a.data.dtype.kind == "f":
+            return a, b
+        return None
+    ta = type(a)
+    if (ta is float or ta is int) and isinstance(b, Tensor) and b.data.dtype.kind == "f":
+        return b, a
+    return None
 
 
 def add(a, b) -> Tensor:
-    if _float_and_number(a, b):
-        return AddScalar.apply(a, b)
-    if _float_and_number(b, a):
-        return AddScalar.apply(b, a)
+    pair = _scalar_op(a, b)
+    if pair is not None:
+        return AddScalar.apply(*pair)
     return Add.apply(*promote(a, b, "add"))
 
 
 def sub(a, b) -> Tensor:
-    if _float_and_number(a, b):
+    if type(b) in (float, int) and isinstance(a, Tensor) and a.data.dtype.kind == "f":
         return AddScalar.apply(a, -b)  # x - c == x + (-c) exactly in IEEE arithmetic
     return Sub.apply(*promote(a, b, "sub"))
 
 
 def mul(a, b) -> Tensor:
-    if _float_and_number(a, b):
-        return MulScalar.apply(a, b)
-    if _float_and_number(b, a):
-        return MulScalar.apply(b, a)
+    pair = _scalar_op(a, b)
+    if pair is not None:
+        return MulScalar.apply(*pair)
     return Mul.apply(*promote(a, b, "mul"))
 
 
