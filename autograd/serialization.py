@@ -326,7 +326,12 @@ def _make_tensor(arr: np.ndarray, device, requires_grad: bool, map_location) -> 
     target = map_location if map_location is not None else (device or "cpu")
     if callable(target) and not isinstance(target, str | backends.Device):
         target = target(device or "cpu")
-    dev = backends.get_device(target)
+    try:
+        dev = backends.get_device(target)
+    except backends.DeviceUnavailableError as exc:
+        raise backends.DeviceUnavailableError(
+            f"{exc}; the checkpoint holds tensors saved on {target!r}: pass "
+            "map_location='cpu' to ag.load to load them on the CPU") from exc
     t = _wrap(dev.backend.asarray(arr), dev)
     if requires_grad and arr.dtype.kind == "f":
         t.requires_grad = True
