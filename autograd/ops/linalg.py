@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import string
 
+import numpy as np
+
 from ..graph import Function
 from ..tensor import Tensor
 from ._util import sum_to
@@ -61,9 +63,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"{ka} (dim -1 of the first) != {kb} (dim {0 if b.data.ndim == 1 else -2} of the "
             "second)"
         )
+    if a.data.ndim == 2 and b.data.ndim == 2:
+        return MatMul.apply(a, b)
     try:
-        import numpy as np
-
         np.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
         raise ValueError(
