@@ -39,14 +39,18 @@ def is_floating(dtype) -> bool:
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def result_type(a: np.dtype, b: np.dtype) -> np.dtype:
+def result_type(a: np.dtype, b: np.dtype, a_0d: bool = False, b_0d: bool = False) -> np.dtype:
     """PyTorch's promotion of two tensor dtypes: the higher category wins outright
-    (int64 with float32 is float32); within a category the wider dtype wins."""
+    (int64 with float32 is float32); within a category the wider dtype wins, except that
+    a 0-d tensor does not widen a tensor with dimensions (float32 + 0-d float64 is
+    float32)."""
     if a == b:
         return a
     ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
     if ca != cb:
         return a if ca > cb else b
+    if a_0d != b_0d:
+        return b if a_0d else a
     return np.promote_types(a, b)
 
 

@@ -356,7 +356,7 @@ def promote(a, b, op: str):
         da, db = a.data.dtype, b.data.dtype
         if da is db or da == db:
             return a, b
-        dt = dtypes.result_type(da, db)
+        dt = dtypes.result_type(da, db, a.data.ndim == 0, b.data.ndim == 0)
         return (a if da == dt else a.to(dt)), (b if db == dt else b.to(dt))
     if ta:
         t, s, first = a, b, True

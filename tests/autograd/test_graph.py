@@ -314,6 +314,9 @@ def test_dtype_promotion_follows_pytorch():
     assert (ag.arange(3) * 1.5).dtype == ag.float32
     assert (ag.arange(3) * 2).dtype == ag.int64
     assert (x + ag.ones(3, dtype=ag.float64)).dtype == ag.float64
+    assert (x + ag.tensor(1.0, dtype=ag.float64)).dtype == ag.float32  # 0-d: no widening
+    assert (ag.arange(3) + ag.tensor(1.5, dtype=ag.float64)).dtype == ag.float64
+    assert (ag.tensor(1.0) + ag.tensor(1.0, dtype=ag.float64)).dtype == ag.float64
     assert (ag.arange(3) + x).dtype == ag.float32
     assert ag.tensor(np.ones(2)).dtype == ag.float64
     assert ag.tensor([1.0]).dtype == ag.float32
