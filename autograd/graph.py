@@ -194,7 +194,7 @@ class Function:
         if edges is None:  # nothing to record: the array call plus a wrapper
             ctx = _new(Node)  # a bare ctx: forward reads only device and needs_input_grad
             ctx.device = device
-            ctx.needs_input_grad = _NO_GRAD
+            ctx.needs_input_grad = (False,) * len(args)
             try:
                 out = cls.forward(ctx, *arrays)
             except ValueError as exc:
@@ -223,16 +223,6 @@ class Function:
         if out.dtype.kind == "f" and ctx._non_diff is None:
             return _wrap(out, device, True, ctx, 0)
         return _wrap(out, device)
-
-
-class _NoGrad(tuple):
-    """``needs_input_grad`` outside recording: False for every argument."""
-
-    def __getitem__(self, i):
-        return False
-
-
-_NO_GRAD = _NoGrad()
 
 
 def _as_array(o):
