@@ -43,7 +43,7 @@ class Node:
     ``ctx.save_for_backward``; ``backward`` reads them back, saved arrays as Tensors.
     """
 
-    # defaults live on the class so that making a node sets only four attributes
+    # defaults live on the class so that making a node sets only five attributes
     fn = None
     edges = None  # None: nothing is recorded (the bare ctx of a no-grad forward)
     _saved = ()
