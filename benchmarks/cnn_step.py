@@ -166,9 +166,16 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", type=int, default=None,
                         help="limit BLAS, numba and torch to this many threads")
+    parser.add_argument("--reuse-freed-memory", action="store_true",
+                        help="call backends.reuse_freed_memory() first (glibc mmap/trim "
+                             "thresholds: no page faults on fresh buffers each step)")
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of our steps (sorted by own time)")
     args = parser.parse_args(argv)
+    if args.reuse_freed_memory:
+        import backends
+
+        print(f"reuse_freed_memory: {backends.reuse_freed_memory()}")
     if args.profile:
         import cProfile
         import pstats

@@ -142,3 +142,16 @@ def test_max_with_dim_returns_values_and_indices():
     values, indices = x.max(1)
     assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
     assert x.argmax().item() == 3 and x.argmin(0).tolist() == [0, 1, 0]
+
+
+def test_reuse_freed_memory_is_an_explicit_opt_in():
+    import subprocess
+    import sys
+
+    code = ("import backends, sys; ok = backends.reuse_freed_memory(); "
+            "import autograd as ag; x = ag.ones(1 << 20); print(ok, float(x.sum()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert out.returncode == 0, out.stderr
+    ok, total = out.stdout.split()
+    assert ok in ("True", "False") and float(total) == 1 << 20
