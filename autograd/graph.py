@@ -4,9 +4,11 @@ A Function's ``forward(ctx, *args)`` runs on backend arrays; its ``backward(ctx,
 runs on Tensors, so running backward with grad mode on (``create_graph=True``) records a
 graph of the gradient itself and higher-order gradients need no second set of formulas.
 
-Every node holds edges to the nodes (or leaf tensors) that produced its inputs and the
-arrays it saved; it never holds its outputs, so a finished step has no reference cycles
-and is freed by reference counting alone.
+Every node holds edges to the nodes (or leaf tensors) that produced its inputs, as two
+flat tuples (``edges``: the targets, ``edge_idx``: which output of a target node, -1 for a
+leaf; one tracked object per node keeps Python's cyclic GC cheap), and the arrays it
+saved; it never holds its outputs, so a finished step has no reference cycles and is
+freed by reference counting alone.
 """
 
 from __future__ import annotations
@@ -54,10 +56,11 @@ class Node:
     _non_diff = None
     _out_dtypes = None
 
-    def __init__(self, fn, device, edges, needs_input_grad):
+    def __init__(self, fn, device, edges, edge_idx, needs_input_grad):
         self.fn = fn
         self.device = device
         self.edges = edges
+        self.edge_idx = edge_idx
         self.needs_input_grad = needs_input_grad
         self.seq = _next_seq()  # creation order: backward runs newest first
 
@@ -85,13 +88,13 @@ class Node:
             elif origin is None:
                 out.append(_wrap(a, device))
             elif origin >= 0:  # an input: reconnect to its producer
-                edge = self.edges[origin]
-                if edge is None:
+                target, idx = self.edges[origin], self.edge_idx[origin]
+                if target is None:
                     out.append(_wrap(a, device))
-                elif edge[1] < 0:
-                    out.append(edge[0])
+                elif idx < 0:
+                    out.append(target)
                 else:
-                    out.append(_wrap(a, device, True, edge[0], edge[1]))
+                    out.append(_wrap(a, device, True, target, idx))
             else:  # an output of this node
                 out.append(_wrap(a, device, True, self, -1 - origin))
         return tuple(out)
@@ -101,7 +104,7 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        return tuple(None if e is None else (e[0], e[1]) for e in self.edges)
+        return tuple(None if t is None else (t, i) for t, i in zip(self.edges, self.edge_idx))
 
     def register_hook(self, index: int, hook):
         if self._hooks is None:
@@ -169,7 +172,7 @@ class Function:
     def apply(cls, *args):
         device = None
         arrays = []
-        edges = None
+        edges = idx = None
         recording = STATE.enabled
         for a in args:
             if isinstance(a, Tensor):
@@ -182,13 +185,20 @@ class Function:
                 if recording and a.requires_grad:
                     if edges is None:
                         edges = [None] * (len(arrays) - 1)
+                        idx = [0] * (len(arrays) - 1)
                     fn = a.grad_fn
-                    edges.append((a, -1) if fn is None else (fn, a._out_idx))
+                    if fn is None:
+                        edges.append(a)
+                        idx.append(-1)
+                    else:
+                        edges.append(fn)
+                        idx.append(a._out_idx)
                     continue
             else:
                 arrays.append(a)
             if edges is not None:
                 edges.append(None)
+                idx.append(0)
         if device is None:
             raise TypeError(f"{cls.__name__}: expected at least one Tensor argument")
         if edges is None:  # nothing to record: the array call plus a wrapper
@@ -204,7 +214,7 @@ class Function:
             if isinstance(out, _generic):
                 out = np.asarray(out)
             return _wrap(out, device)
-        ctx = Node(cls, device, tuple(edges), tuple([e is not None for e in edges]))
+        ctx = Node(cls, device, tuple(edges), tuple(idx), tuple([e is not None for e in edges]))
         if STATE.anomaly:
             ctx._trace = "".join(traceback.format_stack()[:-1])
         try:
@@ -341,10 +351,9 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
             if not retain_graph:
                 node._saved = ()
                 node._freed = True
-            for e, g in zip(node.edges, in_grads):
-                if e is None or g is None:
+            for t, idx, g in zip(node.edges, node.edge_idx, in_grads):
+                if t is None or g is None:
                     continue
-                t, idx = e
                 if idx < 0:
                     _deliver_leaf(t, g, capture, node)
                     continue
