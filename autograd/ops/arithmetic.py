@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import dtypes
+from ..grad_mode import STATE
 from ..graph import Function
 from ..tensor import Tensor, _wrap
 from ._util import shape_of, sum_to
@@ -393,7 +394,24 @@ def _scalar_op(a, b):
     return None
 
 
+def _same_float_pair(a, b) -> bool:
+    """Two float tensors of one dtype and device. While no graph is recorded (no_grad, or
+    a plain backward) a binary op on them is just the array call, without building a
+    ctx, so Tensor ops in backward formulas cost little more than the arithmetic."""
+    return (isinstance(a, Tensor) and isinstance(b, Tensor) and a.device is b.device
+            and a.data.dtype == b.data.dtype and a.data.dtype.kind == "f")
+
+
+def _result(out, device) -> Tensor:
+    return _wrap(np.asarray(out) if isinstance(out, np.generic) else out, device)
+
+
 def add(a, b) -> Tensor:
+    if not STATE.enabled and _same_float_pair(a, b):
+        try:
+            return _result(a.data + b.data, a.device)
+        except ValueError:
+            pass  # shapes that do not broadcast: Add.apply names them
     pair = _scalar_op(a, b)
     if pair is not None:
         return AddScalar.apply(*pair)
@@ -401,12 +419,22 @@ def add(a, b) -> Tensor:
 
 
 def sub(a, b) -> Tensor:
+    if not STATE.enabled and _same_float_pair(a, b):
+        try:
+            return _result(a.data - b.data, a.device)
+        except ValueError:
+            pass
     if type(b) in (float, int) and isinstance(a, Tensor) and a.data.dtype.kind == "f":
         return AddScalar.apply(a, -b)  # x - c == x + (-c) exactly in IEEE arithmetic
     return Sub.apply(*promote(a, b, "sub"))
 
 
 def mul(a, b) -> Tensor:
+    if not STATE.enabled and _same_float_pair(a, b):
+        try:
+            return _result(a.data * b.data, a.device)
+        except ValueError:
+            pass
     pair = _scalar_op(a, b)
     if pair is not None:
         return MulScalar.apply(*pair)
@@ -414,6 +442,11 @@ def mul(a, b) -> Tensor:
 
 
 def div(a, b) -> Tensor:
+    if not STATE.enabled and _same_float_pair(a, b):
+        try:
+            return _result(a.data / b.data, a.device)
+        except ValueError:
+            pass
     a, b = promote(a, b, "div")
     # true division of integers gives the default float dtype
     if isinstance(a, Tensor) and a.data.dtype.kind != "f":
