@@ -387,3 +387,21 @@ def test_shapes_that_do_not_broadcast_name_the_op_and_shapes():
         ag.ones(2, 3) + ag.ones(4)
     with pytest.raises(ValueError, match=r"Mul: .*\(2, 3\).*\(2,\)"):
         ag.ones(2, 3, requires_grad=True) * ag.ones(2)
+
+
+def test_no_grad_binary_ops_match_recorded_ones():
+    rng = np.random.default_rng(0)
+    pairs = [((3, 4), (4,)), ((), ()), ((2, 1), (1, 3))]
+    for sa, sb in pairs:
+        a = ag.tensor(rng.uniform(0.5, 2, sa), requires_grad=True)
+        b = ag.tensor(rng.uniform(0.5, 2, sb), requires_grad=True)
+        for op in (lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y,
+                   lambda x, y: x / y):
+            recorded = op(a, b)
+            with ag.no_grad():
+                plain = op(a, b)
+            assert plain.grad_fn is None and isinstance(plain.data, np.ndarray)
+            assert plain.shape == recorded.shape and plain.dtype == recorded.dtype
+            np.testing.assert_array_equal(plain.numpy(), recorded.numpy())
+    with ag.no_grad(), pytest.raises(ValueError, match=r"Mul: .*\(2, 3\).*\(2,\)"):
+        ag.ones(2, 3) * ag.ones(2)
