@@ -308,8 +308,8 @@ def _to_array(data, dtype, device):
         arr = data
         if dtype is not None and arr.dtype != dtype:
             arr = arr.astype(dtype)
-        if not backend.is_array(arr):  # a NumPy array going to another backend
-            arr = backend.asarray(np.asarray(arr))
+        if not backend.is_array(arr):
+            arr = backend.asarray(_host(arr))
         return arr
     if hasattr(data, "__cuda_array_interface__"):  # a cupy array going to the CPU
         data = backends.backend_for_array(data).backend.to_host(data)
@@ -317,6 +317,10 @@ def _to_array(data, dtype, device):
     if dtype is None:
         dtype = _infer_dtype(data)
     return backend.asarray(np.asarray(data, dtype=dtype))
+
+
+def _host(a):
+    return np.asarray(a)
 
 
 def _infer_dtype(data):
