@@ -320,6 +320,7 @@ def _to_array(data, dtype, device):
 
 
 def _host(a):
+    """A NumPy-like array as a NumPy array (one seam: the emulated-GPU tests patch it)."""
     return np.asarray(a)
 
 
