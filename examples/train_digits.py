@@ -118,15 +118,30 @@ def main(argv=None) -> float:
     x_tr, y_tr, x_te, y_te = load_data(args.seed, device)
     model = make_model([int(h) for h in args.hidden.split(",") if h]).to(device)
     opt = optim.Adam(model.parameters(), lr=args.lr)
+    return fit(model, opt, (x_tr, y_tr, x_te, y_te), args, device,
+               label_smoothing=args.label_smoothing)
+
+
+def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
+        label_smoothing: float = 0.0, stop_after: int | None = None) -> float:
+    """Train for ``args.epochs`` epochs (or until ``stop_after``), continuing from
+    ``args.resume`` when given; checkpoint every epoch, plot at the end.
+
+    data: (x_train, y_train, x_test, y_test). ``sched`` (optional) steps once an epoch
+    and is saved with the model and optimizer. Returns the final test accuracy.
+    """
+    x_tr, y_tr, x_te, y_te = data
     history = {"loss": [], "train_acc": [], "test_acc": []}
     start_epoch = 0
     if args.resume:
         ckpt = ag.load(args.resume, map_location=device)
         if ckpt.get("seed") != args.seed:
-            p.error(f"--resume: the checkpoint was made with --seed {ckpt.get('seed')}, "
-                    f"not {args.seed}; the data order would differ")
+            raise SystemExit(f"--resume: the checkpoint was made with --seed "
+                             f"{ckpt.get('seed')}, not {args.seed}; the data order would differ")
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(ckpt["scheduler"])
         start_epoch = int(ckpt["epoch"])
         history = {k: list(v) for k, v in ckpt["history"].items()}
         backends.get_device("cpu").backend.generator.bit_generator.state = ckpt["rng_state"]
@@ -135,15 +150,16 @@ def main(argv=None) -> float:
     loader = ag.data.DataLoader(ag.data.TensorDataset(x_tr, y_tr), batch_size=args.batch_size,
                                 shuffle=True, seed=args.seed)
     ckpt_path = os.path.join(args.out, "checkpoint.safetensors")
-    test_acc = accuracy(model, x_te, y_te) if start_epoch else 0.0
+    test_acc = accuracy(model.eval(), x_te, y_te) if start_epoch else 0.0
     t0 = time.perf_counter()
-    for epoch in range(start_epoch, args.epochs):
+    end_epoch = args.epochs if stop_after is None else min(args.epochs, stop_after)
+    for epoch in range(start_epoch, end_epoch):
         loader.set_epoch(epoch)  # the order depends on (seed, epoch) only: exact resume
         loader.progress = False if args.no_progress else f"epoch {epoch + 1}/{args.epochs}"
         model.train()
         total, count = 0.0, 0
         for step, (xb, yb) in enumerate(loader):
-            loss = F.cross_entropy(model(xb), yb, label_smoothing=args.label_smoothing)
+            loss = F.cross_entropy(model(xb), yb, label_smoothing=label_smoothing)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -153,7 +169,9 @@ def main(argv=None) -> float:
                 loader.bar.set_postfix(loss=total / count)
         if loader.bar is not None and hasattr(loader.bar, "close"):
             loader.bar.close()
-        model.eval()
+        if sched is not None:
+            sched.step()
+        model.eval()  # BatchNorm uses its running statistics, Dropout is off
         train_acc = accuracy(model, x_tr, y_tr)
         test_acc = accuracy(model, x_te, y_te)
         history["loss"].append(total / count)
@@ -161,16 +179,18 @@ def main(argv=None) -> float:
         history["test_acc"].append(test_acc)
         print(f"epoch {epoch + 1:3d}/{args.epochs}  loss {total / count:.4f}  "
               f"train acc {train_acc:.4f}  test acc {test_acc:.4f}", flush=True)
-        ag.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+        state = {"model": model.state_dict(), "optimizer": opt.state_dict(),
                  "epoch": epoch + 1, "seed": args.seed, "history": history,
                  "rng_state": backends.get_device("cpu").backend.generator.bit_generator.state,
-                 "args": vars(args)}, ckpt_path)
+                 "args": vars(args)}
+        if sched is not None:
+            state["scheduler"] = sched.state_dict()
+        ag.save(state, ckpt_path)
     if not args.no_plot and history["loss"]:
         plot(history, os.path.join(args.out, "training.png"))
     print(f"final test accuracy: {test_acc:.4f}  ({time.perf_counter() - t0:.1f} s, "
           f"checkpoint {ckpt_path})")
     return test_acc
-
 
 if __name__ == "__main__":
     main()

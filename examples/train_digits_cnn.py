@@ -22,17 +22,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from train_digits import accuracy, load_data, plot  # noqa: E402
+from train_digits import fit, load_data  # noqa: E402
 
 import autograd as ag  # noqa: E402
-import backends  # noqa: E402
 import nn  # noqa: E402
-import nn.functional as F  # noqa: E402
 import optim  # noqa: E402
 
 
@@ -73,63 +70,8 @@ def main(argv=None) -> float:
     model = make_model(args.width).to(device)
     opt = optim.Adam(model.parameters(), lr=args.lr)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
-    history = {"loss": [], "train_acc": [], "test_acc": []}
-    start_epoch = 0
-    if args.resume:
-        ckpt = ag.load(args.resume, map_location=device)
-        if ckpt.get("seed") != args.seed:
-            p.error(f"--resume: the checkpoint was made with --seed {ckpt.get('seed')}, "
-                    f"not {args.seed}; the data order would differ")
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-        start_epoch = int(ckpt["epoch"])
-        history = {k: list(v) for k, v in ckpt["history"].items()}
-        backends.get_device("cpu").backend.generator.bit_generator.state = ckpt["rng_state"]
-        print(f"resumed from {args.resume} at epoch {start_epoch}")
-
-    loader = ag.data.DataLoader(ag.data.TensorDataset(x_tr, y_tr), batch_size=args.batch_size,
-                                shuffle=True, seed=args.seed)
-    ckpt_path = os.path.join(args.out, "checkpoint.safetensors")
-    test_acc = accuracy(model.eval(), x_te, y_te) if start_epoch else 0.0
-    t0 = time.perf_counter()
-    end_epoch = args.epochs if args.stop_after is None else min(args.epochs, args.stop_after)
-    for epoch in range(start_epoch, end_epoch):
-        loader.set_epoch(epoch)  # the order depends on (seed, epoch) only: exact resume
-        loader.progress = False if args.no_progress else f"epoch {epoch + 1}/{args.epochs}"
-        model.train()
-        total, count = 0.0, 0
-        for step, (xb, yb) in enumerate(loader):
-            loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(yb)
-            count += len(yb)
-            if loader.bar is not None and step % 10 == 0:
-                loader.bar.set_postfix(loss=total / count)
-        if loader.bar is not None and hasattr(loader.bar, "close"):
-            loader.bar.close()
-        sched.step()
-        model.eval()  # BatchNorm uses its running statistics, Dropout is off
-        train_acc = accuracy(model, x_tr, y_tr)
-        test_acc = accuracy(model, x_te, y_te)
-        history["loss"].append(total / count)
-        history["train_acc"].append(train_acc)
-        history["test_acc"].append(test_acc)
-        print(f"epoch {epoch + 1:3d}/{args.epochs}  loss {total / count:.4f}  "
-              f"train acc {train_acc:.4f}  test acc {test_acc:.4f}", flush=True)
-        ag.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                 "scheduler": sched.state_dict(), "epoch": epoch + 1, "seed": args.seed,
-                 "history": history,
-                 "rng_state": backends.get_device("cpu").backend.generator.bit_generator.state,
-                 "args": vars(args)}, ckpt_path)
-    if not args.no_plot and history["loss"]:
-        plot(history, os.path.join(args.out, "training.png"))
-    print(f"final test accuracy: {test_acc:.4f}  ({time.perf_counter() - t0:.1f} s, "
-          f"checkpoint {ckpt_path})")
-    return test_acc
-
+    return fit(model, opt, (x_tr, y_tr, x_te, y_te), args, device, sched=sched,
+               stop_after=args.stop_after)
 
 if __name__ == "__main__":
     main()
