@@ -20,11 +20,10 @@ no JIT cost.
 
 from __future__ import annotations
 
-import types
-
-import numba
 import numpy as np
 from numba import prange
+
+from .numba_util import compile_twice
 
 # below this many elements a kernel runs on the calling thread: waking the thread pool
 # costs more than it saves, and on a busy machine a parallel region waits for a worker
@@ -37,13 +36,7 @@ class _Kernel:
     a serial one for small inputs; ``kernel(size)`` picks."""
 
     def __init__(self, fn):
-        self.parallel = numba.njit(cache=True, parallel=True, nogil=True)(fn)
-        # a renamed copy, so the on-disk cache keeps the two compilations apart
-        clone = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
-                                   fn.__defaults__)
-        clone.__qualname__ = fn.__qualname__ + "_serial"
-        clone.__module__ = fn.__module__
-        self.serial = numba.njit(cache=True, nogil=True)(clone)
+        self.parallel, self.serial = compile_twice(fn)
         self.py_func = fn
 
     def __call__(self, size):

@@ -22,6 +22,8 @@ import math
 import numba
 import numpy as np
 
+from .numba_util import compile_twice
+
 # below this many elements the serial kernel is faster than waking the thread pool
 PARALLEL_MIN_SIZE = 1 << 20
 # with fewer threads a memory-bound loop gains little and risks stalls under load
@@ -35,8 +37,7 @@ def _parallel(size: int) -> bool:
 # error_model="numpy": no ZeroDivisionError branch per division, so the loops vectorize
 
 
-@numba.njit(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
-def _adam_parallel(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):
+def _adam(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):
     # hp: [1 - beta1, beta2, 1 - beta2, eps, wd, -lr / bias_correction1,
     #      sqrt(bias_correction2)] in the parameter's dtype
     one_m_b1, b2, one_m_b2, eps, wd, neg_step, bc2_sqrt = (hp[0], hp[1], hp[2], hp[3],
@@ -61,32 +62,7 @@ def _adam_parallel(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):
         p[i] = pi + (mi / denom) * neg_step
 
 
-@numba.njit(fastmath=False, cache=True, nogil=True, error_model="numpy")
-def _adam_serial(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):
-    one_m_b1, b2, one_m_b2, eps, wd, neg_step, bc2_sqrt = (hp[0], hp[1], hp[2], hp[3],
-                                                           hp[4], hp[5], hp[6])
-    for i in range(p.shape[0]):
-        gi = -g[i] if maximize else g[i]
-        pi = p[i]
-        if wd_mode == 1:
-            gi = gi + wd * pi
-        elif wd_mode == 2:
-            pi = pi * wd
-        mi = m[i] + (gi - m[i]) * one_m_b1
-        vi = v[i] * b2 + gi * one_m_b2 * gi
-        m[i] = mi
-        v[i] = vi
-        if amsgrad:
-            mx = vmax[i]
-            if not vi >= mx and vi == vi:  # maximum(), NaN propagating like np.maximum
-                vi = mx
-            vmax[i] = vi
-        denom = math.sqrt(vi) / bc2_sqrt + eps
-        p[i] = pi + (mi / denom) * neg_step
-
-
-@numba.njit(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
-def _sgd_parallel(p, g, buf, hp, nesterov, maximize, first):
+def _sgd(p, g, buf, hp, nesterov, maximize, first):
     # hp: [-lr, momentum, 1 - dampening, weight_decay] in the parameter's dtype
     neg_lr, momentum, one_m_damp, wd = hp[0], hp[1], hp[2], hp[3]
     for i in numba.prange(p.shape[0]):
@@ -105,23 +81,8 @@ def _sgd_parallel(p, g, buf, hp, nesterov, maximize, first):
         p[i] = p[i] + gi * neg_lr
 
 
-@numba.njit(fastmath=False, cache=True, nogil=True, error_model="numpy")
-def _sgd_serial(p, g, buf, hp, nesterov, maximize, first):
-    neg_lr, momentum, one_m_damp, wd = hp[0], hp[1], hp[2], hp[3]
-    for i in range(p.shape[0]):
-        gi = -g[i] if maximize else g[i]
-        if wd != 0:
-            gi = gi + wd * p[i]
-        if first:
-            b = gi
-        else:
-            b = buf[i] * momentum + gi * one_m_damp
-        buf[i] = b
-        if nesterov:
-            gi = gi + b * momentum
-        else:
-            gi = b
-        p[i] = p[i] + gi * neg_lr
+_adam_parallel, _adam_serial = compile_twice(_adam, fastmath=False, error_model="numpy")
+_sgd_parallel, _sgd_serial = compile_twice(_sgd, fastmath=False, error_model="numpy")
 
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
