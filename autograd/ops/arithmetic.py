@@ -323,12 +323,13 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, x, lo, hi):
         xp = ctx.device.backend.xp
-        out = xp.clip(x, lo, hi) if (lo is not None or hi is not None) else x.copy()
-        mask = xp.ones(x.shape, dtype=bool)
-        if lo is not None:
-            mask &= x >= lo
-        if hi is not None:
-            mask &= x <= hi
+        out = xp.clip(x, lo, hi)  # clamp() ensures at least one bound is given
+        if lo is None:
+            mask = x <= hi
+        elif hi is None:
+            mask = x >= lo
+        else:
+            mask = (x >= lo) & (x <= hi)
         ctx.save_for_backward(mask)
         return out.astype(x.dtype, copy=False)
 

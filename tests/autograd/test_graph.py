@@ -354,8 +354,8 @@ def test_general_integer_indexing_scatter():
     rng = np.random.default_rng(1)
     x = ag.tensor(rng.standard_normal((4, 5, 3)), requires_grad=True)
     i, j = np.array([0, 3, 0, 3]), np.array([1, 1, 1, 4])
-    g = rng.standard_normal((4, 4))  # x[:, i, j]? -> use x[i, :, [0..]]
-    out = x[i, :, 2][:, j]
+    g = rng.standard_normal((4, 4))
+    out = x[i, :, 2][:, j]  # (array, slice, int) keys with repeats: the flat-index path
     out.backward(gradient=ag.tensor(g))
     expected = np.zeros((4, 5, 3))
     np.add.at(expected[:, :, 2], (i[:, None], j[None, :]), g)
