@@ -10,7 +10,7 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd.testing.seq_ops import np_rnn_layer, np_sigmoid
+from nn.testing.seq_ops import np_rnn_layer, np_sigmoid
 from nn.rnn import rnn_layer
 
 MODES = {"RNN": "RNN_TANH", "LSTM": "LSTM", "GRU": "GRU"}
