@@ -19,7 +19,7 @@ from autograd.ops import abs, clamp, log, log1p, log_softmax, sigmoid, softmax, 
 from autograd.ops.indexing import IndexAddInto
 from autograd.tensor import Tensor, _wrap
 
-from .activation import _Softplus
+from .activation import Softplus
 
 __all__ = [
     "mse_loss",
@@ -452,7 +452,7 @@ class _BCEWithLogits(Function):
             if pw is None:
                 gt = -g * x
             else:
-                sp = _Softplus.apply(-x, 1.0, math.inf)
+                sp = Softplus.apply(-x, 1.0, math.inf)
                 gt = g * (sp * (pw - 1) - x)
         return gx, gt, None
 
@@ -506,4 +506,4 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",
 def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """log(1 + exp(-target * input)) for targets in {-1, 1}. input, target: (*)."""
     input, target = _pointwise_args(input, target, "soft_margin_loss", reduction)
-    return _reduce(_Softplus.apply(-(target * input), 1.0, math.inf), reduction)
+    return _reduce(Softplus.apply(-(target * input), 1.0, math.inf), reduction)
