@@ -279,13 +279,22 @@ class Tanh(Function):
         return g * (1 - out * out)
 
 
+def stable_sigmoid(xp, x):
+    """1 / (1 + exp(-x)) on arrays, in x's dtype: the one stable formula (exp of a
+    non-positive number only, so large |x| neither overflows nor NaNs)."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def stable_softplus(xp, z):
+    """log(1 + exp(z)) on arrays as max(z, 0) + log1p(exp(-|z|)): no overflow for any z."""
+    return xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+
+
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        xp = ctx.device.backend.xp
-        # exp of a non-positive number only, so large |x| neither overflows nor NaNs
-        e = xp.exp(-xp.abs(x))
-        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        out = stable_sigmoid(ctx.device.backend.xp, x)
         ctx.save_for_backward(out)
         return out
 
