@@ -35,7 +35,7 @@ __all__ = ["save", "load", "CheckpointError"]
 FORMAT = "autograd.checkpoint"
 FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # the safetensors limit; a bigger header is corrupt
-MAX_HEADER_ITEMS = 1_000_000  # JSON values a header may hold, plus one per 64 data bytes
+MAX_HEADER_ITEMS = 500_000  # JSON values a header may hold, plus one per 64 data bytes
 
 # safetensors dtype names <-> NumPy dtypes (stored little-endian)
 _DTYPES = {
@@ -117,7 +117,6 @@ def _encode_file(obj, checksum: bool) -> tuple[bytes, list[np.ndarray]]:
     header: dict[str, Any] = {}
     offset = 0
     chunks = []
-    crc = 0
     for name, arr in writer.arrays.items():
         dt = arr.dtype.newbyteorder("=") if arr.dtype.byteorder != "|" else arr.dtype
         code = _NAMES.get(dt)
@@ -129,18 +128,24 @@ def _encode_file(obj, checksum: bool) -> tuple[bytes, list[np.ndarray]]:
                         "data_offsets": [offset, offset + data.nbytes]}
         offset += data.nbytes
         chunks.append(data)
-        if checksum and data.size:
-            crc = zlib.crc32(memoryview(data).cast("B"), crc)
     header["__metadata__"] = {
         "format": FORMAT,
         "version": str(FORMAT_VERSION),
         "structure": json.dumps(structure, separators=(",", ":"), allow_nan=False),
     }
-    if checksum:
+    if checksum:  # covers the header (without this entry) and then the data
+        crc = zlib.crc32(_canonical(header))
+        for c in chunks:
+            crc = zlib.crc32(memoryview(c).cast("B") if c.size else b"", crc)
         header["__metadata__"]["checksum"] = f"crc32:{crc:08x}"
-    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw = _canonical(header)
     raw += b" " * (-len(raw) % 8)  # pad so the byte buffer starts 8-byte aligned
     return len(raw).to_bytes(8, "little") + raw, chunks
+
+
+def _canonical(header: dict) -> bytes:
+    """The header as saved (and as the checksum sees it): compact JSON, in dict order."""
+    return json.dumps(header, separators=(",", ":")).encode("utf-8")
 
 
 _TMP_SUFFIX = ".agtmp"  # ".<name>.<pid>.<random>.agtmp": a save in progress (or killed)
@@ -158,8 +163,9 @@ def save(obj, path, *, checksum: bool = True) -> None:
     temporary files that killed saves left in that directory are removed. The file gets
     the mode a plain ``open(path, "w")`` would give (an existing file keeps its mode; the
     umask applies to a new one) and a symlink is written through to its target.
-    ``checksum=True`` stores a CRC-32 of the data section in the metadata, which
-    :func:`load` verifies, so flipped bytes are reported rather than loaded.
+    ``checksum=True`` stores a CRC-32 of the header and the data in the metadata, which
+    :func:`load` verifies, so flipped bytes are reported rather than loaded (files
+    without one, such as plain safetensors files, load unchecked).
     ``path`` may also be a writable binary file object (written in place).
     """
     head, chunks = _encode_file(obj, checksum)
@@ -309,11 +315,12 @@ def _load_from(f, start, size, fail, map_location):
              f"bytes but the file has {size - 8} after it")
     buffer_len = size - 8 - n
     header = _parse_header(f.read(n), n, buffer_len, first, fail)
+    header_crc = _header_crc(header, fail)
     metadata = header.pop("__metadata__", None)
     # everything the header says is checked before a byte of tensor data is allocated
     structure, crc = _check_metadata(metadata, fail)
     specs = _check_entries(header, buffer_len, fail)
-    arrays = _read_arrays(f, start + 8 + n, specs, crc, fail)
+    arrays = _read_arrays(f, start + 8 + n, specs, crc, header_crc, fail)
     if structure is None:
         return {k: _make_tensor(a, None, False, map_location, fail)
                 for k, a in arrays.items()}
@@ -354,6 +361,19 @@ def _parse_header(raw: bytes, n: int, buffer_len: int, first: bytes, fail) -> di
     return header
 
 
+def _header_crc(header: dict, fail) -> int:
+    """CRC-32 of the header as saved without its checksum entry (the checksum's seed)."""
+    metadata = header.get("__metadata__")
+    if not (isinstance(metadata, dict) and "checksum" in metadata):
+        return 0
+    meta = {k: v for k, v in metadata.items() if k != "checksum"}
+    try:
+        return zlib.crc32(_canonical({k: meta if k == "__metadata__" else v
+                                      for k, v in header.items()}))
+    except (RecursionError, ValueError):
+        fail("corrupted header: JSON nested too deeply")
+
+
 def _check_metadata(metadata, fail) -> tuple[Any, int | None]:
     """Validate ``__metadata__``; return our parsed structure (None for a plain
     safetensors file) and the expected CRC-32 of the data (None when not stored)."""
@@ -361,22 +381,22 @@ def _check_metadata(metadata, fail) -> tuple[Any, int | None]:
         return None, None
     if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
         fail("corrupted header: '__metadata__' must map strings to strings")
-    if metadata.get("format") != FORMAT:
-        return None, None
-    version = metadata.get("version", "0")
-    if not (version.isascii() and version.isdigit() and len(version) < 10):
-        fail(f"corrupted header: bad format version {version!r:.40}")
-    if int(version) > FORMAT_VERSION:
-        fail(f"written by a newer version of this library (format {version}; this one "
-             f"reads up to {FORMAT_VERSION})")
     crc = None
-    if "checksum" in metadata:
+    if "checksum" in metadata:  # whatever the format says: a flip there is caught too
         text = metadata["checksum"]
         digits = text[len("crc32:"):]
         if not (text.startswith("crc32:") and len(digits) == 8
                 and all(c in "0123456789abcdef" for c in digits)):
             fail(f"corrupted header: bad checksum entry {text!r:.40}")
         crc = int(digits, 16)
+    if metadata.get("format") != FORMAT:
+        return None, crc
+    version = metadata.get("version", "0")
+    if not (version.isascii() and version.isdigit() and len(version) < 10):
+        fail(f"corrupted header: bad format version {version!r:.40}")
+    if int(version) > FORMAT_VERSION:
+        fail(f"written by a newer version of this library (format {version}; this one "
+             f"reads up to {FORMAT_VERSION})")
     if "structure" not in metadata:
         fail("corrupted header: the stored structure is missing")
     try:
@@ -433,9 +453,9 @@ def _check_entries(header: dict, buffer_len: int, fail) -> dict[str, tuple]:
     return specs
 
 
-def _read_arrays(f, base: int, specs: dict, crc: int | None, fail) -> dict[str, np.ndarray]:
+def _read_arrays(f, base: int, specs: dict, crc: int | None, running: int,
+                 fail) -> dict[str, np.ndarray]:
     arrays = {}
-    running = 0
     f.seek(base)
     for key, (code, shape, begin, end) in sorted(specs.items(), key=lambda kv: kv[1][2:]):
         if code == _BF16:  # bfloat16 is the top half of a float32: read it in pieces
@@ -462,8 +482,8 @@ def _read_arrays(f, base: int, specs: dict, crc: int | None, fail) -> dict[str, 
                     running = zlib.crc32(memoryview(arr).cast("B"), running)
         arrays[key] = arr.astype(arr.dtype.newbyteorder("="), copy=False)  # native order
     if crc is not None and running != crc:
-        fail(f"corrupted data: the CRC-32 of the tensor data is {running:08x}, the header "
-             f"recorded {crc:08x} (the file was damaged after it was written)")
+        fail(f"corrupted: the CRC-32 of the header and tensor data is {running:08x}, the "
+             f"header recorded {crc:08x} (the file was damaged after it was written)")
     return {key: arrays[key] for key in specs}  # the header's order
 
 
