@@ -70,4 +70,7 @@ bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001
 int = int32  # noqa: A001
 
+# data loading and data-parallel training (dist): PyTorch's torch.utils / torch.distributed
+from . import distributed, utils  # noqa: E402, I001
+
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -193,6 +193,18 @@ class Tensor:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` once per backward, after this leaf's whole gradient has
+        been accumulated into ``.grad`` (before backward finishes, as soon as no node
+        left can add to it). Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: tensor does not "
+                               "require grad")
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad "
+                               "hooks cannot be registered on non-leaf tensors")
+        return _graph.register_post_accumulate_grad_hook(self, hook)
+
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
         if self.grad_fn is None:
