@@ -18,3 +18,6 @@ from .parameter import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .transformer import *  # noqa: F403
+
+# interop (issue 15): the nn layers' ONNX mappings join autograd.onnx's table
+from . import onnx_symbolics  # noqa: E402, F401
