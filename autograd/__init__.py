@@ -68,7 +68,7 @@ from .value import Value
 
 # interop (issue 15): DLPack import; ONNX export, graph pictures and the profiler as
 # submodules (their optional packages are imported only when used)
-from . import onnx, profiler  # noqa: E402
+from . import onnx, profiler, viz  # noqa: E402
 from .dlpack import from_dlpack  # noqa: E402
 
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)

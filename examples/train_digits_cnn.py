@@ -26,7 +26,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from train_digits import fit, load_data  # noqa: E402
+from train_digits import add_tensorboard_arg, fit, load_data  # noqa: E402
 
 import autograd as ag  # noqa: E402
 import nn  # noqa: E402
@@ -57,6 +57,7 @@ def main(argv=None) -> float:
     p.add_argument("--resume", default=None, help="checkpoint to continue from")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    add_tensorboard_arg(p)
     args = p.parse_args(argv)
 
     try:
