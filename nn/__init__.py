@@ -21,4 +21,8 @@ from .transformer import *  # noqa: F403
 
 # isort: split
 # the op registry: nn hands its provider modules to autograd.testing (no upward import)
-from . import testing  # noqa: F401
+# interop (issue 15): the nn layers' ONNX mappings join autograd.onnx's table
+from . import (
+    onnx_symbolics,  # noqa: E402, F401
+    testing,  # noqa: F401
+)
