@@ -19,6 +19,8 @@ _PROVIDERS = (
     "autograd.testing.nn_ops",
     "autograd.testing.conv_ops",
     "autograd.testing.seq_ops",
+    # linalg, special, fft (issue 12)
+    "autograd.testing.linalg_ops",
 )
 
 
