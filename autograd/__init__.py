@@ -67,7 +67,7 @@ from .tensor import Tensor, is_tensor, tensor
 from .value import Value
 
 # linalg, special, fft (issue 12): submodules, as torch.linalg
-from . import linalg  # noqa: E402
+from . import linalg, special  # noqa: E402
 
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001

@@ -16,7 +16,7 @@ the singular/eigen vectors.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
+from operator import itemgetter
 
 import numpy as np
 
@@ -37,13 +37,25 @@ class LinAlgError(RuntimeError):
     """A matrix is singular or not positive definite (``torch.linalg.LinAlgError``)."""
 
 
-SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
-CholeskyExResult = namedtuple("cholesky_ex", ["L", "info"])
-QRResult = namedtuple("qr", ["Q", "R"])
-SVDResult = namedtuple("svd", ["U", "S", "Vh"])
-EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
-LstsqResult = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
-LUFactorResult = namedtuple("lu_factor", ["LU", "pivots"])
+def _return_type(name: str, fields: tuple):
+    """A tuple with named fields built from one iterable, as PyTorch's
+    ``torch.return_types`` (so ``type(r)(iterable)`` rebuilds it)."""
+    ns = {"__slots__": (), "_fields": fields,
+          "__new__": lambda cls, seq: tuple.__new__(cls, seq),
+          "__repr__": lambda self: f"{name}(" + ", ".join(
+              f"{f}={v!r}" for f, v in zip(fields, self)) + ")"}
+    for i, f in enumerate(fields):
+        ns[f] = property(itemgetter(i), doc=f"field {i}")
+    return type(name, (tuple,), ns)
+
+
+SlogdetResult = _return_type("slogdet", ("sign", "logabsdet"))
+CholeskyExResult = _return_type("cholesky_ex", ("L", "info"))
+QRResult = _return_type("qr", ("Q", "R"))
+SVDResult = _return_type("svd", ("U", "S", "Vh"))
+EighResult = _return_type("eigh", ("eigenvalues", "eigenvectors"))
+LstsqResult = _return_type("lstsq", ("solution", "residuals", "rank", "singular_values"))
+LUFactorResult = _return_type("lu_factor", ("LU", "pivots"))
 
 
 # --- checks and small helpers ---------------------------------------------------------
@@ -222,7 +234,7 @@ class _Slogdet(Function):
 
 def slogdet(A: Tensor) -> SlogdetResult:
     """``(sign, logabsdet)`` of square matrices; only ``logabsdet`` is differentiable."""
-    return SlogdetResult(*_Slogdet.apply(_matrix(A, "slogdet", square=True)))
+    return SlogdetResult(_Slogdet.apply(_matrix(A, "slogdet", square=True)))
 
 
 # --- Cholesky --------------------------------------------------------------------------
@@ -285,7 +297,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
     L, info = _Cholesky.apply(_matrix(A, "cholesky_ex", square=True))
     if check_errors:
         _check_info(info, "cholesky_ex")
-    return CholeskyExResult(L.mT if upper else L, info)
+    return CholeskyExResult((L.mT if upper else L, info))
 
 
 def _check_info(info: Tensor, op: str) -> None:
@@ -355,7 +367,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     n), k = min(m, n)), 'complete' (Q (*, m, m)) or 'r' (R only, Q empty)."""
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
-    return QRResult(*_QR.apply(_matrix(A, "qr"), mode))
+    return QRResult(_QR.apply(_matrix(A, "qr"), mode))
 
 
 # --- SVD and symmetric eigendecomposition ---------------------------------------------------
@@ -398,7 +410,7 @@ class _SVD(Function):
 def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
     """``A = U diag(S) Vh`` for (*, m, n) matrices, S descending. Differentiable for
     distinct singular values (and only gauge-invariant losses, see the module doc)."""
-    return SVDResult(*_SVD.apply(_matrix(A, "svd"), bool(full_matrices)))
+    return SVDResult(_SVD.apply(_matrix(A, "svd"), bool(full_matrices)))
 
 
 def svdvals(A: Tensor) -> Tensor:
@@ -428,7 +440,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
     matrices, reading the ``UPLO`` triangle."""
     if UPLO not in ("L", "U"):
         raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    return EighResult(*_Eigh.apply(_matrix(A, "eigh", square=True), UPLO))
+    return EighResult(_Eigh.apply(_matrix(A, "eigh", square=True), UPLO))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
@@ -569,7 +581,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
     if A.requires_grad and A.shape[-1] != A.shape[-2]:
         raise NotImplementedError(f"linalg.lu_factor: the gradient is implemented for square "
                                   f"matrices only, got shape {tuple(A.shape)}")
-    return LUFactorResult(*_LUFactor.apply(A, bool(pivot)))
+    return LUFactorResult(_LUFactor.apply(A, bool(pivot)))
 
 
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
@@ -674,7 +686,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         residuals = (r * r).sum(-2)
         if vector:
             residuals = residuals.squeeze(-1)
-    return LstsqResult(X.squeeze(-1) if vector else X, residuals, rank, sv)
+    return LstsqResult((X.squeeze(-1) if vector else X, residuals, rank, sv))
 
 
 def matrix_rank(A: Tensor, *, atol: float | None = None, rtol: float | None = None,

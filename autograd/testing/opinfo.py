@@ -21,6 +21,7 @@ _PROVIDERS = (
     "autograd.testing.seq_ops",
     # linalg, special, fft (issue 12)
     "autograd.testing.linalg_ops",
+    "autograd.testing.special_ops",
 )
 
 
