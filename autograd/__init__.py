@@ -66,10 +66,15 @@ from .serialization import CheckpointError, load, save
 from .tensor import Tensor, is_tensor, tensor
 from .value import Value
 
+# isort: split
 # interop (issue 15): DLPack import; ONNX export, graph pictures and the profiler as
 # submodules (their optional packages are imported only when used)
 from . import onnx, profiler, viz  # noqa: E402
 from .dlpack import from_dlpack  # noqa: E402
+
+# isort: split
+# linalg, special, fft (issue 12): submodules, as torch.linalg
+from . import linalg, special  # noqa: E402
 
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001

@@ -345,6 +345,10 @@ class CupyBackend(Backend):
     def erf(self, x):
         return cupyx.scipy.special.erf(x)
 
+    @property
+    def special(self):
+        return cupyx.scipy.special
+
     # --- convolution and pooling (max_pool2d_gather, gemm_to_batch_major: inherited) -
     def im2col(self, x, kernel_size, stride, padding, dilation):
         if x.dtype not in _FUSED_DTYPES:

@@ -730,13 +730,18 @@ def _to_dev(x):
     if isinstance(x, np.generic):  # CuPy never returns NumPy scalars
         return np.asarray(x).view(DevArray)
     if isinstance(x, tuple | list):
-        return type(x)(_to_dev(v) for v in x)
+        return _rebuild(x, [_to_dev(v) for v in x])
     return x
+
+
+def _rebuild(x, items):
+    """``x``'s sequence type around ``items`` (NumPy's linalg results are namedtuples)."""
+    return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
 
 
 def _tree(x, fn):
     if isinstance(x, tuple | list):
-        return type(x)(_tree(v, fn) for v in x)
+        return _rebuild(x, [_tree(v, fn) for v in x])
     if isinstance(x, dict):
         return {k: _tree(v, fn) for k, v in x.items()}
     return fn(x)
@@ -861,6 +866,22 @@ class _EmulatedCupy:
         return getattr(self._ns, name)
 
 
+class _EmulatedSpecial(types.SimpleNamespace):
+    """``cupyx.scipy.special`` as SciPy on the host: device arrays in and out, and only
+    the names cupyx has."""
+
+    def __getattr__(self, name):
+        import scipy.special
+
+        if cupy is not None:
+            import cupyx.scipy.special as real
+
+            if not hasattr(real, name):
+                raise AttributeError(f"module 'cupyx.scipy.special' has no attribute {name!r}")
+        fn = getattr(scipy.special, name)
+        return lambda *args: _to_dev(fn(*[_plain(a) for a in args]))
+
+
 def _no_implicit_conversion(fn):
     def strict(obj, *args, **kwargs):
         _no_device_arrays(fn.__name__, obj)
@@ -890,7 +911,7 @@ def emulated_cuda(monkeypatch):
         monkeypatch.setattr(np, name, _no_implicit_conversion(getattr(np, name)))
     monkeypatch.setattr(cupy_backend, "cupy", fake)
     monkeypatch.setattr(cupy_backend, "cupyx", types.SimpleNamespace(scipy=types.SimpleNamespace(
-        special=types.SimpleNamespace(erf=lambda x: _to_dev(host_erf(_plain(x)))))))
+        special=_EmulatedSpecial(erf=lambda x: _to_dev(host_erf(_plain(x)))))))
     monkeypatch.setattr(cupy_backend, "_compiled",
                         {n: HostKernel(spec) for n, spec in KERNELS.items()})
     backend = object.__new__(cupy_backend.CupyBackend)
