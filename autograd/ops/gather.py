@@ -260,7 +260,7 @@ class ScatterReduce(Function):
         self_in = _wrap(ctx.self_in, ctx.device)
         if not bool((src.data == 0).any()) and not bool(((x.data == 0) & ctx.self_in).any()):
             # no zeros: d out / d v = out / v, in Tensor ops (twice differentiable)
-            gx = where(self_in, g * out / x, g) if nx else None
+            gx = where(self_in, g * out / x, 0.0) if nx else None
             gsrc = getitem(g * out, ctx.key) / src if nsrc else None
             return gx, gsrc, None, None, None
         # with zeros: the product of the others in each group, computed directly
@@ -276,7 +276,7 @@ class ScatterReduce(Function):
             return xp.where(z == 0, p / xp.where(v == 0, 1, v),
                             xp.where((z == 1) & (v == 0), p, 0)).astype(xd.dtype)
 
-        ox = xp.where(ctx.self_in, others(xd, zeros, nz), 1)
+        ox = xp.where(ctx.self_in, others(xd, zeros, nz), 0)
         osrc = others(sd, zeros[ctx.key], nz[ctx.key])
         gx = g * _wrap(ox, ctx.device) if nx else None
         gsrc = getitem(g, ctx.key) * _wrap(osrc, ctx.device) if nsrc else None

@@ -355,9 +355,8 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
         view = [1] * len(vecs)
         view[i] = shape[i]
         out.append(expand_(reshape(v, tuple(view)), shape))
-    if swap:
+    if swap:  # "xy" is "ij" of (y, x, ...) with the first two grids given back swapped
         out[0], out[1] = out[1], out[0]
-        out = [transpose(g, 0, 1) for g in out]
     return tuple(out)
 
 

@@ -19,6 +19,8 @@ _PROVIDERS = (
     "autograd.testing.nn_ops",
     "autograd.testing.conv_ops",
     "autograd.testing.seq_ops",
+    # issue 12 tensor ops (ops helper)
+    "autograd.testing.surface_ops",
 )
 
 
