@@ -84,3 +84,33 @@ int = int32  # noqa: A001
 from . import distributed, utils  # noqa: E402, I001
 
 __all__ = [n for n in dir() if not n.startswith("_")]
+
+# --- issue 12: tensor ops, random generators, PyTorch's namespaces (ops helper) --------
+from . import accelerator, cuda, random, testing  # noqa: E402
+from .compat import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    Size,
+    __version__,
+    e,
+    finfo,
+    get_float32_matmul_precision,
+    iinfo,
+    inf,
+    nan,
+    newaxis,
+    pi,
+    set_float32_matmul_precision,
+    version,
+)
+from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
+from .random import Generator, bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402
+
+__all__ = [n for n in dir() if not n.startswith("_")]

@@ -314,9 +314,12 @@ class CupyBackend(Backend):
     @property
     def generator(self) -> CupyGenerator:
         if self._generator is None:
-            with self._device:
-                self._generator = CupyGenerator(cupy.random.default_rng(self._seed))
+            self._generator = self.make_generator(self._seed)
         return self._generator
+
+    def make_generator(self, seed: int | None) -> CupyGenerator:
+        with self._device:
+            return CupyGenerator(cupy.random.default_rng(seed))
 
     # --- scatter-add ----------------------------------------------------------------
     def index_add(self, out, index, src) -> None:

@@ -25,6 +25,8 @@ _PROVIDERS = (
     # linalg, special, fft (issue 12)
     "autograd.testing.linalg_ops",
     "autograd.testing.special_ops",
+    # issue 12 tensor ops (ops helper)
+    "autograd.testing.surface_ops",
 )
 
 # provider modules of the packages above autograd, handed over by ``add_providers``
