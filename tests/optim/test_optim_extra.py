@@ -111,7 +111,8 @@ def test_lbfgs_minimises_a_quadratic_without_torch():
     a = np.diag([1.0, 4.0, 9.0])
     target = np.array([1.0, -2.0, 0.5])
     x = ag.tensor(np.zeros(3), requires_grad=True)
-    opt = optim.LBFGS([x], line_search_fn="strong_wolfe")
+    opt = optim.LBFGS([x], line_search_fn="strong_wolfe", tolerance_change=1e-14,
+                      tolerance_grad=1e-12)
     am, tm = ag.tensor(a), ag.tensor(target)
 
     def closure():
