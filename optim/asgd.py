@@ -46,6 +46,15 @@ class ASGD(Optimizer):
                         capturable=capturable)
         super().__init__(params, defaults)
 
+    def load_state_dict(self, state_dict) -> None:
+        """As :meth:`Optimizer.load_state_dict`; the scalar state stays float32 (exact:
+        the saved values are float32)."""
+        super().load_state_dict(state_dict)
+        for state in self.state.values():
+            for key in ("eta", "mu"):
+                if key in state:
+                    state[key] = Tensor(np.array(state[key].numpy(), np.float32))
+
     def _update(self, group, params):
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
         wd = group["weight_decay"]

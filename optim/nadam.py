@@ -50,6 +50,15 @@ class NAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def load_state_dict(self, state_dict) -> None:
+        """As :meth:`Optimizer.load_state_dict`; the scalar state stays float32 (exact:
+        the saved values are float32)."""
+        super().load_state_dict(state_dict)
+        for state in self.state.values():
+            for key in ("mu_product",):
+                if key in state:
+                    state[key] = Tensor(np.array(state[key].numpy(), np.float32))
+
     def _update(self, group, params):
         (beta1, beta2), lr, eps = group["betas"], group["lr"], group["eps"]
         wd, md = group["weight_decay"], group["momentum_decay"]
