@@ -18,3 +18,10 @@ from .parameter import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .transformer import *  # noqa: F403
+
+# isort: split
+# layers of issue 12
+from .distance import *  # noqa: F403
+from .fold import *  # noqa: F403
+from .padding import *  # noqa: F403
+from .vision import *  # noqa: F403

@@ -18,3 +18,4 @@ from .pooling import *  # noqa: F403
 # isort: split
 # layers of issue 12: distances, vision, padding, extra losses
 from .distance import *  # noqa: F403
+from .vision import *  # noqa: F403
