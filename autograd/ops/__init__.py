@@ -94,3 +94,8 @@ concatenate = cat
 true_divide = divide = div
 multiply = mul
 subtract = sub
+
+# --- in-place ops, views, step functions (issue 11) ---
+from . import inplace  # noqa: F401,E402
+from .rounding import frac  # noqa: F401,E402
+from .views import contiguous, diagonal, narrow, unfold  # noqa: F401,E402
