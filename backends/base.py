@@ -56,6 +56,13 @@ class Backend:
         """``numpy.add.at(out, key, values)`` semantics: unbuffered, repeats accumulate."""
         raise NotImplementedError
 
+    def reduce_at(self, ufunc: str, out, key, values) -> None:
+        """``numpy.<ufunc>.at(out, key, values)`` for ufunc "maximum", "minimum" or
+        "multiply": unbuffered, repeated indices all take part."""
+        import numpy as np
+
+        getattr(np, ufunc).at(out, key, values)
+
     def erf(self, x):
         """The error function, elementwise, in ``x``'s dtype."""
         raise NotImplementedError

@@ -344,6 +344,19 @@ class CupyBackend(Backend):
             return
         _scatter_add(out, key, cupy.asarray(values, dtype=out.dtype))
 
+    def reduce_at(self, ufunc: str, out, key, values) -> None:
+        key = _device_key(key)
+        values = cupy.asarray(values, dtype=out.dtype)
+        if ufunc == "maximum":
+            cupyx.scatter_max(out, key, values)
+        elif ufunc == "minimum":
+            cupyx.scatter_min(out, key, values)
+        else:  # CuPy has no atomic multiply: reduce on the host, once, exactly
+            host = cupy.asnumpy(out)
+            np.multiply.at(host, tuple(cupy.asnumpy(k) if hasattr(k, "shape") else k
+                                       for k in key), cupy.asnumpy(values))
+            out[...] = cupy.asarray(host)
+
     # --- elementwise ----------------------------------------------------------------
     def erf(self, x):
         return cupyx.scipy.special.erf(x)
