@@ -1131,3 +1131,47 @@ def test_fused_kernels_on_gpu_match_reference():
     gpu_check.check_kernels(report, backends.get_device("cuda"))
     assert len(report.checks) >= 20
     assert not report.failed(), "\n".join(f"{c.name}: {c.detail}" for c in report.failed())
+
+
+_LOSS_CASES = {
+    "mse_loss": lambda F, x, t, c: F.mse_loss(x, t),
+    "l1_loss": lambda F, x, t, c: F.l1_loss(x, t),
+    "smooth_l1_loss": lambda F, x, t, c: F.smooth_l1_loss(x, t),
+    "huber_loss": lambda F, x, t, c: F.huber_loss(x, t),
+    "kl_div": lambda F, x, t, c: F.kl_div(x, t),
+    "soft_margin_loss": lambda F, x, t, c: F.soft_margin_loss(x, t),
+    "binary_cross_entropy": lambda F, x, t, c: F.binary_cross_entropy(x.sigmoid(), t),
+    "binary_cross_entropy_with_logits":
+        lambda F, x, t, c: F.binary_cross_entropy_with_logits(x, t),
+    "cross_entropy/classes": lambda F, x, t, c: F.cross_entropy(x, c),
+    "cross_entropy/probs": lambda F, x, t, c: F.cross_entropy(x, t),
+    "nll_loss": lambda F, x, t, c: F.nll_loss(x, c),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_LOSS_CASES))
+def test_loss_with_target_on_another_device_names_both(emulated_cuda, case):
+    """README: mixing devices in one op raises DeviceMismatchError naming both devices;
+    a loss is no exception (its target used to be read as a raw array)."""
+    import nn.functional as F
+
+    x = ag.randn(4, 3, device="cuda", requires_grad=True)
+    t_cpu = ag.rand(4, 3)
+    c_cpu = ag.tensor([0, 2, 1, 0])
+    with pytest.raises(backends.DeviceMismatchError, match=r"cpu.*cuda|cuda.*cpu"):
+        _LOSS_CASES[case](F, x, t_cpu, c_cpu)
+    # the same call with everything on the device works
+    _LOSS_CASES[case](F, x, t_cpu.to("cuda"), c_cpu.to("cuda")).backward()
+
+
+@pytest.mark.parametrize("kw", ["weight", "pos_weight"])
+def test_loss_weights_on_another_device_name_both(emulated_cuda, kw):
+    import nn.functional as F
+
+    x = ag.randn(4, 3, device="cuda", requires_grad=True)
+    t = ag.rand(4, 3, device="cuda")
+    with pytest.raises(backends.DeviceMismatchError, match=kw):
+        F.binary_cross_entropy_with_logits(x, t, **{kw: ag.ones(3)})
+    if kw == "weight":
+        with pytest.raises(backends.DeviceMismatchError, match="weight"):
+            F.cross_entropy(x, ag.tensor([0, 2, 1, 0], device="cuda"), weight=ag.ones(3))
