@@ -162,7 +162,21 @@ def adam_reference(xp, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
 # The CPU form: a numba loop, compiled on first use (importing numba costs about half a
 # second, which ``import optim`` does not pay); ``prange`` becomes numba's then.
 prange = range
-_numba_forms = None
+_numba_forms = None  # (parallel, serial) compilations
+_numba_util = None  # backends.numba_util, once loaded
+
+
+def _load_numba():
+    global prange, _numba_forms, _numba_util
+    import numba
+
+    from backends import numba_util
+
+    prange = numba.prange
+    # error_model="numpy": no ZeroDivisionError branch per division, so the loop vectorizes
+    _numba_forms = numba_util.compile_twice(_adam_loop, fastmath=False, error_model="numpy")
+    _numba_util = numba_util
+    return numba_util
 
 
 def _adam_loop(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):
@@ -194,21 +208,12 @@ def _adam_cpu(backend, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
               weight_decay, step, decoupled, maximize, max_exp_avg_sq) -> bool:
     """The numba form; False (doing nothing) unless every array is a C-contiguous NumPy
     float array of one dtype (a non-contiguous gradient is copied)."""
-    global prange, _numba_forms
-    from backends import numba_util
-
+    numba_util = _numba_util or _load_numba()
     amsgrad = max_exp_avg_sq is not None
     flat = numba_util.flat_float_arrays(param, grad, exp_avg, exp_avg_sq,
                                         *((max_exp_avg_sq,) if amsgrad else ()))
     if flat is None:
         return False
-    if _numba_forms is None:
-        import numba
-
-        prange = numba.prange
-        # error_model="numpy": no ZeroDivisionError branch per division, so it vectorizes
-        _numba_forms = numba_util.compile_twice(_adam_loop, fastmath=False,
-                                                error_model="numpy")
     if weight_decay == 0:
         wd_mode, wd = 0, 0.0
     elif decoupled:

@@ -119,7 +119,21 @@ def sgd_momentum_reference(xp, param, grad, momentum_buffer, lr, momentum, dampe
 # The CPU form: a numba loop, compiled on first use (``import optim`` does not import
 # numba); ``prange`` becomes numba's then.
 prange = range
-_numba_forms = None
+_numba_forms = None  # (parallel, serial) compilations
+_numba_util = None  # backends.numba_util, once loaded
+
+
+def _load_numba():
+    global prange, _numba_forms, _numba_util
+    import numba
+
+    from backends import numba_util
+
+    prange = numba.prange
+    # error_model="numpy": no ZeroDivisionError branch per division, so the loop vectorizes
+    _numba_forms = numba_util.compile_twice(_sgd_loop, fastmath=False, error_model="numpy")
+    _numba_util = numba_util
+    return numba_util
 
 
 def _sgd_loop(p, g, buf, hp, nesterov, maximize, first):
@@ -145,18 +159,10 @@ def _sgd_cpu(backend, param, grad, momentum_buffer, lr, momentum, dampening, wei
              nesterov, maximize, first) -> bool:
     """The numba form; False (doing nothing) unless the arrays are C-contiguous NumPy
     floats of one dtype (a non-contiguous gradient is copied)."""
-    global prange, _numba_forms
-    from backends import numba_util
-
+    numba_util = _numba_util or _load_numba()
     flat = numba_util.flat_float_arrays(param, grad, momentum_buffer)
     if flat is None:
         return False
-    if _numba_forms is None:
-        import numba
-
-        prange = numba.prange
-        _numba_forms = numba_util.compile_twice(_sgd_loop, fastmath=False,
-                                                error_model="numpy")
     hp = np.array([-lr, momentum, 1 - dampening, weight_decay], dtype=param.dtype)
     kernel = _numba_forms[0 if numba_util.use_parallel(param.size) else 1]
     kernel(flat[0], flat[1], flat[2], hp, bool(nesterov), bool(maximize), bool(first))
