@@ -25,6 +25,9 @@ __all__ = [
     "reuse_freed_memory",
     "manual_seed",
     "initial_seed",
+    # ag.cuda's view of the registry
+    "created_devices",
+    "set_current_cuda_device",
 ]
 
 
@@ -146,6 +149,21 @@ def get_device(spec=None) -> Device:
             _devices[key] = dev
         _devices[spec] = dev
     return dev
+
+
+# --- ag.cuda: which devices exist, and what "cuda" names ------------------------------
+
+
+def created_devices() -> list[Device]:
+    """The devices made so far in this process (cpu always)."""
+    return list({id(d): d for d in _devices.values()}.values())
+
+
+def set_current_cuda_device(index: int) -> None:
+    """Make the device string ``"cuda"`` name ``cuda:<index>`` (``torch.cuda.set_device``)."""
+    dev = get_device(f"cuda:{int(index)}")
+    with _lock:
+        _devices["cuda"] = dev
 
 
 def set_default_device(spec) -> None:

@@ -263,9 +263,12 @@ class CupyBackend(Backend):
     @property
     def generator(self) -> CupyGenerator:
         if self._generator is None:
-            with self._device:
-                self._generator = CupyGenerator(cupy.random.default_rng(self._seed))
+            self._generator = self.make_generator(self._seed)
         return self._generator
+
+    def make_generator(self, seed: int | None) -> CupyGenerator:
+        with self._device:
+            return CupyGenerator(cupy.random.default_rng(seed))
 
     # --- scatter-add ----------------------------------------------------------------
     def index_add(self, out, index, src) -> None:
@@ -293,6 +296,10 @@ class CupyBackend(Backend):
     # --- elementwise ----------------------------------------------------------------
     def erf(self, x):
         return cupyx.scipy.special.erf(x)
+
+    @property
+    def special(self):
+        return cupyx.scipy.special
 
     # --- convolution and pooling (max_pool2d_gather, gemm_to_batch_major: inherited) -
     def im2col(self, x, kernel_size, stride, padding, dilation):

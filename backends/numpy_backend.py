@@ -37,7 +37,10 @@ class NumpyBackend(Backend):
         return isinstance(obj, np.ndarray)
 
     def seed(self, seed: int) -> None:
-        self._generator = np.random.default_rng(seed)
+        self._generator = self.make_generator(seed)
+
+    def make_generator(self, seed: int | None):
+        return np.random.default_rng(seed)
 
     @property
     def generator(self):

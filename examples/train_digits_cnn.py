@@ -22,7 +22,11 @@ from __future__ import annotations
 import argparse
 import os
 
-from train_digits import fit, load_data  # run as a script, its folder is on sys.path
+from train_digits import (  # run as a script, its folder is on sys.path
+    add_tensorboard_arg,
+    fit,
+    load_data,
+)
 
 import autograd as ag
 import nn
@@ -53,6 +57,7 @@ def main(argv=None) -> float:
     p.add_argument("--resume", default=None, help="checkpoint to continue from")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    add_tensorboard_arg(p)
     args = p.parse_args(argv)
 
     try:

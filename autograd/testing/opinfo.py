@@ -22,6 +22,11 @@ import numpy as np
 # autograd's modules that register ops; each owns the entries of one area
 _PROVIDERS = (
     "autograd.testing.core_ops",
+    # linalg, special, fft (issue 12)
+    "autograd.testing.linalg_ops",
+    "autograd.testing.special_ops",
+    # issue 12 tensor ops (ops helper)
+    "autograd.testing.surface_ops",
 )
 
 # provider modules of the packages above autograd, handed over by ``add_providers``
