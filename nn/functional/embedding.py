@@ -115,7 +115,7 @@ def _renorm_rows(weight: Tensor, rows, max_norm: float, norm_type: float) -> Non
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer tensor (*) -> int64 one-hot (*, num_classes), as ``F.one_hot``."""
-    from autograd.tensor import _wrap
+    from autograd.extend import wrap
 
     xp = tensor.device.backend.xp
     idx = tensor.data
@@ -126,4 +126,4 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes})")
     out = (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
-    return _wrap(out, tensor.device)
+    return wrap(out, tensor.device)
