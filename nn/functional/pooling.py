@@ -2,7 +2,7 @@
 
 Max pooling is three differentiable ops that are each other's adjoints: the pooling
 itself (kernel forward, backward = scatter of the gradient to the argmax positions),
-``_MaxPoolScatter`` (backward = gather at the argmax) and ``_MaxPoolGather`` (backward =
+``MaxPoolScatter`` (backward = gather at the argmax) and ``MaxPoolGather`` (backward =
 scatter). With the argmax held constant, any order of derivative is exact.
 Average pooling is the mean of the im2col columns, so its backward is col2im.
 """
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-class _MaxPool2d(Function):
+class MaxPool2d(Function):
     """x (N, C, H, W) -> max over each window (N, C, OH, OW)."""
 
     @staticmethod
@@ -41,11 +41,11 @@ class _MaxPool2d(Function):
     @staticmethod
     def backward(ctx, g):
         (argmax,) = ctx.saved_tensors
-        gx = _MaxPoolScatter.apply(g, argmax.data, ctx.x_shape, *ctx.params)
+        gx = MaxPoolScatter.apply(g, argmax.data, ctx.x_shape, *ctx.params)
         return gx, None, None, None, None
 
 
-class _MaxPoolScatter(Function):
+class MaxPoolScatter(Function):
     """g (N, C, OH, OW) added into zeros (N, C, H, W) at the argmax positions."""
 
     @staticmethod
@@ -58,10 +58,10 @@ class _MaxPoolScatter(Function):
     @staticmethod
     def backward(ctx, gg):
         (argmax,) = ctx.saved_tensors
-        return (_MaxPoolGather.apply(gg, argmax.data, *ctx.params),) + (None,) * 6
+        return (MaxPoolGather.apply(gg, argmax.data, *ctx.params),) + (None,) * 6
 
 
-class _MaxPoolGather(Function):
+class MaxPoolGather(Function):
     """x (N, C, H, W) read at the argmax positions: (N, C, OH, OW)."""
 
     @staticmethod
@@ -73,7 +73,7 @@ class _MaxPoolGather(Function):
     @staticmethod
     def backward(ctx, g):
         (argmax,) = ctx.saved_tensors
-        return (_MaxPoolScatter.apply(g, argmax.data, *ctx.params),) + (None,) * 6
+        return (MaxPoolScatter.apply(g, argmax.data, *ctx.params),) + (None,) * 6
 
 
 def _pool_args(input, kernel_size, stride, padding, dilation, op, nd=2):
@@ -133,11 +133,11 @@ def _max_pool(x: Tensor, k, s, p, d, return_indices: bool, op: str, ceil_mode: b
         x = pad(x, (0, ew, 0, eh), value=float("-inf"))
     _check_output(x.shape, k, s, p, d, op)
     if not return_indices:
-        return _MaxPool2d.apply(x, k, s, p, d)
+        return MaxPool2d.apply(x, k, s, p, d)
     backend = x.device.backend
     out, argmax = backend.max_pool2d(x.data, k, s, p, d)
     if x.requires_grad:
-        out = _MaxPoolGather.apply(x, argmax, x.shape, k, s, p, d)
+        out = MaxPoolGather.apply(x, argmax, x.shape, k, s, p, d)
     else:
         out = wrap(out, x.device)
     if ew:  # indices into the original (H, W) plane
@@ -366,3 +366,9 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
         xp = x.device.backend.xp
         out = total * wrap(xp.asarray(1.0 / count).reshape(1, 1, od, 1, 1), x.device)
     return out.squeeze(0) if unbatched else out
+
+
+# the names these Functions had before they became public (kept for one release)
+_MaxPool2d = MaxPool2d
+_MaxPoolScatter = MaxPoolScatter
+_MaxPoolGather = MaxPoolGather
