@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from backends.base import KernelSpec, register_elementwise
+from backends.numba_util import LazyKernel, flat_float_arrays
 
 from .optimizer import Optimizer
 
@@ -161,22 +162,7 @@ def adam_reference(xp, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
 
 # The CPU form: a numba loop, compiled on first use (importing numba costs about half a
 # second, which ``import optim`` does not pay); ``prange`` becomes numba's then.
-prange = range
-_numba_forms = None  # (parallel, serial) compilations
-_numba_util = None  # backends.numba_util, once loaded
-
-
-def _load_numba():
-    global prange, _numba_forms, _numba_util
-    import numba
-
-    from backends import numba_util
-
-    prange = numba.prange
-    # error_model="numpy": no ZeroDivisionError branch per division, so the loop vectorizes
-    _numba_forms = numba_util.compile_twice(_adam_loop, fastmath=False, error_model="numpy")
-    _numba_util = numba_util
-    return numba_util
+prange = range  # numba.prange once LazyKernel compiles the loop
 
 
 def _adam_loop(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):
@@ -204,13 +190,16 @@ def _adam_loop(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):
         p[i] = pi + (mi / denom) * neg_step
 
 
+# error_model="numpy": no ZeroDivisionError branch per division, so the loop vectorizes
+_ADAM_LOOP = LazyKernel(_adam_loop, fastmath=False, error_model="numpy")
+
+
 def _adam_cpu(backend, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
               weight_decay, step, decoupled, maximize, max_exp_avg_sq) -> bool:
     """The numba form; False (doing nothing) unless every array is a C-contiguous NumPy
     float array of one dtype (a non-contiguous gradient is copied)."""
-    numba_util = _numba_util or _load_numba()
     amsgrad = max_exp_avg_sq is not None
-    flat = numba_util.flat_float_arrays(param, grad, exp_avg, exp_avg_sq,
+    flat = flat_float_arrays(param, grad, exp_avg, exp_avg_sq,
                                         *((max_exp_avg_sq,) if amsgrad else ()))
     if flat is None:
         return False
@@ -223,7 +212,7 @@ def _adam_cpu(backend, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
     # rounded once to the parameter's dtype, as NumPy rounds a Python scalar operand
     hp = np.array([1 - beta1, beta2, 1 - beta2, eps, wd, -(lr / (1 - beta1 ** step)),
                    math.sqrt(1 - beta2 ** step)], dtype=param.dtype)
-    kernel = _numba_forms[0 if numba_util.use_parallel(param.size) else 1]
+    kernel = _ADAM_LOOP.for_size(param.size)
     kernel(flat[0], flat[1], flat[2], flat[3], flat[4] if amsgrad else flat[3], hp, wd_mode,
            bool(maximize), amsgrad)
     return True

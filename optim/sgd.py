@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from backends.base import KernelSpec, register_elementwise
+from backends.numba_util import LazyKernel, flat_float_arrays
 
 from .optimizer import Optimizer, required
 
@@ -121,22 +122,7 @@ def sgd_momentum_reference(xp, param, grad, momentum_buffer, lr, momentum, dampe
 
 # The CPU form: a numba loop, compiled on first use (``import optim`` does not import
 # numba); ``prange`` becomes numba's then.
-prange = range
-_numba_forms = None  # (parallel, serial) compilations
-_numba_util = None  # backends.numba_util, once loaded
-
-
-def _load_numba():
-    global prange, _numba_forms, _numba_util
-    import numba
-
-    from backends import numba_util
-
-    prange = numba.prange
-    # error_model="numpy": no ZeroDivisionError branch per division, so the loop vectorizes
-    _numba_forms = numba_util.compile_twice(_sgd_loop, fastmath=False, error_model="numpy")
-    _numba_util = numba_util
-    return numba_util
+prange = range  # numba.prange once LazyKernel compiles the loop
 
 
 def _sgd_loop(p, g, buf, hp, nesterov, maximize, first):
@@ -158,16 +144,19 @@ def _sgd_loop(p, g, buf, hp, nesterov, maximize, first):
         p[i] = p[i] + gi * neg_lr
 
 
+# error_model="numpy": no ZeroDivisionError branch per division, so the loop vectorizes
+_SGD_LOOP = LazyKernel(_sgd_loop, fastmath=False, error_model="numpy")
+
+
 def _sgd_cpu(backend, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
              nesterov, maximize, first) -> bool:
     """The numba form; False (doing nothing) unless the arrays are C-contiguous NumPy
     floats of one dtype (a non-contiguous gradient is copied)."""
-    numba_util = _numba_util or _load_numba()
-    flat = numba_util.flat_float_arrays(param, grad, momentum_buffer)
+    flat = flat_float_arrays(param, grad, momentum_buffer)
     if flat is None:
         return False
     hp = np.array([-lr, momentum, 1 - dampening, weight_decay], dtype=param.dtype)
-    kernel = _numba_forms[0 if numba_util.use_parallel(param.size) else 1]
+    kernel = _SGD_LOOP.for_size(param.size)
     kernel(flat[0], flat[1], flat[2], hp, bool(nesterov), bool(maximize), bool(first))
     return True
 

@@ -202,8 +202,8 @@ def test_fused_adam_is_bitwise_the_whole_array_update(n, parallel, wd, decoupled
     cpu = get_device("cpu").backend
     adam_mod.adam_update(cpu, *[np.zeros(2)] * 4, 0.1, 0.9, 0.99, 1e-8, 0.0, 1)  # compiles
     calls = []
-    real = adam_mod._numba_forms
-    monkeypatch.setattr(adam_mod, "_numba_forms",
+    real = adam_mod._ADAM_LOOP.forms
+    monkeypatch.setattr(adam_mod._ADAM_LOOP, "forms",
                         (lambda *a: calls.append(1) or real[0](*a), real[1]))
     rng = np.random.default_rng(n)
     p = rng.standard_normal(n).astype(dtype)
@@ -233,8 +233,8 @@ def test_fused_sgd_momentum_is_bitwise_the_whole_array_update(n, parallel, neste
     cpu = get_device("cpu").backend
     sgd_mod.sgd_momentum_update(cpu, *[np.zeros(2)] * 3, 0.1, 0.9, 0.0, 0.0)  # compiles
     calls = []
-    real = sgd_mod._numba_forms
-    monkeypatch.setattr(sgd_mod, "_numba_forms",
+    real = sgd_mod._SGD_LOOP.forms
+    monkeypatch.setattr(sgd_mod._SGD_LOOP, "forms",
                         (lambda *a: calls.append(1) or real[0](*a), real[1]))
     rng = np.random.default_rng(n)
     p, buf = rng.standard_normal(n).astype(np.float32), np.zeros(n, np.float32)
