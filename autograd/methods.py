@@ -54,7 +54,7 @@ _methods = {
     "softmax": ops.softmax, "log_softmax": ops.log_softmax,
     # shape
     "reshape": _size_args(ops.reshape), "view": _size_args(ops.reshape),
-    "permute": _size_args(ops.permute), "expand": _size_args(ops.expand_),
+    "permute": _size_args(ops.permute), "expand": _size_args(ops.expand_to),
     "expand_as": ops.expand_as, "transpose": ops.transpose, "t": ops.t,
     "squeeze": ops.squeeze, "unsqueeze": ops.unsqueeze, "flatten": ops.flatten,
     "unflatten": ops.unflatten, "split": ops.split, "chunk": ops.chunk, "unbind": ops.unbind,

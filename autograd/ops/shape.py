@@ -141,16 +141,9 @@ def t(x: Tensor) -> Tensor:
     return transpose(x, 0, 1) if x.data.ndim == 2 else x
 
 
-def T(x: Tensor) -> Tensor:
-    return permute(x, tuple(range(x.data.ndim))[::-1])
-
-
-def mT(x: Tensor) -> Tensor:
-    return transpose(x, -2, -1)
-
-
-def expand_(x: Tensor, *sizes) -> Tensor:
-    """Broadcast to ``sizes`` (-1 keeps a dimension), as ``Tensor.expand``."""
+def expand_to(x: Tensor, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` (-1 keeps a dimension), checked, as ``Tensor.expand``
+    (a view, not in place: the old name ``expand_`` said otherwise)."""
     sizes = _shape_arg(sizes)
     lead = len(sizes) - x.data.ndim
     if lead < 0:
@@ -168,11 +161,14 @@ def expand_(x: Tensor, *sizes) -> Tensor:
 
 
 def broadcast_to(x: Tensor, shape) -> Tensor:
-    return expand_(x, tuple(shape))
+    return expand_to(x, tuple(shape))
 
 
 def expand_as(x: Tensor, other: Tensor) -> Tensor:
-    return expand_(x, other.shape)
+    return expand_to(x, other.shape)
+
+
+expand_ = expand_to  # the old name (kept for one release; not exported)
 
 
 def squeeze(x: Tensor, dim=None) -> Tensor:
