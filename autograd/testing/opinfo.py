@@ -19,6 +19,8 @@ _PROVIDERS = (
     "autograd.testing.nn_ops",
     "autograd.testing.conv_ops",
     "autograd.testing.seq_ops",
+    # issue 16 / issue 12 edge cases (reliab)
+    "autograd.testing.reliab_ops",
 )
 
 
