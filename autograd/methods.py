@@ -222,3 +222,15 @@ _inplace_methods = {
 
 for _name, _fn in _inplace_methods.items():
     setattr(Tensor, _name, _fn)
+
+# issue 12/16 edge cases (reliab): & | ^ bitwise as PyTorch's (logical_* take any dtype)
+_reliab_methods = {
+    "__and__": ops.bitwise_and, "__or__": ops.bitwise_or, "__xor__": ops.bitwise_xor,
+    "__rand__": _reflected(ops.bitwise_and), "__ror__": _reflected(ops.bitwise_or),
+    "__rxor__": _reflected(ops.bitwise_xor),
+    "bitwise_and": ops.bitwise_and, "bitwise_or": ops.bitwise_or,
+    "bitwise_xor": ops.bitwise_xor, "logical_and": ops.logical_and,
+    "logical_or": ops.logical_or, "logical_xor": ops.logical_xor,
+}
+for _name, _fn in _reliab_methods.items():
+    setattr(Tensor, _name, _fn)

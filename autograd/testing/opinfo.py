@@ -27,6 +27,8 @@ _PROVIDERS = (
     "autograd.testing.special_ops",
     # issue 12 tensor ops (ops helper)
     "autograd.testing.surface_ops",
+    # issue 16 / issue 12 edge cases (reliab)
+    "autograd.testing.reliab_ops",
 )
 
 # provider modules of the packages above autograd, handed over by ``add_providers``

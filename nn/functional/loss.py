@@ -329,6 +329,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     out = CrossEntropyRows.apply(x2, safe, coef.astype(x2.dtype, copy=False),
                                   None if smooth is None else smooth.astype(x2.dtype),
                                   wc, reduction != "none")
+    if reduction == "mean" and not x2.shape[0]:
+        out = out * math.nan  # the mean of an empty batch is NaN, as PyTorch's
     return out.reshape(tshape) if reduction == "none" else out
 
 
@@ -391,6 +393,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
     coef = (wrow * scale).astype(x2.dtype, copy=False)
     out = NegPickRows.apply(x2, safe, coef, reduction != "none")
+    if reduction == "mean" and not x2.shape[0]:
+        out = out * math.nan  # the mean of an empty batch is NaN, as PyTorch's
     return out.reshape(tshape) if reduction == "none" else out
 
 

@@ -266,9 +266,14 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     return out.squeeze(0) if unbatched else out
 
 
-def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:
-    """Average pooling to length ``output_size``: (N, C, L) -> (N, C, output_size)."""
+def adaptive_avg_pool1d(input: Tensor, output_size: int | tuple) -> Tensor:
+    """Average pooling to length ``output_size`` (an int or a 1-tuple):
+    (N, C, L) -> (N, C, output_size)."""
     op = "adaptive_avg_pool1d"
+    if isinstance(output_size, tuple | list):
+        if len(output_size) != 1:
+            raise ValueError(f"{op}: output_size should contain one int, got {output_size}")
+        (output_size,) = output_size
     x, unbatched = _as_4d(input, op, 1)
     out = adaptive_avg_pool2d(x, (1, int(output_size))).squeeze(2)
     return out.squeeze(0) if unbatched else out
