@@ -13,6 +13,7 @@ freed by reference counting alone.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import traceback
@@ -546,3 +547,33 @@ def _check_anomaly(node, grads):
                 f"Function '{node.name()}' returned nan or inf values in its gradient for "
                 f"input {i} (shape {tuple(g.shape)}). The op was created at:\n{where}"
             )
+
+
+# --- observers: the profiler and the ONNX tracer --------------------------------------
+# An observer swaps its own Function.apply and node backward in while it is active and
+# restores them after, so an op pays nothing for observers when none is active (no flag
+# is read per op). Observers nest: each wraps what was installed before it.
+
+
+@contextlib.contextmanager
+def observe(apply=None, backward=None):
+    """Observe every op while the block runs.
+
+    ``apply(inner, cls, *args)`` replaces ``Function.apply`` and must call
+    ``inner(cls, *args)``; ``backward(inner, node, slot, capture, anomaly)`` wraps each
+    node's backward and must call ``inner(node, slot, capture, anomaly)``. Swapping is
+    process-wide (all threads), as a profiler should be.
+    """
+    global _node_backward
+    prev_apply = Function.__dict__["apply"]
+    prev_backward = _node_backward
+    if apply is not None:
+        inner_apply = prev_apply.__func__
+        Function.apply = classmethod(lambda cls, *args: apply(inner_apply, cls, *args))
+    if backward is not None:
+        _node_backward = lambda *a: backward(prev_backward, *a)
+    try:
+        yield
+    finally:
+        Function.apply = prev_apply
+        _node_backward = prev_backward
