@@ -11,6 +11,7 @@ from ..grad_mode import STATE
 from ..graph import Function
 from ..tensor import Tensor, _wrap
 from ._util import shape_of, sum_to
+from .rounding import sign  # noqa: F401  (a step function: zero gradient, as PyTorch)
 
 # --- binary (either argument may be a Python scalar; broadcasting is undone by sum_to)
 
@@ -543,11 +544,6 @@ def abs(x: Tensor) -> Tensor:
 
 def relu(x: Tensor) -> Tensor:
     return Relu.apply(x)
-
-
-def sign(x: Tensor) -> Tensor:
-    """Elementwise sign; its gradient is zero everywhere (not recorded)."""
-    return _wrap(x.device.backend.xp.sign(x.data), x.device)
 
 
 def clamp(x: Tensor, min=None, max=None) -> Tensor:
