@@ -19,6 +19,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROGRAMS = pathlib.Path(__file__).resolve().parent / "programs"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a longer MPI job (deselect with -m 'not slow')")
+
+
 def _mpiexec() -> str | None:
     beside = pathlib.Path(sys.executable).parent / "mpiexec"
     return str(beside) if beside.exists() else shutil.which("mpiexec")
