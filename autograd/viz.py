@@ -71,7 +71,8 @@ def to_dot(root, params: dict | None = None, show_saved: bool = False):
     saved for backward (before the backward that frees them)."""
     if isinstance(root, Value):
         return _value_dot(root)
-    roots = [root] if isinstance(root, Tensor) else list(root)
+    roots = [root] if isinstance(root, Tensor) else \
+        list(root) if isinstance(root, list | tuple) else [root]
     if not roots or not all(isinstance(t, Tensor) for t in roots):
         raise TypeError("to_dot: expected a Tensor, a list of Tensors or an ag.Value, got "
                         f"{type(root).__name__}")

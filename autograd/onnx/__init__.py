@@ -115,8 +115,11 @@ def _trace(fn, inputs) -> tuple[list[Node], object]:
         nodes.append(Node(cls, args, out if type(out) is tuple else (out,)))
         return out
 
+    # grad mode on and float inputs requiring grad: every op on them goes through
+    # Function.apply (no no-grad fast path, no shortcut for tensors outside the graph)
+    inputs = [t.detach().requires_grad_() if t.dtype.kind == "f" else t for t in inputs]
     prev = STATE.enabled
-    STATE.enabled = True  # every op through Function.apply (no no-grad fast path)
+    STATE.enabled = True
     try:
         with observe(apply=record):
             result = fn(*inputs)
