@@ -9,7 +9,7 @@ trace::
     prof.export_chrome_trace("trace.json")   # open in https://ui.perfetto.dev
 
 A forward event is named after the Function class (``MatMul``), a backward event after
-its node (``MatMulBackward``). Ops called inside another op's event (the Tensor ops of a
+its node (``MatMulBackward``); a private class's leading underscore is dropped. Ops called inside another op's event (the Tensor ops of a
 backward formula) are its children: its *self* time excludes theirs. On a cuda device
 each event also times the GPU with CUDA events (``cuda_time_total``).
 
@@ -250,14 +250,14 @@ class profile:
 
     def _on_apply(self, inner, cls, *args):
         device = next((a.device for a in args if isinstance(a, Tensor)), None)
-        e = self._begin(cls.__name__, "forward", args, device)
+        e = self._begin(cls.__name__.lstrip("_"), "forward", args, device)
         try:
             return inner(cls, *args)
         finally:
             self._end(e)
 
     def _on_backward(self, inner, node, slot, capture, anomaly):
-        e = self._begin(node.name(), "backward", slot, node.device)
+        e = self._begin(node.name().lstrip("_"), "backward", slot, node.device)
         try:
             return inner(node, slot, capture, anomaly)
         finally:

@@ -108,3 +108,49 @@ def test_errors_inside_the_block_restore_the_hooks():
         with profile():
             ag.ones(2, 3) + ag.ones(4, 5)
     assert ag.Function.__dict__["apply"] is plain_apply
+
+
+def test_cuda_events_time_ops_on_a_gpu_device():
+    """The GPU path with a stand-in for CuPy's events (the arithmetic of device time and
+    the CUDA columns; real CUDA timing runs only where a GPU exists)."""
+    import itertools
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from autograd.tensor import _wrap
+
+    clock = itertools.count()
+
+    class Event:
+        def record(self):
+            self.t = next(clock)
+
+        def synchronize(self):
+            pass
+
+    cuda = SimpleNamespace(Event=Event, get_elapsed_time=lambda a, b: 0.5 * (b.t - a.t))
+    device = SimpleNamespace(type="cuda", backend=SimpleNamespace(xp=SimpleNamespace(cuda=cuda)))
+
+    class AddOne(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x + 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    t = _wrap(np.zeros(3, np.float32), device)
+    with profile() as prof:
+        AddOne.apply(t)
+        AddOne.apply(t)
+    (avg,) = prof.key_averages()
+    assert avg.count == 2 and avg.cuda_time_total == 2 * 500.0  # 0.5 ms each, in us
+    table = prof.key_averages().table()
+    for col in ("Self CUDA", "CUDA total", "CUDA time avg"):
+        assert col in table.splitlines()[1]
+    assert "Self CUDA time total: 1.000ms" in table
+    with profile(use_cuda=False) as off:
+        AddOne.apply(t)
+    assert off.key_averages()[0].cuda_time_total == 0 and "CUDA" not in off.table()

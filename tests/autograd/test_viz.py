@@ -37,7 +37,7 @@ def test_known_graph_node_and_edge_count():
     # Sum->root, Linear2->Sum, Relu->Linear2, Linear1->Relu, 4 parameter edges
     assert len(g.get_edges()) == 8
     labels = " ".join(n.get("label") for n in nodes.values())
-    for text in ("SumBackward", "_LinearBackward", "ReluBackward", "0.weight", "2.bias",
+    for text in ("SumBackward", "LinearBackward", "ReluBackward", "0.weight", "2.bias",
                  "(4, 3) float32", "(2,) float32", "-> (5, 4)"):
         assert text in labels, text
 
