@@ -159,8 +159,9 @@ class EventList(list):
         widths = [max([len(h)] + [len(c[i]) for c in body]) for i, h in enumerate(heads)]
         rule = "  ".join("-" * w for w in widths)
 
-        def line(cells):
-            return "  ".join(c.rjust(w) for c, w in zip(cells, widths))
+        def line(cells):  # names left-aligned, numbers right-aligned, as PyTorch prints
+            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(cells, widths)))
 
         out = [rule, line(heads), rule] + [line(c) for c in body] + [rule]
         out.append(f"Self CPU time total: {_format_time(sum(r.self_cpu_time_total for r in self))}")
