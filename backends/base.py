@@ -39,6 +39,11 @@ class Backend:
         """The backend's random generator (``xp.random.Generator``-like)."""
         raise NotImplementedError
 
+    def make_generator(self, seed: int | None):
+        """A new generator of this backend's kind seeded with ``seed`` (the one behind
+        ``seed()``, and behind each ``autograd.Generator`` on this device)."""
+        raise NotImplementedError
+
     # --- kernels that array libraries do slowly ---------------------------------------
     def index_add(self, out, index, src) -> None:
         """``out[index[i]] += src[i]`` along axis 0 in place; repeated indices accumulate.
@@ -54,6 +59,14 @@ class Backend:
     def erf(self, x):
         """The error function, elementwise, in ``x``'s dtype."""
         raise NotImplementedError
+
+    @property
+    def special(self):
+        """The ``scipy.special`` namespace for this backend's arrays (``autograd.special``
+        computes its forwards with it): SciPy's here, ``cupyx.scipy.special`` on CuPy."""
+        import scipy.special
+
+        return scipy.special
 
     # --- convolution and pooling ------------------------------------------------------
     # kernel_size, stride, padding, dilation: (int, int) pairs for (H, W); padding is

@@ -18,10 +18,10 @@ import numpy as np
 from autograd import onnx as ag_onnx
 from autograd.ops.linalg import MatMul
 
-from .functional.activation import _Elu, _Gelu, _GeluTanh, _LeakyRelu, _Silu, _Softplus
+from .functional.activation import Elu, Gelu, GeluTanh, LeakyRelu, Silu, Softplus
 from .functional.conv import Im2Col, _ToBatchMajor
 from .functional.embedding import _Gather
-from .functional.linear import _Linear
+from .functional.linear import Linear
 from .functional.pooling import _MaxPool2d
 
 
@@ -154,13 +154,13 @@ def _gather(g, node):
 
 
 SYMBOLIC_TABLE = {
-    _Linear: _linear,
-    _LeakyRelu: _leaky_relu,
-    _Elu: _elu,
-    _Gelu: _gelu,
-    _GeluTanh: _gelu_tanh,
-    _Silu: _silu,
-    _Softplus: _softplus,
+    Linear: _linear,
+    LeakyRelu: _leaky_relu,
+    Elu: _elu,
+    Gelu: _gelu,
+    GeluTanh: _gelu_tanh,
+    Silu: _silu,
+    Softplus: _softplus,
     Im2Col: _im2col,
     _ToBatchMajor: _to_batch_major,
     _MaxPool2d: _max_pool2d,
