@@ -39,6 +39,18 @@ def test_tensor_from_numpy_dlpack_shares_memory():
     assert a[0, 0] == 9.0
 
 
+def test_engine_writes_into_a_foreign_array_bump_the_version_counter():
+    a = np.ones(3, np.float32)
+    t = ag.from_dlpack(a)
+    w = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (w * t).sum()  # Mul saves t for its backward
+    t.mul_(2.0)  # the engine writes into NumPy's memory...
+    assert a.tolist() == [2.0, 2.0, 2.0] and t._version == 1
+    with pytest.raises(RuntimeError, match="modified in place to version 1"):
+        y.backward()  # ...and backward refuses the changed saved array, as PyTorch does
+    assert ag.from_dlpack(t)._version == 1  # a Tensor re-imported shares its counter
+
+
 def test_from_numpy_shares_memory_as_torch_does():
     a = np.zeros(3, np.int64)
     t = ag.from_numpy(a)
