@@ -9,9 +9,10 @@ trace::
     prof.export_chrome_trace("trace.json")   # open in https://ui.perfetto.dev
 
 A forward event is named after the Function class (``MatMul``), a backward event after
-its node (``MatMulBackward``); a private class's leading underscore is dropped. Ops called inside another op's event (the Tensor ops of a
-backward formula) are its children: its *self* time excludes theirs. On a cuda device
-each event also times the GPU with CUDA events (``cuda_time_total``).
+its node (``MatMulBackward``); a private class's leading underscore is dropped. Ops
+called inside another op's event (the Tensor ops of a backward formula) are its
+children: its *self* time excludes theirs. On a cuda device each event also times the
+GPU with CUDA events (``cuda_time_total``).
 
 The profiler swaps its own ``Function.apply`` in only while active
 (:func:`autograd.graph.observe`), so ops cost nothing extra when not profiling. What it
