@@ -142,14 +142,15 @@ def _flatten_outputs(result, where: str) -> list[Tensor]:
 def _resized(t: Tensor, axes) -> Tensor:
     """``t`` with every axis in ``axes`` one shorter (one longer when it has at most 2),
     for the second trace that tells dynamic sizes from fixed ones."""
+    xp = t.device.backend.xp
     a = t.data
     for ax in axes:
         n = a.shape[ax]
         if n > 2:
-            a = np.take(a, range(n - 1), axis=ax)
+            a = xp.take(a, xp.arange(n - 1), axis=ax)
         else:
-            a = np.concatenate([a, np.take(a, [0], axis=ax)], axis=ax)
-    return _wrap(np.ascontiguousarray(a), t.device)
+            a = xp.concatenate([a, xp.take(a, xp.asarray([0]), axis=ax)], axis=ax)
+    return _wrap(xp.ascontiguousarray(a), t.device)
 
 
 # --- emitting -------------------------------------------------------------------------
