@@ -241,3 +241,26 @@ def test_writes_to_a_file_object(tmp_path):
     buf = io.BytesIO()
     ag.onnx.export(nn.Linear(3, 2), ag.randn(1, 3), buf)
     assert onnx.load_from_string(buf.getvalue()).graph.node[0].op_type == "Gemm"
+
+
+def test_more_tensor_ops_and_attention_function(tmp_path):
+    import nn.functional as F
+
+    def f(q):
+        att = F.scaled_dot_product_attention(q, q, q, is_causal=True)  # (B, H, L, E)
+        return (att.max(-1).values.unsqueeze(-1) + att.std(-1, keepdim=True)
+                + att.cumsum(2) + F.log_softmax(att, dim=-1).min(1, keepdim=True).values)
+
+    _check(f, ag.randn(2, 3, 4, 8), tmp_path / "m.onnx", others=[ag.randn(5, 3, 4, 8)],
+           dynamic_axes=DYN)
+
+
+def test_untraced_outputs_and_size_bound_models_raise(tmp_path):
+    with pytest.raises(OnnxExportError, match="output 1 .* not computed from the inputs"):
+        ag.onnx.export(lambda x: x.max(1), ag.randn(3, 4), str(tmp_path / "i.onnx"))
+    with pytest.raises(OnnxExportError, match="traced a second time .* a size is fixed"):
+        ag.onnx.export(lambda x: x[:, :1].expand(2, 5), ag.randn(2, 5),
+                       str(tmp_path / "e.onnx"), dynamic_axes=DYN)
+    with pytest.raises(OnnxExportError, match="split along axis 0"):
+        ag.onnx.export(lambda x: x.chunk(2, dim=0)[0], ag.randn(4, 3),
+                       str(tmp_path / "s.onnx"), dynamic_axes=DYN)
