@@ -200,8 +200,10 @@ def _avg_pool(x: Tensor, k, s, p, count_include_pad, divisor_override, op,
     else:
         counted[..., p[0]:p[0] + h, p[1]:p[1] + w] = 1
     count = backend.im2col(counted, k, s, (0, 0), (1, 1)).sum(0)  # (OH*OW,)
-    inv = wrap(xp.tile(1.0 / count, n * c).astype(x.dtype, copy=False), x.device)
-    return (total * inv).reshape(n, c, oh, ow)
+    # broadcast over the planes rather than tiled n*c times: the constant does not depend
+    # on the batch size (so an ONNX export keeps the batch dynamic)
+    inv = wrap((1.0 / count).astype(x.dtype, copy=False), x.device)
+    return (total.reshape(n * c, oh * ow) * inv).reshape(n, c, oh, ow)
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
