@@ -22,6 +22,7 @@ import numpy as np
 
 from backends import DeviceMismatchError
 
+from .dtypes import DIFFERENTIABLE_KINDS as _DIFF
 from .grad_mode import STATE
 from .tensor import Tensor, _wrap
 
@@ -230,7 +231,7 @@ class Function:
         ctx.out_shapes = (out.shape,)
         if ctx._saved:
             _resolve_saved(ctx, (raw,), (out,), arrays)
-        if out.dtype.kind == "f" and ctx._non_diff is None:
+        if out.dtype.kind in _DIFF and ctx._non_diff is None:
             return _wrap(out, device, True, ctx, 0)
         return _wrap(out, device)
 
@@ -272,7 +273,7 @@ def _record_outputs(ctx, raw, arrays):
     non_diff = ctx._non_diff
     tensors = []
     for j, o in enumerate(outs):
-        diff = o.dtype.kind == "f" and not (non_diff and any(o is n for n in non_diff))
+        diff = o.dtype.kind in _DIFF and not (non_diff and any(o is n for n in non_diff))
         tensors.append(_wrap(o, device, True, ctx, j) if diff else _wrap(o, device))
     return tuple(tensors)
 
