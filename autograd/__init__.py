@@ -20,6 +20,10 @@ from . import data, functional, methods  # noqa: F401  (methods binds the ops on
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .dtypes import (
     bool_,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     float16,
     float32,
@@ -66,8 +70,9 @@ from .serialization import CheckpointError, load, save
 from .tensor import Tensor, is_tensor, tensor
 from .value import Value
 
+# isort: split
 # linalg, special, fft (issue 12): submodules, as torch.linalg
-from . import linalg, special  # noqa: E402
+from . import fft, linalg, special
 
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001

@@ -22,6 +22,7 @@ _PROVIDERS = (
     # linalg, special, fft (issue 12)
     "autograd.testing.linalg_ops",
     "autograd.testing.special_ops",
+    "autograd.testing.fft_ops",
 )
 
 
