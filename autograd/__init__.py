@@ -71,11 +71,50 @@ from .tensor import Tensor, is_tensor, tensor
 from .value import Value
 
 # isort: split
+# interop (issue 15): DLPack import; ONNX export, graph pictures and the profiler as
+# submodules (their optional packages are imported only when used)
+from . import onnx, profiler, viz  # noqa: E402
+from .dlpack import from_dlpack  # noqa: E402
+
+# isort: split
 # linalg, special, fft (issue 12): submodules, as torch.linalg
-from . import fft, linalg, special
+from . import fft, linalg, special  # noqa: E402
 
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001
 int = int32  # noqa: A001
+
+# data loading and data-parallel training (dist): PyTorch's torch.utils / torch.distributed
+from . import distributed, utils  # noqa: E402, I001
+
+__all__ = [n for n in dir() if not n.startswith("_")]
+
+# --- issue 12: tensor ops, random generators, PyTorch's namespaces (ops helper) --------
+from . import accelerator, cuda, random, testing  # noqa: E402
+from .compat import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    Size,
+    __version__,
+    e,
+    finfo,
+    get_float32_matmul_precision,
+    iinfo,
+    inf,
+    nan,
+    newaxis,
+    pi,
+    set_float32_matmul_precision,
+    version,
+)
+from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
+from .random import Generator, bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402
 
 __all__ = [n for n in dir() if not n.startswith("_")]

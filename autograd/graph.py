@@ -13,9 +13,11 @@ freed by reference counting alone.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import traceback
+import weakref
 from heapq import heappop, heappush
 
 import numpy as np
@@ -330,11 +332,16 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
     # Only nodes that receive a gradient are ever visited; no recursion, no extra pass.
     pending = {}
     heap = []
+    # leaves with post-accumulate-grad hooks: their hooks run once the last node that
+    # feeds them has run (see _PostAccumulate); nothing is counted when there are none
+    post = _PostAccumulate(roots) if _post_hooks and capture is None else None
     for t, g in zip(roots, grads):
         fn = t.grad_fn
         if fn is None:
             if t.requires_grad:
                 _deliver_leaf(t, g, capture, None)
+                if post is not None:
+                    post.got.add(id(t))
             continue
         slot = pending.get(fn)
         if slot is None:
@@ -357,6 +364,8 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                     continue
                 if idx < 0:
                     _deliver_leaf(t, g, capture, node)
+                    if post is not None:
+                        post.got.add(id(t))
                     continue
                 s = pending.get(t)
                 if s is None:
@@ -366,6 +375,10 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                     _raise_shape(g, t, idx)
                 prev = s[idx]
                 s[idx] = g if prev is None else prev + g
+            if post is not None:
+                post.node_done(node)
+        if post is not None:
+            post.flush()
     finally:
         STATE.enabled = prev_mode
 
@@ -449,6 +462,81 @@ def _deliver_leaf(t, g, capture, node):
         prev.data += g.data
 
 
+# --- post-accumulate-grad hooks ------------------------------------------------------
+
+# id(leaf) -> [weak reference to the leaf, its hooks]; a side table, so Tensor keeps its
+# slots (and the ops their cost) and a backward without such hooks counts nothing
+_post_hooks: dict = {}
+
+
+def register_post_accumulate_grad_hook(t: Tensor, hook):
+    """Call ``hook(t)`` after a backward has accumulated all of its gradient for the
+    leaf ``t`` into ``t.grad`` (PyTorch's ``register_post_accumulate_grad_hook``)."""
+    key = id(t)
+    entry = _post_hooks.get(key)
+    if entry is None or entry[0]() is not t:
+
+        def forget(ref, key=key):
+            if _post_hooks.get(key, (None,))[0] is ref:
+                del _post_hooks[key]
+
+        entry = _post_hooks[key] = [weakref.ref(t, forget), []]
+    entry[1].append(hook)
+    return _HookHandle(entry[1], hook)
+
+
+class _PostAccumulate:
+    """Counts, for each hooked leaf, the edges that reach it from the nodes below the
+    roots; as the nodes run, a leaf whose count drops to zero has its whole gradient in
+    ``.grad`` and its hooks run, while backward goes on (DistributedDataParallel starts
+    its all-reduce there). A leaf fed by a node that never runs (no gradient reached
+    it) has its hooks run at the end of backward."""
+
+    def __init__(self, roots):
+        counts, seen = {}, set()
+        stack = [t.grad_fn for t in roots if t.grad_fn is not None]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for t, idx in zip(node.edges, node.edge_idx):
+                if t is None:
+                    continue
+                if idx < 0:
+                    if id(t) in _post_hooks:
+                        counts[id(t)] = counts.get(id(t), 0) + 1
+                elif t not in seen:
+                    stack.append(t)
+        self.counts, self.got, self.fired = counts, set(), set()
+
+    def node_done(self, node) -> None:
+        counts = self.counts
+        if not counts:
+            return
+        for t, idx in zip(node.edges, node.edge_idx):
+            if idx < 0 and id(t) in counts:
+                counts[id(t)] -= 1
+                if counts[id(t)] == 0:
+                    self._fire(t)
+
+    def _fire(self, t) -> None:
+        key = id(t)
+        if key in self.got and key not in self.fired:
+            self.fired.add(key)
+            entry = _post_hooks.get(key)
+            if entry is not None:
+                for h in list(entry[1]):
+                    h(t)
+
+    def flush(self) -> None:
+        for key in list(self.got - self.fired):
+            entry = _post_hooks.get(key)
+            t = entry[0]() if entry is not None else None
+            if t is not None:
+                self._fire(t)
+
+
 def _check_anomaly(node, grads):
     for i, g in enumerate(grads):
         if g is None:
@@ -460,3 +548,33 @@ def _check_anomaly(node, grads):
                 f"Function '{node.name()}' returned nan or inf values in its gradient for "
                 f"input {i} (shape {tuple(g.shape)}). The op was created at:\n{where}"
             )
+
+
+# --- observers: the profiler and the ONNX tracer --------------------------------------
+# An observer swaps its own Function.apply and node backward in while it is active and
+# restores them after, so an op pays nothing for observers when none is active (no flag
+# is read per op). Observers nest: each wraps what was installed before it.
+
+
+@contextlib.contextmanager
+def observe(apply=None, backward=None):
+    """Observe every op while the block runs.
+
+    ``apply(inner, cls, *args)`` replaces ``Function.apply`` and must call
+    ``inner(cls, *args)``; ``backward(inner, node, slot, capture, anomaly)`` wraps each
+    node's backward and must call ``inner(node, slot, capture, anomaly)``. Swapping is
+    process-wide (all threads), as a profiler should be.
+    """
+    global _node_backward
+    prev_apply = Function.__dict__["apply"]
+    prev_backward = _node_backward
+    if apply is not None:
+        inner_apply = prev_apply.__func__
+        Function.apply = classmethod(lambda cls, *args: apply(inner_apply, cls, *args))
+    if backward is not None:
+        _node_backward = lambda *a: backward(prev_backward, *a)
+    try:
+        yield
+    finally:
+        Function.apply = prev_apply
+        _node_backward = prev_backward

@@ -39,6 +39,11 @@ class Backend:
         """The backend's random generator (``xp.random.Generator``-like)."""
         raise NotImplementedError
 
+    def make_generator(self, seed: int | None):
+        """A new generator of this backend's kind seeded with ``seed`` (the one behind
+        ``seed()``, and behind each ``autograd.Generator`` on this device)."""
+        raise NotImplementedError
+
     # --- kernels that array libraries do slowly ---------------------------------------
     def index_add(self, out, index, src) -> None:
         """``out[index[i]] += src[i]`` along axis 0 in place; repeated indices accumulate.

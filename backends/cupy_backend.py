@@ -28,7 +28,6 @@ C bodies as host C++ and compares them with the base class's references.
 
 from __future__ import annotations
 
-import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -274,12 +273,6 @@ class CupyGenerator:
         return getattr(self._g, name)
 
 
-def _current_seed():
-    """The seed of ``ag.manual_seed`` when one was set before this backend was made."""
-    factories = sys.modules.get("autograd.factories")
-    return getattr(factories, "_seed", None)
-
-
 # --- the backend ---------------------------------------------------------------------
 
 
@@ -292,7 +285,9 @@ class CupyBackend(Backend):
     def __init__(self, index: int = 0):
         self.index = int(index)
         self._device = cupy.cuda.Device(self.index)
-        self._seed = _current_seed()
+        from . import initial_seed  # the package is loaded: it makes this backend
+
+        self._seed = initial_seed()  # a manual_seed set before this GPU was first used
         self._generator = None
 
     # --- transfer -------------------------------------------------------------------
@@ -319,9 +314,12 @@ class CupyBackend(Backend):
     @property
     def generator(self) -> CupyGenerator:
         if self._generator is None:
-            with self._device:
-                self._generator = CupyGenerator(cupy.random.default_rng(self._seed))
+            self._generator = self.make_generator(self._seed)
         return self._generator
+
+    def make_generator(self, seed: int | None) -> CupyGenerator:
+        with self._device:
+            return CupyGenerator(cupy.random.default_rng(seed))
 
     # --- scatter-add ----------------------------------------------------------------
     def index_add(self, out, index, src) -> None:

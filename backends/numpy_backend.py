@@ -37,7 +37,10 @@ class NumpyBackend(Backend):
         return isinstance(obj, np.ndarray)
 
     def seed(self, seed: int) -> None:
-        self._generator = np.random.default_rng(seed)
+        self._generator = self.make_generator(seed)
+
+    def make_generator(self, seed: int | None):
+        return np.random.default_rng(seed)
 
     @property
     def generator(self):
@@ -52,7 +55,7 @@ class NumpyBackend(Backend):
     def erf(self, x):
         return _numba("numpy_kernels").erf(x)
 
-    # convolution and pooling: numba kernels (backends/_numba("numba_conv").py)
+    # convolution and pooling: numba kernels (backends/numba_conv.py)
     def im2col(self, x, kernel_size, stride, padding, dilation):
         return _numba("numba_conv").im2col(x, kernel_size, stride, padding, dilation)
 

@@ -229,6 +229,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
     for t in tensors[1:]:
         dt = result_type(dt, t.data.dtype)
     tensors = [t if t.data.dtype == dt else t.to(dt) for t in tensors]
+    # PyTorch skips 1-d empty tensors (legacy: cat([zeros(0), x]) is x)
+    tensors = [t for t in tensors if t.data.shape != (0,)] or tensors[:1]
     first = tensors[0]
     nd = first.data.ndim
     d = normalize_dim(dim, nd, "cat")

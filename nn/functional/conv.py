@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from autograd import Function, Tensor
 from autograd.ops import matmul, pad
+from backends.conv_reference import out_size  # the one formula, shared with the kernels
 
 __all__ = ["conv1d", "conv2d", "unfold", "fold"]
 
@@ -95,11 +96,6 @@ def _tuple(value, n: int, name: str, op: str, minimum: int) -> tuple:
         raise ValueError(f"{op}: {name} must be an int >= {minimum} or {n} such ints, "
                          f"got {value!r}")
     return out
-
-
-def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
-    """Output length along one axis: floor((size + 2p - d(k-1) - 1) / s) + 1."""
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
 def _check_float(t: Tensor, name: str, op: str, dtype) -> None:
