@@ -176,53 +176,32 @@ def _bad_dim(op, d, x):
     raise IndexError(f"fft.{op}: dim {d} is out of range for a tensor of {x.ndim} dimension(s)")
 
 
-# --- the n-dimensional transforms ------------------------------------------------------
+# --- the transforms ------------------------------------------------------------------------
 
 
-def fftn(input: Tensor, s: Sequence[int] | None = None, dim=None, norm: str | None = None
-         ) -> Tensor:
-    """N-dimensional discrete Fourier transform over ``dim`` (default: the last
-    ``len(s)`` dims, or all), the input zero-padded/trimmed to ``s``."""
-    x = _check_input(input, "fftn")
-    dims, sizes = _dims_sizes(x, s, dim, "fftn")
+def _c2c(input, s, dim, norm, inverse: bool, op: str) -> Tensor:
+    x = _check_input(input, op)
+    dims, sizes = _dims_sizes(x, s, dim, op)
     x = _resize(_as_complex(x), dims, sizes)
-    return _C2C.apply(x, dims, _check_norm(norm, "fftn"), False)
+    return _C2C.apply(x, dims, _check_norm(norm, op), inverse)
 
 
-def ifftn(input: Tensor, s: Sequence[int] | None = None, dim=None, norm: str | None = None
-          ) -> Tensor:
-    """N-dimensional inverse DFT (``norm='backward'`` scales by 1/n)."""
-    x = _check_input(input, "ifftn")
-    dims, sizes = _dims_sizes(x, s, dim, "ifftn")
-    x = _resize(_as_complex(x), dims, sizes)
-    return _C2C.apply(x, dims, _check_norm(norm, "ifftn"), True)
+def _r2c(input, s, dim, norm, op: str) -> Tensor:
+    x = _check_input(input, op, real_only=True)
+    dims, sizes = _dims_sizes(x, s, dim, op)
+    return _R2C.apply(_resize(x, dims, sizes), dims, _check_norm(norm, op))
 
 
-def rfftn(input: Tensor, s: Sequence[int] | None = None, dim=None, norm: str | None = None
-          ) -> Tensor:
-    """N-dimensional DFT of a real input, one-sided along the last of ``dim``
-    (``s[-1] // 2 + 1`` entries there)."""
-    x = _check_input(input, "rfftn", real_only=True)
-    dims, sizes = _dims_sizes(x, s, dim, "rfftn")
-    return _R2C.apply(_resize(x, dims, sizes), dims, _check_norm(norm, "rfftn"))
-
-
-def irfftn(input: Tensor, s: Sequence[int] | None = None, dim=None, norm: str | None = None
-           ) -> Tensor:
-    """Inverse of ``rfftn``: a real output with ``s[-1]`` entries along the last of ``dim``
-    (default ``2 * (m - 1)`` for ``m`` input entries there)."""
-    x = _as_complex(_check_input(input, "irfftn"))
-    dims, sizes = _dims_sizes(x, s, dim, "irfftn")
+def _c2r(input, s, dim, norm, op: str) -> Tensor:
+    x = _as_complex(_check_input(input, op))
+    dims, sizes = _dims_sizes(x, s, dim, op)
     if s is None:
         sizes = sizes[:-1] + (2 * (x.shape[dims[-1]] - 1),)
         if sizes[-1] < 1:
-            raise RuntimeError(f"fft.irfftn: invalid number of data points ({sizes[-1]}) "
-                               f"for input shape {tuple(x.shape)}")
+            raise RuntimeError(f"fft.{op}: invalid number of data points ({sizes[-1]}) for "
+                               f"input shape {tuple(x.shape)}")
     x = _resize(x, dims, sizes[:-1] + (sizes[-1] // 2 + 1,))
-    return _C2R.apply(x, dims, sizes[-1], _check_norm(norm, "irfftn"))
-
-
-# --- one- and two-dimensional forms --------------------------------------------------------
+    return _C2R.apply(x, dims, sizes[-1], _check_norm(norm, op))
 
 
 def _one(n):
@@ -231,45 +210,72 @@ def _one(n):
 
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """One-dimensional DFT along ``dim``; ``n`` zero-pads or trims the input first."""
-    return fftn(input, _one(n), (dim,), norm)
+    return _c2c(input, _one(n), (dim,), norm, False, "fft")
 
 
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None
          ) -> Tensor:
-    """One-dimensional inverse DFT along ``dim``."""
-    return ifftn(input, _one(n), (dim,), norm)
+    """One-dimensional inverse DFT along ``dim`` (``norm='backward'`` scales by 1/n)."""
+    return _c2c(input, _one(n), (dim,), norm, True, "ifft")
 
 
 def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None
          ) -> Tensor:
     """One-dimensional DFT of a real input: ``n // 2 + 1`` non-negative frequencies."""
-    return rfftn(input, _one(n), (dim,), norm)
+    return _r2c(input, _one(n), (dim,), norm, "rfft")
 
 
 def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None
           ) -> Tensor:
-    """Inverse of ``rfft``: ``n`` real outputs (default ``2 * (m - 1)``)."""
-    return irfftn(input, _one(n), (dim,), norm)
+    """Inverse of ``rfft``: ``n`` real outputs (default ``2 * (m - 1)`` for ``m`` inputs)."""
+    return _c2r(input, _one(n), (dim,), norm, "irfft")
 
 
 def fft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
     """Two-dimensional DFT over ``dim``."""
-    return fftn(input, s, dim, norm)
+    return _c2c(input, s, dim, norm, False, "fft2")
 
 
 def ifft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
     """Two-dimensional inverse DFT over ``dim``."""
-    return ifftn(input, s, dim, norm)
+    return _c2c(input, s, dim, norm, True, "ifft2")
 
 
 def rfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
     """Two-dimensional DFT of a real input, one-sided along the last of ``dim``."""
-    return rfftn(input, s, dim, norm)
+    return _r2c(input, s, dim, norm, "rfft2")
 
 
 def irfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
     """Inverse of ``rfft2``."""
-    return irfftn(input, s, dim, norm)
+    return _c2r(input, s, dim, norm, "irfft2")
+
+
+def fftn(input: Tensor, s: Sequence[int] | None = None, dim=None, norm: str | None = None
+         ) -> Tensor:
+    """N-dimensional DFT over ``dim`` (default: the last ``len(s)`` dims, or all), the
+    input zero-padded/trimmed to ``s``."""
+    return _c2c(input, s, dim, norm, False, "fftn")
+
+
+def ifftn(input: Tensor, s: Sequence[int] | None = None, dim=None, norm: str | None = None
+          ) -> Tensor:
+    """N-dimensional inverse DFT."""
+    return _c2c(input, s, dim, norm, True, "ifftn")
+
+
+def rfftn(input: Tensor, s: Sequence[int] | None = None, dim=None, norm: str | None = None
+          ) -> Tensor:
+    """N-dimensional DFT of a real input, one-sided along the last of ``dim``
+    (``s[-1] // 2 + 1`` entries there)."""
+    return _r2c(input, s, dim, norm, "rfftn")
+
+
+def irfftn(input: Tensor, s: Sequence[int] | None = None, dim=None, norm: str | None = None
+           ) -> Tensor:
+    """Inverse of ``rfftn``: a real output with ``s[-1]`` entries along the last of ``dim``
+    (default ``2 * (m - 1)`` for ``m`` input entries there)."""
+    return _c2r(input, s, dim, norm, "irfftn")
 
 
 # --- frequencies and shifts ----------------------------------------------------------------
