@@ -297,16 +297,6 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype=None, device=None) -> Tensor:
     return _freq_tensor(np.fft.rfftfreq(int(n), d), dtype, device)
 
 
-def _roll(x: Tensor, shift: int, dim: int) -> Tensor:
-    n = x.shape[dim]
-    shift %= n if n else 1
-    if not shift:
-        return x
-    lead = (slice(None),) * dim
-    return ops.cat([x[lead + (slice(n - shift, None),)], x[lead + (slice(0, n - shift),)]],
-                   dim)
-
-
 def _shift(x: Tensor, dim, sign: int, op: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"fft.{op}: expected a Tensor, got {type(x).__name__}")
@@ -317,7 +307,7 @@ def _shift(x: Tensor, dim, sign: int, op: str) -> Tensor:
         if not -x.ndim <= d < x.ndim:
             _bad_dim(op, d, x)
         d %= x.ndim
-        x = _roll(x, sign * (x.shape[d] // 2), d)
+        x = ops.roll(x, sign * (x.shape[d] // 2), d)
     return x
 
 
