@@ -62,11 +62,16 @@ _methods = {
     "where": lambda self, condition, other: ops.where(condition, self, other),
 }
 
+# complex tensors (issue 12: autograd.fft)
+_methods.update({"conj": ops.conj, "angle": ops.angle, "is_complex": ops.is_complex})
+
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
 
 Tensor.T = property(lambda self: ops.permute(self, tuple(range(self.data.ndim))[::-1]))
 Tensor.mT = property(lambda self: ops.transpose(self, -2, -1))
+Tensor.real = property(ops.real)
+Tensor.imag = property(ops.imag)
 
 
 def _iter(self):

@@ -89,6 +89,20 @@ from .shape import (  # noqa: F401
 )
 from .softmax import log_softmax, softmax  # noqa: F401
 
+# isort: split
+# complex tensors (issue 12: autograd.fft)
+from .complex import (  # noqa: F401
+    angle,
+    complex,
+    conj,
+    imag,
+    is_complex,
+    polar,
+    real,
+    view_as_complex,
+    view_as_real,
+)
+
 clip = clamp
 concatenate = cat
 true_divide = divide = div

@@ -25,6 +25,7 @@ _PROVIDERS = (
     # linalg, special, fft (issue 12)
     "autograd.testing.linalg_ops",
     "autograd.testing.special_ops",
+    "autograd.testing.fft_ops",
     # issue 12 tensor ops (ops helper)
     "autograd.testing.surface_ops",
     # issue 16 / issue 12 edge cases (reliab)
