@@ -196,20 +196,20 @@ _UFUNC = {"amax": "maximum", "amin": "minimum", "prod": "multiply"}
 def _reduce_at(backend, ufunc: str, out, key, src) -> None:
     """``getattr(numpy, ufunc).at(out, key, src)`` on the backend's arrays."""
     xp = backend.xp
-    if xp is np:
-        getattr(np, ufunc).at(out, key, src)
-        return
-    import cupyx  # the GPU path: CuPy's scatter kernels (atomic max/min)
+    if xp is np or ufunc != "multiply":
+        at = getattr(getattr(xp, ufunc), "at", None)  # CuPy >= 13: atomic max/min
+        if at is not None:
+            at(out, key, src)
+            return
+        import cupyx  # pragma: no cover - CuPy < 13
 
-    if ufunc == "maximum":
-        cupyx.scatter_max(out, key, src)
-    elif ufunc == "minimum":
-        cupyx.scatter_min(out, key, src)
-    else:  # CuPy has no atomic multiply: reduce on the host, once, exactly
-        host = backend.to_host(out)
-        np.multiply.at(host, tuple(backend.to_host(k) if hasattr(k, "shape") else k
-                                   for k in key), backend.to_host(src))
-        out[...] = xp.asarray(host)
+        getattr(cupyx, "scatter_max" if ufunc == "maximum" else "scatter_min")(out, key, src)
+        return
+    # CuPy has no atomic multiply: reduce on the host, once, exactly
+    host = backend.to_host(out)
+    np.multiply.at(host, tuple(backend.to_host(k) if hasattr(k, "shape") else k for k in key),
+                   backend.to_host(src))
+    out[...] = backend.asarray(host)
 
 
 class ScatterReduce(Function):
