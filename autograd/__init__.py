@@ -66,9 +66,22 @@ from .serialization import CheckpointError, load, save
 from .tensor import Tensor, is_tensor, tensor
 from .value import Value
 
+# isort: split
+# interop (issue 15): DLPack import; ONNX export, graph pictures and the profiler as
+# submodules (their optional packages are imported only when used)
+from . import onnx, profiler, viz  # noqa: E402
+from .dlpack import from_dlpack  # noqa: E402
+
+# isort: split
+# linalg, special, fft (issue 12): submodules, as torch.linalg
+from . import linalg, special  # noqa: E402
+
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001
 int = int32  # noqa: A001
+
+# data loading and data-parallel training (dist): PyTorch's torch.utils / torch.distributed
+from . import distributed, utils  # noqa: E402, I001
 
 __all__ = [n for n in dir() if not n.startswith("_")]
 

@@ -100,19 +100,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return Tensor(data, dtype=dtype, device=device)
 
 
-# --- random numbers: one generator per backend, seeded together ----------------------
+# --- random numbers: the backends own the generators and the seed ----------------------
 
-
-def manual_seed(seed: int) -> None:
-    """Seed the random generator of every backend in use (and of new ones)."""
-    global _seed
-    _seed = int(seed)
-    backends.get_device("cpu").backend.seed(_seed)
-    for dev in list(backends._devices.values()):
-        dev.backend.seed(_seed)
-
-
-_seed = None
+manual_seed = backends.manual_seed
+initial_seed = backends.initial_seed
 
 
 def _source(dev, generator):

@@ -60,6 +60,14 @@ class Backend:
         """The error function, elementwise, in ``x``'s dtype."""
         raise NotImplementedError
 
+    @property
+    def special(self):
+        """The ``scipy.special`` namespace for this backend's arrays (``autograd.special``
+        computes its forwards with it): SciPy's here, ``cupyx.scipy.special`` on CuPy."""
+        import scipy.special
+
+        return scipy.special
+
     # --- convolution and pooling ------------------------------------------------------
     # kernel_size, stride, padding, dilation: (int, int) pairs for (H, W); padding is
     # symmetric and zero. The defaults below are pure-xp references (Python loops over

@@ -28,7 +28,6 @@ C bodies as host C++ and compares them with the base class's references.
 
 from __future__ import annotations
 
-import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -274,12 +273,6 @@ class CupyGenerator:
         return getattr(self._g, name)
 
 
-def _current_seed():
-    """The seed of ``ag.manual_seed`` when one was set before this backend was made."""
-    factories = sys.modules.get("autograd.factories")
-    return getattr(factories, "_seed", None)
-
-
 # --- the backend ---------------------------------------------------------------------
 
 
@@ -292,7 +285,9 @@ class CupyBackend(Backend):
     def __init__(self, index: int = 0):
         self.index = int(index)
         self._device = cupy.cuda.Device(self.index)
-        self._seed = _current_seed()
+        from . import initial_seed  # the package is loaded: it makes this backend
+
+        self._seed = initial_seed()  # a manual_seed set before this GPU was first used
         self._generator = None
 
     # --- transfer -------------------------------------------------------------------
@@ -352,6 +347,10 @@ class CupyBackend(Backend):
     # --- elementwise ----------------------------------------------------------------
     def erf(self, x):
         return cupyx.scipy.special.erf(x)
+
+    @property
+    def special(self):
+        return cupyx.scipy.special
 
     # --- convolution and pooling (max_pool2d_gather, gemm_to_batch_major: inherited) -
     def im2col(self, x, kernel_size, stride, padding, dilation):

@@ -55,7 +55,7 @@ class NumpyBackend(Backend):
     def erf(self, x):
         return _numba("numpy_kernels").erf(x)
 
-    # convolution and pooling: numba kernels (backends/_numba("numba_conv").py)
+    # convolution and pooling: numba kernels (backends/numba_conv.py)
     def im2col(self, x, kernel_size, stride, padding, dilation):
         return _numba("numba_conv").im2col(x, kernel_size, stride, padding, dilation)
 

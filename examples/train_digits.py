@@ -6,6 +6,7 @@ Test accuracy is about 0.98-0.99 after 20 epochs (a few seconds on two CPU cores
     python examples/train_digits.py --device cuda         # same code on the GPU
     python examples/train_digits.py --epochs 10 --out runs/a
     python examples/train_digits.py --resume runs/a/checkpoint.safetensors --epochs 20
+    python examples/train_digits.py --tensorboard runs/tb   # then: tensorboard --logdir runs/tb
 
 Each epoch prints the test accuracy, writes a checkpoint (model, optimizer, epoch,
 seed, RNG state and history, via ``ag.save``) to ``--out/checkpoint.safetensors``; at
@@ -18,18 +19,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import autograd as ag  # noqa: E402
-import backends  # noqa: E402
-import nn  # noqa: E402
-import nn.functional as F  # noqa: E402
-import optim  # noqa: E402
+import autograd as ag
+import backends
+import nn
+import nn.functional as F
+import optim
 
 
 def load_data(seed: int, device):
@@ -107,6 +105,7 @@ def main(argv=None) -> float:
     p.add_argument("--resume", default=None, help="checkpoint to continue from")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    add_tensorboard_arg(p)
     args = p.parse_args(argv)
 
     try:
@@ -120,6 +119,37 @@ def main(argv=None) -> float:
     opt = optim.Adam(model.parameters(), lr=args.lr)
     return fit(model, opt, (x_tr, y_tr, x_te, y_te), args, device,
                label_smoothing=args.label_smoothing)
+
+
+# --- TensorBoard (the tensorboard extra: tensorboardX) --------------------------------
+
+
+def add_tensorboard_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tensorboard", default=None, metavar="DIR",
+                   help="log loss, accuracy, learning rate and weight histograms to DIR "
+                        "for TensorBoard (needs tensorboardX)")
+
+
+def tensorboard_writer(logdir: str | None):
+    """A tensorboardX SummaryWriter on ``logdir``, or None when not asked for."""
+    if not logdir:
+        return None
+    try:
+        from tensorboardX import SummaryWriter
+    except ImportError:
+        raise SystemExit("--tensorboard needs tensorboardX: pip install tensorboardX "
+                         '(or pip install "ndgrad[tensorboard]")') from None
+    return SummaryWriter(logdir)
+
+
+def log_epoch(tb, model: nn.Module, opt, epoch: int, scalars: dict) -> None:
+    """One epoch's scalars, the learning rate and every parameter's histogram."""
+    for tag, value in scalars.items():
+        tb.add_scalar(tag, value, epoch)
+    tb.add_scalar("lr", opt.param_groups[0]["lr"], epoch)
+    for name, p in model.named_parameters():
+        tb.add_histogram(name, p.numpy(), epoch)
+    tb.flush()
 
 
 def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
@@ -151,6 +181,7 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
                                 shuffle=True, seed=args.seed)
     ckpt_path = os.path.join(args.out, "checkpoint.safetensors")
     test_acc = accuracy(model.eval(), x_te, y_te) if start_epoch else 0.0
+    tb = tensorboard_writer(getattr(args, "tensorboard", None))
     t0 = time.perf_counter()
     end_epoch = args.epochs if stop_after is None else min(args.epochs, stop_after)
     for epoch in range(start_epoch, end_epoch):
@@ -186,6 +217,12 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
         if sched is not None:
             state["scheduler"] = sched.state_dict()
         ag.save(state, ckpt_path)
+        if tb is not None:
+            log_epoch(tb, model, opt, epoch + 1, {"loss/train": total / count,
+                                                  "accuracy/train": train_acc,
+                                                  "accuracy/test": test_acc})
+    if tb is not None:
+        tb.close()
     if not args.no_plot and history["loss"]:
         plot(history, os.path.join(args.out, "training.png"))
     print(f"final test accuracy: {test_acc:.4f}  ({time.perf_counter() - t0:.1f} s, "

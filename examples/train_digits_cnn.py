@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train_digits import (  # run as a script, its folder is on sys.path
+    add_tensorboard_arg,
+    fit,
+    load_data,
+)
 
-from train_digits import fit, load_data  # noqa: E402
-
-import autograd as ag  # noqa: E402
-import nn  # noqa: E402
-import optim  # noqa: E402
+import autograd as ag
+import nn
+import optim
 
 
 def make_model(width: int = 32, dropout: float = 0.25) -> nn.Module:
@@ -57,6 +57,7 @@ def main(argv=None) -> float:
     p.add_argument("--resume", default=None, help="checkpoint to continue from")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    add_tensorboard_arg(p)
     args = p.parse_args(argv)
 
     try:

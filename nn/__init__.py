@@ -18,3 +18,18 @@ from .parameter import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .transformer import *  # noqa: F403
+
+# isort: split
+# layers of issue 12
+from .distance import *  # noqa: F403
+from .fold import *  # noqa: F403
+from .padding import *  # noqa: F403
+from .vision import *  # noqa: F403
+
+# isort: split
+# the op registry: nn hands its provider modules to autograd.testing (no upward import)
+from . import testing  # noqa: F401
+
+# isort: split
+# interop (issue 15): the nn layers' ONNX mappings join autograd.onnx's table
+from . import onnx_symbolics  # noqa: F401

@@ -25,13 +25,15 @@ class SGD(Optimizer):
         momentum, dampening, weight_decay: as above (default 0).
         nesterov: Nesterov momentum (needs momentum > 0 and dampening == 0).
         maximize: ascend the objective instead of descending it.
+        foreach: accepted for PyTorch compatibility (each parameter is already one
+            whole-array update).
 
     State per parameter: ``"momentum_buffer"`` (a Tensor like ``p``) when momentum != 0.
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 *, maximize: bool = False):
+                 *, maximize: bool = False, foreach: bool | None = None):
         if lr is not required and lr < 0.0:
             raise ValueError(f"SGD: invalid learning rate {lr} (must be >= 0)")
         if momentum < 0.0:
@@ -39,7 +41,8 @@ class SGD(Optimizer):
         if weight_decay < 0.0:
             raise ValueError(f"SGD: invalid weight_decay value {weight_decay} (must be >= 0)")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach)
         super().__init__(params, defaults)
 
     def _check_group(self, group):

@@ -118,7 +118,6 @@ from .elementwise import (  # noqa: E402, F401
     expm1,
     floor_divide,
     fmod,
-    frac,
     hypot,
     lerp,
     log2,
@@ -156,7 +155,6 @@ from .layout import (  # noqa: E402, F401
     diag,
     diag_embed,
     diagflat,
-    diagonal,
     dstack,
     flip,
     fliplr,
@@ -167,7 +165,6 @@ from .layout import (  # noqa: E402, F401
     meshgrid,
     moveaxis,
     movedim,
-    narrow,
     outer,
     repeat,
     repeat_interleave,
@@ -180,7 +177,6 @@ from .layout import (  # noqa: E402, F401
     trace,
     tril,
     triu,
-    unfold,
     vstack,
 )
 from .products import (  # noqa: E402, F401
@@ -232,3 +228,7 @@ from .stats import (  # noqa: E402, F401
 fix = trunc
 negative = neg
 absolute = abs
+# --- in-place ops, views, step functions (issue 11) ---
+from . import inplace  # noqa: F401,E402
+from .rounding import frac  # noqa: F401,E402
+from .views import contiguous, diagonal, narrow, unfold  # noqa: F401,E402

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..tensor import Tensor, _wrap
 from .arithmetic import promote
+from .rounding import ceil, floor, round, trunc  # noqa: F401  (zero-gradient step functions)
 
 
 def _compare(name, fn):
@@ -44,10 +45,6 @@ logical_not = _nograd_unary("logical_not", lambda xp: xp.logical_not)
 isnan = _nograd_unary("isnan", lambda xp: xp.isnan)
 isinf = _nograd_unary("isinf", lambda xp: xp.isinf)
 isfinite = _nograd_unary("isfinite", lambda xp: xp.isfinite)
-floor = _nograd_unary("floor", lambda xp: xp.floor)
-ceil = _nograd_unary("ceil", lambda xp: xp.ceil)
-round = _nograd_unary("round", lambda xp: xp.round)
-trunc = _nograd_unary("trunc", lambda xp: xp.trunc)
 
 
 def equal(a: Tensor, b: Tensor) -> bool:

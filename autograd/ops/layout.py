@@ -15,6 +15,7 @@ from ._util import normalize_dim, normalize_dims
 from .arithmetic import where
 from .indexing import IndexAddInto, getitem
 from .shape import cat, expand_, permute, reshape, stack, transpose, unsqueeze
+from .views import diagonal
 
 
 class Flip(Function):
@@ -153,37 +154,6 @@ def repeat_interleave(x, repeats=None, dim: int | None = None, *, output_size=No
     return getitem(x, (slice(None),) * d + (idx,))
 
 
-def narrow(x: Tensor, dim: int, start, length: int) -> Tensor:
-    """Elements ``start .. start + length - 1`` along ``dim``."""
-    d = normalize_dim(dim, x.data.ndim, "narrow")
-    n = x.data.shape[d]
-    start = int(start)
-    if start < 0:
-        start += n
-    if not 0 <= start <= n or length < 0 or start + length > n:
-        raise IndexError(f"narrow: start {start} and length {length} are out of range for "
-                         f"dimension {d} of size {n}")
-    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
-
-
-def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
-    """Windows of ``size`` taken every ``step`` along ``dimension``; the windows'
-    elements become a new last dimension (``Tensor.unfold``)."""
-    nd = max(x.data.ndim, 1)
-    d = normalize_dim(dimension, nd, "unfold")
-    if x.data.ndim == 0:
-        x = reshape(x, 1)
-    n = x.data.shape[d]
-    if size > n or size < 0 or step <= 0:
-        raise RuntimeError(f"unfold: size {size} and step {step} do not fit dimension {d} of "
-                           f"size {n} (need 0 <= size <= {n}, step > 0)")
-    xp = x.device.backend.xp
-    count = (n - size) // step + 1
-    idx = xp.arange(count)[:, None] * step + xp.arange(size)[None, :]  # (count, size)
-    out = getitem(x, (slice(None),) * d + (idx,))  # (..., count, size, ...)
-    return movedim(out, d + 1, -1)
-
-
 def movedim(x: Tensor, source, destination) -> Tensor:
     """Move dimensions ``source`` to positions ``destination``; the others keep order."""
     nd = x.data.ndim
@@ -218,17 +188,6 @@ def _diag_index(xp, n_rows, n_cols, offset):
     length = max(0, min(n_rows - start_r, n_cols - start_c))
     r = xp.arange(length)
     return r + start_r, r + start_c
-
-
-def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal ``offset`` of the planes ``(dim1, dim2)``, as a new last dimension."""
-    nd = x.data.ndim
-    d1, d2 = normalize_dim(dim1, nd, "diagonal"), normalize_dim(dim2, nd, "diagonal")
-    if d1 == d2:
-        raise RuntimeError(f"diagonal: dim1 and dim2 are both {d1}")
-    y = movedim(x, (d1, d2), (-2, -1))
-    rows, cols = _diag_index(x.device.backend.xp, y.data.shape[-2], y.data.shape[-1], offset)
-    return getitem(y, (Ellipsis, rows, cols))
 
 
 _diagonal = diagonal  # diag's argument is called ``diagonal``, as in PyTorch

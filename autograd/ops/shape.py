@@ -6,6 +6,7 @@ from ..dtypes import result_type
 from ..graph import Function
 from ..tensor import Tensor
 from ._util import expand, normalize_dim
+from .views import make_view, make_views, view  # noqa: F401  (view: ops.view)
 
 
 class Reshape(Function):
@@ -106,10 +107,11 @@ def reshape(x: Tensor, *shape) -> Tensor:
             f"reshape: shape {list(shape)} is invalid for input of shape "
             f"{tuple(x.data.shape)} ({size} elements)"
         )
-    return Reshape.apply(x, shape)
-
-
-view = reshape
+    out = Reshape.apply(x, shape)
+    base = out.data.base
+    if base is not None and (base is x.data or base is x.data.base):  # not a copy
+        make_view(out, x, reshape, (shape,))
+    return out
 
 
 def permute(x: Tensor, *dims) -> Tensor:
@@ -120,7 +122,7 @@ def permute(x: Tensor, *dims) -> Tensor:
     axes = tuple(d % nd for d in dims)
     if axes == tuple(range(nd)):
         return x
-    return Permute.apply(x, axes)
+    return make_view(Permute.apply(x, axes), x, permute, (axes,))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -162,7 +164,7 @@ def expand_(x: Tensor, *sizes) -> Tensor:
                 f"expand: cannot expand shape {tuple(x.data.shape)} to {sizes}: dimension "
                 f"{i} has size {n}"
             )
-    return expand(x, shape)
+    return make_view(expand(x, shape), x, expand_, (shape,))
 
 
 def broadcast_to(x: Tensor, shape) -> Tensor:
@@ -229,6 +231,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
     for t in tensors[1:]:
         dt = result_type(dt, t.data.dtype)
     tensors = [t if t.data.dtype == dt else t.to(dt) for t in tensors]
+    # PyTorch skips 1-d empty tensors (legacy: cat([zeros(0), x]) is x)
+    tensors = [t for t in tensors if t.data.shape != (0,)] or tensors[:1]
     first = tensors[0]
     nd = first.data.ndim
     d = normalize_dim(dim, nd, "cat")
@@ -277,7 +281,7 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
                 f"split: sizes {sizes} sum to {sum(sizes)}, but dimension {d} has size {n}"
             )
     out = Split.apply(x, sizes, d)
-    return out if isinstance(out, tuple) else (out,)
+    return make_views(out if isinstance(out, tuple) else (out,), x)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:

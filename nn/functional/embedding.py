@@ -7,6 +7,8 @@ works. The ``padding_idx`` row gets no gradient: the scatter drops it, and its a
 
 from __future__ import annotations
 
+import numpy as np
+
 from autograd import Function, Tensor, no_grad
 
 __all__ = ["embedding", "one_hot"]
@@ -84,13 +86,18 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
             raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {v} "
                              "embeddings")
         padding_idx = int(padding_idx) % v
-    flat = idx.reshape(-1).astype(xp.int64, copy=False)
+    if isinstance(input, Tensor):  # Tensor ops, so a tracer (ONNX export) sees the indices
+        flat_t = input.reshape(-1)
+        flat_t = flat_t if flat_t.dtype == np.int64 else flat_t.long()
+    else:
+        flat_t = idx.reshape(-1).astype(xp.int64, copy=False)
+    flat = flat_t.data if isinstance(flat_t, Tensor) else flat_t
     if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= v):
         raise IndexError(f"{op}: index out of range: indices span [{int(flat.min())}, "
                          f"{int(flat.max())}] but weight has {v} rows")
     if max_norm is not None:
         _renorm_rows(weight, flat, max_norm, norm_type)
-    out = _Gather.apply(weight, flat, padding_idx, False)
+    out = _Gather.apply(weight, flat_t, padding_idx, False)
     return out.reshape(tuple(idx.shape) + (weight.shape[1],))
 
 

@@ -10,7 +10,7 @@ Average pooling is the mean of the im2col columns, so its backward is col2im.
 from __future__ import annotations
 
 from autograd import Function, Tensor
-from autograd.ops import pad
+from autograd.ops import pad, stack
 from autograd.tensor import _wrap
 
 from .conv import Im2Col, _tuple, out_size
@@ -22,6 +22,8 @@ __all__ = [
     "avg_pool2d",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "max_pool3d",
+    "avg_pool3d",
 ]
 
 
@@ -269,4 +271,98 @@ def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:
     op = "adaptive_avg_pool1d"
     x, unbatched = _as_4d(input, op, 1)
     out = adaptive_avg_pool2d(x, (1, int(output_size))).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+# --- 3-D pooling: the (H, W) plane pooled by the 2-D kernels, then the depth axis -----
+
+
+def _depth_taps(x: Tensor, k: int, s: int, p: int, d: int, ceil_mode: bool, fill: float):
+    """x (N, C, D, ...) -> list of k tensors (N, C, OD, ...): the depth window taps, the
+    depth axis padded with ``fill`` by p before and after (plus ceil_mode's extra)."""
+    depth = x.shape[2]
+    extra = _ceil_extra((1, 1, depth, 1), (k, 1), (s, 1), (p, 0), (d, 1), ceil_mode)[0]
+    widths = (0, 0) * (x.ndim - 3) + (p, p + extra)
+    if any(widths):
+        x = pad(x, widths, value=fill)
+    od = out_size(depth + extra, k, s, p, d)
+    if od < 1:
+        raise ValueError(f"pool3d: depth {depth} is too small for kernel {k} with padding "
+                         f"{p} and dilation {d}")
+    last = s * (od - 1) + 1
+    return [x[:, :, i * d:i * d + last:s] for i in range(k)], od, extra
+
+
+def _as_5d(input: Tensor, op: str) -> tuple[Tensor, bool]:
+    if not isinstance(input, Tensor) or input.ndim not in (4, 5):
+        raise ValueError(f"{op}: expected input of shape (N, C, D, H, W) or (C, D, H, W), got "
+                         f"{tuple(getattr(input, 'shape', ()))}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
+    unbatched = input.ndim == 4
+    return (input.unsqueeze(0) if unbatched else input), unbatched
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """3-D max pooling, as ``torch.nn.functional.max_pool3d``: (N, C, D, H, W) ->
+    (N, C, OD, OH, OW). Max is separable: each depth slice is max-pooled over (H, W) by
+    the 2-D kernel, then the maximum is taken over the depth window. With
+    ``return_indices`` also returns the flat index ``z*H*W + y*W + x`` of every maximum.
+    """
+    op = "max_pool3d"
+    x, unbatched = _as_5d(input, op)
+    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, op, nd=3)
+    n, c, depth, h, w = x.shape
+    planes = x.reshape(n, c * depth, h, w)
+    res = _max_pool(planes, k[1:], s[1:], p[1:], d[1:], return_indices, op, ceil_mode)
+    plane_out, plane_idx = res if return_indices else (res, None)
+    oh, ow = plane_out.shape[2:]
+    plane_out = plane_out.reshape(n, c, depth, oh, ow)
+    taps, od, _ = _depth_taps(plane_out, k[0], s[0], p[0], d[0], ceil_mode, float("-inf"))
+    out = stack(taps, 0).amax(0)  # (N, C, OD, OH, OW)
+    if return_indices:
+        xp = x.device.backend.xp
+        values = xp.stack([t.data for t in taps])  # (k, N, C, OD, OH, OW)
+        which = values.argmax(0)  # the winning depth tap
+        z = (xp.arange(od).reshape(1, 1, od, 1, 1) * s[0] - p[0]) + which * d[0]
+        hw = plane_idx.data.reshape(n, c, depth, oh, ow)
+        hw_at = xp.take_along_axis(hw, xp.clip(z, 0, depth - 1), axis=2)
+        idx = _wrap(z * (h * w) + hw_at, x.device)
+        if unbatched:
+            return out.squeeze(0), idx.squeeze(0)
+        return out, idx
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """3-D average pooling, as ``torch.nn.functional.avg_pool3d``. Separable: every
+    (H, W) plane is average-pooled by the 2-D kernel, then the depth window is averaged
+    with its own divisor (PyTorch's divisor is the product of the per-axis counts)."""
+    op = "avg_pool3d"
+    x, unbatched = _as_5d(input, op)
+    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, op, nd=3)
+    n, c, depth, h, w = x.shape
+    planes = _avg_pool(x.reshape(n, c * depth, h, w), k[1:], s[1:], p[1:],
+                       count_include_pad, 1 if divisor_override is not None else None, op,
+                       ceil_mode)
+    oh, ow = planes.shape[2:]
+    taps, od, extra = _depth_taps(planes.reshape(n, c, depth, oh, ow), k[0], s[0], p[0], 1,
+                                  ceil_mode, 0.0)
+    total = taps[0]
+    for t in taps[1:]:
+        total = total + t
+    if divisor_override is not None:
+        out = total * (1.0 / divisor_override)
+    else:
+        import numpy as np
+
+        starts = np.arange(od) * s[0] - p[0]
+        ends = np.minimum(starts + k[0], depth + p[0])  # never beyond the padding
+        if not count_include_pad:
+            starts, ends = np.maximum(starts, 0), np.minimum(ends, depth)
+        count = (ends - starts).astype(x.dtype)
+        xp = x.device.backend.xp
+        out = total * _wrap(xp.asarray(1.0 / count).reshape(1, 1, od, 1, 1), x.device)
     return out.squeeze(0) if unbatched else out

@@ -394,7 +394,42 @@ def test_state_dict_resume_gives_the_same_trajectory(make, tmp_path):
     for a, b in zip(straight, resumed, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     # the loaded state is a private copy: stepping opt2 did not touch the checkpoint
-    assert opt2.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
+    again = ag.load(tmp_path / "ck.safetensors")["opt"]
+    _assert_state_equal(ck["opt"], again)
+
+
+def _assert_state_equal(a, b):
+    assert a["param_groups"] == b["param_groups"]
+    assert set(a["state"]) == set(b["state"])
+    for k in a["state"]:
+        for name, v in a["state"][k].items():
+            w = b["state"][k][name]
+            if isinstance(v, ag.Tensor):
+                np.testing.assert_array_equal(v.numpy(), w.numpy(), err_msg=f"{k}.{name}")
+            else:
+                assert v == w, (k, name)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: optim.RMSprop(ps, centered=True, momentum=0.5),
+    lambda ps: optim.Adagrad(ps),
+])
+def test_load_state_dict_copies_what_it_loads(make):
+    """Planted bug: load_state_dict keeping the given tensors, so that the next step
+    changes the caller's dict in place (a checkpoint held in memory drifts)."""
+    ps = [ag.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)]
+    src = make(ps)
+    _train(src, ps, 2, seed=1)
+    sd = src.state_dict()
+    snapshot = {"param_groups": [dict(g) for g in sd["param_groups"]],
+                "state": {k: {n: (v.clone() if isinstance(v, ag.Tensor) else v)
+                              for n, v in st.items()} for k, st in sd["state"].items()}}
+    dst = make([ag.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)])
+    dst.load_state_dict(sd)
+    _train(dst, dst.param_groups[0]["params"], 3, seed=2)
+    _assert_state_equal(snapshot, sd)
 
 
 def test_state_dict_format_is_pytorchs():
