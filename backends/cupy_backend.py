@@ -296,10 +296,13 @@ class CupyBackend(Backend):
     def reduce_at(self, ufunc: str, out, key, values) -> None:
         key = _device_key(key)
         values = cupy.asarray(values, dtype=out.dtype)
-        if ufunc == "maximum":
-            cupyx.scatter_max(out, key, values)
-        elif ufunc == "minimum":
-            cupyx.scatter_min(out, key, values)
+        if ufunc != "multiply":
+            at = getattr(getattr(cupy, ufunc), "at", None)  # CuPy >= 13: atomic max/min
+            if at is not None:
+                at(out, key, values)
+            else:  # older CuPy
+                getattr(cupyx, "scatter_max" if ufunc == "maximum" else "scatter_min")(
+                    out, key, values)
         else:  # CuPy has no atomic multiply: reduce on the host, once, exactly
             host = cupy.asnumpy(out)
             np.multiply.at(host, tuple(cupy.asnumpy(k) if hasattr(k, "shape") else k
