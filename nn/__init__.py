@@ -23,5 +23,6 @@ from .transformer import *  # noqa: F403
 # layers of issue 12
 from .distance import *  # noqa: F403
 from .fold import *  # noqa: F403
+from .loss_extra import *  # noqa: F403
 from .padding import *  # noqa: F403
 from .vision import *  # noqa: F403
