@@ -26,6 +26,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from _resume import check_positive  # noqa: E402
 from train_digits import fit, load_data  # noqa: E402
 
 import autograd as ag  # noqa: E402
@@ -58,6 +59,7 @@ def main(argv=None) -> float:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     args = p.parse_args(argv)
+    check_positive(epochs=args.epochs)  # before the schedule's T_max is built from it
 
     try:
         device = ag.device(args.device)
