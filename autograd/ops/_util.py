@@ -52,6 +52,16 @@ def expand(x: Tensor, shape: tuple) -> Tensor:
     return Expand.apply(x, tuple(shape))
 
 
+def conj_of(t):
+    """``t`` conjugated when it is a complex tensor, else ``t`` itself: the gradient of a
+    product of complex tensors uses the conjugate (PyTorch's convention)."""
+    if type(t) is Tensor and t.data.dtype.kind == "c":
+        from .complex import conj
+
+        return conj(t)
+    return t
+
+
 def shape_of(a) -> tuple:
     t = type(a)
     if t is float or t is int or t is bool:

@@ -10,7 +10,8 @@ from .. import dtypes
 from ..grad_mode import STATE
 from ..graph import Function
 from ..tensor import Tensor, _wrap
-from ._util import shape_of, sum_to
+from ._util import conj_of, shape_of, sum_to
+from .rounding import sign  # noqa: F401  (a step function: zero gradient, as PyTorch)
 
 # --- binary (either argument may be a Python scalar; broadcasting is undone by sum_to)
 
@@ -51,7 +52,8 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        return (sum_to(g * b, a.shape) if na else None), (sum_to(g * a, b.shape) if nb else None)
+        return ((sum_to(g * conj_of(b), a.shape) if na else None),
+                (sum_to(g * conj_of(a), b.shape) if nb else None))
 
 
 class AddScalar(Function):
@@ -89,8 +91,8 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        ga = sum_to(g / b, a.shape) if na else None
-        gb = sum_to(-g * a / (b * b), b.shape) if nb else None
+        ga = sum_to(g / conj_of(b), a.shape) if na else None
+        gb = sum_to(-g * conj_of(a / (b * b)), b.shape) if nb else None
         return ga, gb
 
 
@@ -296,13 +298,22 @@ class Tanh(Function):
         return g * (1 - out * out)
 
 
+def stable_sigmoid(xp, x):
+    """1 / (1 + exp(-x)) on arrays, in x's dtype: the one stable formula (exp of a
+    non-positive number only, so large |x| neither overflows nor NaNs)."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def stable_softplus(xp, z):
+    """log(1 + exp(z)) on arrays as max(z, 0) + log1p(exp(-|z|)): no overflow for any z."""
+    return xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+
+
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        xp = ctx.device.backend.xp
-        # exp of a non-positive number only, so large |x| neither overflows nor NaNs
-        e = xp.exp(-xp.abs(x))
-        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        out = stable_sigmoid(ctx.device.backend.xp, x)
         ctx.save_for_backward(out)
         return out
 
@@ -489,11 +500,11 @@ def div(a, b, *, rounding_mode: str | None = None) -> Tensor:
             pass
     a, b = promote(a, b, "div")
     # true division of integers gives the default float dtype
-    if isinstance(a, Tensor) and a.data.dtype.kind != "f":
+    if isinstance(a, Tensor) and a.data.dtype.kind not in "fc":
         a = a.to(dtypes.get_default_dtype())
         if isinstance(b, Tensor):
             b = b.to(a.dtype)
-    elif isinstance(b, Tensor) and b.data.dtype.kind != "f":
+    elif isinstance(b, Tensor) and b.data.dtype.kind not in "fc":
         b = b.to(dtypes.get_default_dtype())
     return Div.apply(a, b)
 
@@ -572,16 +583,15 @@ erf = _float_unary(Erf, "erf")
 
 
 def abs(x: Tensor) -> Tensor:
+    if x.data.dtype.kind == "c":  # |z| of a complex tensor, PyTorch's complex gradient
+        from .complex import complex_abs
+
+        return complex_abs(x)
     return Abs.apply(x)
 
 
 def relu(x: Tensor) -> Tensor:
     return Relu.apply(x)
-
-
-def sign(x: Tensor) -> Tensor:
-    """Elementwise sign; its gradient is zero everywhere (not recorded)."""
-    return _wrap(x.device.backend.xp.sign(x.data), x.device)
 
 
 def clamp(x: Tensor, min=None, max=None) -> Tensor:

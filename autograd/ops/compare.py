@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import builtins
-
 from ..tensor import Tensor, _wrap
 from .arithmetic import promote
+from .rounding import ceil, floor, round, trunc  # noqa: F401  (zero-gradient step functions)
 
 
 def _compare(name, fn):
@@ -77,26 +76,6 @@ logical_not = _nograd_unary("logical_not", lambda xp: xp.logical_not)
 isnan = _nograd_unary("isnan", lambda xp: xp.isnan)
 isinf = _nograd_unary("isinf", lambda xp: xp.isinf)
 isfinite = _nograd_unary("isfinite", lambda xp: xp.isfinite)
-floor = _nograd_unary("floor", lambda xp: xp.floor)
-ceil = _nograd_unary("ceil", lambda xp: xp.ceil)
-_round = _nograd_unary("round", lambda xp: xp.round)
-
-
-def round(x: Tensor, decimals: int = 0) -> Tensor:
-    """Round half to even; ``decimals`` digits after the point (negative: before it), as
-    PyTorch: ``rint(x * 10**decimals) / 10**decimals`` in the input's dtype."""
-    if decimals == 0:
-        return _round(x)
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"round: decimals= needs a floating point input, got {x.data.dtype}")
-    xp = x.device.backend.xp
-    scale = x.data.dtype.type(10.0 ** builtins.abs(decimals))
-    if decimals > 0:
-        out = xp.rint(x.data * scale) / scale
-    else:
-        out = xp.rint(x.data / scale) * scale
-    return _wrap(out.astype(x.data.dtype, copy=False), x.device)
-trunc = _nograd_unary("trunc", lambda xp: xp.trunc)
 
 
 def equal(a: Tensor, b: Tensor) -> bool:

@@ -6,6 +6,7 @@ from ..dtypes import result_type
 from ..graph import Function
 from ..tensor import Tensor
 from ._util import as_size, expand, normalize_dim
+from .views import make_view, make_views, view  # noqa: F401  (view: ops.view)
 
 
 class Reshape(Function):
@@ -104,10 +105,11 @@ def reshape(x: Tensor, *shape) -> Tensor:
             f"reshape: shape {list(shape)} is invalid for input of shape "
             f"{tuple(x.data.shape)} ({size} elements)"
         )
-    return Reshape.apply(x, shape)
-
-
-view = reshape
+    out = Reshape.apply(x, shape)
+    base = out.data.base
+    if base is not None and (base is x.data or base is x.data.base):  # not a copy
+        make_view(out, x, reshape, (shape,))
+    return out
 
 
 def permute(x: Tensor, *dims) -> Tensor:
@@ -118,7 +120,7 @@ def permute(x: Tensor, *dims) -> Tensor:
     axes = tuple(d % nd for d in dims)
     if axes == tuple(range(nd)):
         return x
-    return Permute.apply(x, axes)
+    return make_view(Permute.apply(x, axes), x, permute, (axes,))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -137,16 +139,9 @@ def t(x: Tensor) -> Tensor:
     return transpose(x, 0, 1) if x.data.ndim == 2 else x
 
 
-def T(x: Tensor) -> Tensor:
-    return permute(x, tuple(range(x.data.ndim))[::-1])
-
-
-def mT(x: Tensor) -> Tensor:
-    return transpose(x, -2, -1)
-
-
-def expand_(x: Tensor, *sizes) -> Tensor:
-    """Broadcast to ``sizes`` (-1 keeps a dimension), as ``Tensor.expand``."""
+def expand_to(x: Tensor, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` (-1 keeps a dimension), checked, as ``Tensor.expand``
+    (a view, not in place: the old name ``expand_`` said otherwise)."""
     sizes = _shape_arg(sizes, "expand")
     lead = len(sizes) - x.data.ndim
     if lead < 0:
@@ -164,15 +159,18 @@ def expand_(x: Tensor, *sizes) -> Tensor:
                 f"expand: cannot expand shape {tuple(x.data.shape)} to {sizes}: dimension "
                 f"{i} has size {n}"
             )
-    return expand(x, shape)
+    return make_view(expand(x, shape), x, expand_to, (shape,))
 
 
 def broadcast_to(x: Tensor, shape) -> Tensor:
-    return expand_(x, tuple(shape))
+    return expand_to(x, tuple(shape))
 
 
 def expand_as(x: Tensor, other: Tensor) -> Tensor:
-    return expand_(x, other.shape)
+    return expand_to(x, other.shape)
+
+
+expand_ = expand_to  # the old name (kept for one release; not exported)
 
 
 def squeeze(x: Tensor, dim=None) -> Tensor:
@@ -281,7 +279,7 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
                 f"split: sizes {sizes} sum to {sum(sizes)}, but dimension {d} has size {n}"
             )
     out = Split.apply(x, sizes, d)
-    return out if isinstance(out, tuple) else (out,)
+    return make_views(out if isinstance(out, tuple) else (out,), x)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:

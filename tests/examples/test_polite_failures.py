@@ -77,9 +77,11 @@ def test_zero_counts_are_refused(tmp_path):
 
 
 def test_the_process_prints_one_line_and_no_traceback(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(ag.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.run([sys.executable, os.path.join(HERE, "char_lm.py"), "--out",
                            str(tmp_path), "--resume", str(tmp_path / "missing.safetensors")],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode != 0
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "no such file" in proc.stderr
