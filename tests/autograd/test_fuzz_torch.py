@@ -136,7 +136,7 @@ def test_reductions_with_dim_and_keepdim(name, shape, data, keepdim, seed):
             dim = dim[0]
     if name in ("var", "std"):  # with no degree of freedom both give inf/NaN garbage
         dims = range(len(shape)) if dim is None else np.atleast_1d(dim)
-        assume(int(np.prod([shape[d] for d in dims])) >= 2)
+        assume(len(shape) > 0 and int(np.prod([shape[d] for d in dims])) >= 2)
     _run_both(lambda t: _reduce(ag, name, t, dim, keepdim),
               lambda t: _reduce(torch, name, t, dim, keepdim),
               (x,), seed, f"{name}(dim={dim}, keepdim={keepdim}) of {shape}")
