@@ -144,6 +144,12 @@ def part_ddp(comm, rank, world) -> None:
 
 
 def part_scaling(comm, rank, world) -> None:
+    _scaling(comm, rank, world, sync_bn=True)
+    if world > 1:  # what the per-step collectives of SyncBatchNorm and buffers cost
+        _scaling(comm, rank, world, sync_bn=False)
+
+
+def _scaling(comm, rank, world, sync_bn: bool) -> None:
     from sklearn.datasets import load_digits
 
     import autograd as ag
@@ -164,7 +170,8 @@ def part_scaling(comm, rank, world) -> None:
         nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(),
         nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.25), nn.Linear(2 * width * 2 * 2, 10))
     if world > 1:
-        model = DDP(nn.SyncBatchNorm.convert_sync_batchnorm(model))
+        model = DDP(nn.SyncBatchNorm.convert_sync_batchnorm(model) if sync_bn else model,
+                    broadcast_buffers=sync_bn)
         loader = DataLoader(ds, batch_size=32, sampler=DistributedSampler(ds, seed=0))
     else:
         loader = DataLoader(ds, batch_size=32, shuffle=True, seed=0)
@@ -179,7 +186,9 @@ def part_scaling(comm, rank, world) -> None:
     epoch()  # warm-up (numba kernels, allocator)
     t = _best_time(epoch, 1, comm, samples=3)
     if rank == 0:
-        print(f"| {world} | {len(loader)} | {t:.2f} |", flush=True)
+        how = ("one process" if world == 1 else "DDP + SyncBatchNorm" if sync_bn else
+               "DDP, local BatchNorm, broadcast_buffers=False")
+        print(f"| {world} | {how} | {len(loader)} | {t:.2f} |", flush=True)
     if world > 1:
         dist.barrier()
 
@@ -221,8 +230,8 @@ def main(argv=None) -> None:
     for p in parts:
         print(f"\n## {p}\n")
         if p == "scaling":
-            print("| processes | steps per process | seconds per epoch |")
-            print("|---:|---:|---:|", flush=True)
+            print("| processes | model | steps per process | seconds per epoch |")
+            print("|---:|---|---:|---:|", flush=True)
             _launch(p, 1)
         _launch(p, 2)
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
