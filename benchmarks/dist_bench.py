@@ -15,6 +15,8 @@ disturbed by other programs on a shared machine):
   same step with one blocking all-reduce of all gradients after backward.
 * ``scaling``: an epoch of the digits CNN (the example's model, batch 32 per process)
   on 1 and on 2 processes: seconds per epoch and speed-up.
+* ``zero``: Adam's state per process for the MLP above, plain and sharded by
+  ``optim.ZeroRedundancyOptimizer``, and the step time of each.
 
 Run it without mpiexec and it launches each part itself (``mpiexec -n 2``; the scaling
 part also ``-n 1``) and prints the tables.
@@ -29,7 +31,7 @@ import time
 
 import numpy as np
 
-PARTS = ("allreduce", "ddp", "scaling")
+PARTS = ("allreduce", "ddp", "scaling", "zero")
 
 
 def _best_time(fn, calls: int, comm, samples: int = 5) -> float:
@@ -193,6 +195,50 @@ def _scaling(comm, rank, world, sync_bn: bool) -> None:
         dist.barrier()
 
 
+def part_zero(comm, rank, world) -> None:
+    import autograd as ag
+    import nn
+    import nn.functional as F
+    import optim
+    from nn.parallel import DistributedDataParallel as DDP
+
+    def mlp():
+        ag.manual_seed(0)
+        return DDP(nn.Sequential(nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 1024),
+                                 nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(),
+                                 nn.Linear(1024, 10)))
+
+    g = np.random.default_rng(rank)
+    x = ag.tensor(g.normal(size=(64, 1024)).astype(np.float32))
+    y = ag.tensor(g.integers(0, 10, 64))
+    rows = []
+    for name, make in (("Adam", lambda ps: optim.Adam(ps, lr=1e-3)),
+                       ("ZeroRedundancyOptimizer(Adam)",
+                        lambda ps: optim.ZeroRedundancyOptimizer(ps, optim.Adam, lr=1e-3))):
+        model = mlp()
+        opt = make(model.parameters())
+
+        def step(model=model, opt=opt):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+
+        for _ in range(3):
+            step()
+        t = _best_time(step, 5, comm)
+        mine = sum(v.data.nbytes for s in opt.state.values() for v in s.values()
+                   if isinstance(v, ag.Tensor))
+        per_rank = np.zeros(world, np.int64)
+        comm.Allgather(np.array([mine], np.int64), per_rank)
+        rows.append((name, per_rank, t))
+    if rank == 0:
+        print("| optimizer | state per process (MB) | step (ms) |")
+        print("|---|---:|---:|")
+        for name, per_rank, t in rows:
+            mb = " / ".join(f"{b / 2**20:.1f}" for b in per_rank)
+            print(f"| {name} | {mb} | {t * 1e3:.1f} |", flush=True)
+
+
 def _run_part(part: str) -> None:
     from mpi4py import MPI
 
@@ -200,7 +246,8 @@ def _run_part(part: str) -> None:
 
     dist.init_process_group("mpi", timeout=600)
     comm = MPI.COMM_WORLD
-    {"allreduce": part_allreduce, "ddp": part_ddp, "scaling": part_scaling}[part](
+    {"allreduce": part_allreduce, "ddp": part_ddp, "scaling": part_scaling,
+     "zero": part_zero}[part](
         comm, comm.Get_rank(), comm.Get_size())
     dist.destroy_process_group()
 

@@ -20,13 +20,13 @@ import enum
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from . import process_group as _pg
 from .process_group import DistError
 
 __all__ = ["ReduceOp", "Work", "all_reduce", "broadcast", "all_gather",
            "all_gather_into_tensor", "reduce_scatter_tensor", "gather", "scatter", "reduce",
-           "send", "recv", "isend", "irecv", "barrier"]
+           "send", "recv", "isend", "irecv", "barrier", "broadcast_coalesced"]
 
 
 class ReduceOp(enum.Enum):
@@ -487,3 +487,21 @@ def barrier(group=None, async_op: bool = False, device_ids=None):
     who = "barrier"
     g = _pg.default_group(group, who)
     return _run(g, who, lambda: _transport(g, [], who).barrier(), [], None, async_op)
+
+
+def broadcast_coalesced(tensors: list, src: int, group=None) -> None:
+    """Broadcast ``tensors`` from rank ``src`` with one call per dtype and device (their
+    arrays packed into one buffer, then unpacked in place): how DistributedDataParallel
+    and ZeroRedundancyOptimizer send many parameters at once."""
+    groups: dict = {}
+    for t in tensors:
+        groups.setdefault((str(t.device), t.dtype), []).append(t)
+    for ts in groups.values():
+        xp = ts[0].device.backend.xp
+        flat = _wrap(xp.concatenate([t.data.reshape(-1) for t in ts]), ts[0].device)
+        broadcast(flat, src, group)
+        n = 0
+        for t in ts:
+            k = t.numel()
+            t.data[...] = flat.data[n:n + k].reshape(t.shape)
+            n += k
