@@ -23,7 +23,9 @@ from .transformer import *  # noqa: F403
 # isort: split
 # layers of issue 12
 from .distance import *  # noqa: F403
+from .embedding_bag import *  # noqa: F403
 from .fold import *  # noqa: F403
+from .loss_extra import *  # noqa: F403
 from .padding import *  # noqa: F403
 from .vision import *  # noqa: F403
 
