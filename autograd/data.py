@@ -40,6 +40,8 @@ from .utils.sampler import (
     SequentialSampler,
     SubsetRandomSampler,
     WeightedRandomSampler,
+    _check_generator,
+    _rng,
 )
 from .utils.worker import WorkerInfo, WorkerPool, get_worker_info
 
@@ -170,13 +172,14 @@ def _check_seed(seed, who: str) -> int | None:
 
 
 def random_split(dataset, lengths: Sequence[int | float],
-                 generator: np.random.Generator | None = None, *,
+                 generator=None, *,
                  seed: int | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random subsets of the given lengths, or of
     the given fractions of its length (summing to 1; the remainder goes one by one to
     the first splits), as ``torch.utils.data.random_split``.
 
-    The permutation is drawn from ``generator`` (a ``numpy.random.Generator``), else from
+    The permutation is drawn from ``generator`` (an ``ag.Generator`` or a
+    ``numpy.random.Generator``), else from
     ``numpy.random.default_rng(seed)``, else from the CPU generator (``ag.manual_seed``).
     """
     seed = _check_seed(seed, "random_split")
@@ -206,10 +209,7 @@ def random_split(dataset, lengths: Sequence[int | float],
         raise ValueError(f"random_split: lengths {lengths} sum to {sum(lengths)} but the "
                          f"dataset has {n} samples")
     if generator is not None:
-        if not isinstance(generator, np.random.Generator):
-            raise TypeError(f"random_split: generator must be a numpy.random.Generator, got "
-                            f"{type(generator).__name__}")
-        rng = generator
+        rng = _rng(_check_generator(generator, "random_split"))
     elif seed is not None:
         rng = np.random.default_rng(seed)
     else:
@@ -378,8 +378,8 @@ class DataLoader:
         pin_memory: accepted for PyTorch compatibility (no effect: batches are moved by
             ``device=``).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator: with ``shuffle``, a ``numpy.random.Generator`` to draw orders from
-            (its state advances each epoch).
+        generator: with ``shuffle``, an ``ag.Generator`` or a ``numpy.random.Generator``
+            to draw orders from (its state advances each epoch).
         seed: with ``shuffle``, the order of epoch ``e`` is a permutation drawn from
             ``numpy.random.default_rng([seed, e])``: it depends on (seed, epoch) only,
             so a resumed run sees exactly the batches of an uninterrupted one. The
@@ -400,7 +400,7 @@ class DataLoader:
                  collate_fn: Callable[[list], Any] | None = None, pin_memory: bool = False,
                  drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], None] | None = None,
-                 multiprocessing_context=None, generator: np.random.Generator | None = None,
+                 multiprocessing_context=None, generator=None,
                  *, prefetch_factor: int | None = None, persistent_workers: bool = False,
                  seed: int | None = None, device=None, progress: bool | str = False):
         batch_size = _check_count(batch_size, "batch_size", allow_none=True)
@@ -408,9 +408,7 @@ class DataLoader:
         seed = _check_seed(seed, "DataLoader")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: give either seed or generator, not both")
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(f"DataLoader: generator must be a numpy.random.Generator, got "
-                            f"{type(generator).__name__}")
+        _check_generator(generator, "DataLoader")
         if not (isinstance(timeout, int | float) and timeout >= 0):
             raise ValueError(f"DataLoader: timeout must be a non-negative number, got "
                              f"{timeout!r}")
@@ -484,7 +482,7 @@ class DataLoader:
         if self.seed is not None:
             rng = np.random.default_rng([self.seed, epoch])
         elif self.generator is not None:
-            rng = self.generator
+            rng = _rng(self.generator)
         else:
             rng = backends.get_device("cpu").backend.generator
         return rng.permutation(n)
