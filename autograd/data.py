@@ -339,6 +339,12 @@ def _fetch(dataset, indices, collate_fn, batched: bool):
     return collate_fn([dataset[int(i)] for i in indices])
 
 
+def _in_mpi_job() -> bool:
+    from . import distributed
+
+    return distributed.is_initialized()
+
+
 def _stream(dataset, batch_size, drop_last, collate_fn):
     """The batches of an IterableDataset: ``batch_size`` samples each, collated."""
     if batch_size is None:
@@ -373,7 +379,8 @@ class DataLoader:
             worker processes (``prefetch_factor`` batches each in flight, default 2),
             kept between epochs with ``persistent_workers``. ``worker_init_fn(id)`` runs in
             each worker; ``timeout`` (seconds, 0: none) bounds the wait for a batch;
-            ``multiprocessing_context`` picks the start method.
+            ``multiprocessing_context`` picks the start method (default: the platform's,
+            or "forkserver" in a process that has joined a distributed job).
         collate_fn: batches samples (default :func:`default_collate`).
         pin_memory: accepted for PyTorch compatibility (no effect: batches are moved by
             ``device=``).
@@ -539,9 +546,12 @@ class DataLoader:
             base_seed = int(np.random.default_rng([self.seed, epoch, 1]).integers(2 ** 62))
         else:
             base_seed = int(backends.get_device("cpu").backend.generator.integers(2 ** 62))
+        context = self.multiprocessing_context
+        if context is None and _in_mpi_job():
+            context = "forkserver"  # forking a process that has started MPI is unsafe
         pool = WorkerPool(self.dataset, fetch, self.num_workers, init_fn=self.worker_init_fn,
-                          base_seed=base_seed, timeout=self.timeout,
-                          context=self.multiprocessing_context, iterable=iterable)
+                          base_seed=base_seed, timeout=self.timeout, context=context,
+                          iterable=iterable)
         if self.persistent_workers and not iterable:
             self._pool = pool
         return pool

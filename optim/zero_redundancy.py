@@ -28,7 +28,7 @@ import numpy as np
 
 import autograd as ag
 import autograd.distributed as dist
-from autograd.tensor import Tensor
+from autograd.extend import Tensor
 
 from .optimizer import Optimizer
 

@@ -29,7 +29,7 @@ import numpy as np
 
 import autograd as ag
 import autograd.distributed as dist
-from autograd.tensor import Tensor
+from autograd.extend import Tensor
 
 from ..module import Module
 
@@ -81,9 +81,10 @@ def _reachable_leaves(outputs) -> set:
         if node in seen:
             continue
         seen.add(node)
-        for t, idx in zip(node.edges, node.edge_idx):
-            if t is None:
+        for edge in node.next_functions:  # (producer node, output) or (leaf, -1)
+            if edge is None:
                 continue
+            t, idx = edge
             if idx < 0:
                 leaves.add(id(t))
             elif t not in seen:
