@@ -29,7 +29,7 @@ __all__ = [
     "LinAlgError", "inv", "solve", "det", "slogdet", "cholesky", "cholesky_ex", "qr", "svd",
     "svdvals", "eigh", "eigvalsh", "norm", "vector_norm", "matrix_norm", "pinv", "lstsq",
     "matrix_power", "matrix_rank", "multi_dot", "cross", "vecdot", "solve_triangular",
-    "lu_factor", "lu_solve",
+    "lu_factor", "lu_solve", "logdet", "pinverse",
 ]
 
 
@@ -879,3 +879,17 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) ->
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     raise ValueError(f"linalg.norm: with ord={ord!r} and dim=None the input must be 1-D or "
                      f"2-D, got shape {tuple(A.shape)}")
+
+
+# --- PyTorch's top-level names (torch.det, torch.inverse, ...) -------------------------
+
+
+def logdet(A: Tensor) -> Tensor:
+    """``log(det(A))``: NaN for a negative determinant, -inf for a zero one (torch.logdet)."""
+    sign, logabs = slogdet(A)
+    return ops.where(sign < 0, math.nan, logabs)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """``pinv(input, rtol=rcond)`` (torch.pinverse)."""
+    return pinv(input, rtol=rcond)

@@ -101,3 +101,30 @@ def test_errors():
         S.erfinv([0.5])
     with pytest.raises(TypeError, match=r"special\.gammaln: expected a real tensor"):
         S.gammaln(ag.complex(ag.ones(2), ag.ones(2)))
+
+
+def test_top_level_names_and_methods_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x = RNG.uniform(0.1, 0.9, 5)
+    a = RNG.normal(size=(3, 3)) + 3 * np.eye(3)
+    for name, call in {
+        "erfinv": lambda m, t: m.erfinv(t), "erfc": lambda m, t: m.erfc(t),
+        "lgamma": lambda m, t: m.lgamma(t), "digamma": lambda m, t: m.digamma(t),
+        "polygamma": lambda m, t: m.polygamma(2, t), "mvlgamma": lambda m, t: m.mvlgamma(t + 2, 3),
+        "i0": lambda m, t: m.i0(t), "sinc": lambda m, t: m.sinc(t),
+        "logit": lambda m, t: m.logit(t), "xlogy": lambda m, t: m.xlogy(t, t + 1),
+        "methods": lambda m, t: t.erfinv() + t.lgamma() + t.polygamma(1) + t.logit() + t.sinc()
+        + t.xlogy(t) + t.digamma() + t.erfc() + t.i0() + (t + 2).mvlgamma(2),
+    }.items():
+        np.testing.assert_allclose(call(ag, ag.tensor(x)).numpy(),  # SciPy vs ATen: ~1e-10
+                                   call(torch, torch.tensor(x)).numpy(), rtol=1e-8, err_msg=name)
+    for name, call in {
+        "det": lambda m, t: m.det(t), "logdet": lambda m, t: m.logdet(-t),
+        "inverse": lambda m, t: m.inverse(t), "pinverse": lambda m, t: m.pinverse(t),
+        "matrix_power": lambda m, t: m.matrix_power(t, 3),
+        "cholesky": lambda m, t: m.cholesky(t @ t.mT),
+        "methods": lambda m, t: t.det() * t.inverse() + t.pinverse() + t.matrix_power(2)
+        + t.slogdet()[1] + (t @ t.mT).cholesky() + t.logdet(),
+    }.items():
+        np.testing.assert_allclose(call(ag, ag.tensor(a)).numpy(),
+                                   call(torch, torch.tensor(a)).numpy(), rtol=1e-10, err_msg=name)
