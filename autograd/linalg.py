@@ -226,7 +226,7 @@ class _Cholesky(Function):
         xp = ctx.device.backend.xp
         try:
             L = xp.linalg.cholesky(a)
-            ok = bool(xp.isfinite(L).all())  # CuPy reports failure as NaN, not an error
+            ok = _factored(xp, L)
         except np.linalg.LinAlgError:
             ok = False
         if ok:
@@ -246,6 +246,13 @@ class _Cholesky(Function):
         return solve_triangular(L, gA, upper=False, left=False)
 
 
+def _factored(xp, L) -> bool:
+    """Whether a Cholesky factor is complete: NumPy raises on failure, but CuPy (unless in
+    ``cupyx.errstate(linalg='raise')``) returns a factor with a non-positive or NaN pivot
+    at the failing minor, so the diagonal says it."""
+    return bool((xp.diagonal(L, axis1=-2, axis2=-1) > 0).all())
+
+
 def _cholesky_each(xp, a):
     """The failure path: factor matrix by matrix and find each failing leading minor."""
     n = a.shape[-1]
@@ -256,7 +263,7 @@ def _cholesky_each(xp, a):
         for k in range(1, n + 1):
             try:
                 Lk = xp.linalg.cholesky(flat[b, :k, :k])
-                ok = bool(xp.isfinite(Lk).all())
+                ok = _factored(xp, Lk)
             except np.linalg.LinAlgError:
                 ok = False
             if not ok:

@@ -203,3 +203,23 @@ def test_batched_forms_equal_one_matrix_at_a_time():
     lu, piv = LA.lu_factor(ag.tensor(a))
     x = LA.lu_solve(lu, piv, ag.tensor(np.broadcast_to(b, (3, 2, 4, 3)).copy())).numpy()
     np.testing.assert_allclose(x, batched, rtol=1e-10)
+
+
+def test_cholesky_failure_reported_without_an_exception(monkeypatch):
+    """CuPy does not raise on a matrix that is not positive-definite: it returns a factor
+    whose pivot at the failing minor is not positive (here: NaN, as LAPACK's sqrt)."""
+    real = np.linalg.cholesky
+
+    def quiet(a):
+        try:
+            return real(a)
+        except np.linalg.LinAlgError:
+            return np.full(a.shape, np.nan)
+
+    monkeypatch.setattr(np.linalg, "cholesky", quiet)
+    bad = np.stack([np.eye(3), np.diag([1.0, 2.0, -1.0])])
+    L, info = LA.cholesky_ex(ag.tensor(bad))
+    assert info.tolist() == [0, 3]
+    np.testing.assert_array_equal(L.numpy()[0], np.eye(3))
+    with pytest.raises(LA.LinAlgError, match="order 3"):
+        LA.cholesky(ag.tensor(bad))
