@@ -29,7 +29,8 @@ __all__ = [
     "LinAlgError", "inv", "solve", "det", "slogdet", "cholesky", "cholesky_ex", "qr", "svd",
     "svdvals", "eigh", "eigvalsh", "norm", "vector_norm", "matrix_norm", "pinv", "lstsq",
     "matrix_power", "matrix_rank", "multi_dot", "cross", "vecdot", "solve_triangular",
-    "lu_factor", "lu_solve", "logdet", "pinverse",
+    "lu_factor", "lu_solve", "logdet", "pinverse", "lu", "lu_factor_ex", "inv_ex", "solve_ex",
+    "cond", "diagonal", "vander", "tensorinv", "tensorsolve",
 ]
 
 
@@ -56,6 +57,10 @@ SVDResult = _return_type("svd", ("U", "S", "Vh"))
 EighResult = _return_type("eigh", ("eigenvalues", "eigenvectors"))
 LstsqResult = _return_type("lstsq", ("solution", "residuals", "rank", "singular_values"))
 LUFactorResult = _return_type("lu_factor", ("LU", "pivots"))
+LUFactorExResult = _return_type("lu_factor_ex", ("LU", "pivots", "info"))
+LUResult = _return_type("lu", ("P", "L", "U"))
+InvExResult = _return_type("inv_ex", ("inverse", "info"))
+SolveExResult = _return_type("solve_ex", ("result", "info"))
 
 
 # --- checks and small helpers ---------------------------------------------------------
@@ -900,3 +905,144 @@ def logdet(A: Tensor) -> Tensor:
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """``pinv(input, rtol=rcond)`` (torch.pinverse)."""
     return pinv(input, rtol=rcond)
+
+
+# --- the _ex forms, lu, and compositions ----------------------------------------------
+
+
+def _getrf_info(A: Tensor):
+    """LAPACK getrf's info per matrix: 0, or the 1-based index of the first zero pivot."""
+    xp = A.device.backend.xp
+    lu, _ = _lu_forward(xp, A.data, True)
+    k = min(lu.shape[-2:])
+    d = xp.diagonal(lu, axis1=-2, axis2=-1)[..., :k]
+    zero = d == 0
+    first = xp.argmax(zero, axis=-1) + 1
+    return _const(xp.where(zero.any(axis=-1), first, 0).astype(np.int32), A)
+
+
+def _raise_singular(info: Tensor, op: str) -> None:
+    bad = info.numpy().reshape(-1)
+    if bad.any():
+        b = int(np.flatnonzero(bad)[0])
+        where = f" (batch element {b})" if info.ndim else ""
+        raise LinAlgError(f"linalg.{op}: the input is singular: U[{bad[b]}, {bad[b]}] is zero "
+                          f"in its LU factorization{where}")
+
+
+def _with_info(A: Tensor, info: Tensor, compute, trailing: int) -> Tensor:
+    """``compute(A)``, with each singular matrix (``info != 0``) swapped for the identity
+    and its result set to NaN (PyTorch leaves those values unspecified)."""
+    bad = info.numpy() != 0
+    if not bad.any():
+        return compute(A)
+    xp = A.device.backend.xp
+    mask = _const(xp.asarray(bad), A)
+    out = compute(ops.where(mask.reshape(mask.shape + (1, 1)), _eye(A.shape[-1], A), A))
+    return ops.where(mask.reshape(mask.shape + (1,) * trailing), math.nan, out)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
+    """``(inverse, info)``; info per matrix is 0 or the first zero pivot of its LU (1-based),
+    and a singular matrix's inverse is NaN; no error unless ``check_errors``."""
+    A = _matrix(A, "inv_ex", square=True)
+    info = _getrf_info(A)
+    if check_errors:
+        _raise_singular(info, "inv_ex")
+    return InvExResult((_with_info(A, info, _Inv.apply, 2), info))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
+             ) -> SolveExResult:
+    """``(solve(A, B, left=left), info)`` with ``info`` and NaN results as ``inv_ex``'s."""
+    A = _matrix(A, "solve_ex", square=True)
+    info = _getrf_info(A)
+    if check_errors:
+        _raise_singular(info, "solve_ex")
+    vector = isinstance(B, Tensor) and (B.ndim == 1 or (
+        B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])))
+    return SolveExResult((_with_info(A, info, lambda a: solve(a, B, left=left),
+                                     1 if vector else 2), info))
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
+                 ) -> LUFactorExResult:
+    """``(LU, pivots, info)``: ``lu_factor`` and getrf's info (0, or the first zero pivot)."""
+    LU, piv = lu_factor(A, pivot=pivot)
+    xp = LU.device.backend.xp
+    k = min(LU.shape[-2:])
+    zero = xp.diagonal(LU.data, axis1=-2, axis2=-1)[..., :k] == 0
+    info = _const(xp.where(zero.any(axis=-1), xp.argmax(zero, axis=-1) + 1, 0).astype(
+        np.int32), LU)
+    if check_errors:
+        _raise_singular(info, "lu_factor_ex")
+    return LUFactorExResult((LU, piv, info))
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
+    """``A = P L U``: permutation ``P`` (*, m, m), unit lower ``L`` (*, m, k) and upper
+    ``U`` (*, k, n), k = min(m, n). Differentiable for square ``A``."""
+    LU, piv = lu_factor(A, pivot=pivot)
+    m, n = LU.shape[-2:]
+    k = min(m, n)
+    L = ops.tril(LU[..., :, :k], -1) + ops.expand_(_const(
+        LU.device.backend.xp.eye(m, k, dtype=LU.data.dtype), LU), tuple(LU.shape[:-2]) + (m, k))
+    U = ops.triu(LU[..., :k, :])
+    eye = _eye(m, LU)
+    P = _permute_rows(ops.expand_(eye, tuple(LU.shape[:-2]) + (m, m)), piv, inverse=True)
+    return LUResult((P.detach(), L, U))
+
+
+def cond(A: Tensor, p=None) -> Tensor:
+    """Condition number: ``s_max / s_min`` for ``p`` None or 2 (``s_min / s_max`` for -2),
+    else ``norm(A, p) * norm(inv(A), p)`` (square ``A``)."""
+    A = _matrix(A, "cond")
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        hi, lo = s[..., 0], s[..., -1]
+        return hi / lo if p != -2 else lo / hi
+    _matrix(A, "cond", square=True)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonal ``offset`` of the matrices in dims ``(dim1, dim2)``, as the last dim."""
+    return ops.diagonal(A, offset, dim1, dim2)
+
+
+def vander(x: Tensor, N: int | None = None) -> Tensor:
+    """Vandermonde matrices ``[1, x, x^2, ..., x^(N-1)]`` along a new last dim (*, n, N);
+    ``N`` defaults to ``x.shape[-1]``."""
+    if not isinstance(x, Tensor) or x.ndim < 1:
+        raise ValueError(f"linalg.vander: expected a tensor with at least 1 dimension, got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    N = x.shape[-1] if N is None else int(N)
+    if N < 1:
+        raise ValueError(f"linalg.vander: N must be at least 1, got {N}")
+    cols = [ops.expand_(_const(x.device.backend.xp.ones((), x.data.dtype), x), tuple(x.shape))]
+    for _ in range(N - 1):
+        cols.append(cols[-1] * x)
+    return ops.stack(cols, -1)
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of ``A`` seen as a square matrix of its first ``ind`` dims by the rest:
+    shape ``A.shape[ind:] + A.shape[:ind]``."""
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    if ind <= 0 or math.prod(rows) != math.prod(cols):
+        raise ValueError(f"linalg.tensorinv: the product of the first ind={ind} dims of "
+                         f"{tuple(A.shape)} must equal that of the rest")
+    return inv(A.reshape(math.prod(rows), math.prod(cols))).reshape(cols + rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+    """``X`` with ``tensordot(A, X, X.ndim) == B``; ``dims`` of ``A`` are first moved last."""
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
+    xshape = tuple(A.shape[B.ndim:])
+    n = math.prod(tuple(B.shape))
+    if math.prod(xshape) != n:
+        raise ValueError(f"linalg.tensorsolve: A {tuple(A.shape)} and B {tuple(B.shape)}: the "
+                         "trailing dims of A must hold as many elements as B")
+    return solve(A.reshape(n, n), B.reshape(n)).reshape(xshape)
