@@ -556,7 +556,7 @@ def _permute_rows(x: Tensor, piv: Tensor, inverse: bool) -> Tensor:
     batch = tuple(piv.shape[:-1])
     full = np.broadcast_shapes(batch, tuple(x.shape[:-2]))
     perm = np.broadcast_to(perm.reshape(batch + (n,)), full + (n,)).reshape(-1, n)
-    xb = ops.expand_(x, full + tuple(x.shape[-2:])).reshape(-1, n, x.shape[-1])
+    xb = ops.expand_to(x, full + tuple(x.shape[-2:])).reshape(-1, n, x.shape[-1])
     idx = np.arange(perm.shape[0])[:, None]
     out = xb[idx, perm]
     return out.reshape(full + tuple(x.shape[-2:]))
@@ -700,7 +700,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         raise TypeError(f"linalg.matrix_power: n must be an integer, got {n!r}")
     n = int(n)
     if n == 0:
-        return ops.expand_(_eye(A.shape[-1], A), tuple(A.shape)) * 1.0
+        return ops.expand_to(_eye(A.shape[-1], A), tuple(A.shape)) * 1.0
     if n < 0:
         A, n = inv(A), -n
     result, base = None, A
@@ -769,7 +769,7 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (inputs broadcast)."""
     a, b = ops.promote(input, other, "linalg.cross")
     shape = tuple(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
-    a, b = ops.expand_(a, shape), ops.expand_(b, shape)
+    a, b = ops.expand_to(a, shape), ops.expand_to(b, shape)
     d = dim % len(shape) if shape else 0
     if not shape or shape[d] != 3:
         raise ValueError(f"linalg.cross: inputs {tuple(input.shape)} and {tuple(other.shape)} "

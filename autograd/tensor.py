@@ -24,8 +24,11 @@ class Tensor:
     ``requires_grad``, ``grad_fn`` (the node that made it, None for leaves), ``device``.
     """
 
+    # _vc: the version counter shared by every tensor on one storage (None until the
+    # storage is first viewed, saved for backward or mutated: only those pay for it);
+    # _view: a _ViewInfo when this tensor is a view of another (its base, how to replay it)
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_out_idx", "_hooks", "device",
-                 "__weakref__")
+                 "_vc", "_view", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
@@ -37,6 +40,8 @@ class Tensor:
         self.grad_fn = None
         self._out_idx = 0
         self._hooks = None
+        self._vc = None
+        self._view = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -173,13 +178,51 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return _wrap(self.data, self.device)
+        """A new leaf sharing this tensor's data and its version counter (as PyTorch:
+        an in-place change through it is seen by backward), cut from the graph."""
+        out = _wrap(self.data, self.device)
+        out._vc = version_counter(self)
+        return out
 
     def detach_(self) -> Tensor:
+        if self._view is not None:
+            raise RuntimeError("detach_(): cannot detach a view in place; use detach()")
         self.grad_fn = None
         self.requires_grad = False
         return self
+
+    # --- storage: views and versions (PyTorch's names) ------------------------------
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has had."""
+        return 0 if self._vc is None else self._vc.value
+
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor this one is a view of (None if it owns its storage)."""
+        return None if self._view is None else self._view.base
+
+    def _is_view(self) -> bool:
+        return self._view is not None
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements between neighbours along each dimension."""
+        item = self.data.dtype.itemsize
+        strides = tuple(s // item for s in self.data.strides)
+        return strides if dim is None else strides[dim]
+
+    def is_contiguous(self) -> bool:
+        """Whether the elements lie in row-major order with no gaps."""
+        return bool(self.data.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        """The address of the first element."""
+        return _data_ptr(self.data)
+
+    def storage_offset(self) -> int:
+        """Elements between the start of the base's storage and the first element."""
+        root = self.data if self._view is None else self._view.base.data
+        return (_data_ptr(self.data) - _data_ptr(root)) // self.data.dtype.itemsize
 
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
@@ -340,7 +383,46 @@ def _wrap(data, device, requires_grad=False, grad_fn=None, idx=0) -> Tensor:
     t._out_idx = idx
     t.grad = None
     t._hooks = None
+    t._vc = None
+    t._view = None
     return t
+
+
+def _data_ptr(a) -> int:
+    """The address of an array's first element (NumPy or any CUDA array)."""
+    iface = getattr(a, "__cuda_array_interface__", None)
+    return (iface if iface is not None else a.__array_interface__)["data"][0]
+
+
+class _VersionCounter:
+    """A storage's count of in-place changes, shared by its base, views and detached
+    aliases; ``op``/``where`` name the last change (``where`` under detect_anomaly)."""
+
+    __slots__ = ("value", "op", "where")
+
+    def __init__(self):
+        self.value = 0
+        self.op = None
+        self.where = None
+
+
+def version_counter(t: Tensor) -> _VersionCounter:
+    """``t``'s version counter, made on first use."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = _VersionCounter()
+    return vc
+
+
+class _ViewInfo:
+    """What makes a tensor a view: its base (the tensor that owns the storage) and, for
+    views made while grad mode was on, the ops that make the view from the base
+    (``replay``: (function, args) pairs) and the version its ``grad_fn`` was made at."""
+
+    __slots__ = ("base", "replay", "version")
+
+    def __init__(self, base, replay, version):
+        self.base, self.replay, self.version = base, replay, version
 
 
 def _to_array(data, dtype, device):

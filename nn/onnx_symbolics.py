@@ -5,7 +5,7 @@ with it. Loading this module needs no ``onnx`` package; only ``export`` does.
 
 BatchNorm and LayerNorm in eval mode, Dropout in eval mode, attention and the
 Transformer encoder are made of core ops (folded or mapped there); convolution is
-``Im2Col -> MatMul -> _ToBatchMajor``, which ``_to_batch_major`` writes as one ONNX
+``Im2Col -> MatMul -> ToBatchMajor``, which ``_to_batch_major`` writes as one ONNX
 ``Conv`` when it sees that pattern (and the exporter drops the unused im2col nodes).
 """
 
@@ -18,11 +18,11 @@ import numpy as np
 from autograd import onnx as ag_onnx
 from autograd.ops.linalg import MatMul
 
-from .functional.activation import _Elu, _Gelu, _GeluTanh, _LeakyRelu, _Silu, _Softplus
-from .functional.conv import Im2Col, _ToBatchMajor
-from .functional.embedding import _Gather
-from .functional.linear import _Linear
-from .functional.pooling import _MaxPool2d
+from .functional.activation import Elu, Gelu, GeluTanh, LeakyRelu, Silu, Softplus
+from .functional.conv import Im2Col, ToBatchMajor
+from .functional.embedding import Gather
+from .functional.linear import Linear
+from .functional.pooling import MaxPool2d
 
 
 def _linear(g, node):
@@ -154,17 +154,17 @@ def _gather(g, node):
 
 
 SYMBOLIC_TABLE = {
-    _Linear: _linear,
-    _LeakyRelu: _leaky_relu,
-    _Elu: _elu,
-    _Gelu: _gelu,
-    _GeluTanh: _gelu_tanh,
-    _Silu: _silu,
-    _Softplus: _softplus,
+    Linear: _linear,
+    LeakyRelu: _leaky_relu,
+    Elu: _elu,
+    Gelu: _gelu,
+    GeluTanh: _gelu_tanh,
+    Silu: _silu,
+    Softplus: _softplus,
     Im2Col: _im2col,
-    _ToBatchMajor: _to_batch_major,
-    _MaxPool2d: _max_pool2d,
-    _Gather: _gather,
+    ToBatchMajor: _to_batch_major,
+    MaxPool2d: _max_pool2d,
+    Gather: _gather,
 }
 
 for _cls, _sym in SYMBOLIC_TABLE.items():

@@ -71,8 +71,8 @@ from .shape import (  # noqa: F401
     broadcast_to,
     cat,
     chunk,
-    expand_,
     expand_as,
+    expand_to,
     flatten,
     pad,
     permute,
@@ -134,7 +134,6 @@ from .elementwise import (  # noqa: E402, F401
     expm1,
     floor_divide,
     fmod,
-    frac,
     hypot,
     lerp,
     log2,
@@ -172,7 +171,6 @@ from .layout import (  # noqa: E402, F401
     diag,
     diag_embed,
     diagflat,
-    diagonal,
     dstack,
     flip,
     fliplr,
@@ -183,7 +181,6 @@ from .layout import (  # noqa: E402, F401
     meshgrid,
     moveaxis,
     movedim,
-    narrow,
     outer,
     repeat,
     repeat_interleave,
@@ -196,7 +193,6 @@ from .layout import (  # noqa: E402, F401
     trace,
     tril,
     triu,
-    unfold,
     vstack,
 )
 from .products import (  # noqa: E402, F401
@@ -248,3 +244,10 @@ from .stats import (  # noqa: E402, F401
 fix = trunc
 negative = neg
 absolute = abs
+# --- in-place ops, views, step functions (issue 11) ---
+from . import inplace  # noqa: F401,E402
+
+# issue 12/16 edge cases (reliab): & | ^ are bitwise on integers, logical_* take any dtype
+from .compare import bitwise_and, bitwise_or, bitwise_xor  # noqa: E402,F401
+from .rounding import frac  # noqa: F401,E402
+from .views import contiguous, diagonal, narrow, unfold  # noqa: F401,E402

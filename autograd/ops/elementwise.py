@@ -90,10 +90,6 @@ def rad2deg(x: Tensor) -> Tensor:
     return _floating(x) * (180.0 / math.pi)
 
 
-def frac(x: Tensor) -> Tensor:
-    """``x - trunc(x)``: the fractional part, with the sign of ``x``; gradient 1."""
-    return x - trunc(x)
-
 
 def sgn(x: Tensor) -> Tensor:
     """The sign of each element (``sign`` for real tensors); zero gradient."""

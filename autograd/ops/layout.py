@@ -14,7 +14,8 @@ from ..tensor import Tensor, _wrap
 from ._util import normalize_dim, normalize_dims
 from .arithmetic import where
 from .indexing import IndexAddInto, getitem
-from .shape import cat, expand_, permute, reshape, stack, transpose, unsqueeze
+from .shape import cat, expand_to, permute, reshape, stack, transpose, unsqueeze
+from .views import diagonal
 
 
 class Flip(Function):
@@ -113,7 +114,7 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     # (a, b) -> (1, a, 1, b) -> (r0, a, r1, b) -> (r0 * a, r1 * b)
     inter = tuple(v for n in shape for v in (1, n))
     big = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
-    out = expand_(reshape(x, inter), big)
+    out = expand_to(reshape(x, inter), big)
     return reshape(out, tuple(r * n for r, n in zip(sizes, shape)))
 
 
@@ -140,7 +141,7 @@ def repeat_interleave(x, repeats=None, dim: int | None = None, *, output_size=No
     if isinstance(repeats, int) or (isinstance(repeats, Tensor) and repeats.data.ndim == 0):
         r = int(repeats)
         shape = x.data.shape
-        out = expand_(unsqueeze(x, d + 1), shape[:d + 1] + (r,) + shape[d + 1:])
+        out = expand_to(unsqueeze(x, d + 1), shape[:d + 1] + (r,) + shape[d + 1:])
         return reshape(out, shape[:d] + (n * r,) + shape[d + 1:])
     xp = x.device.backend.xp
     counts = repeats.data if isinstance(repeats, Tensor) else xp.asarray(repeats)
@@ -151,37 +152,6 @@ def repeat_interleave(x, repeats=None, dim: int | None = None, *, output_size=No
                            f"expected ({n},) for dimension {d} of shape {tuple(x.shape)}")
     idx = xp.repeat(xp.arange(n), counts)
     return getitem(x, (slice(None),) * d + (idx,))
-
-
-def narrow(x: Tensor, dim: int, start, length: int) -> Tensor:
-    """Elements ``start .. start + length - 1`` along ``dim``."""
-    d = normalize_dim(dim, x.data.ndim, "narrow")
-    n = x.data.shape[d]
-    start = int(start)
-    if start < 0:
-        start += n
-    if not 0 <= start <= n or length < 0 or start + length > n:
-        raise IndexError(f"narrow: start {start} and length {length} are out of range for "
-                         f"dimension {d} of size {n}")
-    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
-
-
-def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
-    """Windows of ``size`` taken every ``step`` along ``dimension``; the windows'
-    elements become a new last dimension (``Tensor.unfold``)."""
-    nd = max(x.data.ndim, 1)
-    d = normalize_dim(dimension, nd, "unfold")
-    if x.data.ndim == 0:
-        x = reshape(x, 1)
-    n = x.data.shape[d]
-    if size > n or size < 0 or step <= 0:
-        raise RuntimeError(f"unfold: size {size} and step {step} do not fit dimension {d} of "
-                           f"size {n} (need 0 <= size <= {n}, step > 0)")
-    xp = x.device.backend.xp
-    count = (n - size) // step + 1
-    idx = xp.arange(count)[:, None] * step + xp.arange(size)[None, :]  # (count, size)
-    out = getitem(x, (slice(None),) * d + (idx,))  # (..., count, size, ...)
-    return movedim(out, d + 1, -1)
 
 
 def movedim(x: Tensor, source, destination) -> Tensor:
@@ -218,17 +188,6 @@ def _diag_index(xp, n_rows, n_cols, offset):
     length = max(0, min(n_rows - start_r, n_cols - start_c))
     r = xp.arange(length)
     return r + start_r, r + start_c
-
-
-def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal ``offset`` of the planes ``(dim1, dim2)``, as a new last dimension."""
-    nd = x.data.ndim
-    d1, d2 = normalize_dim(dim1, nd, "diagonal"), normalize_dim(dim2, nd, "diagonal")
-    if d1 == d2:
-        raise RuntimeError(f"diagonal: dim1 and dim2 are both {d1}")
-    y = movedim(x, (d1, d2), (-2, -1))
-    rows, cols = _diag_index(x.device.backend.xp, y.data.shape[-2], y.data.shape[-1], offset)
-    return getitem(y, (Ellipsis, rows, cols))
 
 
 _diagonal = diagonal  # diag's argument is called ``diagonal``, as in PyTorch
@@ -324,7 +283,7 @@ def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
             raise RuntimeError(f"cross: no dimension of size 3 in shape {tuple(shape)}")
-    a, b = expand_(a, shape), expand_(b, shape)
+    a, b = expand_to(a, shape), expand_to(b, shape)
     d = normalize_dim(dim, len(shape), "cross")
     if shape[d] != 3:
         raise RuntimeError(f"cross: dimension {d} has size {shape[d]}, expected 3")
@@ -354,7 +313,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     for i, v in enumerate(vecs):
         view = [1] * len(vecs)
         view[i] = shape[i]
-        out.append(expand_(reshape(v, tuple(view)), shape))
+        out.append(expand_to(reshape(v, tuple(view)), shape))
     if swap:  # "xy" is "ij" of (y, x, ...) with the first two grids given back swapped
         out[0], out[1] = out[1], out[0]
     return tuple(out)
@@ -380,7 +339,7 @@ def broadcast_shapes(*shapes) -> tuple:
 def broadcast_tensors(*tensors) -> tuple:
     """The tensors expanded to their common broadcast shape."""
     shape = broadcast_shapes(*[t.data.shape for t in tensors])
-    return tuple(expand_(t, shape) for t in tensors)
+    return tuple(expand_to(t, shape) for t in tensors)
 
 
 # --- at least n-d, and stacking ---------------------------------------------------------

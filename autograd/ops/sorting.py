@@ -26,11 +26,10 @@ ModeResult = namedtuple("mode", ["values", "indices"])
 
 
 def _stable_argsort(xp, a, axis: int, descending: bool):
-    kind = {"kind": "stable"} if xp is np else {}  # CuPy's sort is a stable radix sort
     if not descending:
-        return xp.argsort(a, axis=axis, **kind)
+        return xp.argsort(a, axis=axis, kind="stable")  # CuPy's sort is always stable
     # descending and stable: sort the reversed array ascending, reverse back
-    idx = xp.argsort(xp.flip(a, axis), axis=axis, **kind)
+    idx = xp.argsort(xp.flip(a, axis), axis=axis, kind="stable")
     return a.shape[axis] - 1 - xp.flip(idx, axis)
 
 

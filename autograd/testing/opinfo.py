@@ -28,6 +28,8 @@ _PROVIDERS = (
     "autograd.testing.fft_ops",
     # issue 12 tensor ops (ops helper)
     "autograd.testing.surface_ops",
+    # issue 16 / issue 12 edge cases (reliab)
+    "autograd.testing.reliab_ops",
 )
 
 # provider modules of the packages above autograd, handed over by ``add_providers``
