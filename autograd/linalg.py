@@ -985,11 +985,11 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     LU, piv = lu_factor(A, pivot=pivot)
     m, n = LU.shape[-2:]
     k = min(m, n)
-    L = ops.tril(LU[..., :, :k], -1) + ops.expand_(_const(
+    L = ops.tril(LU[..., :, :k], -1) + ops.expand_to(_const(
         LU.device.backend.xp.eye(m, k, dtype=LU.data.dtype), LU), tuple(LU.shape[:-2]) + (m, k))
     U = ops.triu(LU[..., :k, :])
     eye = _eye(m, LU)
-    P = _permute_rows(ops.expand_(eye, tuple(LU.shape[:-2]) + (m, m)), piv, inverse=True)
+    P = _permute_rows(ops.expand_to(eye, tuple(LU.shape[:-2]) + (m, m)), piv, inverse=True)
     return LUResult((P.detach(), L, U))
 
 
@@ -1019,7 +1019,7 @@ def vander(x: Tensor, N: int | None = None) -> Tensor:
     N = x.shape[-1] if N is None else int(N)
     if N < 1:
         raise ValueError(f"linalg.vander: N must be at least 1, got {N}")
-    cols = [ops.expand_(_const(x.device.backend.xp.ones((), x.data.dtype), x), tuple(x.shape))]
+    cols = [ops.expand_to(_const(x.device.backend.xp.ones((), x.data.dtype), x), tuple(x.shape))]
     for _ in range(N - 1):
         cols.append(cols[-1] * x)
     return ops.stack(cols, -1)
