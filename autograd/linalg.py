@@ -30,7 +30,7 @@ __all__ = [
     "svdvals", "eigh", "eigvalsh", "norm", "vector_norm", "matrix_norm", "pinv", "lstsq",
     "matrix_power", "matrix_rank", "multi_dot", "cross", "vecdot", "solve_triangular",
     "lu_factor", "lu_solve", "logdet", "pinverse", "lu", "lu_factor_ex", "inv_ex", "solve_ex",
-    "cond", "diagonal", "vander", "tensorinv", "tensorsolve",
+    "cond", "diagonal", "vander", "tensorinv", "tensorsolve", "householder_product",
 ]
 
 
@@ -1046,3 +1046,24 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
         raise ValueError(f"linalg.tensorsolve: A {tuple(A.shape)} and B {tuple(B.shape)}: the "
                          "trailing dims of A must hold as many elements as B")
     return solve(A.reshape(n, n), B.reshape(n)).reshape(xshape)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of ``H_1 H_2 ... H_k``, ``H_i = I - tau_i v_i v_i^T`` with
+    ``v_i`` column i of ``A`` (*, m, n) below the diagonal and 1 on it (LAPACK's orgqr);
+    ``tau`` (*, k), k <= n. Composed of differentiable ops."""
+    A, tau = _same_dtype(_matrix(A, "householder_product"), tau, "householder_product")
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
+    if n > m or k > n or tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise ValueError(f"linalg.householder_product: expected A (*, m, n) with m >= n and "
+                         f"tau (*, k) with k <= n and the same batch, got A {tuple(A.shape)} "
+                         f"and tau {tuple(tau.shape)}")
+    xp = A.device.backend.xp
+    below = _const(xp.tri(m, n, -1, dtype=A.data.dtype), A)
+    V = A * below + _const(xp.eye(m, n, dtype=A.data.dtype), A)  # (*, m, n)
+    Q = ops.expand_to(_eye(m, A), tuple(A.shape[:-2]) + (m, m))
+    for i in range(k):
+        v = V[..., :, i:i + 1]  # (*, m, 1)
+        Q = Q - (Q @ v) @ (v.mT * tau[..., i:i + 1].unsqueeze(-1))
+    return Q[..., :, :n]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import dtypes, ops
 from .graph import Function
 from .ops._util import sum_to
@@ -22,7 +24,12 @@ __all__ = [
     "ndtri", "log_ndtr", "entr", "sinc", "softmax", "log_softmax", "logsumexp", "bessel_j0",
     "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
     "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
-    "scaled_modified_bessel_k1", "spherical_bessel_j0", "zeta",
+    "scaled_modified_bessel_k1", "spherical_bessel_j0", "zeta", "chebyshev_polynomial_t",
+    "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+    "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+    "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w",
+    "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+    "legendre_polynomial_p",
 ]
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -277,3 +284,71 @@ def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``autograd.logsumexp``."""
     return ops.logsumexp(input, dim, keepdim)
+
+
+# --- orthogonal polynomials (values only, as PyTorch: no gradient) ----------------------
+
+# name: (P_1 from x, P_{k+1} from x, k, P_k, P_{k-1}); P_0 = 1
+_RECURRENCES = {
+    "chebyshev_polynomial_t": (lambda x: x, lambda x, k, p, q: 2 * x * p - q),
+    "chebyshev_polynomial_u": (lambda x: 2 * x, lambda x, k, p, q: 2 * x * p - q),
+    "chebyshev_polynomial_v": (lambda x: 2 * x - 1, lambda x, k, p, q: 2 * x * p - q),
+    "chebyshev_polynomial_w": (lambda x: 2 * x + 1, lambda x, k, p, q: 2 * x * p - q),
+    "hermite_polynomial_h": (lambda x: 2 * x, lambda x, k, p, q: 2 * x * p - 2 * k * q),
+    "hermite_polynomial_he": (lambda x: x, lambda x, k, p, q: x * p - k * q),
+    "laguerre_polynomial_l": (lambda x: 1 - x,
+                              lambda x, k, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1)),
+    "legendre_polynomial_p": (lambda x: x,
+                              lambda x, k, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1)),
+}
+
+
+def _polynomial(name: str, x, n, shifted: bool = False) -> Tensor:
+    """``P_n(x)`` by the three-term recurrence, elementwise over broadcast ``x`` and ``n``
+    (0 where n < 0)."""
+    t = x if isinstance(x, Tensor) else n
+    if not isinstance(t, Tensor):
+        raise TypeError(f"special.{name}: expected a Tensor argument")
+    xp = t.device.backend.xp
+    dt = t.data.dtype if t.data.dtype.kind == "f" else dtypes.get_default_dtype()
+    xa = (x.data if isinstance(x, Tensor) else xp.asarray(x)).astype(dt)
+    na = n.data if isinstance(n, Tensor) else xp.asarray(n)
+    if bool((na != xp.floor(na)).any()) if na.dtype.kind == "f" else False:
+        raise ValueError(f"special.{name}: n must hold integers, got {n}")
+    if shifted:
+        xa = 2 * xa - 1
+    xa, na = xp.broadcast_arrays(xa, na.astype(np.int64))
+    first, step = _RECURRENCES[name]
+    out = xp.where(na == 0, 1.0, 0.0).astype(dt)
+    top = int(na.max()) if na.size else 0
+    q, p = xp.ones_like(xa), first(xa)
+    for k in range(1, top + 1):
+        out = xp.where(na == k, p, out)
+        q, p = p, step(xa, k, p, q)
+    return Tensor(out, device=t.device)
+
+
+def _poly(name: str, shifted: bool = False):
+    base = name.replace("shifted_", "")
+
+    def fn(input, n) -> Tensor:
+        return _polynomial(base, input, n, shifted)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"``{name}(input, n)``: the degree-``n`` polynomial at ``input``"
+                  f"{' (at 2 input - 1)' if shifted else ''}; no gradient, as PyTorch.")
+    return fn
+
+
+chebyshev_polynomial_t = _poly("chebyshev_polynomial_t")
+chebyshev_polynomial_u = _poly("chebyshev_polynomial_u")
+chebyshev_polynomial_v = _poly("chebyshev_polynomial_v")
+chebyshev_polynomial_w = _poly("chebyshev_polynomial_w")
+shifted_chebyshev_polynomial_t = _poly("shifted_chebyshev_polynomial_t", True)
+shifted_chebyshev_polynomial_u = _poly("shifted_chebyshev_polynomial_u", True)
+shifted_chebyshev_polynomial_v = _poly("shifted_chebyshev_polynomial_v", True)
+shifted_chebyshev_polynomial_w = _poly("shifted_chebyshev_polynomial_w", True)
+hermite_polynomial_h = _poly("hermite_polynomial_h")
+hermite_polynomial_he = _poly("hermite_polynomial_he")
+laguerre_polynomial_l = _poly("laguerre_polynomial_l")
+legendre_polynomial_p = _poly("legendre_polynomial_p")

@@ -231,3 +231,17 @@ _op("linalg.tensorinv", lambda a: LA.tensorinv(a, 1), _mat((4, 2, 2), 0.0),
     reference=lambda a: np.linalg.tensorinv(a, 1))
 _op("linalg.tensorsolve", LA.tensorsolve, (2, 3, 6), (2, 3),
     reference=np.linalg.tensorsolve)
+
+
+def _np_householder(a, tau):
+    m, n = a.shape[-2:]
+    v = np.tril(a, -1) + np.eye(m, n)
+    q = np.broadcast_to(np.eye(m), a.shape[:-2] + (m, m)).copy()
+    for i in range(tau.shape[-1]):
+        vi = v[..., :, i:i + 1]
+        q = q - (q @ vi) @ (_T(vi) * tau[..., i:i + 1, None])
+    return q[..., :, :n]
+
+
+_op("linalg.householder_product", LA.householder_product, (2, 4, 3), (2, 2),
+    reference=_np_householder)

@@ -82,6 +82,8 @@ CASES = {
     "tensorinv_tensorsolve": (lambda m, L, a, b: (L.tensorinv(a), L.tensorsolve(
         a.reshape(2, 2, 4), b)), [_well(2, 2, 4, shift=0.0).reshape(2, 2, 2, 2) + 2 * np.eye(
             4).reshape(2, 2, 2, 2), RNG.normal(size=(2, 2))]),
+    "householder_product": (lambda m, L, a, t: (L.householder_product(a, t),),
+                            [RNG.normal(size=(2, 5, 3)), RNG.normal(size=(2, 3))]),
     "norms": (lambda m, L, a: (L.norm(a), L.norm(a, dim=1), L.norm(a, "nuc", dim=(1, 2)),
                                L.vector_norm(a, 3.5, dim=(0, 2), keepdim=True),
                                L.vector_norm(a, float("inf")), L.vector_norm(a, 0),

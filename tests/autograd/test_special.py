@@ -154,3 +154,21 @@ def test_bessel_and_zeta_values_match_pytorch():
     with pytest.raises(NotImplementedError, match="zeta: the derivative with respect to the "
                                                   "first argument"):
         S.zeta(q, 2.0).sum().backward()
+
+
+def test_orthogonal_polynomials_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x = RNG.uniform(-1.2, 1.2, (4, 5))
+    n = RNG.integers(-1, 9, (4, 5))
+    names = [k for k in dir(torch.special) if "_polynomial_" in k]
+    assert len(names) == 12
+    for name in names:
+        for degree in (0, 3, n):
+            deg_a = ag.tensor(degree) if isinstance(degree, np.ndarray) else degree
+            deg_t = torch.tensor(degree) if isinstance(degree, np.ndarray) else degree
+            ours = getattr(S, name)(ag.tensor(x), deg_a)
+            theirs = getattr(torch.special, name)(torch.tensor(x), deg_t)
+            assert not ours.requires_grad and ours.dtype == ag.float64
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-9, atol=1e-9,
+                                       err_msg=f"{name} n={degree}")
+    assert S.legendre_polynomial_p(ag.tensor([1, 2]), 2).dtype == ag.float32
