@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd import Tensor
-from autograd.tensor import _wrap
+from autograd.extend import wrap as _wrap
 
 from .embedding import embedding
 

@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Function, Tensor
-from autograd.tensor import _wrap
+from autograd.extend import wrap as _wrap
 
 from .distance import pairwise_distance
 
