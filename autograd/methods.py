@@ -62,8 +62,22 @@ _methods = {
     "where": lambda self, condition, other: ops.where(condition, self, other),
 }
 
-# complex tensors (issue 12: autograd.fft)
-_methods.update({"conj": ops.conj, "angle": ops.angle, "is_complex": ops.is_complex})
+# complex tensors, special and linalg functions as methods (issue 12: linalg helper)
+from . import linalg as _linalg  # noqa: E402
+from . import special as _special  # noqa: E402
+
+_methods.update({
+    "conj": ops.conj, "angle": ops.angle, "is_complex": ops.is_complex,
+    "resolve_conj": ops.resolve_conj, "conj_physical": ops.conj_physical,
+    "erfc": _special.erfc, "erfinv": _special.erfinv, "lgamma": _special.gammaln,
+    "digamma": _special.digamma, "i0": _special.i0, "sinc": _special.sinc,
+    "logit": _special.logit, "xlogy": _special.xlogy,
+    "polygamma": lambda self, n: _special.polygamma(n, self),
+    "mvlgamma": lambda self, p: _special.multigammaln(self, p),
+    "det": _linalg.det, "logdet": _linalg.logdet, "slogdet": _linalg.slogdet,
+    "inverse": _linalg.inv, "pinverse": _linalg.pinverse,
+    "matrix_power": _linalg.matrix_power, "cholesky": _linalg.cholesky,
+})
 
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)

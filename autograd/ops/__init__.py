@@ -95,10 +95,12 @@ from .complex import (  # noqa: F401
     angle,
     complex,
     conj,
+    conj_physical,
     imag,
     is_complex,
     polar,
     real,
+    resolve_conj,
     view_as_complex,
     view_as_real,
 )

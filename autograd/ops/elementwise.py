@@ -54,7 +54,7 @@ def _make_unary(name, forward, derivative):
 
     def op(x: Tensor) -> Tensor:
         if x.data.dtype.kind != "f":
-            x = x.to(dtypes.get_default_dtype())
+            x = _floating(x, name)
         return Op.apply(x)
 
     op.__name__ = op.__qualname__ = name
@@ -82,12 +82,12 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 def deg2rad(x: Tensor) -> Tensor:
     """Degrees to radians."""
-    return _floating(x) * (math.pi / 180.0)
+    return _floating(x, "deg2rad") * (math.pi / 180.0)
 
 
 def rad2deg(x: Tensor) -> Tensor:
     """Radians to degrees."""
-    return _floating(x) * (180.0 / math.pi)
+    return _floating(x, "rad2deg") * (180.0 / math.pi)
 
 
 
@@ -96,8 +96,12 @@ def sgn(x: Tensor) -> Tensor:
     return sign(x)
 
 
-def _floating(x: Tensor) -> Tensor:
-    return x if x.data.dtype.kind == "f" else x.to(dtypes.get_default_dtype())
+def _floating(x: Tensor, op: str) -> Tensor:
+    kind = x.data.dtype.kind
+    if kind == "c":  # a cast would drop the imaginary part
+        raise TypeError(f"{op}: complex tensors are not supported (got {x.dtype}, shape "
+                        f"{tuple(x.shape)})")
+    return x if kind == "f" else x.to(dtypes.get_default_dtype())
 
 
 # --- binary: forward on arrays, gradients (ga, gb) before unbroadcasting ---------------
@@ -188,6 +192,7 @@ def _float_pair(a, b, op):
     a, b = promote(a, b, op)
     t = a if isinstance(a, Tensor) else b
     if t.data.dtype.kind != "f":
+        _floating(t, op)  # complex: a cast would drop the imaginary part
         dt = dtypes.get_default_dtype()
         a = a.to(dt) if isinstance(a, Tensor) else float(a)
         b = b.to(dt) if isinstance(b, Tensor) else float(b)
