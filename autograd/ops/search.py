@@ -4,6 +4,8 @@ bucketize searchsorted all any count_nonzero isclose``."""
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from .. import dtypes
@@ -196,3 +198,42 @@ def isclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
     bd = b.data if isinstance(b, Tensor) else b
     return _wrap(xp.asarray(xp.isclose(a.data, bd, rtol=rtol, atol=atol,
                                        equal_nan=equal_nan)), a.device)
+
+
+def histogram(x: Tensor, bins=100, *, range=None, weight: Tensor | None = None,
+              density: bool = False):
+    """``(hist, bin_edges)``: counts (or summed ``weight``) of ``x`` in ``bins`` equal
+    bins over ``range`` (the data's by default), or in the bins of the edges ``bins``."""
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"histogram: expected a floating tensor, got {x.dtype}")
+    xp = x.device.backend.xp
+    edges = bins.data if isinstance(bins, Tensor) else bins
+    w = weight.data if weight is not None else None
+    hist, out_edges = xp.histogram(x.data.reshape(-1), bins=edges, range=range,
+                                   weights=None if w is None else w.reshape(-1),
+                                   density=density)
+    return _Histogram(_out(x, hist.astype(x.data.dtype)),
+                      _out(x, out_edges.astype(x.data.dtype)))
+
+
+def unravel_index(indices, shape) -> tuple:
+    """The coordinates, one int64 tensor per dimension of ``shape``, of the flat
+    ``indices`` (negative values count from the end)."""
+    idx = indices if isinstance(indices, Tensor) else None
+    xp = idx.device.backend.xp if idx is not None else np
+    data = idx.data if idx is not None else np.asarray(indices)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected integer indices, got {data.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    total = int(np.prod(shape))
+    if data.size and (int(data.min()) < -total or int(data.max()) >= total):
+        raise RuntimeError(f"unravel_index: indices out of range for shape {shape}")
+    coords = xp.unravel_index(xp.where(data < 0, data + total, data), shape)
+    if idx is None:
+        from ..tensor import tensor
+
+        return tuple(tensor(c.astype(np.int64)) for c in coords)
+    return tuple(_out(idx, c.astype(np.int64)) for c in coords)
+
+
+_Histogram = namedtuple("histogram", ["hist", "bin_edges"])

@@ -230,6 +230,100 @@ cases = {
         m.iinfo(m.int32).max,
         m.iinfo(m.uint8).min,
     ),
+    # second batch
+    "addcmul": lambda m, t: m.addcmul(t(A), t(B), t(V), value=0.5),
+    "addcdiv": lambda m, t: m.addcdiv(t(A), t(B), t(P), value=2),
+    "clamp_min": lambda m, t: m.clamp_min(t(A), 0.1),
+    "float_power": lambda m, t: m.float_power(t(P.astype(np.float32)), 2),
+    "fmax": lambda m, t: m.fmax(
+        t(np.array([1.0, np.nan, np.nan])), t(np.array([np.nan, 2, np.nan]))
+    ),
+    "fmin": lambda m, t: m.fmin(t(A), t(B)),
+    "heaviside": lambda m, t: m.heaviside(t(np.array([-1.0, 0, 2])), t(np.array([0.5]))),
+    "gcd": lambda m, t: m.gcd(t(np.array([12, 18, -4])), t(np.array([8, 12, 6]))),
+    "lcm": lambda m, t: m.lcm(t(np.array([4, 6])), t(np.array([6, 4]))),
+    "bitwise_and": lambda m, t: m.bitwise_and(t(I), t(I + 3)),
+    "bitwise_xor_bool": lambda m, t: m.bitwise_xor(t(A > 0), t(B > 0)),
+    "bitwise_not": lambda m, t: m.bitwise_not(t(I)),
+    "bitwise_shift": lambda m, t: m.bitwise_left_shift(t(I), 2),
+    "ldexp": lambda m, t: m.ldexp(t(A), t(np.array([1, 2, -1, 0]))),
+    "frexp": lambda m, t: m.frexp(t(A * 10)),
+    "signbit": lambda m, t: m.signbit(t(np.array([-0.0, 0.0, -1, 2]))),
+    "isposinf": lambda m, t: m.isposinf(t(np.array([np.inf, -np.inf, 1]))),
+    "isneginf_int": lambda m, t: m.isneginf(t(I)),
+    "isin": lambda m, t: m.isin(t(I), t(np.array([0, 2]))),
+    "isin_invert": lambda m, t: m.isin(t(I), t(np.array([0, 2])), invert=True),
+    "rsub": lambda m, t: m.rsub(t(A), t(B), alpha=2),
+    "index_copy": lambda m, t: t(A).index_copy(1, t(np.array([3, 0])), t(B[:, :2])),
+    "index_fill": lambda m, t: t(A).index_fill(0, t(np.array([2, 0])), -1.0),
+    "index_put": lambda m, t: t(A).index_put(
+        (t(np.array([0, 0])), t(np.array([1, 1]))), t(np.array([5.0, 6.0])), accumulate=True
+    ),
+    "index_put_bcast": lambda m, t: t(A).index_put((t(np.array([0, 2])),), t(V)),
+    "put": lambda m, t: t(A).put(t(np.array([0, 11, 5])), t(np.array([1.0, 2, 3]))),
+    **{
+        f"index_reduce_{r}_{s}": (
+            lambda rd, inc: (
+                lambda m, t: t(A).index_reduce(
+                    1, t(np.array([2, 0, 2])), t(B[:, :3]), rd, include_self=inc
+                )
+            )
+        )(r, s)
+        for r in ("prod", "mean", "amax", "amin")
+        for s in (True, False)
+    },
+    "select_scatter": lambda m, t: m.select_scatter(t(A), t(V[:3]), 1, 2),
+    "slice_scatter": lambda m, t: m.slice_scatter(t(A), t(B[:, :2]), 1, 1, None, 2),
+    "diagonal_scatter": lambda m, t: m.diagonal_scatter(t(A), t(V[:3]), 1),
+    "diagonal_scatter_3d": lambda m, t: m.diagonal_scatter(t(X3), t(A[:, :1]), -1, 0, 2),
+    "select": lambda m, t: t(X3).select(1, -1),
+    "ravel": lambda m, t: t(A).T.ravel(),
+    "tensor_split": lambda m, t: m.tensor_split(t(np.arange(7)), 3),
+    "tensor_split_idx": lambda m, t: m.tensor_split(t(A), [1, 6], 1),
+    "hsplit": lambda m, t: m.hsplit(t(A), 2),
+    "vsplit": lambda m, t: m.vsplit(t(A), [1]),
+    "dsplit": lambda m, t: m.dsplit(t(X3), 2),
+    "split_with_sizes": lambda m, t: t(A).split_with_sizes([1, 3], 1),
+    "block_diag": lambda m, t: m.block_diag(t(A[:2, :2]), t(V[:3]), t(np.array(2.0))),
+    "block_diag_int": lambda m, t: m.block_diag(t(I[:1]), t(A[:1, :1])),
+    "combinations": lambda m, t: m.combinations(t(V), 3),
+    "combinations_repl": lambda m, t: m.combinations(t(V[:3]), 2, with_replacement=True),
+    "tril_indices": lambda m, t: m.tril_indices(3, 4, 1),
+    "triu_indices": lambda m, t: m.triu_indices(4, 3, -1),
+    "sum_to_size": lambda m, t: t(X3).sum_to_size(1, 3, 1),
+    "addr": lambda m, t: m.addr(t(A[:, :3]), t(V[:3]), t(W[:3]), alpha=2),
+    "cov": lambda m, t: m.cov(t(A)),
+    "cov_weights": lambda m, t: m.cov(
+        t(A), correction=0, fweights=t(np.array([1, 2, 1, 3])), aweights=t(P[0])
+    ),
+    "cov_1d": lambda m, t: m.cov(t(V)),
+    "corrcoef": lambda m, t: m.corrcoef(t(A)),
+    "quantile": lambda m, t: m.quantile(t(A), t(np.array([0.1, 0.5, 1.0])), dim=1),
+    "quantile_scalar": lambda m, t: m.quantile(t(A), 0.3),
+    "quantile_keepdim": lambda m, t: m.quantile(t(A), 0.7, 0, keepdim=True),
+    **{
+        f"quantile_{mode}": (lambda md: lambda m, t: m.quantile(t(A), 0.4, 1, interpolation=md))(
+            mode
+        )
+        for mode in ("lower", "higher", "midpoint", "nearest")
+    },
+    "quantile_nan": lambda m, t: m.quantile(t(np.array([[1.0, np.nan, 2], [0, 1, 3]])), 0.5, 1),
+    "nanquantile": lambda m, t: m.nanquantile(
+        t(np.array([[1.0, np.nan, 2], [np.nan] * 3])), 0.5, 1
+    ),
+    "cumulative_trapezoid": lambda m, t: m.cumulative_trapezoid(t(A), dim=0),
+    "cumulative_trapezoid_x": lambda m, t: m.cumulative_trapezoid(
+        t(A), t(np.array([0.0, 1, 3, 4]))
+    ),
+    "histogram": lambda m, t: m.histogram(t(A), 5),
+    "histogram_range_w": lambda m, t: m.histogram(
+        t(A), 4, range=(-1.0, 1.0), weight=t(P), density=True
+    ),
+    "unravel_index": lambda m, t: m.unravel_index(t(np.array([5, 11, -1])), (3, 4)),
+    "logspace": lambda m, t: m.logspace(0, 2, 5),
+    "logspace_base2": lambda m, t: m.logspace(0, 3, 4, base=2),
+    "byte": lambda m, t: t(I).byte(),
+    "positive": lambda m, t: m.positive(t(A)),
 }
 
 
