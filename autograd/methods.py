@@ -209,6 +209,10 @@ _issue12_methods = {
     "nanquantile": ops.nanquantile, "histogram": ops.histogram,
     "byte": lambda self: self.to(np.uint8), "char": lambda self: self.to(np.int8),
     "short": lambda self: self.to(np.int16),
+    "__rand__": _reflected(ops.logical_and), "__ror__": _reflected(ops.logical_or),
+    "__rxor__": _reflected(ops.logical_xor), "fill": ops.fill,
+    "nonzero_static": ops.nonzero_static, "unsafe_chunk": ops.chunk,
+    "unsafe_split": ops.split,
 }
 
 for _name, _fn in _issue12_methods.items():

@@ -96,6 +96,21 @@ multiply = mul
 subtract = sub
 
 # --- issue 12 tensor ops (ops helper) -------------------------------------------------
+from .copies import (  # noqa: E402, F401
+    alias_copy,
+    diagonal_copy,
+    expand_copy,
+    narrow_copy,
+    permute_copy,
+    split_with_sizes_copy,
+    squeeze_copy,
+    t_copy,
+    transpose_copy,
+    unbind_copy,
+    unfold_copy,
+    unsqueeze_copy,
+    view_copy,
+)
 from .elementwise import (  # noqa: E402, F401
     acos,
     acosh,
@@ -126,6 +141,7 @@ from .elementwise import (  # noqa: E402, F401
     deg2rad,
     exp2,
     expm1,
+    fill,  # noqa: E402, F401
     float_power,
     floor_divide,
     fmax,
@@ -186,6 +202,7 @@ from .layout import (  # noqa: E402, F401
     cartesian_prod,
     column_stack,
     combinations,
+    constant_pad_nd,
     cross,
     diag,
     diag_embed,
@@ -196,6 +213,7 @@ from .layout import (  # noqa: E402, F401
     fliplr,
     flipud,
     ger,
+    gradient,
     hsplit,
     hstack,
     kron,
@@ -258,6 +276,7 @@ from .search import (  # noqa: E402, F401
     histogram,
     isclose,
     nonzero,
+    nonzero_static,  # noqa: E402, F401
     searchsorted,
     unique,
     unique_consecutive,
@@ -284,6 +303,8 @@ from .stats import (  # noqa: E402, F401
     var_mean,
 )
 
+unsafe_chunk = chunk
+unsafe_split = split
 fix = trunc
 negative = neg
 absolute = abs

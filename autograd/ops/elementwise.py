@@ -431,3 +431,17 @@ def isin(elements, test_elements, *, assume_unique: bool = False,
 
 
 _Frexp = namedtuple("frexp", ["mantissa", "exponent"])
+
+
+def fill(x: Tensor, value) -> Tensor:
+    """A tensor like ``x`` filled with ``value`` (a number, or a 0-d tensor that then
+    receives the gradient of every element); the out-of-place ``fill_``."""
+    from ._util import expand
+
+    if isinstance(value, Tensor):
+        if value.data.ndim:
+            raise RuntimeError(f"fill: value must be a number or a 0-d tensor, got shape "
+                               f"{tuple(value.shape)}")
+        return expand(value.to(x.data.dtype), x.data.shape)
+    xp = x.device.backend.xp
+    return _wrap(xp.full(x.data.shape, value, dtype=x.data.dtype), x.device)

@@ -559,3 +559,78 @@ def sum_to_size(x: Tensor, *size) -> Tensor:
         raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to the "
                            f"tensor's shape {list(x.shape)}") from None
     return sum_to(x, size)
+
+
+def gradient(y: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
+    """Estimated derivatives of the samples ``y`` along each of ``dim`` (all dims when
+    None): central differences inside, one-sided first- (``edge_order=1``) or
+    second-order (``edge_order=2``) at the ends, as ``numpy.gradient``. ``spacing`` is a
+    number, one number per dim, or one 1-D tensor of coordinates per dim."""
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
+    nd = y.data.ndim
+    dims = list(range(nd)) if dim is None else [
+        normalize_dim(d, nd, "gradient") for d in ((dim,) if isinstance(dim, int) else dim)]
+    if isinstance(spacing, list | tuple):
+        if len(spacing) != len(dims):
+            raise RuntimeError(f"gradient: {len(spacing)} spacings for {len(dims)} dims")
+        spacings = list(spacing)
+    else:
+        spacings = [spacing] * len(dims)
+    if not y.data.dtype.kind == "f":
+        y = y.to(np.float64 if y.data.dtype.itemsize > 4 else np.float32)
+    return tuple(_gradient_1d(y, d, h, edge_order) for d, h in zip(dims, spacings))
+
+
+def _gradient_1d(y, d, h, edge_order):
+    n = y.data.shape[d]
+    if n < edge_order + 1:
+        raise RuntimeError(f"gradient: dimension {d} of size {n} needs at least "
+                           f"{edge_order + 1} samples for edge_order={edge_order}")
+    pre = (slice(None),) * d
+
+    def at(sl):
+        return getitem(y, pre + (sl,))
+
+    if isinstance(h, Tensor):
+        if h.data.shape != (n,):
+            raise RuntimeError(f"gradient: coordinates of shape {tuple(h.shape)} for a "
+                               f"dimension of size {n}")
+        x = h.to(y.data.dtype)
+        shape = tuple(n if i == d else 1 for i in range(y.data.ndim))
+        dx = reshape(x[1:] - x[:-1], tuple(n - 1 if i == d else 1 for i in range(len(shape))))
+        h1 = getitem(dx, pre + (slice(0, n - 2),))  # x_i - x_{i-1}
+        h2 = getitem(dx, pre + (slice(1, n - 1),))  # x_{i+1} - x_i
+        inner = (at(slice(2, n)) * h1 * h1 - at(slice(0, n - 2)) * h2 * h2
+                 + at(slice(1, n - 1)) * (h2 * h2 - h1 * h1)) / (h1 * h2 * (h1 + h2))
+        d0, dl = getitem(dx, pre + (slice(0, 1),)), getitem(dx, pre + (slice(n - 2, n - 1),))
+        if edge_order == 1:
+            first = (at(slice(1, 2)) - at(slice(0, 1))) / d0
+            last = (at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / dl
+        else:
+            a1, a2 = d0, getitem(dx, pre + (slice(1, 2),))
+            first = (-(2 * a1 + a2) / (a1 * (a1 + a2)) * at(slice(0, 1))
+                     + (a1 + a2) / (a1 * a2) * at(slice(1, 2))
+                     - a1 / (a2 * (a1 + a2)) * at(slice(2, 3)))
+            b1, b2 = getitem(dx, pre + (slice(n - 3, n - 2),)), dl
+            last = (b2 / (b1 * (b1 + b2)) * at(slice(n - 3, n - 2))
+                    - (b1 + b2) / (b1 * b2) * at(slice(n - 2, n - 1))
+                    + (2 * b2 + b1) / (b2 * (b1 + b2)) * at(slice(n - 1, n)))
+    else:
+        h = float(h)
+        inner = (at(slice(2, n)) - at(slice(0, n - 2))) / (2 * h)
+        if edge_order == 1:
+            first = (at(slice(1, 2)) - at(slice(0, 1))) / h
+            last = (at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / h
+        else:
+            first = (-1.5 * at(slice(0, 1)) + 2 * at(slice(1, 2)) - 0.5 * at(slice(2, 3))) / h
+            last = (0.5 * at(slice(n - 3, n - 2)) - 2 * at(slice(n - 2, n - 1))
+                    + 1.5 * at(slice(n - 1, n))) / h
+    return cat([first, inner, last], d)
+
+
+def constant_pad_nd(x: Tensor, pad, value: float = 0) -> Tensor:
+    """``pad`` with a constant (the last dimension's pair first, as ``F.pad``)."""
+    from .shape import pad as _pad
+
+    return _pad(x, pad, value=value)

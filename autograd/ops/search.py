@@ -237,3 +237,14 @@ def unravel_index(indices, shape) -> tuple:
 
 
 _Histogram = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def nonzero_static(x: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """``nonzero(x)`` cut or padded (with ``fill_value`` rows) to exactly ``size`` rows."""
+    idx = nonzero(x).data
+    xp = x.device.backend.xp
+    n = idx.shape[0]
+    if n >= size:
+        return _out(x, idx[:size])
+    pad = xp.full((size - n, idx.shape[1]), fill_value, dtype=np.int64)
+    return _out(x, xp.concatenate([idx, pad], axis=0))

@@ -422,3 +422,14 @@ def _np_block_diag(*mats):
         out[r:r + m.shape[0], c:c + m.shape[1]] = m
         r, c = r + m.shape[0], c + m.shape[1]
     return out
+_op("gradient/uniform_edge2", lambda y: ag.gradient(y, spacing=0.5, edge_order=2), (3, 4),
+    reference=lambda y: tuple(np.gradient(y, 0.5, edge_order=2)))
+_op("gradient/coordinates", lambda y, x: ag.gradient(y, spacing=[x], dim=1)[0], (3, 5),
+    Idx([0.0, 0.5, 1.5, 2.0, 3.5], np.float64),
+    reference=lambda y, x: np.gradient(y, x, axis=1))
+_op("diagonal_copy", lambda x: ag.diagonal_copy(x, 1), (3, 4),
+    reference=lambda x: np.diagonal(x, 1).copy())
+_op("unfold_copy", lambda x: ag.unfold_copy(x, 0, 2, 1), (3, 2),
+    reference=lambda x: np.lib.stride_tricks.sliding_window_view(x, 2, 0).copy())
+_op("fill/tensor_value", lambda x, v: ag.fill(x, v.sum()), (2, 3), (2,),
+    reference=lambda x, v: np.full(x.shape, v.sum()))

@@ -324,6 +324,22 @@ cases = {
     "logspace_base2": lambda m, t: m.logspace(0, 3, 4, base=2),
     "byte": lambda m, t: t(I).byte(),
     "positive": lambda m, t: m.positive(t(A)),
+    # copies and small extras
+    "view_copy": lambda m, t: m.view_copy(t(A), (2, 6)),
+    "diagonal_copy": lambda m, t: m.diagonal_copy(t(X3), 0, 1, 2),
+    "unfold_copy": lambda m, t: m.unfold_copy(t(A), 1, 2, 2),
+    "transpose_copy": lambda m, t: m.transpose_copy(t(X3), 0, 2),
+    "unbind_copy": lambda m, t: m.unbind_copy(t(A), 1),
+    "fill": lambda m, t: m.fill(t(A), 2.5),
+    "scalar_tensor": lambda m, t: m.scalar_tensor(3),
+    "nonzero_static": lambda m, t: m.nonzero_static(t(I), size=3, fill_value=-2),
+    "gradient": lambda m, t: m.gradient(t(A), spacing=2.0),
+    "gradient_coords": lambda m, t: m.gradient(
+        t(A), spacing=[t(np.array([0.0, 1, 3, 4]))], dim=1, edge_order=2
+    ),
+    "unsafe_split": lambda m, t: m.unsafe_split(t(A), 3, 1),
+    "constant_pad_nd": lambda m, t: m.constant_pad_nd(t(A), (1, 2, 0, 1), 0.5),
+    "rand_bool": lambda m, t: True & t(A > 0),
 }
 
 
