@@ -20,6 +20,10 @@ from . import data, functional, methods  # noqa: F401  (methods binds the ops on
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .dtypes import (
     bool_,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     float16,
     float32,
@@ -73,8 +77,13 @@ from . import onnx, profiler, viz  # noqa: E402
 from .dlpack import from_dlpack  # noqa: E402
 
 # isort: split
-# linalg, special, fft (issue 12): submodules, as torch.linalg
-from . import linalg, special  # noqa: E402
+# linalg, special, fft (issue 12): submodules, as torch.linalg. ``linalg`` is imported by
+# its full name: the star import above bound the name to autograd.ops.linalg (matmul)
+import importlib as _importlib  # noqa: E402
+
+from . import fft, special  # noqa: E402
+
+linalg = _importlib.import_module(".linalg", __name__)
 
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001

@@ -55,10 +55,9 @@ class Dataset:
     ``a + b`` concatenates two datasets."""
 
     def __getitem__(self, index):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
-    def __len__(self) -> int:
-        raise NotImplementedError
+    # no __len__ here, as in PyTorch: len() of a dataset without one is a TypeError
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])

@@ -7,19 +7,19 @@ import numpy as np
 import backends
 
 from . import dtypes
+from .ops._util import as_size
 from .tensor import Tensor, _wrap
 
 
-def _shape(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], tuple | list):
-        size = size[0]
-    return tuple(int(s) for s in size)
+def _shape(size, array_fn) -> tuple:
+    # the op named in errors is the factory that defined array_fn ("zeros.<locals>...")
+    return as_size(size, array_fn.__qualname__.split(".")[0])
 
 
 def _make(array_fn, size, dtype, device, requires_grad, default=None):
     dev = backends.get_device(device)
     dt = dtypes.to_dtype(dtype) or default or dtypes.get_default_dtype()
-    t = _wrap(array_fn(dev.backend, _shape(size), dt), dev)
+    t = _wrap(array_fn(dev.backend, _shape(size, array_fn), dt), dev)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -134,7 +134,7 @@ def _random(fn, size, dtype, device, requires_grad, generator=None):
     dt = dtypes.to_dtype(dtype) or dtypes.get_default_dtype()
     if dt.kind != "f":
         raise TypeError(f"random floats need a floating dtype, got {dt}")
-    arr = fn(_source(dev, generator), _shape(size), dt)
+    arr = fn(_source(dev, generator), _shape(size, fn), dt)
     t = _wrap(arr, dev)
     return t.requires_grad_(True) if requires_grad else t
 

@@ -11,6 +11,8 @@ class _State(threading.local):
     anomaly = False
 
 
+# The core's own read of grad mode (one attribute load on every op's hot path). Code
+# outside autograd reads it through is_grad_enabled() (autograd.extend); a test checks.
 STATE = _State()
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from backends import DeviceMismatchError
 
 from .anomaly import user_place
+from .dtypes import DIFFERENTIABLE_KINDS as _DIFF
 from .grad_mode import STATE
 from .tensor import Tensor, _VersionCounter, _wrap, version_counter
 
@@ -279,7 +280,7 @@ class Function:
         else:
             counters = None
         t = _wrap(out, device, True, ctx, 0) if (
-            out.dtype.kind == "f" and ctx._non_diff is None) else _wrap(out, device)
+            out.dtype.kind in _DIFF and ctx._non_diff is None) else _wrap(out, device)
         if counters is not None:  # its output is saved: backward checks its version
             t._vc = counters[0]
         return t
@@ -339,7 +340,7 @@ def _record_outputs(ctx, raw, arrays, args):
     non_diff = ctx._non_diff
     tensors = []
     for j, o in enumerate(outs):
-        diff = o.dtype.kind == "f" and not (non_diff and any(o is n for n in non_diff))
+        diff = o.dtype.kind in _DIFF and not (non_diff and any(o is n for n in non_diff))
         t = _wrap(o, device, True, ctx, j) if diff else _wrap(o, device)
         if counters is not None:
             t._vc = counters[j]

@@ -99,29 +99,6 @@ def _eye(n: int, like: Tensor) -> Tensor:
     return _const(like.device.backend.xp.eye(n, dtype=like.data.dtype), like)
 
 
-def _tril(x: Tensor, k: int = 0) -> Tensor:
-    """Lower triangle (on and below diagonal ``k``) of the last two dims; differentiable."""
-    xp = x.device.backend.xp
-    m, n = x.shape[-2:]
-    return x * _const(xp.tri(m, n, k, dtype=x.data.dtype), x)
-
-
-def _triu(x: Tensor, k: int = 0) -> Tensor:
-    xp = x.device.backend.xp
-    m, n = x.shape[-2:]
-    return x * _const(1 - xp.tri(m, n, k - 1, dtype=x.data.dtype), x)
-
-
-def _diag_embed(v: Tensor) -> Tensor:
-    """(..., n) -> (..., n, n) with ``v`` on the diagonal."""
-    return v.unsqueeze(-1) * _eye(v.shape[-1], v)
-
-
-def _diagonal(x: Tensor) -> Tensor:
-    """(..., n, n) -> (..., n), the diagonal."""
-    return (x * _eye(x.shape[-1], x)).sum(-1)
-
-
 def _broadcast_batch(xp, a, b):
     """Arrays ``a`` (..., n, n) and ``b`` (..., n, k) with their batch dims broadcast."""
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
@@ -263,8 +240,8 @@ class _Cholesky(Function):
     @staticmethod
     def backward(ctx, gL, ginfo):
         (L,) = ctx.saved_tensors
-        phi = _tril(L.mT @ gL)
-        phi = 0.5 * (phi + _tril(phi, -1).mT)  # Hermitian, with half the diagonal
+        phi = ops.tril(L.mT @ gL)
+        phi = 0.5 * (phi + ops.tril(phi, -1).mT)  # Hermitian, with half the diagonal
         gA = solve_triangular(L.mT, phi, upper=True)
         return solve_triangular(L, gA, upper=False, left=False)
 
@@ -357,8 +334,8 @@ class _QR(Function):
 def _qr_grad_tall(Q, R, gQ, gR):
     """PyTorch's ``linalg_qr_backward`` for m >= n: (gQ + Q syminvadj(triu(M))) R^-T with
     M = gR R^T - Q^T gQ."""
-    M = _triu(gR @ R.mT - Q.mT @ gQ)
-    gA = Q @ (M + _triu(M, 1).mT) + gQ
+    M = ops.triu(gR @ R.mT - Q.mT @ gQ)
+    gA = Q @ (M + ops.triu(M, 1).mT) + gQ
     return solve_triangular(R.mT, gA, upper=False, left=False)
 
 
@@ -395,7 +372,7 @@ class _SVD(Function):
         UtgU, VtgV = UtgU - UtgU.mT, VtgV - VtgV.mT
         S2 = S * S
         E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + _eye(k, S)  # the diagonal is never used
-        inner = (UtgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VtgV) / E + _diag_embed(gS)
+        inner = (UtgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VtgV) / E + ops.diag_embed(gS)
         if m > n:
             gUSinv = gU / S.unsqueeze(-2)
             gA = U @ inner + gUSinv - U @ (U.mT @ gUSinv)
@@ -431,7 +408,7 @@ class _Eigh(Function):
         n = L.shape[-1]
         E = L.unsqueeze(-2) - L.unsqueeze(-1) + _eye(n, L)  # E_ij = L_j - L_i, i != j
         off = 1 - _eye(n, L)
-        inner = (V.mT @ gV) * off / E + _diag_embed(gL)
+        inner = (V.mT @ gV) * off / E + ops.diag_embed(gL)
         return V @ inner @ V.mT, None
 
 
@@ -479,7 +456,7 @@ class _SolveTriangular(Function):
         if ctx.needs_input_grad[0]:
             ga = -(gb @ x.mT)
             k = 1 if ctx.unit else 0
-            ga = sum_to(_triu(ga, k) if ctx.upper else _tril(ga, -k), sa)
+            ga = sum_to(ops.triu(ga, k) if ctx.upper else ops.tril(ga, -k), sa)
         return ga, sum_to(gb, sb), None, None
 
 
@@ -548,10 +525,10 @@ class _LUFactor(Function):
     def backward(ctx, gLU, gpiv):
         LU, piv = ctx.saved_tensors
         n = LU.shape[-1]
-        L = _tril(LU, -1) + _eye(n, LU)
-        U = _triu(LU)
+        L = ops.tril(LU, -1) + _eye(n, LU)
+        U = ops.triu(LU)
         # PyTorch's linalg_lu_backward (square): P L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T
-        phi = _tril(L.mT @ _tril(gLU, -1), -1) + _triu(_triu(gLU) @ U.mT)
+        phi = ops.tril(L.mT @ ops.tril(gLU, -1), -1) + ops.triu(ops.triu(gLU) @ U.mT)
         gA = solve_triangular(L.mT, phi, upper=True, unitriangular=True)
         gA = solve_triangular(U.mT, gA, upper=False, left=False)
         return _permute_rows(gA, piv, inverse=True), None
@@ -567,7 +544,7 @@ def _permute_rows(x: Tensor, piv: Tensor, inverse: bool) -> Tensor:
     batch = tuple(piv.shape[:-1])
     full = np.broadcast_shapes(batch, tuple(x.shape[:-2]))
     perm = np.broadcast_to(perm.reshape(batch + (n,)), full + (n,)).reshape(-1, n)
-    xb = ops.expand_(x, full + tuple(x.shape[-2:])).reshape(-1, n, x.shape[-1])
+    xb = ops.expand_to(x, full + tuple(x.shape[-2:])).reshape(-1, n, x.shape[-1])
     idx = np.arange(perm.shape[0])[:, None]
     out = xb[idx, perm]
     return out.reshape(full + tuple(x.shape[-2:]))
@@ -711,7 +688,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         raise TypeError(f"linalg.matrix_power: n must be an integer, got {n!r}")
     n = int(n)
     if n == 0:
-        return ops.expand_(_eye(A.shape[-1], A), tuple(A.shape)) * 1.0
+        return ops.expand_to(_eye(A.shape[-1], A), tuple(A.shape)) * 1.0
     if n < 0:
         A, n = inv(A), -n
     result, base = None, A
@@ -780,7 +757,7 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (inputs broadcast)."""
     a, b = ops.promote(input, other, "linalg.cross")
     shape = tuple(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
-    a, b = ops.expand_(a, shape), ops.expand_(b, shape)
+    a, b = ops.expand_to(a, shape), ops.expand_to(b, shape)
     d = dim % len(shape) if shape else 0
     if not shape or shape[d] != 3:
         raise ValueError(f"linalg.cross: inputs {tuple(input.shape)} and {tuple(other.shape)} "

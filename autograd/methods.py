@@ -54,7 +54,7 @@ _methods = {
     "softmax": ops.softmax, "log_softmax": ops.log_softmax,
     # shape
     "reshape": _size_args(ops.reshape), "view": _size_args(ops.reshape),
-    "permute": _size_args(ops.permute), "expand": _size_args(ops.expand_),
+    "permute": _size_args(ops.permute), "expand": _size_args(ops.expand_to),
     "expand_as": ops.expand_as, "transpose": ops.transpose, "t": ops.t,
     "squeeze": ops.squeeze, "unsqueeze": ops.unsqueeze, "flatten": ops.flatten,
     "unflatten": ops.unflatten, "split": ops.split, "chunk": ops.chunk, "unbind": ops.unbind,
@@ -62,11 +62,16 @@ _methods = {
     "where": lambda self, condition, other: ops.where(condition, self, other),
 }
 
+# complex tensors (issue 12: autograd.fft)
+_methods.update({"conj": ops.conj, "angle": ops.angle, "is_complex": ops.is_complex})
+
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
 
 Tensor.T = property(lambda self: ops.permute(self, tuple(range(self.data.ndim))[::-1]))
 Tensor.mT = property(lambda self: ops.transpose(self, -2, -1))
+Tensor.real = property(ops.real)
+Tensor.imag = property(ops.imag)
 
 
 def _iter(self):
@@ -247,4 +252,16 @@ _inplace_methods = {
 }
 
 for _name, _fn in _inplace_methods.items():
+    setattr(Tensor, _name, _fn)
+
+# issue 12/16 edge cases (reliab): & | ^ bitwise as PyTorch's (logical_* take any dtype)
+_reliab_methods = {
+    "__and__": ops.bitwise_and, "__or__": ops.bitwise_or, "__xor__": ops.bitwise_xor,
+    "__rand__": _reflected(ops.bitwise_and), "__ror__": _reflected(ops.bitwise_or),
+    "__rxor__": _reflected(ops.bitwise_xor),
+    "bitwise_and": ops.bitwise_and, "bitwise_or": ops.bitwise_or,
+    "bitwise_xor": ops.bitwise_xor, "logical_and": ops.logical_and,
+    "logical_or": ops.logical_or, "logical_xor": ops.logical_xor,
+}
+for _name, _fn in _reliab_methods.items():
     setattr(Tensor, _name, _fn)

@@ -9,9 +9,10 @@ trace::
     prof.export_chrome_trace("trace.json")   # open in https://ui.perfetto.dev
 
 A forward event is named after the Function class (``MatMul``), a backward event after
-its node (``MatMulBackward``). Ops called inside another op's event (the Tensor ops of a
-backward formula) are its children: its *self* time excludes theirs. On a cuda device
-each event also times the GPU with CUDA events (``cuda_time_total``).
+its node (``MatMulBackward``); a private class's leading underscore is dropped. Ops
+called inside another op's event (the Tensor ops of a backward formula) are its
+children: its *self* time excludes theirs. On a cuda device each event also times the
+GPU with CUDA events (``cuda_time_total``).
 
 The profiler swaps its own ``Function.apply`` in only while active
 (:func:`autograd.graph.observe`), so ops cost nothing extra when not profiling. What it
@@ -159,8 +160,9 @@ class EventList(list):
         widths = [max([len(h)] + [len(c[i]) for c in body]) for i, h in enumerate(heads)]
         rule = "  ".join("-" * w for w in widths)
 
-        def line(cells):
-            return "  ".join(c.rjust(w) for c, w in zip(cells, widths))
+        def line(cells):  # names left-aligned, numbers right-aligned, as PyTorch prints
+            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(cells, widths)))
 
         out = [rule, line(heads), rule] + [line(c) for c in body] + [rule]
         out.append(f"Self CPU time total: {_format_time(sum(r.self_cpu_time_total for r in self))}")
@@ -250,14 +252,14 @@ class profile:
 
     def _on_apply(self, inner, cls, *args):
         device = next((a.device for a in args if isinstance(a, Tensor)), None)
-        e = self._begin(cls.__name__, "forward", args, device)
+        e = self._begin(cls.__name__.lstrip("_"), "forward", args, device)
         try:
             return inner(cls, *args)
         finally:
             self._end(e)
 
     def _on_backward(self, inner, node, slot, capture, anomaly):
-        e = self._begin(node.name(), "backward", slot, node.device)
+        e = self._begin(node.name().lstrip("_"), "backward", slot, node.device)
         try:
             return inner(node, slot, capture, anomaly)
         finally:

@@ -164,10 +164,10 @@ class Tensor:
 
     # --- graph --------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Mark a leaf as needing a gradient (floating dtypes only)."""
-        if requires_grad and self.data.dtype.kind != "f":
+        """Mark a leaf as needing a gradient (floating and complex dtypes only)."""
+        if requires_grad and not dtypes.is_differentiable(self.data.dtype):
             raise TypeError(
-                f"only floating point tensors can require gradients, got dtype "
+                f"only floating point and complex tensors can require gradients, got dtype "
                 f"{self.data.dtype} (shape {tuple(self.data.shape)})"
             )
         if not requires_grad and self.grad_fn is not None:
@@ -464,6 +464,8 @@ def _infer_dtype(data):
         return dtypes.int64
     if arr.dtype.kind == "b":
         return dtypes.bool_
+    if arr.dtype.kind == "c":  # complex64 beside float32, complex128 beside float64
+        return np.result_type(dtypes.get_default_dtype(), dtypes.complex64)
     if arr.dtype.kind == "O":
         raise TypeError(f"tensor(): cannot convert {type(data).__name__} with mixed or "
                         "non-numeric contents")

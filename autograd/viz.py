@@ -5,7 +5,8 @@ Graphviz DOT of the backward graph behind ``y`` (or of an ``ag.Value`` expressio
     dot.render("graph", format="svg")   # needs Graphviz's `dot` program
     print(dot.source)                   # the DOT text, no program needed
 
-Op nodes (grey) are named as their backward (``MulBackward``) with their output shapes;
+Op nodes (grey) are named as their backward (``MulBackward``; a private class's leading
+underscore dropped) with their output shapes;
 leaves (blue) show their parameter name, shape and dtype; the tensor drawn from (green)
 its shape and dtype; with ``show_saved=True`` the arrays each op saved for backward
 (orange, dashed). The walk is iterative, so graphs of any depth draw.
@@ -71,7 +72,8 @@ def to_dot(root, params: dict | None = None, show_saved: bool = False):
     saved for backward (before the backward that frees them)."""
     if isinstance(root, Value):
         return _value_dot(root)
-    roots = [root] if isinstance(root, Tensor) else list(root)
+    roots = [root] if isinstance(root, Tensor) else \
+        list(root) if isinstance(root, list | tuple) else [root]
     if not roots or not all(isinstance(t, Tensor) for t in roots):
         raise TypeError("to_dot: expected a Tensor, a list of Tensors or an ag.Value, got "
                         f"{type(root).__name__}")
@@ -96,7 +98,8 @@ def to_dot(root, params: dict | None = None, show_saved: bool = False):
         if key not in seen:
             seen.add(key)
             shapes = ", ".join(_describe(s, "").strip() for s in node.out_shapes)
-            dot.node(key, f"{node.name()}\n-> {shapes}", fillcolor="lightgrey")
+            name = node.name().lstrip("_")  # private Function classes read as their op
+            dot.node(key, f"{name}\n-> {shapes}", fillcolor="lightgrey")
             stack.append(node)
         return key
 

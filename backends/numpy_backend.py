@@ -73,22 +73,3 @@ class NumpyBackend(Backend):
 
     def gemm_to_batch_major(self, y, bias, n):
         return _numba("numba_conv").gemm_to_batch_major(y, bias, n)
-
-    def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
-                    weight_decay, step, decoupled=False, maximize=False,
-                    max_exp_avg_sq=None) -> None:
-        # one fused numba pass; the whole-array fallback for odd layouts/dtypes
-        fused = _numba("numba_optim").adam_update
-        if not fused(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
-                     step, decoupled, maximize, max_exp_avg_sq):
-            super().adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
-                                weight_decay, step, decoupled, maximize, max_exp_avg_sq)
-
-    def sgd_momentum_update(self, param, grad, momentum_buffer, lr, momentum, dampening,
-                            weight_decay, nesterov=False, maximize=False,
-                            first=False) -> None:
-        fused = _numba("numba_optim").sgd_momentum_update
-        if not fused(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
-                     nesterov, maximize, first):
-            super().sgd_momentum_update(param, grad, momentum_buffer, lr, momentum,
-                                        dampening, weight_decay, nesterov, maximize, first)

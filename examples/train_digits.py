@@ -7,6 +7,7 @@ Test accuracy is about 0.98-0.99 after 20 epochs (a few seconds on two CPU cores
     python examples/train_digits.py --epochs 10 --out runs/a
     python examples/train_digits.py --resume runs/a/checkpoint.safetensors --epochs 20
     python examples/train_digits.py --tensorboard runs/tb   # then: tensorboard --logdir runs/tb
+    mpiexec -n 4 python examples/train_digits.py --distributed  # 4 processes (DDP)
 
 Each epoch prints the test accuracy, writes a checkpoint (model, optimizer, epoch,
 seed, RNG state and history, via ``ag.save``) to ``--out/checkpoint.safetensors``; at
@@ -106,6 +107,7 @@ def main(argv=None) -> float:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     add_tensorboard_arg(p)
+    add_distributed_arg(p)
     args = p.parse_args(argv)
 
     try:
@@ -152,6 +154,27 @@ def log_epoch(tb, model: nn.Module, opt, epoch: int, scalars: dict) -> None:
     tb.flush()
 
 
+# --- data-parallel training over MPI (the dist extra: mpi4py, mpich) --------------------
+
+
+def add_distributed_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the processes of mpiexec -n N (each trains "
+                        "on 1/N of every epoch; rank 0 prints, plots and saves)")
+
+
+def distribute(model: nn.Module, dataset, args, device):
+    """Join the MPI job; return the model wrapped in DistributedDataParallel (BatchNorm
+    made SyncBatchNorm) and a DistributedSampler of ``dataset`` (its own shard)."""
+    import autograd.distributed as dist
+    from autograd.utils.data import DistributedSampler
+    from nn.parallel import DistributedDataParallel
+
+    dist.init_process_group("nccl" if device.type == "cuda" else "mpi")
+    model = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model))
+    return model, DistributedSampler(dataset, shuffle=True, seed=args.seed)
+
+
 def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
         label_smoothing: float = 0.0, stop_after: int | None = None) -> float:
     """Train for ``args.epochs`` epochs (or until ``stop_after``), continuing from
@@ -177,8 +200,14 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
         backends.get_device("cpu").backend.generator.bit_generator.state = ckpt["rng_state"]
         print(f"resumed from {args.resume} at epoch {start_epoch}")
 
-    loader = ag.data.DataLoader(ag.data.TensorDataset(x_tr, y_tr), batch_size=args.batch_size,
-                                shuffle=True, seed=args.seed)
+    dataset, net = ag.data.TensorDataset(x_tr, y_tr), model
+    if getattr(args, "distributed", False):  # net: the DDP wrapper, model: the plain one
+        net, sampler = distribute(model, dataset, args, device)
+        loader = ag.data.DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
+    else:
+        loader = ag.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True,
+                                    seed=args.seed)
+    main_rank = net is model or ag.distributed.get_rank() == 0
     ckpt_path = os.path.join(args.out, "checkpoint.safetensors")
     test_acc = accuracy(model.eval(), x_te, y_te) if start_epoch else 0.0
     tb = tensorboard_writer(getattr(args, "tensorboard", None))
@@ -186,11 +215,12 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
     end_epoch = args.epochs if stop_after is None else min(args.epochs, stop_after)
     for epoch in range(start_epoch, end_epoch):
         loader.set_epoch(epoch)  # the order depends on (seed, epoch) only: exact resume
-        loader.progress = False if args.no_progress else f"epoch {epoch + 1}/{args.epochs}"
-        model.train()
+        loader.progress = (False if args.no_progress or not main_rank
+                           else f"epoch {epoch + 1}/{args.epochs}")
+        net.train()
         total, count = 0.0, 0
         for step, (xb, yb) in enumerate(loader):
-            loss = F.cross_entropy(model(xb), yb, label_smoothing=label_smoothing)
+            loss = F.cross_entropy(net(xb), yb, label_smoothing=label_smoothing)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -202,10 +232,16 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
             loader.bar.close()
         if sched is not None:
             sched.step()
+        if net is not model:  # the epoch's loss over every rank's samples
+            sums = ag.tensor([total, float(count)], dtype=ag.float64)
+            ag.distributed.all_reduce(sums)
+            total, count = sums.tolist()
         model.eval()  # BatchNorm uses its running statistics, Dropout is off
         train_acc = accuracy(model, x_tr, y_tr)
         test_acc = accuracy(model, x_te, y_te)
         history["loss"].append(total / count)
+        if not main_rank:
+            continue
         history["train_acc"].append(train_acc)
         history["test_acc"].append(test_acc)
         print(f"epoch {epoch + 1:3d}/{args.epochs}  loss {total / count:.4f}  "
@@ -223,6 +259,8 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
                                                   "accuracy/test": test_acc})
     if tb is not None:
         tb.close()
+    if not main_rank:
+        return test_acc
     if not args.no_plot and history["loss"]:
         plot(history, os.path.join(args.out, "training.png"))
     print(f"final test accuracy: {test_acc:.4f}  ({time.perf_counter() - t0:.1f} s, "

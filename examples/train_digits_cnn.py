@@ -4,6 +4,7 @@
     python examples/train_digits_cnn.py --device cuda      # same code on the GPU
     python examples/train_digits_cnn.py --epochs 10 --stop-after 4 --out runs/c
     python examples/train_digits_cnn.py --resume runs/c/checkpoint.safetensors
+    mpiexec -n 2 python examples/train_digits_cnn.py --distributed   # DDP + SyncBatchNorm
 
 The images are (N, 1, 8, 8); the model is
 
@@ -23,6 +24,7 @@ import argparse
 import os
 
 from train_digits import (  # run as a script, its folder is on sys.path
+    add_distributed_arg,
     add_tensorboard_arg,
     fit,
     load_data,
@@ -58,6 +60,7 @@ def main(argv=None) -> float:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     add_tensorboard_arg(p)
+    add_distributed_arg(p)
     args = p.parse_args(argv)
 
     try:

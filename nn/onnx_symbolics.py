@@ -5,7 +5,7 @@ with it. Loading this module needs no ``onnx`` package; only ``export`` does.
 
 BatchNorm and LayerNorm in eval mode, Dropout in eval mode, attention and the
 Transformer encoder are made of core ops (folded or mapped there); convolution is
-``Im2Col -> MatMul -> _ToBatchMajor``, which ``_to_batch_major`` writes as one ONNX
+``Im2Col -> MatMul -> ToBatchMajor``, which ``_to_batch_major`` writes as one ONNX
 ``Conv`` when it sees that pattern (and the exporter drops the unused im2col nodes).
 """
 
@@ -19,10 +19,10 @@ from autograd import onnx as ag_onnx
 from autograd.ops.linalg import MatMul
 
 from .functional.activation import Elu, Gelu, GeluTanh, LeakyRelu, Silu, Softplus
-from .functional.conv import Im2Col, _ToBatchMajor
-from .functional.embedding import _Gather
+from .functional.conv import Im2Col, ToBatchMajor
+from .functional.embedding import Gather
 from .functional.linear import Linear
-from .functional.pooling import _MaxPool2d
+from .functional.pooling import MaxPool2d
 
 
 def _linear(g, node):
@@ -162,9 +162,9 @@ SYMBOLIC_TABLE = {
     Silu: _silu,
     Softplus: _softplus,
     Im2Col: _im2col,
-    _ToBatchMajor: _to_batch_major,
-    _MaxPool2d: _max_pool2d,
-    _Gather: _gather,
+    ToBatchMajor: _to_batch_major,
+    MaxPool2d: _max_pool2d,
+    Gather: _gather,
 }
 
 for _cls, _sym in SYMBOLIC_TABLE.items():

@@ -115,8 +115,11 @@ def _trace(fn, inputs) -> tuple[list[Node], object]:
         nodes.append(Node(cls, args, out if type(out) is tuple else (out,)))
         return out
 
+    # grad mode on and float inputs requiring grad: every op on them goes through
+    # Function.apply (no no-grad fast path, no shortcut for tensors outside the graph)
+    inputs = [t.detach().requires_grad_() if t.dtype.kind == "f" else t for t in inputs]
     prev = STATE.enabled
-    STATE.enabled = True  # every op through Function.apply (no no-grad fast path)
+    STATE.enabled = True
     try:
         with observe(apply=record):
             result = fn(*inputs)
@@ -139,14 +142,15 @@ def _flatten_outputs(result, where: str) -> list[Tensor]:
 def _resized(t: Tensor, axes) -> Tensor:
     """``t`` with every axis in ``axes`` one shorter (one longer when it has at most 2),
     for the second trace that tells dynamic sizes from fixed ones."""
+    xp = t.device.backend.xp
     a = t.data
     for ax in axes:
         n = a.shape[ax]
         if n > 2:
-            a = np.take(a, range(n - 1), axis=ax)
+            a = xp.take(a, xp.arange(n - 1), axis=ax)
         else:
-            a = np.concatenate([a, np.take(a, [0], axis=ax)], axis=ax)
-    return _wrap(np.ascontiguousarray(a), t.device)
+            a = xp.concatenate([a, xp.take(a, xp.asarray([0]), axis=ax)], axis=ax)
+    return _wrap(xp.ascontiguousarray(a), t.device)
 
 
 # --- emitting -------------------------------------------------------------------------
@@ -341,7 +345,13 @@ def export(model, example_inputs, f, input_names=None, output_names=None,
         outputs = _flatten_outputs(result, "model")
         if any(in_axes):
             inputs2 = tuple(_resized(t, ax) for t, ax in zip(inputs, in_axes))
-            nodes2, result2 = _trace(model, inputs2)
+            try:
+                nodes2, result2 = _trace(model, inputs2)
+            except Exception as exc:
+                raise OnnxExportError(
+                    "onnx.export: with dynamic_axes the forward is traced a second time at "
+                    f"other sizes ({[tuple(t.shape) for t in inputs2]}), and it failed there "
+                    f"({type(exc).__name__}: {exc}); a size is fixed in the model") from exc
             _pair(nodes, nodes2, outputs, _flatten_outputs(result2, "model"))
     finally:
         if is_module and was_training:
@@ -361,10 +371,13 @@ def export(model, example_inputs, f, input_names=None, output_names=None,
     _emit(g, nodes)
 
     graph_outputs = []
-    for t, name in zip(outputs, output_names):
+    for i, (t, name) in enumerate(zip(outputs, output_names)):
         src = g.values.get(id(t.data))
         if src is None:
-            src = g.const(t.data, key=t.data)
+            raise OnnxExportError(
+                f"onnx.export: output {i} ({name!r}, shape {tuple(t.shape)}) was not computed "
+                "from the inputs by traced ops (e.g. indices from max(dim), or a value made "
+                "outside Tensor ops); the exported graph would return a constant")
         g.nodes.append(onnx.helper.make_node("Identity", [src], [name], name=name + "_out"))
         graph_outputs.append(_value_info(onnx, name, t, _axes_spec(dynamic_axes.get(name),
                                                                    name)))

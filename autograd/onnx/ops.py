@@ -15,7 +15,8 @@ from ..ops._util import Expand
 from ..ops.convert import Cast, Clone, ToDevice
 from ..ops.indexing import GetItem
 from ..ops.linalg import Einsum, MatMul
-from ..ops.reduce import LogSumExp, MaxMin, Mean, Prod, Sum
+from ..ops.reduce import LogSumExp, MaxMin, Mean, Prod, SqrtOfVar, Sum, TakeAlong
+from ..ops.scan import Cumsum
 from ..ops.shape import Cat, Pad, Permute, Reshape, Split
 from ..ops.softmax import LogSoftmax, Softmax
 from . import OnnxExportError, register
@@ -61,24 +62,46 @@ def _cast(g, node):
 # --- reductions -----------------------------------------------------------------------
 
 
-def _reduce(op_type, axes_index=1, keep_index=2):
-    def sym(g, node):
-        x = g.input(node, 0)
-        axes, keep = node.args[axes_index], node.args[keep_index]
-        if axes is None:  # every axis
-            keep = False
-            axes = tuple(range(len(node.arg_shapes(0)[0])))
-        axes = [int(a) for a in axes]
-        # ReduceSum takes its axes as an input from opset 13, the others from opset 18
-        if op_type == "ReduceSum" or g.opset >= 18:
-            return g.op(op_type, x, g.ints(axes), keepdims=int(bool(keep)))
-        return g.op(op_type, x, axes=axes, keepdims=int(bool(keep)))
+def _reduce_op(g, op_type, node, axes, keep):
+    """``op_type`` over ``axes`` (None: all) of argument 0 of ``node``."""
+    x = g.input(node, 0)
+    if axes is None:  # every axis
+        keep = False
+        axes = tuple(range(len(node.arg_shapes(0)[0])))
+    axes = [int(a) for a in axes]
+    # ReduceSum takes its axes as an input from opset 13, the others from opset 18
+    if op_type == "ReduceSum" or g.opset >= 18:
+        return g.op(op_type, x, g.ints(axes), keepdims=int(bool(keep)))
+    return g.op(op_type, x, axes=axes, keepdims=int(bool(keep)))
 
-    return sym
+
+def _reduce(op_type):
+    return lambda g, node: _reduce_op(g, op_type, node, node.args[1], node.args[2])
 
 
 def _maxmin(g, node):
     return _reduce("ReduceMax" if node.args[3] else "ReduceMin")(g, node)
+
+
+def _take_along(g, node):
+    """``max(dim)``/``min(dim)`` values: the indices are arrays the forward computed with
+    argmax/argmin, so the mapping recomputes them (ReduceMax/ReduceMin give the values)."""
+    x, idx, axis, keep = node.args
+    xs = np.asarray(_host(x.data))
+    idx = np.asarray(_host(idx))
+    for op_type, arg in (("ReduceMax", np.argmax), ("ReduceMin", np.argmin)):
+        if np.array_equal(idx, arg(xs, axis=axis)):
+            return _reduce_op(g, op_type, node, (axis,), keep)
+    raise OnnxExportError("onnx.export: TakeAlong with indices that are not the argmax or "
+                          "argmin of its input has no ONNX mapping")
+
+
+def _host(a):
+    return a.get() if hasattr(a, "__cuda_array_interface__") else a
+
+
+def _cumsum(g, node):
+    return g.op("CumSum", g.input(node, 0), g.ints(int(node.args[1])))
 
 
 # --- shapes ---------------------------------------------------------------------------
@@ -226,6 +249,9 @@ SYMBOLIC_TABLE = {
     Prod: _reduce("ReduceProd"),
     LogSumExp: _reduce("ReduceLogSumExp"),
     MaxMin: _maxmin,
+    TakeAlong: _take_along,
+    SqrtOfVar: _unary("Sqrt"),
+    Cumsum: _cumsum,
     Reshape: _reshape,
     Permute: _permute,
     Cat: _cat,

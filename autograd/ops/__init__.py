@@ -71,8 +71,8 @@ from .shape import (  # noqa: F401
     broadcast_to,
     cat,
     chunk,
-    expand_,
     expand_as,
+    expand_to,
     flatten,
     pad,
     permute,
@@ -88,6 +88,20 @@ from .shape import (  # noqa: F401
     view,
 )
 from .softmax import log_softmax, softmax  # noqa: F401
+
+# isort: split
+# complex tensors (issue 12: autograd.fft)
+from .complex import (  # noqa: F401
+    angle,
+    complex,
+    conj,
+    imag,
+    is_complex,
+    polar,
+    real,
+    view_as_complex,
+    view_as_real,
+)
 
 clip = clamp
 concatenate = cat
@@ -310,5 +324,8 @@ negative = neg
 absolute = abs
 # --- in-place ops, views, step functions (issue 11) ---
 from . import inplace  # noqa: F401,E402
+
+# issue 12/16 edge cases (reliab): & | ^ are bitwise on integers, logical_* take any dtype
+from .compare import bitwise_and, bitwise_or, bitwise_xor  # noqa: E402,F401
 from .rounding import frac  # noqa: F401,E402
 from .views import contiguous, diagonal, narrow, unfold  # noqa: F401,E402

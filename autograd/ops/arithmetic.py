@@ -10,7 +10,7 @@ from .. import dtypes
 from ..grad_mode import STATE
 from ..graph import Function
 from ..tensor import Tensor, _wrap
-from ._util import shape_of, sum_to
+from ._util import conj_of, shape_of, sum_to
 from .rounding import sign  # noqa: F401  (a step function: zero gradient, as PyTorch)
 
 # --- binary (either argument may be a Python scalar; broadcasting is undone by sum_to)
@@ -52,7 +52,8 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        return (sum_to(g * b, a.shape) if na else None), (sum_to(g * a, b.shape) if nb else None)
+        return ((sum_to(g * conj_of(b), a.shape) if na else None),
+                (sum_to(g * conj_of(a), b.shape) if nb else None))
 
 
 class AddScalar(Function):
@@ -90,8 +91,8 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        ga = sum_to(g / b, a.shape) if na else None
-        gb = sum_to(-g * a / (b * b), b.shape) if nb else None
+        ga = sum_to(g / conj_of(b), a.shape) if na else None
+        gb = sum_to(-g * conj_of(a / (b * b)), b.shape) if nb else None
         return ga, gb
 
 
@@ -434,7 +435,21 @@ def _result(out, device) -> Tensor:
     return _wrap(np.asarray(out) if isinstance(out, np.generic) else out, device)
 
 
-def add(a, b) -> Tensor:
+def _scaled(a, b, alpha, op):
+    """``alpha * b`` for ``add``/``sub`` with ``alpha=`` (PyTorch refuses a float alpha
+    with integer operands rather than silently truncating it)."""
+    if isinstance(alpha, float) and all(
+            not isinstance(t, Tensor) or t.data.dtype.kind in "biu" for t in (a, b)) \
+            and not isinstance(a, float) and not isinstance(b, float):
+        raise RuntimeError(f"{op}: for integral inputs alpha must not be a floating point "
+                           f"number, got alpha={alpha}")
+    return mul(b, alpha) if isinstance(b, Tensor) else b * alpha
+
+
+def add(a, b, *, alpha=1) -> Tensor:
+    """``a + alpha * b`` with broadcasting and PyTorch's type promotion."""
+    if alpha != 1:
+        return add(a, _scaled(a, b, alpha, "add"))
     if not STATE.enabled and _same_float_pair(a, b):
         try:
             return _result(a.data + b.data, a.device)
@@ -446,7 +461,10 @@ def add(a, b) -> Tensor:
     return Add.apply(*promote(a, b, "add"))
 
 
-def sub(a, b) -> Tensor:
+def sub(a, b, *, alpha=1) -> Tensor:
+    """``a - alpha * b`` with broadcasting and PyTorch's type promotion."""
+    if alpha != 1:
+        return sub(a, _scaled(a, b, alpha, "sub"))
     if not STATE.enabled and _same_float_pair(a, b):
         try:
             return _result(a.data - b.data, a.device)
@@ -469,7 +487,12 @@ def mul(a, b) -> Tensor:
     return Mul.apply(*promote(a, b, "mul"))
 
 
-def div(a, b) -> Tensor:
+def div(a, b, *, rounding_mode: str | None = None) -> Tensor:
+    """``a / b`` (true division: integers give the default float dtype). With
+    ``rounding_mode="trunc"`` or ``"floor"`` the quotient is rounded toward zero or down
+    and keeps an integer dtype for integer inputs (not differentiable, as in PyTorch)."""
+    if rounding_mode is not None:
+        return _rounded_div(a, b, rounding_mode)
     if not STATE.enabled and _same_float_pair(a, b):
         try:
             return _result(a.data / b.data, a.device)
@@ -477,13 +500,34 @@ def div(a, b) -> Tensor:
             pass
     a, b = promote(a, b, "div")
     # true division of integers gives the default float dtype
-    if isinstance(a, Tensor) and a.data.dtype.kind != "f":
+    if isinstance(a, Tensor) and a.data.dtype.kind not in "fc":
         a = a.to(dtypes.get_default_dtype())
         if isinstance(b, Tensor):
             b = b.to(a.dtype)
-    elif isinstance(b, Tensor) and b.data.dtype.kind != "f":
+    elif isinstance(b, Tensor) and b.data.dtype.kind not in "fc":
         b = b.to(dtypes.get_default_dtype())
     return Div.apply(a, b)
+
+
+def _rounded_div(a, b, mode) -> Tensor:
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                           f"{mode!r}")
+    a, b = promote(a, b, "div")
+    t = a if isinstance(a, Tensor) else b
+    xp = t.device.backend.xp
+    xa = a.data if isinstance(a, Tensor) else a
+    xb = b.data if isinstance(b, Tensor) else b
+    if t.data.dtype.kind in "biu":
+        if bool(xp.any(xp.asarray(xb) == 0)):
+            raise RuntimeError(f"div: integer division by zero (rounding_mode={mode!r})")
+        q = xp.floor_divide(xa, xb)
+        if mode == "trunc":  # C's rounding toward zero: floor + 1 where inexact and negative
+            q = q + ((q * xb != xa) & ((xa < 0) != (xb < 0)))
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = xp.floor_divide(xa, xb) if mode == "floor" else xp.trunc(xa / xb)
+    return _result(xp.asarray(q, dtype=t.data.dtype), t.device)
 
 
 def pow(a, b) -> Tensor:
@@ -539,6 +583,10 @@ erf = _float_unary(Erf, "erf")
 
 
 def abs(x: Tensor) -> Tensor:
+    if x.data.dtype.kind == "c":  # |z| of a complex tensor, PyTorch's complex gradient
+        from .complex import complex_abs
+
+        return complex_abs(x)
     return Abs.apply(x)
 
 

@@ -193,25 +193,6 @@ _IDENTITY = {"amax": -np.inf, "amin": np.inf, "prod": 1}
 _UFUNC = {"amax": "maximum", "amin": "minimum", "prod": "multiply"}
 
 
-def _reduce_at(backend, ufunc: str, out, key, src) -> None:
-    """``getattr(numpy, ufunc).at(out, key, src)`` on the backend's arrays."""
-    xp = backend.xp
-    if xp is np or ufunc != "multiply":
-        at = getattr(getattr(xp, ufunc), "at", None)  # CuPy >= 13: atomic max/min
-        if at is not None:
-            at(out, key, src)
-            return
-        import cupyx  # pragma: no cover - CuPy < 13
-
-        getattr(cupyx, "scatter_max" if ufunc == "maximum" else "scatter_min")(out, key, src)
-        return
-    # CuPy has no atomic multiply: reduce on the host, once, exactly
-    host = backend.to_host(out)
-    np.multiply.at(host, tuple(backend.to_host(k) if hasattr(k, "shape") else k for k in key),
-                   backend.to_host(src))
-    out[...] = backend.asarray(host)
-
-
 class ScatterReduce(Function):
     """``amax``/``amin``/``prod`` of ``x`` (if ``include_self``) and the ``src`` values
     sent to each position. Positions no index reaches keep ``x``."""
@@ -227,7 +208,7 @@ class ScatterReduce(Function):
                 info = np.iinfo(out.dtype) if out.dtype.kind in "iu" else None
                 ident = (info.min if reduce == "amax" else info.max) if info else ident
             out[key] = ident
-        _reduce_at(backend, _UFUNC[reduce], out, key, src)
+        backend.reduce_at(_UFUNC[reduce], out, key, src)
         ctx.key, ctx.reduce, ctx.include_self = key, reduce, include_self
         self_in = xp.ones(x.shape, bool)
         if not include_self:
@@ -270,7 +251,7 @@ class ScatterReduce(Function):
         zeros = (xv == 0).astype(np.int64)
         backend.add_at(zeros, ctx.key, (sd == 0).astype(np.int64))
         nz = xp.where(xv == 0, 1, xv).astype(xd.dtype)
-        _reduce_at(backend, "multiply", nz, ctx.key, xp.where(sd == 0, 1, sd).astype(xd.dtype))
+        backend.reduce_at("multiply", nz, ctx.key, xp.where(sd == 0, 1, sd).astype(xd.dtype))
 
         def others(v, z, p):
             return xp.where(z == 0, p / xp.where(v == 0, 1, v),

@@ -14,7 +14,7 @@ from ..tensor import Tensor, _wrap
 from ._util import normalize_dim, normalize_dims
 from .arithmetic import where
 from .indexing import IndexAddInto, getitem
-from .shape import cat, expand_, permute, reshape, stack, transpose, unsqueeze
+from .shape import cat, expand_to, permute, reshape, stack, transpose, unsqueeze
 from .views import diagonal
 
 
@@ -114,7 +114,7 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     # (a, b) -> (1, a, 1, b) -> (r0, a, r1, b) -> (r0 * a, r1 * b)
     inter = tuple(v for n in shape for v in (1, n))
     big = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
-    out = expand_(reshape(x, inter), big)
+    out = expand_to(reshape(x, inter), big)
     return reshape(out, tuple(r * n for r, n in zip(sizes, shape)))
 
 
@@ -141,7 +141,7 @@ def repeat_interleave(x, repeats=None, dim: int | None = None, *, output_size=No
     if isinstance(repeats, int) or (isinstance(repeats, Tensor) and repeats.data.ndim == 0):
         r = int(repeats)
         shape = x.data.shape
-        out = expand_(unsqueeze(x, d + 1), shape[:d + 1] + (r,) + shape[d + 1:])
+        out = expand_to(unsqueeze(x, d + 1), shape[:d + 1] + (r,) + shape[d + 1:])
         return reshape(out, shape[:d] + (n * r,) + shape[d + 1:])
     xp = x.device.backend.xp
     counts = repeats.data if isinstance(repeats, Tensor) else xp.asarray(repeats)
@@ -283,7 +283,7 @@ def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
             raise RuntimeError(f"cross: no dimension of size 3 in shape {tuple(shape)}")
-    a, b = expand_(a, shape), expand_(b, shape)
+    a, b = expand_to(a, shape), expand_to(b, shape)
     d = normalize_dim(dim, len(shape), "cross")
     if shape[d] != 3:
         raise RuntimeError(f"cross: dimension {d} has size {shape[d]}, expected 3")
@@ -313,7 +313,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     for i, v in enumerate(vecs):
         view = [1] * len(vecs)
         view[i] = shape[i]
-        out.append(expand_(reshape(v, tuple(view)), shape))
+        out.append(expand_to(reshape(v, tuple(view)), shape))
     if swap:  # "xy" is "ij" of (y, x, ...) with the first two grids given back swapped
         out[0], out[1] = out[1], out[0]
     return tuple(out)
@@ -339,7 +339,7 @@ def broadcast_shapes(*shapes) -> tuple:
 def broadcast_tensors(*tensors) -> tuple:
     """The tensors expanded to their common broadcast shape."""
     shape = broadcast_shapes(*[t.data.shape for t in tensors])
-    return tuple(expand_(t, shape) for t in tensors)
+    return tuple(expand_to(t, shape) for t in tensors)
 
 
 # --- at least n-d, and stacking ---------------------------------------------------------

@@ -294,7 +294,10 @@ def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: int | None = None) -> Tensor:
-    """Variance over ``dim``, unbiased (correction=1) by default as in PyTorch."""
+    """Variance over ``dim``, unbiased (correction=1) by default as in PyTorch; a bool
+    first argument is ``unbiased`` (PyTorch's ``x.var(False)``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = _axes(x, dim, "var")
@@ -324,6 +327,8 @@ class SqrtOfVar(Function):
 def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: int | None = None) -> Tensor:
     """Standard deviation: ``sqrt(var)``; gradient 0 where it is 0."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     return SqrtOfVar.apply(var(x, dim, unbiased, keepdim, correction=correction))
 
 

@@ -25,8 +25,11 @@ _PROVIDERS = (
     # linalg, special, fft (issue 12)
     "autograd.testing.linalg_ops",
     "autograd.testing.special_ops",
+    "autograd.testing.fft_ops",
     # issue 12 tensor ops (ops helper)
     "autograd.testing.surface_ops",
+    # issue 16 / issue 12 edge cases (reliab)
+    "autograd.testing.reliab_ops",
 )
 
 # provider modules of the packages above autograd, handed over by ``add_providers``

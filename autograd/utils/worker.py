@@ -93,9 +93,9 @@ def _loop(worker_id, num_workers, seed, dataset, fetch, init_fn, tasks, results,
           iterable):
     global _worker_info
     _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
-    np.random.seed(seed % 2 ** 32)
-    backends.get_device("cpu").backend.manual_seed(seed)
     try:
+        np.random.seed(seed % 2 ** 32)
+        backends.get_device("cpu").backend.seed(seed)  # each worker its own random stream
         if init_fn is not None:
             init_fn(worker_id)
         if iterable:  # an IterableDataset: stream this worker's copy batch by batch

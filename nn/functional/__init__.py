@@ -18,4 +18,6 @@ from .pooling import *  # noqa: F403
 # isort: split
 # layers of issue 12: distances, vision, padding, extra losses
 from .distance import *  # noqa: F403
+from .embedding_bag import *  # noqa: F403
+from .loss_extra import *  # noqa: F403
 from .vision import *  # noqa: F403

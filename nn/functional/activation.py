@@ -62,9 +62,28 @@ def _float(x: Tensor, op: str) -> Tensor:
     return x if x.data.dtype.kind == "f" else x.to(dtypes.get_default_dtype())
 
 
-# Each activation f is a node whose backward is ``FGrad.apply(x, g, ...) = g * f'(x)``: a
-# Function whose forward is the array code a plain backward runs, and whose backward
-# differentiates that same formula (d/dg: FGrad again; d/dx: g * f''(x) in Tensor ops).
+# Each activation f is a node whose backward is ``FGrad.apply(x, g, *consts) = g * f'(x)``:
+# an ``ElementwiseGrad``, whose forward is the array code a plain backward runs and whose
+# backward differentiates that same formula (d/dg: FGrad again; d/dx: g * f''(x)).
+
+
+class ElementwiseGrad(Function):
+    """``g * f'(x)`` for an elementwise ``f``. A subclass gives ``slope(xp, x, *consts)``
+    (f' on arrays: the plain backward) and ``curvature(x, *consts)`` (f'' in Tensor ops:
+    what ``create_graph=True`` differentiates); ``consts`` are arrays or numbers the
+    forward kept (e.g. its sigmoid), constants to this node."""
+
+    @classmethod
+    def forward(cls, ctx, x, g, *consts):
+        ctx.consts = consts
+        ctx.save_for_backward(x, g)
+        return (g * cls.slope(ctx.device.backend.xp, x, *consts)).astype(g.dtype, copy=False)
+
+    @classmethod
+    def backward(cls, ctx, gg):
+        x, g = ctx.saved_tensors
+        c = ctx.consts
+        return (gg * g * cls.curvature(x, *c), cls.apply(x, gg, *c)) + (None,) * len(c)
 
 
 class LeakyRelu(Function):
@@ -100,24 +119,16 @@ class Elu(Function):
         return EluGrad.apply(x, g, ctx.alpha, ctx.scale), None, None
 
 
-class EluGrad(Function):
-    """g * elu'(x): scale for x > 0, scale * alpha * exp(x) otherwise."""
+class EluGrad(ElementwiseGrad):
+    """elu'(x) = scale for x > 0, scale * alpha * exp(x) otherwise (exp of x <= 0 only)."""
 
     @staticmethod
-    def forward(ctx, x, g, alpha, scale):
-        xp = ctx.device.backend.xp
-        ctx.alpha, ctx.scale = alpha, scale
-        ctx.save_for_backward(x, g)
-        slope = xp.where(x > 0, scale, (alpha * scale) * xp.exp(xp.minimum(x, 0)))
-        return (g * slope).astype(g.dtype, copy=False)
+    def slope(xp, x, alpha, scale):
+        return xp.where(x > 0, scale, (alpha * scale) * xp.exp(xp.minimum(x, 0)))
 
     @staticmethod
-    def backward(ctx, gg):
-        x, g = ctx.saved_tensors
-        a, s = ctx.alpha, ctx.scale
-        # elu''(x) = 0 for x > 0, scale * alpha * exp(x) otherwise (exp of x <= 0 only)
-        dx = where(x.detach() > 0, 0.0, exp(clamp(x, max=0.0)) * (a * s)) * g * gg
-        return dx, EluGrad.apply(x, gg, a, s), None, None
+    def curvature(x, alpha, scale):
+        return where(x.detach() > 0, 0.0, exp(clamp(x, max=0.0)) * (alpha * scale))
 
 
 class Gelu(Function):
@@ -135,23 +146,16 @@ class Gelu(Function):
         return GeluGrad.apply(x, g, ctx.cdf)
 
 
-class GeluGrad(Function):
-    """g * gelu'(x) = g * (Phi(x) + x phi(x)); ``cdf`` is Phi(x) kept from the forward."""
+class GeluGrad(ElementwiseGrad):
+    """gelu'(x) = Phi(x) + x phi(x); ``cdf`` is Phi(x) kept from the forward."""
 
     @staticmethod
-    def forward(ctx, x, g, cdf):
-        xp = ctx.device.backend.xp
-        ctx.cdf = cdf
-        ctx.save_for_backward(x, g)
-        d = cdf + x * xp.exp(x * x * -0.5) * _INV_SQRT_2PI
-        return (g * d).astype(g.dtype, copy=False)
+    def slope(xp, x, cdf):
+        return cdf + x * xp.exp(x * x * -0.5) * _INV_SQRT_2PI
 
     @staticmethod
-    def backward(ctx, gg):
-        x, g = ctx.saved_tensors
-        pdf = exp(x * x * -0.5) * _INV_SQRT_2PI
-        dx = gg * g * pdf * (2.0 - x * x)  # gelu''(x) = phi(x) (2 - x^2)
-        return dx, GeluGrad.apply(x, gg, ctx.cdf), None
+    def curvature(x, cdf):
+        return exp(x * x * -0.5) * _INV_SQRT_2PI * (2.0 - x * x)  # phi(x) (2 - x^2)
 
 
 def _tanh_inner(x):
@@ -178,25 +182,18 @@ class GeluTanh(Function):
         return GeluTanhGrad.apply(x, g, ctx.t)
 
 
-class GeluTanhGrad(Function):
-    """g * (0.5 (1 + t) + 0.5 x (1 - t^2) u'); ``t`` is tanh(u) kept from the forward."""
+class GeluTanhGrad(ElementwiseGrad):
+    """0.5 (1 + t) + 0.5 x (1 - t^2) u'; ``t`` is tanh(u) kept from the forward."""
 
     @staticmethod
-    def forward(ctx, x, g, t):
-        ctx.t = t
-        ctx.save_for_backward(x, g)
-        du = _tanh_inner(x)[1]
-        d = (t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * du
-        return (g * d).astype(g.dtype, copy=False)
+    def slope(xp, x, t):
+        return (t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * _tanh_inner(x)[1]
 
     @staticmethod
-    def backward(ctx, gg):
-        x, g = ctx.saved_tensors
+    def curvature(x, t):
         u, du, ddu = _tanh_inner(x)
         t = tanh(u)
-        sech2 = 1.0 - t * t
-        dx = gg * g * sech2 * (du + x * 0.5 * (ddu - t * du * du * 2.0))
-        return dx, GeluTanhGrad.apply(x, gg, ctx.t), None
+        return (1.0 - t * t) * (du + x * 0.5 * (ddu - t * du * du * 2.0))
 
 
 class Silu(Function):
@@ -212,21 +209,17 @@ class Silu(Function):
         return SiluGrad.apply(x, g, ctx.s)
 
 
-class SiluGrad(Function):
-    """g * s (1 + x (1 - s)), s = sigmoid(x) kept from the forward."""
+class SiluGrad(ElementwiseGrad):
+    """silu'(x) = s (1 + x (1 - s)), s = sigmoid(x) kept from the forward."""
 
     @staticmethod
-    def forward(ctx, x, g, s):
-        ctx.s = s
-        ctx.save_for_backward(x, g)
-        return (g * (s * (x * (1.0 - s) + 1.0))).astype(g.dtype, copy=False)
+    def slope(xp, x, s):
+        return s * (x * (1.0 - s) + 1.0)
 
     @staticmethod
-    def backward(ctx, gg):
-        x, g = ctx.saved_tensors
+    def curvature(x, s):
         s = sigmoid(x)
-        dx = gg * g * s * (1.0 - s) * (x * (1.0 - s * 2.0) + 2.0)  # silu''(x)
-        return dx, SiluGrad.apply(x, gg, ctx.s), None
+        return s * (1.0 - s) * (x * (1.0 - s * 2.0) + 2.0)
 
 
 class Softplus(Function):
@@ -248,25 +241,18 @@ class Softplus(Function):
         return SoftplusGrad.apply(x, g, ctx.beta, ctx.linear, ctx.out), None, None
 
 
-class SoftplusGrad(Function):
-    """g * sigmoid(beta x) (1 where linear); ``out`` is the forward's softplus value."""
+class SoftplusGrad(ElementwiseGrad):
+    """sigmoid(beta x), 1 where linear; ``out`` is the forward's softplus value."""
 
     @staticmethod
-    def forward(ctx, x, g, beta, linear, out):
-        xp = ctx.device.backend.xp
-        ctx.beta, ctx.linear, ctx.out = beta, linear, out
-        ctx.save_for_backward(x, g)
+    def slope(xp, x, beta, linear, out):
         # sigmoid(z) = exp(z - log1p(exp(z))) = exp(beta (x - out)): stable, one exp
-        d = xp.where(linear, 1.0, xp.exp((x - out) * beta))
-        return (g * d).astype(g.dtype, copy=False)
+        return xp.where(linear, 1.0, xp.exp((x - out) * beta))
 
     @staticmethod
-    def backward(ctx, gg):
-        x, g = ctx.saved_tensors
-        beta = ctx.beta
+    def curvature(x, beta, linear, out):
         s = sigmoid(x * beta)
-        dx = where(ctx.linear, 0.0, s * (1.0 - s) * beta) * g * gg  # softplus''(x)
-        return dx, SoftplusGrad.apply(x, gg, beta, ctx.linear, ctx.out), None, None, None
+        return where(linear, 0.0, s * (1.0 - s) * beta)
 
 
 # the names these Functions had before they became public (kept for one release)

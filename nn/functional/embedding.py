@@ -1,6 +1,6 @@
 """Embedding lookup: a row gather whose backward scatter-adds with ``index_add``.
 
-``_Gather`` and ``_Scatter`` are each other's adjoints, so every order of derivative
+``Gather`` and ``Scatter`` are each other's adjoints, so every order of derivative
 works. The ``padding_idx`` row gets no gradient: the scatter drops it, and its adjoint
 (the gather used in double backward) reads zeros at those positions.
 """
@@ -14,7 +14,7 @@ from autograd import Function, Tensor, no_grad
 __all__ = ["embedding", "one_hot"]
 
 
-class _Gather(Function):
+class Gather(Function):
     """weight (V, D), idx (M,) -> weight[idx] (M, D); zero where idx == padding_idx when
     ``mask_padding`` (the adjoint form used by double backward)."""
 
@@ -31,10 +31,10 @@ class _Gather(Function):
     @staticmethod
     def backward(ctx, g):
         (idx,) = ctx.saved_tensors
-        return _Scatter.apply(g, idx.data, ctx.num_rows, ctx.padding_idx), None, None, None
+        return Scatter.apply(g, idx.data, ctx.num_rows, ctx.padding_idx), None, None, None
 
 
-class _Scatter(Function):
+class Scatter(Function):
     """g (M, D) summed into zeros (V, D) at rows idx (repeats accumulate), the
     ``padding_idx`` row left at zero."""
 
@@ -52,7 +52,7 @@ class _Scatter(Function):
     @staticmethod
     def backward(ctx, gg):
         (idx,) = ctx.saved_tensors
-        return _Gather.apply(gg, idx.data, ctx.padding_idx, True), None, None, None
+        return Gather.apply(gg, idx.data, ctx.padding_idx, True), None, None, None
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -97,7 +97,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                          f"{int(flat.max())}] but weight has {v} rows")
     if max_norm is not None:
         _renorm_rows(weight, flat, max_norm, norm_type)
-    out = _Gather.apply(weight, flat_t, padding_idx, False)
+    out = Gather.apply(weight, flat_t, padding_idx, False)
     return out.reshape(tuple(idx.shape) + (weight.shape[1],))
 
 
@@ -115,7 +115,7 @@ def _renorm_rows(weight: Tensor, rows, max_norm: float, norm_type: float) -> Non
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer tensor (*) -> int64 one-hot (*, num_classes), as ``F.one_hot``."""
-    from autograd.tensor import _wrap
+    from autograd.extend import wrap
 
     xp = tensor.device.backend.xp
     idx = tensor.data
@@ -126,4 +126,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes})")
     out = (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
-    return _wrap(out, tensor.device)
+    return wrap(out, tensor.device)
+
+
+# the names these Functions had before they became public (kept for one release)
+_Gather = Gather
+_Scatter = Scatter

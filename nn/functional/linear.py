@@ -78,6 +78,10 @@ class LinearGrad(Function):
         return dg, dx, dw, None
 
 
+# the name this Function had before it became public (kept for one release)
+_Linear = Linear
+
+
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``.
 

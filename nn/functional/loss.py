@@ -17,6 +17,7 @@ from autograd.extend import Function, Tensor
 from autograd.ops import abs, clamp, log, log1p, log_softmax, sigmoid, softmax, where
 from autograd.ops.arithmetic import stable_softplus
 from autograd.ops.indexing import IndexAddInto
+from backends import DeviceMismatchError
 
 from .activation import Softplus
 
@@ -49,8 +50,18 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _as_tensor_like(target, input: Tensor, op: str) -> Tensor:
+def _same_device(t: Tensor, input: Tensor, op: str, what: str) -> None:
+    """A loss's target or weight must be on its input's device, as for every op."""
+    if t.device is not input.device:
+        raise DeviceMismatchError(
+            f"{op}: {what} is on {t.device} but input is on {input.device} (shapes "
+            f"{tuple(t.shape)} and {tuple(input.shape)}); move it with .to({str(input.device)!r})"
+        )
+
+
+def _as_tensor_like(target, input: Tensor, op: str, what: str = "target") -> Tensor:
     if isinstance(target, Tensor):
+        _same_device(target, input, op, what)
         return target
     return Tensor(target, dtype=input.dtype, device=input.device)
 
@@ -130,8 +141,7 @@ def _class_layout(input: Tensor, target: Tensor, op: str):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
-    if target.device is not input.device:
-        raise ValueError(f"{op}: target is on {target.device} but input is on {input.device}")
+    _same_device(target, input, op, "target")
     if target.data.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: class-index targets must be an integer tensor, got dtype "
@@ -177,6 +187,8 @@ def _row_weights(x2: Tensor, t, weight, ignore_index: int, op: str):
 
 
 def _class_weight(weight, x2: Tensor, c: int, op: str):
+    if isinstance(weight, Tensor):
+        _same_device(weight, x2, op, "weight")
     w = weight.data if isinstance(weight, Tensor) else x2.device.backend.xp.asarray(weight)
     if tuple(w.shape) != (c,):
         raise ValueError(f"{op}: weight must have shape ({c},) (one per class), got "
@@ -317,11 +329,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     out = CrossEntropyRows.apply(x2, safe, coef.astype(x2.dtype, copy=False),
                                   None if smooth is None else smooth.astype(x2.dtype),
                                   wc, reduction != "none")
+    if reduction == "mean" and not x2.shape[0]:
+        out = out * math.nan  # the mean of an empty batch is NaN, as PyTorch's
     return out.reshape(tshape) if reduction == "none" else out
 
 
 def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     op = "cross_entropy"
+    _same_device(target, input, op, "target")
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"{op}: probability targets must have the input's shape "
                          f"{tuple(input.shape)}, got {tuple(target.shape)}")
@@ -378,6 +393,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
     coef = (wrow * scale).astype(x2.dtype, copy=False)
     out = NegPickRows.apply(x2, safe, coef, reduction != "none")
+    if reduction == "mean" and not x2.shape[0]:
+        out = out * math.nan  # the mean of an empty batch is NaN, as PyTorch's
     return out.reshape(tshape) if reduction == "none" else out
 
 
@@ -437,7 +454,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         )
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
-        loss = loss * _as_tensor_like(weight, input, "binary_cross_entropy")
+        loss = loss * _as_tensor_like(weight, input, "binary_cross_entropy", "weight")
     return _reduce(loss, reduction)
 
 
@@ -485,6 +502,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     input, target = _pointwise_args(input, target, op, reduction)
     pw = None
     if pos_weight is not None:
+        if isinstance(pos_weight, Tensor):
+            _same_device(pos_weight, input, op, "pos_weight")
         pw = pos_weight.data if isinstance(pos_weight, Tensor) else \
             input.device.backend.xp.asarray(pos_weight)
         pw = pw.astype(input.dtype, copy=False)
@@ -495,7 +514,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                              f"broadcast to the input shape {tuple(input.shape)}") from None
     loss = BCEWithLogits.apply(input, target, pw)
     if weight is not None:
-        loss = loss * _as_tensor_like(weight, input, op)
+        loss = loss * _as_tensor_like(weight, input, op, "weight")
     return _reduce(loss, reduction)
 
 

@@ -11,6 +11,8 @@ _PROVIDERS = (
     "nn.testing.nn_ops",
     "nn.testing.conv_ops",
     "nn.testing.seq_ops",
+    # layers of issue 12
+    "nn.testing.layers_ops",
 )
 
 add_providers(*_PROVIDERS)
