@@ -354,9 +354,6 @@ def _nograd_binary(name, getfn, float_ok=True):
 heaviside = _nograd_binary("heaviside", lambda xp: xp.heaviside)
 gcd = _nograd_binary("gcd", lambda xp: xp.gcd, float_ok=False)
 lcm = _nograd_binary("lcm", lambda xp: xp.lcm, float_ok=False)
-bitwise_and = _nograd_binary("bitwise_and", lambda xp: xp.bitwise_and, float_ok=False)
-bitwise_or = _nograd_binary("bitwise_or", lambda xp: xp.bitwise_or, float_ok=False)
-bitwise_xor = _nograd_binary("bitwise_xor", lambda xp: xp.bitwise_xor, float_ok=False)
 bitwise_left_shift = _nograd_binary("bitwise_left_shift", lambda xp: xp.left_shift,
                                     float_ok=False)
 bitwise_right_shift = _nograd_binary("bitwise_right_shift", lambda xp: xp.right_shift,
