@@ -131,6 +131,8 @@ def logcumsumexp(x: Tensor, dim: int) -> Tensor:
     if x.data.ndim == 0:
         return x
     d = _axis(x, dim, "logcumsumexp")
+    if x.data.size == 0:
+        return x.clone()
     # shifting by the (constant) maximum changes nothing in the exact result
     m = x.detach().amax(d, keepdim=True)
     m = where(m.isfinite(), m, 0.0)

@@ -126,7 +126,8 @@ def nanmean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     if x.data.dtype.kind != "f":
         raise TypeError(f"nanmean: expected a floating input, got {x.dtype}")
     count = sum((~x.isnan()).to(x.data.dtype), dim, keepdim)
-    return nansum(x, dim, keepdim) / count
+    with np.errstate(invalid="ignore"):  # an all-NaN slice is 0 / 0: NaN, as PyTorch
+        return nansum(x, dim, keepdim) / count
 
 
 def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,

@@ -23,6 +23,9 @@ W = _rng.standard_normal(4)
 I = _rng.integers(0, 3, (2, 4))  # noqa: E741
 X3 = _rng.standard_normal((2, 3, 4))
 P = _rng.uniform(0.2, 0.9, (3, 4))
+E = np.zeros((0, 3))
+E1 = np.zeros(0)
+Z = np.array(2.5)
 _R = {
     k: _rng.standard_normal(k)
     for k in [(3, 4), (2, 4, 3), (2, 4, 2), (3, 4, 5), (4, 2), (5, 2), (2, 5, 4)]
@@ -340,6 +343,63 @@ cases = {
     "unsafe_split": lambda m, t: m.unsafe_split(t(A), 3, 1),
     "constant_pad_nd": lambda m, t: m.constant_pad_nd(t(A), (1, 2, 0, 1), 0.5),
     "rand_bool": lambda m, t: True & t(A > 0),
+    # empty and 0-d inputs (PyTorch's results, not NumPy's errors)
+    "sort_empty": lambda m, t: m.sort(t(E), 0),
+    "sort_0d": lambda m, t: m.sort(t(Z)),
+    "argsort_0d": lambda m, t: m.argsort(t(Z)),
+    "topk0": lambda m, t: m.topk(t(E.T), 0),
+    "cumsum_empty": lambda m, t: m.cumsum(t(E), 0),
+    "cumsum_0d": lambda m, t: m.cumsum(t(Z), 0),
+    "cumprod_empty": lambda m, t: m.cumprod(t(E), 1),
+    "cummax_empty": lambda m, t: m.cummax(t(E), 0),
+    "logcumsumexp_empty": lambda m, t: m.logcumsumexp(t(E), 0),
+    "gather_empty": lambda m, t: m.gather(t(E.T), 1, t(np.zeros((3, 0), dtype=np.int64))),
+    "index_select_empty": lambda m, t: m.index_select(t(E.T), 0, t(np.zeros(0, dtype=np.int64))),
+    "unique_empty": lambda m, t: m.unique(t(E1)),
+    "nonzero_empty": lambda m, t: m.nonzero(t(E)),
+    "nonzero_0d": lambda m, t: m.nonzero(t(Z)),
+    "norm_empty": lambda m, t: m.norm(t(E)),
+    "norm_empty_dim": lambda m, t: m.norm(t(E), dim=0),
+    "repeat_zero": lambda m, t: t(np.ones((2, 3))).repeat(0, 2),
+    "flip_empty": lambda m, t: m.flip(t(E), (0,)),
+    "roll_empty": lambda m, t: m.roll(t(E), 1, 0),
+    "tril_empty": lambda m, t: m.tril(t(E)),
+    "diag_empty": lambda m, t: m.diag(t(E1)),
+    "trace_empty": lambda m, t: m.trace(t(E)),
+    "outer_empty": lambda m, t: m.outer(t(E1), t(np.ones(2))),
+    "mm_empty": lambda m, t: m.mm(t(E), t(np.ones((3, 2)))),
+    "mm_k0": lambda m, t: m.mm(t(E.T), t(E)),
+    "dot_empty": lambda m, t: m.dot(t(E1), t(E1)),
+    "bincount_empty": lambda m, t: m.bincount(t(np.zeros(0, dtype=np.int64))),
+    "histc_empty": lambda m, t: m.histc(t(E1), 3),
+    "all_empty": lambda m, t: m.all(t(E)),
+    "any_empty_dim": lambda m, t: m.any(t(E), 1),
+    "count_nonzero_0d": lambda m, t: m.count_nonzero(t(Z)),
+    "diff_short": lambda m, t: m.diff(t(np.ones(1))),
+    "var_mean_0d": lambda m, t: m.var_mean(t(Z)),
+    "cdist_empty": lambda m, t: m.cdist(t(E), t(np.ones((2, 3)))),
+    "kron_0d": lambda m, t: m.kron(t(Z), t(np.ones(2))),
+    "msort_0d": lambda m, t: m.msort(t(np.array([3.0, 1, 2]))),
+    "median_0d": lambda m, t: m.median(t(Z)),
+    "mode_0d": lambda m, t: m.mode(t(Z)),
+    "kthvalue_0d": lambda m, t: m.kthvalue(t(Z), 1),
+    "searchsorted_empty": lambda m, t: m.searchsorted(t(E1), t(np.ones(2))),
+    "take_empty": lambda m, t: m.take(t(np.ones(3)), t(np.zeros(0, dtype=np.int64))),
+    "masked_select_none": lambda m, t: m.masked_select(t(np.ones(3)), t(np.zeros(3, bool))),
+    "scatter_add_empty": lambda m, t: m.scatter_add(
+        t(np.ones((2, 2))), 0, t(np.zeros((0, 2), dtype=np.int64)), t(np.ones((0, 2)))
+    ),
+    "quantile_0d": lambda m, t: m.quantile(t(Z), 0.5),
+    "cov_single": lambda m, t: m.cov(t(np.ones((2, 1)))),
+    "atleast_2d_0d": lambda m, t: m.atleast_2d(t(Z)),
+    "cartesian_one": lambda m, t: m.cartesian_prod(t(np.ones(2))),
+    "meshgrid_empty": lambda m, t: m.meshgrid(t(E1), t(np.ones(2)), indexing="ij"),
+    "nansum_int": lambda m, t: m.nansum(t(np.array([1, 2]))),
+    "nanmean_allnan": lambda m, t: m.nanmean(t(np.array([np.nan]))),
+    "tensordot_0": lambda m, t: m.tensordot(t(np.ones(2)), t(np.ones(3)), 0),
+    "renorm_zero": lambda m, t: m.renorm(t(np.zeros((2, 2))), 2, 0, 1.0),
+    "unique_consecutive_empty": lambda m, t: m.unique_consecutive(t(E1)),
+    "repeat_interleave_0": lambda m, t: m.repeat_interleave(t(np.ones(2)), 0),
 }
 
 
