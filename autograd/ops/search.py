@@ -1,6 +1,11 @@
 """Ops that find, count and bin values; their results are indices or counts, so none
 is differentiable: ``nonzero argwhere unique unique_consecutive bincount histc
-bucketize searchsorted all any count_nonzero isclose``."""
+bucketize searchsorted all any count_nonzero isclose``.
+
+``unique`` and ``unique_consecutive`` (like ``sorting.mode`` and the ``cummax`` indices)
+do their bookkeeping with NumPy on the host: on CuPy that is one round trip of the
+input, exact and simple, where a GPU version would need a sort-and-segment kernel.
+"""
 
 from __future__ import annotations
 
