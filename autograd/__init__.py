@@ -124,6 +124,7 @@ from .compat import (  # noqa: E402
     set_float32_matmul_precision,
     version,
 )
+from .factories import logspace, scalar_tensor  # noqa: E402
 from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
 from .random import Generator, bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402
 
