@@ -283,21 +283,11 @@ class _CTCLoss(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if ag.is_grad_enabled():  # create_graph: the saved gradient is not differentiable
+            raise RuntimeError("ctc_loss: the second derivative is not implemented (as in "
+                               "PyTorch); differentiate it with create_graph=False")
         (grads,) = ctx.saved_tensors
-        return (_CTCGrad.apply(g, grads),) + (None,) * 5
-
-
-class _CTCGrad(Function):
-    """g (N,) times the saved d(nll)/d(log_probs) (T, N, C); not differentiable again."""
-
-    @staticmethod
-    def forward(ctx, g, grads):
-        return grads * g[None, :, None]
-
-    @staticmethod
-    def backward(ctx, gg):
-        raise RuntimeError("ctc_loss: the second derivative is not implemented (as in "
-                           "PyTorch); use create_graph=False")
+        return (grads * g.reshape(1, -1, 1),) + (None,) * 5
 
 
 def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: int = 0,
