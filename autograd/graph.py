@@ -13,17 +13,21 @@ freed by reference counting alone.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import traceback
+import weakref
 from heapq import heappop, heappush
 
 import numpy as np
 
 from backends import DeviceMismatchError
 
+from .anomaly import user_place
+from .dtypes import DIFFERENTIABLE_KINDS as _DIFF
 from .grad_mode import STATE
-from .tensor import Tensor, _wrap
+from .tensor import Tensor, _VersionCounter, _wrap, version_counter
 
 
 class BackwardError(RuntimeError):
@@ -50,6 +54,8 @@ class Node:
     edges = None  # None: nothing is recorded (the bare ctx of a no-grad forward)
     _saved = ()
     _origins = None
+    _versions = None  # per saved array: (version counter, version when saved) or None
+    _place = None  # under detect_anomaly: "file:line" of the user code that made it
     _hooks = None
     _freed = False
     _trace = None
@@ -77,6 +83,8 @@ class Node:
         """The saved arrays as Tensors, connected to the graph when grad mode is on."""
         if self._freed:
             raise BackwardError(_freed_message(self))
+        if self._versions is not None:
+            _check_versions(self)
         saved, device = self._saved, self.device
         if not STATE.enabled or self._origins is None:
             return tuple([a if a is None or type(a) in _scalars else _wrap(a, device)
@@ -126,6 +134,43 @@ class _HookHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+def _check_versions(node) -> None:
+    """Refuse to run backward on a saved array that was changed in place since."""
+    for k, rec in enumerate(node._versions):
+        if rec is not None and rec[0].value != rec[1]:
+            raise BackwardError(_modified_message(node, k, rec[0], rec[1]))
+
+
+def _modified_message(node, k, vc, saved_at) -> str:
+    origin = node._origins[k]
+    what = f"its input {origin}" if origin >= 0 else f"its output {-1 - origin}"
+    created = f" (created at {node._place})" if node._place else ""
+    where = f" ({vc.where})" if vc.where else ""
+    msg = (f"{node.name()}{created} needs {what} (shape {tuple(node._saved[k].shape)}, saved "
+           f"at version {saved_at}) but it was modified in place to version {vc.value} by "
+           f"{vc.op or 'an in-place op'}{where}.")
+    if not node._place:
+        msg += (" Clone the tensor before changing it (x = x.clone()), or change it after "
+                "backward; run the forward and backward under ag.detect_anomaly() to see "
+                "where both happened.")
+    return msg
+
+
+def _refreshed(t) -> bool:
+    """Whether the view ``t`` requires grad, after giving it a new ``grad_fn`` if its
+    storage changed in place since its ``grad_fn`` was made: one replayed from its
+    base's current history (PyTorch regenerates a view's grad_fn the same way)."""
+    info = t._view
+    if info.replay is None or info.version == t._vc.value:
+        return t.requires_grad
+    v = info.base
+    for fn, extra in info.replay:
+        v = fn(v, *extra)
+    t.grad_fn, t._out_idx, t.requires_grad = v.grad_fn, v._out_idx, v.requires_grad
+    info.version = t._vc.value
+    return t.requires_grad
 
 
 def _freed_message(node) -> str:
@@ -182,7 +227,8 @@ class Function:
                 elif d is not device:
                     _raise_device_mismatch(cls, args)
                 arrays.append(a.data)
-                if recording and a.requires_grad:
+                if recording and (a.requires_grad or a._view is not None) and (
+                        a._view is None or _refreshed(a)):
                     if edges is None:
                         edges = [None] * (len(arrays) - 1)
                         idx = [0] * (len(arrays) - 1)
@@ -217,63 +263,88 @@ class Function:
         ctx = Node(cls, device, tuple(edges), tuple(idx), tuple([e is not None for e in edges]))
         if STATE.anomaly:
             ctx._trace = "".join(traceback.format_stack()[:-1])
+            ctx._place = user_place()
         try:
             out = cls.forward(ctx, *arrays)
         except ValueError as exc:
             _raise_forward_error(cls, args, exc)
         if type(out) is tuple:
-            return _record_outputs(ctx, out, arrays)
+            return _record_outputs(ctx, out, arrays, args)
         # the common single-output case, kept short
         raw = out
         if isinstance(out, _generic):
             out = np.asarray(out)
         ctx.out_shapes = (out.shape,)
         if ctx._saved:
-            _resolve_saved(ctx, (raw,), (out,), arrays)
-        if out.dtype.kind == "f" and ctx._non_diff is None:
-            return _wrap(out, device, True, ctx, 0)
-        return _wrap(out, device)
+            counters = _resolve_saved(ctx, (raw,), (out,), arrays, args)
+        else:
+            counters = None
+        t = _wrap(out, device, True, ctx, 0) if (
+            out.dtype.kind in _DIFF and ctx._non_diff is None) else _wrap(out, device)
+        if counters is not None:  # its output is saved: backward checks its version
+            t._vc = counters[0]
+        return t
 
 
 def _as_array(o):
     return np.asarray(o) if isinstance(o, _generic) else o
 
 
-def _resolve_saved(ctx, raw, outs, arrays):
+def _resolve_saved(ctx, raw, outs, arrays, args):
     """Tag each saved array as an input (by position), an output, or a constant, so
-    ``saved_tensors`` can reconnect it to the graph without the node holding outputs."""
+    ``saved_tensors`` can reconnect it to the graph without the node holding outputs;
+    and note the version of each saved input and output, so backward can refuse one
+    changed in place since. Returns the version counters made for saved outputs (a list
+    with None for outputs not saved), or None when no output was saved."""
     origins = []
     kept = []
+    versions = []
+    out_counters = None
     for s in ctx._saved:
-        origin = None
+        origin = rec = None
         for j, o in enumerate(raw):
             if s is o:
                 origin = -1 - j
                 s = outs[j]  # a NumPy scalar output was turned into a 0-d array
+                if out_counters is None:
+                    out_counters = [None] * len(raw)
+                vc = out_counters[j]
+                if vc is None:
+                    vc = out_counters[j] = _VersionCounter()
+                rec = (vc, 0)
                 break
         else:
             for i, a in enumerate(arrays):
                 if s is a:
                     origin = i
+                    t = args[i]
+                    if isinstance(t, Tensor):
+                        vc = version_counter(t)
+                        rec = (vc, vc.value)
                     break
         origins.append(origin)
         kept.append(_as_array(s))
+        versions.append(rec)
     ctx._origins = tuple(origins)
     ctx._saved = tuple(kept)
+    ctx._versions = tuple(versions)
+    return out_counters
 
 
-def _record_outputs(ctx, raw, arrays):
+def _record_outputs(ctx, raw, arrays, args):
     device = ctx.device
     outs = tuple(_as_array(o) for o in raw)
     ctx.out_shapes = tuple(o.shape for o in outs)
     ctx._out_dtypes = tuple(o.dtype for o in outs)
-    if ctx._saved:
-        _resolve_saved(ctx, raw, outs, arrays)
+    counters = _resolve_saved(ctx, raw, outs, arrays, args) if ctx._saved else None
     non_diff = ctx._non_diff
     tensors = []
     for j, o in enumerate(outs):
-        diff = o.dtype.kind == "f" and not (non_diff and any(o is n for n in non_diff))
-        tensors.append(_wrap(o, device, True, ctx, j) if diff else _wrap(o, device))
+        diff = o.dtype.kind in _DIFF and not (non_diff and any(o is n for n in non_diff))
+        t = _wrap(o, device, True, ctx, j) if diff else _wrap(o, device)
+        if counters is not None:
+            t._vc = counters[j]
+        tensors.append(t)
     return tuple(tensors)
 
 
@@ -329,11 +400,19 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
     # Only nodes that receive a gradient are ever visited; no recursion, no extra pass.
     pending = {}
     heap = []
+    held = {}  # leaves with hooks: id -> [leaf, total gradient], delivered at the end
+    # leaves with post-accumulate-grad hooks: their hooks run once the last node that
+    # feeds them has run (see _PostAccumulate); nothing is counted when there are none
+    post = _PostAccumulate(roots, held) if _post_hooks and capture is None else None
     for t, g in zip(roots, grads):
+        if t._view is not None:
+            _refreshed(t)
         fn = t.grad_fn
         if fn is None:
             if t.requires_grad:
-                _deliver_leaf(t, g, capture, None)
+                _deliver_leaf(t, g, capture, None, held)
+                if post is not None:
+                    post.got.add(id(t))
             continue
         slot = pending.get(fn)
         if slot is None:
@@ -355,7 +434,9 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                 if t is None or g is None:
                     continue
                 if idx < 0:
-                    _deliver_leaf(t, g, capture, node)
+                    _deliver_leaf(t, g, capture, node, held)
+                    if post is not None:
+                        post.got.add(id(t))
                     continue
                 s = pending.get(t)
                 if s is None:
@@ -365,6 +446,12 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                     _raise_shape(g, t, idx)
                 prev = s[idx]
                 s[idx] = g if prev is None else prev + g
+            if post is not None:
+                post.node_done(node)
+        for entry in held.values():  # a leaf's hooks run once, on its total gradient
+            _release_held(entry, capture)
+        if post is not None:
+            post.flush()
     finally:
         STATE.enabled = prev_mode
 
@@ -416,19 +503,35 @@ def _capture(capture, pos, g):
     out[pos] = g if out[pos] is None else out[pos] + g
 
 
-def _deliver_leaf(t, g, capture, node):
+def _deliver_leaf(t, g, capture, node, held):
     if g.data.shape != t.data.shape:
         by = f"{node.fn.__name__}.backward" if node is not None else "backward"
         raise BackwardError(
             f"{by} produced a gradient of shape {tuple(g.shape)} for a leaf of shape "
             f"{tuple(t.data.shape)}"
         )
-    hooks = t._hooks
-    if hooks:
-        for h in hooks:
-            r = h(g)
-            if r is not None:
-                g = r
+    if t._hooks:  # hold it: the hooks see the sum over every path, once
+        entry = held.get(id(t))
+        if entry is None:
+            held[id(t)] = [t, g]
+        else:
+            entry[1] = entry[1] + g
+        return
+    _accumulate_leaf(t, g, capture)
+
+
+def _release_held(entry, capture):
+    """Run a held leaf's hooks on its total gradient and accumulate what they return."""
+    t, g = entry
+    for h in t._hooks:
+        r = h(g)
+        if r is not None:
+            g = r
+    _accumulate_leaf(t, g, capture)
+
+
+def _accumulate_leaf(t, g, capture):
+    """Add ``g`` into ``t.grad`` (or into the captured outputs of ``ag.grad``)."""
     if capture is not None:
         pos = capture.get(id(t))
         if pos is not None:
@@ -448,6 +551,85 @@ def _deliver_leaf(t, g, capture, node):
         prev.data += g.data
 
 
+# --- post-accumulate-grad hooks ------------------------------------------------------
+
+# id(leaf) -> [weak reference to the leaf, its hooks]; a side table, so Tensor keeps its
+# slots (and the ops their cost) and a backward without such hooks counts nothing
+_post_hooks: dict = {}
+
+
+def register_post_accumulate_grad_hook(t: Tensor, hook):
+    """Call ``hook(t)`` after a backward has accumulated all of its gradient for the
+    leaf ``t`` into ``t.grad`` (PyTorch's ``register_post_accumulate_grad_hook``)."""
+    key = id(t)
+    entry = _post_hooks.get(key)
+    if entry is None or entry[0]() is not t:
+
+        def forget(ref, key=key):
+            if _post_hooks.get(key, (None,))[0] is ref:
+                del _post_hooks[key]
+
+        entry = _post_hooks[key] = [weakref.ref(t, forget), []]
+    entry[1].append(hook)
+    return _HookHandle(entry[1], hook)
+
+
+class _PostAccumulate:
+    """Counts, for each hooked leaf, the edges that reach it from the nodes below the
+    roots; as the nodes run, a leaf whose count drops to zero has its whole gradient in
+    ``.grad`` and its hooks run, while backward goes on (DistributedDataParallel starts
+    its all-reduce there). A leaf fed by a node that never runs (no gradient reached
+    it) has its hooks run at the end of backward."""
+
+    def __init__(self, roots, held):
+        self.held = held  # leaves with tensor hooks, accumulated only when released
+        counts, seen = {}, set()
+        stack = [t.grad_fn for t in roots if t.grad_fn is not None]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for t, idx in zip(node.edges, node.edge_idx):
+                if t is None:
+                    continue
+                if idx < 0:
+                    if id(t) in _post_hooks:
+                        counts[id(t)] = counts.get(id(t), 0) + 1
+                elif t not in seen:
+                    stack.append(t)
+        self.counts, self.got, self.fired = counts, set(), set()
+
+    def node_done(self, node) -> None:
+        counts = self.counts
+        if not counts:
+            return
+        for t, idx in zip(node.edges, node.edge_idx):
+            if idx < 0 and id(t) in counts:
+                counts[id(t)] -= 1
+                if counts[id(t)] == 0:
+                    self._fire(t)
+
+    def _fire(self, t) -> None:
+        key = id(t)
+        if key in self.got and key not in self.fired:
+            self.fired.add(key)
+            entry = self.held.pop(key, None)
+            if entry is not None:  # its tensor hooks run first, then it is accumulated
+                _release_held(entry, None)
+            entry = _post_hooks.get(key)
+            if entry is not None:
+                for h in list(entry[1]):
+                    h(t)
+
+    def flush(self) -> None:
+        for key in list(self.got - self.fired):
+            entry = _post_hooks.get(key)
+            t = entry[0]() if entry is not None else None
+            if t is not None:
+                self._fire(t)
+
+
 def _check_anomaly(node, grads):
     for i, g in enumerate(grads):
         if g is None:
@@ -459,3 +641,33 @@ def _check_anomaly(node, grads):
                 f"Function '{node.name()}' returned nan or inf values in its gradient for "
                 f"input {i} (shape {tuple(g.shape)}). The op was created at:\n{where}"
             )
+
+
+# --- observers: the profiler and the ONNX tracer --------------------------------------
+# An observer swaps its own Function.apply and node backward in while it is active and
+# restores them after, so an op pays nothing for observers when none is active (no flag
+# is read per op). Observers nest: each wraps what was installed before it.
+
+
+@contextlib.contextmanager
+def observe(apply=None, backward=None):
+    """Observe every op while the block runs.
+
+    ``apply(inner, cls, *args)`` replaces ``Function.apply`` and must call
+    ``inner(cls, *args)``; ``backward(inner, node, slot, capture, anomaly)`` wraps each
+    node's backward and must call ``inner(node, slot, capture, anomaly)``. Swapping is
+    process-wide (all threads), as a profiler should be.
+    """
+    global _node_backward
+    prev_apply = Function.__dict__["apply"]
+    prev_backward = _node_backward
+    if apply is not None:
+        inner_apply = prev_apply.__func__
+        Function.apply = classmethod(lambda cls, *args: apply(inner_apply, cls, *args))
+    if backward is not None:
+        _node_backward = lambda *a: backward(prev_backward, *a)
+    try:
+        yield
+    finally:
+        Function.apply = prev_apply
+        _node_backward = prev_backward

@@ -24,8 +24,11 @@ class Tensor:
     ``requires_grad``, ``grad_fn`` (the node that made it, None for leaves), ``device``.
     """
 
+    # _vc: the version counter shared by every tensor on one storage (None until the
+    # storage is first viewed, saved for backward or mutated: only those pay for it);
+    # _view: a _ViewInfo when this tensor is a view of another (its base, how to replay it)
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_out_idx", "_hooks", "device",
-                 "__weakref__")
+                 "_vc", "_view", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
@@ -37,6 +40,8 @@ class Tensor:
         self.grad_fn = None
         self._out_idx = 0
         self._hooks = None
+        self._vc = None
+        self._view = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -113,19 +118,56 @@ class Tensor:
             raise TypeError("only integer tensors of one element can be used as an index")
         return int(self.item())
 
+    # --- interchange (issue 15): NumPy's __array__, DLPack, CUDA array interface -----
     def __array__(self, dtype=None, copy=None):
-        a = self.numpy()
-        return a if dtype is None else a.astype(dtype)
+        """NumPy's view of a CPU tensor (shared memory unless ``dtype``/``copy`` ask for a
+        copy). A GPU tensor raises: moving it to the host is explicit, ``.cpu()``."""
+        if self.device.type != "cpu":
+            raise TypeError(
+                f"can't convert a {self.device} tensor (shape {tuple(self.data.shape)}) to a "
+                "NumPy array: call .cpu() first to copy it to host memory"
+            )
+        a = self.data
+        if dtype is not None and a.dtype != dtype:
+            if copy is False:
+                raise ValueError(f"__array__: converting {a.dtype} to {np.dtype(dtype)} needs "
+                                 "a copy, but copy=False was passed")
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __dlpack__(self, **kwargs):
+        """Export the array through DLPack (``stream``, ``max_version``, ``dl_device`` and
+        ``copy`` are passed on to the backend array); the consumer shares its memory."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "__dlpack__: can't export a tensor that requires grad (its consumer's writes "
+                "would bypass the graph); use tensor.detach() first"
+            )
+        return self.data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        """``(device type, index)`` as DLPack numbers them (1: CPU, 2: CUDA)."""
+        return self.data.__dlpack_device__()
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        """The CUDA array interface of a GPU tensor (Numba, CuPy, PyTorch read it)."""
+        if self.device.type != "cuda":
+            raise AttributeError(
+                f"__cuda_array_interface__: only cuda tensors have it, this one is on "
+                f"{self.device}"
+            )
+        return self.data.__cuda_array_interface__
 
     def __hash__(self) -> int:
         return id(self)
 
     # --- graph --------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Mark a leaf as needing a gradient (floating dtypes only)."""
-        if requires_grad and self.data.dtype.kind != "f":
+        """Mark a leaf as needing a gradient (floating and complex dtypes only)."""
+        if requires_grad and not dtypes.is_differentiable(self.data.dtype):
             raise TypeError(
-                f"only floating point tensors can require gradients, got dtype "
+                f"only floating point and complex tensors can require gradients, got dtype "
                 f"{self.data.dtype} (shape {tuple(self.data.shape)})"
             )
         if not requires_grad and self.grad_fn is not None:
@@ -136,13 +178,51 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return _wrap(self.data, self.device)
+        """A new leaf sharing this tensor's data and its version counter (as PyTorch:
+        an in-place change through it is seen by backward), cut from the graph."""
+        out = _wrap(self.data, self.device)
+        out._vc = version_counter(self)
+        return out
 
     def detach_(self) -> Tensor:
+        if self._view is not None:
+            raise RuntimeError("detach_(): cannot detach a view in place; use detach()")
         self.grad_fn = None
         self.requires_grad = False
         return self
+
+    # --- storage: views and versions (PyTorch's names) ------------------------------
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has had."""
+        return 0 if self._vc is None else self._vc.value
+
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor this one is a view of (None if it owns its storage)."""
+        return None if self._view is None else self._view.base
+
+    def _is_view(self) -> bool:
+        return self._view is not None
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements between neighbours along each dimension."""
+        item = self.data.dtype.itemsize
+        strides = tuple(s // item for s in self.data.strides)
+        return strides if dim is None else strides[dim]
+
+    def is_contiguous(self) -> bool:
+        """Whether the elements lie in row-major order with no gaps."""
+        return bool(self.data.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        """The address of the first element."""
+        return _data_ptr(self.data)
+
+    def storage_offset(self) -> int:
+        """Elements between the start of the base's storage and the first element."""
+        root = self.data if self._view is None else self._view.base.data
+        return (_data_ptr(self.data) - _data_ptr(root)) // self.data.dtype.itemsize
 
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
@@ -192,6 +272,18 @@ class Tensor:
             self._hooks = []
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` once per backward, after this leaf's whole gradient has
+        been accumulated into ``.grad`` (before backward finishes, as soon as no node
+        left can add to it). Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: tensor does not "
+                               "require grad")
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad "
+                               "hooks cannot be registered on non-leaf tensors")
+        return _graph.register_post_accumulate_grad_hook(self, hook)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
@@ -291,7 +383,46 @@ def _wrap(data, device, requires_grad=False, grad_fn=None, idx=0) -> Tensor:
     t._out_idx = idx
     t.grad = None
     t._hooks = None
+    t._vc = None
+    t._view = None
     return t
+
+
+def _data_ptr(a) -> int:
+    """The address of an array's first element (NumPy or any CUDA array)."""
+    iface = getattr(a, "__cuda_array_interface__", None)
+    return (iface if iface is not None else a.__array_interface__)["data"][0]
+
+
+class _VersionCounter:
+    """A storage's count of in-place changes, shared by its base, views and detached
+    aliases; ``op``/``where`` name the last change (``where`` under detect_anomaly)."""
+
+    __slots__ = ("value", "op", "where")
+
+    def __init__(self):
+        self.value = 0
+        self.op = None
+        self.where = None
+
+
+def version_counter(t: Tensor) -> _VersionCounter:
+    """``t``'s version counter, made on first use."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = _VersionCounter()
+    return vc
+
+
+class _ViewInfo:
+    """What makes a tensor a view: its base (the tensor that owns the storage) and, for
+    views made while grad mode was on, the ops that make the view from the base
+    (``replay``: (function, args) pairs) and the version its ``grad_fn`` was made at."""
+
+    __slots__ = ("base", "replay", "version")
+
+    def __init__(self, base, replay, version):
+        self.base, self.replay, self.version = base, replay, version
 
 
 def _to_array(data, dtype, device):
@@ -333,6 +464,8 @@ def _infer_dtype(data):
         return dtypes.int64
     if arr.dtype.kind == "b":
         return dtypes.bool_
+    if arr.dtype.kind == "c":  # complex64 beside float32, complex128 beside float64
+        return np.result_type(dtypes.get_default_dtype(), dtypes.complex64)
     if arr.dtype.kind == "O":
         raise TypeError(f"tensor(): cannot convert {type(data).__name__} with mixed or "
                         "non-numeric contents")

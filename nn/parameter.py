@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, version_counter
 
 __all__ = ["Parameter"]
 
@@ -33,6 +33,8 @@ class Parameter(Tensor):
         self.grad_fn = None
         self._out_idx = 0
         self._hooks = None
+        self._vc = version_counter(data)  # t's storage, so t's version counter
+        self._view = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -53,5 +55,7 @@ class Parameter(Tensor):
         out.grad_fn = None
         out._out_idx = 0
         out._hooks = None
+        out._vc = None
+        out._view = None
         out.requires_grad = self.requires_grad
         return out

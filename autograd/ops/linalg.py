@@ -8,7 +8,7 @@ import numpy as np
 
 from ..graph import Function
 from ..tensor import Tensor
-from ._util import sum_to
+from ._util import conj_of, sum_to
 from .arithmetic import promote
 
 
@@ -24,6 +24,7 @@ class MatMul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
+        a, b = conj_of(a), conj_of(b)
         ga = sum_to(g @ b.mT, a.shape) if na else None
         gb = None
         if nb:
@@ -136,22 +137,48 @@ class Einsum(Function):
             if not ctx.needs_input_grad[i + 2]:
                 grads.append(None)
                 continue
-            if len(set(term)) != len(term):
-                raise NotImplementedError(
-                    f"einsum backward: repeated subscripts in operand {i} ({term!r}) are "
-                    "not supported"
-                )
+            # a repeated letter ('ii') reads a diagonal: differentiate with respect to
+            # that diagonal (each letter once), then put the gradient back on it
+            uterm = "".join(dict.fromkeys(term))
             others = [t for j, t in enumerate(ctx.terms) if j != i]
             present = set(ctx.out_term).union(*others) if others else set(ctx.out_term)
-            kept = "".join(c for c in term if c in present)
+            kept = "".join(c for c in uterm if c in present)
             eq_terms = [ctx.out_term] + others
             gi = einsum(",".join(eq_terms) + "->" + kept,
                         g, *[o for j, o in enumerate(ops) if j != i])
-            if kept != term:  # letters summed only inside this operand: broadcast back
-                shape = tuple(ctx.sizes[c] if c in kept else 1 for c in term)
-                gi = gi.reshape(shape).expand(tuple(ctx.sizes[c] for c in term))
+            if kept != uterm:  # letters summed only inside this operand: broadcast back
+                shape = tuple(ctx.sizes[c] if c in kept else 1 for c in uterm)
+                gi = gi.reshape(shape).expand(tuple(ctx.sizes[c] for c in uterm))
+            if uterm != term:
+                gi = DiagEmbed.apply(gi, term, uterm, tuple(ctx.sizes[c] for c in term))
             grads.append(gi)
         return tuple(grads)
+
+
+def _diagonal_of(xp, a, term, uterm):
+    """The writable view of ``a`` (subscripts ``term``, some repeated) that reads it with
+    each letter once (``uterm``): one axis per letter, stepping along all its axes."""
+    strides = tuple(sum(st for c2, st in zip(term, a.strides) if c2 == c) for c in uterm)
+    shape = tuple(a.shape[term.index(c)] for c in uterm)
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+
+class DiagEmbed(Function):
+    """Zeros of the operand's shape with ``g`` on its diagonal (``uterm`` read through
+    ``term``); the adjoint of ``einsum('ii->i')``-style diagonal reads."""
+
+    @staticmethod
+    def forward(ctx, g, term, uterm, shape):
+        ctx.terms = (term, uterm)
+        xp = ctx.device.backend.xp
+        out = xp.zeros(shape, g.dtype)
+        _diagonal_of(xp, out, term, uterm)[...] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        term, uterm = ctx.terms
+        return einsum(f"{term}->{uterm}", gg), None, None, None
 
 
 def einsum(equation: str, *operands) -> Tensor:

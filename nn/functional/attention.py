@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 import autograd as ag
-from autograd.tensor import Tensor, _wrap
+from autograd.extend import Tensor, wrap
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -36,7 +36,7 @@ def _dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
 def _causal_mask(L: int, S: int, device) -> Tensor:
     """(L, S) bool, True where query i may see key j (j <= i), as torch's tril."""
     xp = device.backend.xp
-    return _wrap(xp.tril(xp.ones((L, S), dtype=bool)), device)
+    return wrap(xp.tril(xp.ones((L, S), dtype=bool)), device)
 
 
 def _as_tensor_like(mask, ref: Tensor, op: str) -> Tensor:
@@ -129,7 +129,7 @@ def _merge_masks(attn_mask, key_padding_mask, bsz, num_heads, L, S, ref, op):
         if merged is None:
             merged = k
         elif merged.dtype.kind == "b" and k.dtype.kind == "b":
-            merged = _wrap(xp.logical_or(merged.data, k.data), ref.device)
+            merged = wrap(xp.logical_or(merged.data, k.data), ref.device)
         else:
             merged = _additive(merged, dtype) + _additive(k, dtype)
     return merged
@@ -139,7 +139,7 @@ def _additive(m: Tensor, dtype) -> Tensor:
     """A bool mask (True = blocked) as 0 / -inf floats; float masks unchanged."""
     if m.dtype.kind == "b":
         xp = m.device.backend.xp
-        return _wrap(xp.where(m.data, -np.inf, 0.0).astype(dtype), m.device)
+        return wrap(xp.where(m.data, -np.inf, 0.0).astype(dtype), m.device)
     return m.to(dtype)
 
 
@@ -238,7 +238,7 @@ def multi_head_attention_forward(
 
     if is_causal and attn_mask is None:
         xp = query.device.backend.xp
-        attn_mask = _wrap(xp.triu(xp.ones((L, S), dtype=bool), 1), query.device)
+        attn_mask = wrap(xp.triu(xp.ones((L, S), dtype=bool), 1), query.device)
     mask = _merge_masks(attn_mask, key_padding_mask, N, num_heads, L, S, q, op)
 
     scores = (q * (1.0 / math.sqrt(hd))) @ k.mT  # (N, heads, L, S)

@@ -6,8 +6,8 @@ weight ``(O, C*kh*kw)`` (one BLAS call for the whole batch) and moves the result
 GEMM's ``(O, N, OH, OW)`` order to ``(N, O, OH, OW)`` while adding the bias.
 
 Each step is a differentiable op whose backward is again made of these ops: ``Im2Col``
-and ``Col2Im`` are each other's adjoints, and so are ``_ToBatchMajor`` and
-``_ToChannelMajor``; the product is the core ``matmul``. Any order of derivative
+and ``Col2Im`` are each other's adjoints, and so are ``ToBatchMajor`` and
+``ToChannelMajor``; the product is the core ``matmul``. Any order of derivative
 therefore works (gradgradcheck), and the plain backward is two GEMMs and a col2im.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from autograd import Function, Tensor
 from autograd.ops import matmul, pad, stack
+from backends.conv_reference import out_size  # the one formula, shared with the kernels
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
@@ -49,7 +50,7 @@ class Col2Im(Function):
         return (Im2Col.apply(g, *ctx.params),) + (None,) * 5
 
 
-class _ToBatchMajor(Function):
+class ToBatchMajor(Function):
     """GEMM output y (O, N*OH*OW) -> contiguous (N, O, OH, OW), plus bias (O,) if given."""
 
     @staticmethod
@@ -60,13 +61,13 @@ class _ToBatchMajor(Function):
     @staticmethod
     def backward(ctx, g):
         need_y, need_b = ctx.needs_input_grad[:2]
-        gy = _ToChannelMajor.apply(g) if need_y else None
+        gy = ToChannelMajor.apply(g) if need_y else None
         gb = g.sum((0, 2, 3)) if need_b else None
         return gy, gb, None, None, None
 
 
-class _ToChannelMajor(Function):
-    """(N, O, OH, OW) -> contiguous (O, N*OH*OW); the adjoint of _ToBatchMajor."""
+class ToChannelMajor(Function):
+    """(N, O, OH, OW) -> contiguous (O, N*OH*OW); the adjoint of ToBatchMajor."""
 
     @staticmethod
     def forward(ctx, g):
@@ -77,7 +78,7 @@ class _ToChannelMajor(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        return _ToBatchMajor.apply(gg, None, *ctx.dims)
+        return ToBatchMajor.apply(gg, None, *ctx.dims)
 
 
 # --- argument handling ---------------------------------------------------------------
@@ -95,11 +96,6 @@ def _tuple(value, n: int, name: str, op: str, minimum: int) -> tuple:
         raise ValueError(f"{op}: {name} must be an int >= {minimum} or {n} such ints, "
                          f"got {value!r}")
     return out
-
-
-def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
-    """Output length along one axis: floor((size + 2p - d(k-1) - 1) / s) + 1."""
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
 def _check_float(t: Tensor, name: str, op: str, dtype) -> None:
@@ -186,7 +182,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     else:
         wg = weight.reshape(groups, o // groups, cg * kh * kw)
         y = matmul(wg, cols.reshape(groups, cg * kh * kw, n * oh * ow)).reshape(o, n * oh * ow)
-    out = _ToBatchMajor.apply(y, bias, n, oh, ow)
+    out = ToBatchMajor.apply(y, bias, n, oh, ow)
     return out.squeeze(0) if unbatched else out
 
 
@@ -310,7 +306,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         raise ValueError(f"{op}: input {tuple(input.shape)} with kernel ({kh}, {kw}), stride "
                          f"{s}, padding {p}, dilation {d}, output_padding {op_} gives an "
                          f"invalid output size ({oh}, {ow})")
-    xc = _ToChannelMajor.apply(x)  # (C_in, N*H*W)
+    xc = ToChannelMajor.apply(x)  # (C_in, N*H*W)
     cg = c // groups
     wg = weight.reshape(groups, cg, og * kh * kw).transpose(1, 2)  # (g, og*k, cg)
     cols = matmul(wg, xc.reshape(groups, cg, n * h * w)).reshape(o * kh * kw, n * h * w)
@@ -392,3 +388,8 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
                              f"{tuple(getattr(bias, 'shape', ()))}")
         out = out + bias.reshape(1, o, 1, 1, 1)
     return out.squeeze(0) if unbatched else out
+
+
+# the names these Functions had before they became public (kept for one release)
+_ToBatchMajor = ToBatchMajor
+_ToChannelMajor = ToChannelMajor

@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
-from autograd.tensor import _wrap
+from autograd.extend import wrap
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
            "pixel_shuffle", "pixel_unshuffle", "grid_sample", "affine_grid"]
@@ -80,7 +80,7 @@ def _axis_matrix(mode: str, in_size: int, out_size: int, align_corners: bool, sc
 
 def _apply_along(x: Tensor, axis: int, matrix: np.ndarray) -> Tensor:
     """``matrix`` (out, in) applied to axis ``axis`` of x."""
-    mt = _wrap(x.device.backend.xp.asarray(matrix.T.astype(x.dtype)), x.device)
+    mt = wrap(x.device.backend.xp.asarray(matrix.T.astype(x.dtype)), x.device)
     if axis == x.ndim - 1:
         return x @ mt
     return (x.transpose(axis, -1) @ mt).transpose(axis, -1)
@@ -239,7 +239,7 @@ def pad_by_index(input: Tensor, pad, mode: str) -> Tensor:
         if before < 0 or after < 0:
             raise ValueError(f"{op}: negative padding {pad} is only supported in constant mode")
         idx = _pad_index(input.shape[axis], before, after, mode, op)
-        key = (slice(None),) * axis + (_wrap(out.device.backend.xp.asarray(idx), out.device),)
+        key = (slice(None),) * axis + (wrap(out.device.backend.xp.asarray(idx), out.device),)
         out = out[key]
     return out
 
@@ -275,7 +275,7 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     axes = [coords(n) for n in reversed(spatial)]  # x (W), y (H), z (D)
     mesh = np.meshgrid(*axes[::-1], indexing="ij")  # each of shape spatial
     base = np.stack([m for m in mesh[::-1]] + [np.ones(spatial)], axis=-1)  # (*sp, nd+1)
-    base = _wrap(theta.device.backend.xp.asarray(base.reshape(-1, nd + 1).astype(theta.dtype)),
+    base = wrap(theta.device.backend.xp.asarray(base.reshape(-1, nd + 1).astype(theta.dtype)),
                  theta.device)
     grid = base @ theta.transpose(1, 2)  # (N, prod(spatial), nd)
     return grid.reshape(size[0], *spatial, nd)
@@ -294,9 +294,9 @@ def _reflect_coords(x: Tensor, lo: float, hi: float) -> Tensor:
         return x * 0.0 + lo
     xp = x.device.backend.xp
     d = (x - lo).abs()
-    flips = _wrap(xp.floor(d.data / span), x.device)
+    flips = wrap(xp.floor(d.data / span), x.device)
     extra = d - flips * span
-    even = _wrap((flips.data % 2) == 0, x.device)
+    even = wrap((flips.data % 2) == 0, x.device)
     return ag.where(even, extra + lo, span - extra + lo)
 
 
@@ -346,12 +346,12 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     def tap(yi, xi):
         """Values at integer corners (N, Ho, Wo, C), zero outside the image."""
         inside = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
-        key = (_wrap(batch, dev), _wrap(xp.clip(yi, 0, h - 1), dev),
-               _wrap(xp.clip(xi, 0, w - 1), dev))
+        key = (wrap(batch, dev), wrap(xp.clip(yi, 0, h - 1), dev),
+               wrap(xp.clip(xi, 0, w - 1), dev))
         v = values[key]
         if bool(inside.all()):
             return v
-        return v * _wrap(inside[..., None].astype(input.dtype), dev)
+        return v * wrap(inside[..., None].astype(input.dtype), dev)
 
     if mode == "nearest":
         xi = xp.rint(ix.data).astype(np.int64)  # round half to even, as nearbyint
@@ -360,8 +360,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     else:
         x0 = xp.floor(ix.data)
         y0 = xp.floor(iy.data)
-        wx1 = (ix - _wrap(x0, dev)).unsqueeze(-1)  # (N, Ho, Wo, 1)
-        wy1 = (iy - _wrap(y0, dev)).unsqueeze(-1)
+        wx1 = (ix - wrap(x0, dev)).unsqueeze(-1)  # (N, Ho, Wo, 1)
+        wy1 = (iy - wrap(y0, dev)).unsqueeze(-1)
         wx0, wy0 = 1 - wx1, 1 - wy1
         x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
         out = (tap(y0, x0) * (wy0 * wx0) + tap(y0, x0 + 1) * (wy0 * wx1)

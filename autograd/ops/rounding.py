@@ -1,0 +1,72 @@
+"""Step functions (``sign``, ``floor``, ``ceil``, ``round``, ``trunc``) and ``frac``.
+
+A step function's derivative is zero almost everywhere, so, as in PyTorch, its output
+requires grad when its input does and backward gives zeros (``sign(x).sum().backward()``
+works and leaves ``x.grad`` zero); ``frac(x) = x - trunc(x)`` has derivative 1.
+"""
+
+from __future__ import annotations
+
+from ..graph import Function
+from ..tensor import Tensor, _wrap
+
+
+class Step(Function):
+    """``fn(x)`` for a piecewise-constant ``fn``: a zero gradient (a constant, so every
+    higher derivative is zero too)."""
+
+    @staticmethod
+    def forward(ctx, x, fn, args):
+        return fn(ctx.device.backend.xp)(x, *args)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _wrap(ctx.device.backend.xp.zeros_like(g.data), ctx.device), None, None
+
+
+def _step(name, getfn):
+    cls = type(name.capitalize(), (Step,), {})  # its node is named e.g. SignBackward
+
+    def op(x: Tensor) -> Tensor:
+        if x.data.dtype.kind != "f":  # integers and bools: exact, nothing to differentiate
+            return _wrap(x.device.backend.xp.asarray(getfn(x.device.backend.xp)(x.data)),
+                         x.device)
+        return cls.apply(x, getfn, ())
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}``; its gradient is zero (as PyTorch)."
+    return op
+
+
+sign = _step("sign", lambda xp: xp.sign)
+floor = _step("floor", lambda xp: xp.floor)
+ceil = _step("ceil", lambda xp: xp.ceil)
+trunc = _step("trunc", lambda xp: xp.trunc)
+_round0 = _step("round", lambda xp: xp.round)
+
+
+class _Round(Step):
+    pass
+
+
+def _round_to(xp):
+    return xp.round
+
+
+def round(x: Tensor, decimals: int = 0) -> Tensor:
+    """Round half to even, to ``decimals`` places; its gradient is zero (as PyTorch)."""
+    if decimals == 0:
+        return _round0(x)
+    if x.data.dtype.kind != "f":
+        return _wrap(x.device.backend.xp.round(x.data, decimals), x.device)
+    return _Round.apply(x, _round_to, (int(decimals),))
+
+
+def frac(x: Tensor) -> Tensor:
+    """``x - trunc(x)``, the fractional part with ``x``'s sign; its gradient is 1."""
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"frac: expects a floating point tensor, got {x.data.dtype}")
+    from .arithmetic import sub
+
+    return sub(x, trunc(x))
+
