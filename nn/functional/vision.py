@@ -1,6 +1,5 @@
 """Resampling: ``interpolate``/``upsample``, ``pixel_shuffle``/``pixel_unshuffle``,
-``grid_sample`` and ``affine_grid``, and the index-based pads (reflect, replicate,
-circular) behind ``nn.ReflectionPad*``/``nn.ReplicationPad*``/``nn.CircularPad*``.
+``grid_sample`` and ``affine_grid``.
 
 Every mode of ``interpolate`` is separable and linear in the input, so each spatial
 axis is one product with a constant (out, in) matrix built here with PyTorch's
@@ -194,54 +193,6 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     h, w = hh // r, ww // r
     x = input.reshape(-1, c, h, r, w, r).permute(0, 1, 3, 5, 2, 4)  # (B, c, r, r, h, w)
     return x.reshape(*lead, c * r * r, h, w)
-
-
-# --- index-based padding -------------------------------------------------------------
-
-
-def _pad_index(n: int, before: int, after: int, mode: str, op: str) -> np.ndarray:
-    """Source index of every output position along one axis."""
-    i = np.arange(-before, n + after)
-    if mode == "reflect":
-        if before >= n or after >= n:
-            raise ValueError(f"{op}: reflect padding ({before}, {after}) must be smaller than "
-                             f"the dimension size {n}")
-        period = 2 * (n - 1)
-        i = np.abs(i) % period if period else np.zeros_like(i)
-        return np.where(i >= n, period - i, i)
-    if mode == "replicate":
-        if n == 0:
-            raise ValueError(f"{op}: cannot replicate-pad an empty dimension")
-        return np.clip(i, 0, n - 1)
-    if before > n or after > n:
-        raise ValueError(f"{op}: circular padding ({before}, {after}) must be at most the "
-                         f"dimension size {n}")
-    return i % n
-
-
-def pad_by_index(input: Tensor, pad, mode: str) -> Tensor:
-    """Pad with ``mode`` 'reflect', 'replicate' or 'circular'; ``pad`` lists (before,
-    after) pairs from the LAST dimension, as ``torch.nn.functional.pad``. Each padded
-    axis is one integer-array gather, so the backward adds the copies back."""
-    op = f"pad(mode={mode!r})"
-    if mode not in ("reflect", "replicate", "circular"):
-        raise ValueError(f"{op}: mode must be 'reflect', 'replicate' or 'circular'")
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > input.ndim - 1:
-        raise ValueError(f"{op}: expected (before, after) pairs for at most {input.ndim - 1} "
-                         f"trailing dims of input {tuple(input.shape)}, got {pad}")
-    out = input
-    for k in range(len(pad) // 2):
-        axis = input.ndim - 1 - k
-        before, after = pad[2 * k], pad[2 * k + 1]
-        if before == 0 and after == 0:
-            continue
-        if before < 0 or after < 0:
-            raise ValueError(f"{op}: negative padding {pad} is only supported in constant mode")
-        idx = _pad_index(input.shape[axis], before, after, mode, op)
-        key = (slice(None),) * axis + (wrap(out.device.backend.xp.asarray(idx), out.device),)
-        out = out[key]
-    return out
 
 
 # --- grid sampling -------------------------------------------------------------------

@@ -241,18 +241,6 @@ _reg("grid_sample/bilinear_reflection",
      lambda x, g: _F().grid_sample(x, g, padding_mode="reflection"), _grid_args())
 
 
-def _pad(mode):
-    from nn.functional.vision import pad_by_index
-
-    return lambda x, pad: pad_by_index(x, pad, mode)
-
-
-for _mode, _np_mode in (("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")):
-    _reg(f"pad/{_mode}_2d", lambda x, _m=_mode: _pad(_m)(x, (1, 2, 2, 1)), _args((1, 2, 3, 4)),
-         lambda x, _n=_np_mode: np.pad(x, ((0, 0), (0, 0), (2, 1), (1, 2)), mode=_n))
-    _reg(f"pad/{_mode}_1d", lambda x, _m=_mode: _pad(_m)(x, (2, 1)), _args((2, 3)),
-         lambda x, _n=_np_mode: np.pad(x, ((0, 0), (2, 1)), mode=_n))
-
 _reg("pixel_shuffle", lambda x: _F().pixel_shuffle(x, 2), _args((1, 8, 2, 3)),
      lambda x: x.reshape(1, 2, 2, 2, 2, 3).transpose(0, 1, 4, 2, 5, 3).reshape(1, 2, 4, 6))
 _reg("pixel_unshuffle", lambda x: _F().pixel_unshuffle(x, 2), _args((1, 2, 4, 2)),
