@@ -161,7 +161,7 @@ def test_constant_pad_value_and_unbatched():
     np.testing.assert_array_equal(out[:, 0], 3.5)
     assert out.shape == (2, 6)
     assert nn.ReflectionPad2d(1)(ag.tensor(np.ones((2, 3, 3)))).shape == (2, 5, 5)
-    with pytest.raises((ValueError, RuntimeError, IndexError), match="pad"):
+    with pytest.raises(RuntimeError, match="padding must be < the size"):
         nn.ReflectionPad1d(3)(ag.tensor(np.ones((1, 2, 3))))
 
 
