@@ -10,6 +10,7 @@ is exact. ``grid_sample`` gathers the corner values with integer-array indexing
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -262,23 +263,50 @@ def _source_coords(coord: Tensor, n: int, padding_mode: str, align_corners: bool
     return x
 
 
+def _reflect_array(xp, x, lo: float, hi: float):
+    """Reflect array coordinates into [lo, hi] (for the integer taps of bicubic)."""
+    span = hi - lo
+    if span <= 0:
+        return xp.zeros_like(x) + lo
+    d = xp.abs(x - lo)
+    flips = xp.floor(d / span)
+    extra = d - flips * span
+    return xp.where(flips % 2 == 0, extra + lo, span - extra + lo)
+
+
+def _bounded_taps(xp, idx, size: int, padding_mode: str, align_corners: bool):
+    """Integer tap positions after PyTorch's padding rule (bicubic's get_value_bounded)."""
+    if padding_mode == "border":
+        idx = xp.clip(idx, 0, size - 1)
+    elif padding_mode == "reflection":
+        idx = _reflect_array(xp, idx, 0.0, size - 1.0) if align_corners else \
+            _reflect_array(xp, idx, -0.5, size - 0.5)
+        idx = xp.clip(idx, 0, size - 1)
+    return idx.astype(np.int64)
+
+
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
-    """Sample input (N, C, H, W) at grid (N, Ho, Wo, 2) locations (x, y) in [-1, 1], as
-    ``torch.nn.functional.grid_sample`` (4-D input): -> (N, C, Ho, Wo).
+    """Sample input at grid locations in [-1, 1], as ``torch.nn.functional.grid_sample``.
 
-    mode 'bilinear' or 'nearest'; padding_mode 'zeros', 'border' or 'reflection'.
-    Differentiable in the input and (bilinear) in the grid.
+    4-D: input (N, C, H, W), grid (N, Ho, Wo, 2) of (x, y) -> (N, C, Ho, Wo).
+    5-D: input (N, C, D, H, W), grid (N, Do, Ho, Wo, 3) of (x, y, z) -> (N, C, Do, Ho, Wo).
+    mode 'bilinear' (trilinear for 5-D), 'nearest' or 'bicubic' (4-D only);
+    padding_mode 'zeros', 'border' or 'reflection'. Differentiable in the input and
+    (bilinear, bicubic) in the grid; the corner values are integer-array gathers.
     """
     op = "grid_sample"
     if not isinstance(input, Tensor) or not isinstance(grid, Tensor):
         raise TypeError(f"{op}: input and grid must be Tensors")
-    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or \
+    nd = input.ndim - 2
+    if nd not in (2, 3) or grid.ndim != nd + 2 or grid.shape[-1] != nd or \
             grid.shape[0] != input.shape[0]:
-        raise ValueError(f"{op}: expected input (N, C, H, W) and grid (N, Ho, Wo, 2), got "
+        raise ValueError(f"{op}: expected input (N, C, H, W) with grid (N, Ho, Wo, 2), or "
+                         f"input (N, C, D, H, W) with grid (N, Do, Ho, Wo, 3), got "
                          f"{tuple(input.shape)} and {tuple(grid.shape)}")
-    if mode not in ("bilinear", "nearest"):
-        raise ValueError(f"{op}: mode must be 'bilinear' or 'nearest', got {mode!r}")
+    if mode not in ("bilinear", "nearest", "bicubic") or (mode == "bicubic" and nd == 3):
+        raise ValueError(f"{op}: mode must be 'bilinear', 'nearest' or (4-D input only) "
+                         f"'bicubic', got {mode!r} for {input.ndim}-D input")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"{op}: padding_mode must be 'zeros', 'border' or 'reflection', "
                          f"got {padding_mode!r}")
@@ -286,35 +314,53 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         raise TypeError(f"{op}: input ({input.dtype}) and grid ({grid.dtype}) must have the "
                         "same dtype")
     align_corners = bool(align_corners)
-    n, c, h, w = input.shape
-    xp = input.device.backend.xp
-    dev = input.device
-    ix = _source_coords(grid[..., 0], w, padding_mode, align_corners)  # (N, Ho, Wo)
-    iy = _source_coords(grid[..., 1], h, padding_mode, align_corners)
-    values = input.permute(0, 2, 3, 1)  # (N, H, W, C): one gather per corner
-    batch = xp.arange(n).reshape(n, 1, 1)
+    n, sizes = input.shape[0], tuple(input.shape[2:])  # (H, W) or (D, H, W)
+    xp, dev = input.device.backend.xp, input.device
+    values = input.permute(0, *range(2, nd + 2), 1)  # channels last: one gather per corner
+    batch = wrap(xp.arange(n).reshape((n,) + (1,) * nd), dev)
 
-    def tap(yi, xi):
-        """Values at integer corners (N, Ho, Wo, C), zero outside the image."""
-        inside = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
-        key = (wrap(batch, dev), wrap(xp.clip(yi, 0, h - 1), dev),
-               wrap(xp.clip(xi, 0, w - 1), dev))
+    def tap(idx):
+        """Values at integer positions idx (one array per spatial axis, in axis order):
+        (N, *out, C), zero outside the input."""
+        inside = None
+        for i, size in zip(idx, sizes, strict=True):
+            ok = (i >= 0) & (i < size)
+            inside = ok if inside is None else inside & ok
+        key = (batch,) + tuple(wrap(xp.clip(i, 0, size - 1), dev)
+                               for i, size in zip(idx, sizes, strict=True))
         v = values[key]
         if bool(inside.all()):
             return v
         return v * wrap(inside[..., None].astype(input.dtype), dev)
 
-    if mode == "nearest":
-        xi = xp.rint(ix.data).astype(np.int64)  # round half to even, as nearbyint
-        yi = xp.rint(iy.data).astype(np.int64)
-        out = tap(yi, xi)
+    # grid[..., k] addresses spatial axis nd-1-k: x is the last axis (W)
+    coords = [grid[..., nd - 1 - a] for a in range(nd)]  # in axis order
+    if mode == "bicubic":
+        raw = [_unnormalize(coords[a], sizes[a], align_corners) for a in range(nd)]
+        base = [xp.floor(r.data) for r in raw]
+        weights = [[w.unsqueeze(-1) for w in _cubic_weights(r - wrap(b, dev))]
+                   for r, b in zip(raw, base, strict=True)]
+        out = None
+        for i, j in itertools.product(range(4), repeat=2):
+            idx = [_bounded_taps(xp, base[0] + (i - 1), sizes[0], padding_mode, align_corners),
+                   _bounded_taps(xp, base[1] + (j - 1), sizes[1], padding_mode, align_corners)]
+            term = tap(idx) * (weights[0][i] * weights[1][j])
+            out = term if out is None else out + term
     else:
-        x0 = xp.floor(ix.data)
-        y0 = xp.floor(iy.data)
-        wx1 = (ix - wrap(x0, dev)).unsqueeze(-1)  # (N, Ho, Wo, 1)
-        wy1 = (iy - wrap(y0, dev)).unsqueeze(-1)
-        wx0, wy0 = 1 - wx1, 1 - wy1
-        x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-        out = (tap(y0, x0) * (wy0 * wx0) + tap(y0, x0 + 1) * (wy0 * wx1)
-               + tap(y0 + 1, x0) * (wy1 * wx0) + tap(y0 + 1, x0 + 1) * (wy1 * wx1))
-    return out.permute(0, 3, 1, 2)
+        src = [_source_coords(coords[a], sizes[a], padding_mode, align_corners)
+               for a in range(nd)]
+        if mode == "nearest":
+            out = tap([xp.rint(c.data).astype(np.int64) for c in src])  # half to even
+        else:
+            lo = [xp.floor(c.data) for c in src]
+            frac = [(c - wrap(f, dev)).unsqueeze(-1) for c, f in zip(src, lo, strict=True)]
+            lo = [f.astype(np.int64) for f in lo]
+            out = None
+            for corner in itertools.product((0, 1), repeat=nd):  # 4 or 8 corners
+                weight = None
+                for a, bit in enumerate(corner):
+                    w = frac[a] if bit else 1 - frac[a]
+                    weight = w if weight is None else weight * w
+                term = tap([lo[a] + corner[a] for a in range(nd)]) * weight
+                out = term if out is None else out + term
+    return out.permute(0, nd + 1, *range(1, nd + 1))

@@ -120,14 +120,16 @@ def test_interpolate(mode, nd, kw):
              lambda t: _tf().interpolate(t, mode=mode, **kw), x)
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode,nd", [("bilinear", 2), ("nearest", 2), ("bicubic", 2),
+                                     ("bilinear", 3), ("nearest", 3)])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
-def test_grid_sample(mode, padding_mode, align_corners):
+def test_grid_sample(mode, nd, padding_mode, align_corners):
     torch = pytest.importorskip("torch")
-    x, g = RNG.standard_normal((2, 2, 4, 5)), RNG.uniform(-1.3, 1.3, (2, 3, 4, 2))
+    x = RNG.standard_normal((2, 2) + (4, 5, 3)[:nd])
+    g = RNG.uniform(-1.3, 1.3, (2, 3, 4, 2)[:nd + 1] + (nd,))
     kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
-    if mode == "bilinear":
+    if mode != "nearest":
         _compare(lambda a, b: F.grid_sample(a, b, **kw),
                  lambda a, b: _tf().grid_sample(a, b, **kw), x, g)
     else:  # no gradient flows to the grid
