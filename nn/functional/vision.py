@@ -57,8 +57,11 @@ def _axis_matrix(mode: str, in_size: int, out_size: int, align_corners: bool, sc
             m[i, lo:hi] = 1.0 / (hi - lo)
         return m
     if mode in ("nearest", "nearest-exact"):
-        s = 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
-        src = np.floor((dst + 0.5) * s) if mode == "nearest-exact" else np.floor(dst * s)
+        # floorf(dst * scale) in float32, as PyTorch's kernel; its float64 kernels round
+        # ~1% of (size, scale) pairs differently, which no single rule reproduces
+        s = np.float32(1.0 / scale if scale is not None and scale > 0 else in_size / out_size)
+        pos = dst.astype(np.float32) + np.float32(0.5 if mode == "nearest-exact" else 0.0)
+        src = np.floor(pos * s)
         m[rows, np.minimum(src.astype(np.int64), in_size - 1)] = 1.0
         return m
     s = _source_scale(in_size, out_size, align_corners, scale)

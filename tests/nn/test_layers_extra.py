@@ -312,3 +312,14 @@ def test_pool3d_modules_and_errors():
         F.max_pool3d(ag.ones(2, 3), 2)
     with pytest.raises(ValueError, match="output_padding"):
         F.conv_transpose2d(ag.ones(1, 1, 3, 3), ag.ones(1, 1, 2, 2), stride=2, output_padding=2)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+def test_nearest_source_index_rounds_like_torch_in_float32(mode):
+    torch = pytest.importorskip("torch")
+    for n_in in range(1, 14):
+        x = np.arange(n_in, dtype=np.float32).reshape(1, 1, n_in)
+        for n_out in range(1, 30):
+            ours = F.interpolate(ag.tensor(x), size=n_out, mode=mode).numpy()
+            theirs = _tf().interpolate(torch.tensor(x), size=n_out, mode=mode).numpy()
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"{n_in} -> {n_out}")
