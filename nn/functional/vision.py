@@ -66,6 +66,8 @@ def _axis_matrix(mode: str, in_size: int, out_size: int, align_corners: bool, sc
         return m
     s = _source_scale(in_size, out_size, align_corners, scale)
     src = dst * s if align_corners else (dst + 0.5) * s - 0.5
+    if mode.endswith("-aa"):
+        return _antialias_matrix(mode[:-3], in_size, out_size, s)
     if mode == "cubic":
         i0 = np.floor(src)
         t = src - i0
@@ -78,6 +80,35 @@ def _axis_matrix(mode: str, in_size: int, out_size: int, align_corners: bool, sc
     lam = src - i0
     np.add.at(m, (rows, i0), 1.0 - lam)
     np.add.at(m, (rows, i1), lam)
+    return m
+
+
+def _antialias_matrix(mode: str, in_size: int, out_size: int, scale: float) -> np.ndarray:
+    """PyTorch's antialiased resampling weights (``_upsample_*_aa``): the triangle
+    (linear) or Keys a=-0.5 (cubic) filter stretched by the downscale factor, each row
+    normalised to sum 1."""
+    if mode == "linear":
+        def filt(x):
+            return np.maximum(1.0 - np.abs(x), 0.0)
+        support = 1.0
+    else:
+        def filt(x):
+            x, a = np.abs(x), -0.5
+            return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                            np.where(x < 2, ((x - 5) * x + 8) * x * a - 4 * a, 0.0))
+        support = 2.0
+    if scale >= 1.0:
+        support, invscale = support * scale, 1.0 / scale
+    else:
+        invscale = 1.0
+    m = np.zeros((out_size, in_size))
+    for i in range(out_size):  # one row per output pixel: a few dozen
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), in_size)
+        w = filt((np.arange(lo, hi) - center + 0.5) * invscale)
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
     return m
 
 
@@ -100,6 +131,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     ``scale_factor`` (float or tuple; the output size is floor(in * scale), and unless
     ``recompute_scale_factor`` the scale itself maps output to input coordinates).
     ``align_corners`` (linear modes only) maps corner pixel centres onto each other.
+    ``antialias`` (bilinear, bicubic) low-pass filters when downsampling, as PyTorch.
     """
     op = "interpolate"
     if not isinstance(input, Tensor):
@@ -120,9 +152,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if align_corners is not None and mode not in linear_modes:
         raise ValueError(f"{op}: align_corners can only be set with the linear modes "
                          f"{linear_modes}, not {mode!r}")
-    if antialias:
-        raise ValueError(f"{op}: antialias=True is not supported (PyTorch has it only for "
-                         "downsampling with bilinear/bicubic)")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"{op}: antialias=True is only supported with the 'bilinear' and "
+                         f"'bicubic' modes, got {mode!r}")
     align_corners = bool(align_corners)
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor")
@@ -147,6 +179,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode == "area":
         scales = (None,) * nd
     axis_mode = {"bicubic": "cubic"}.get(mode, "linear" if mode in linear_modes else mode)
+    if antialias:
+        axis_mode += "-aa"
     out = input
     for k in range(nd):
         if out_sizes[k] == in_sizes[k] and scales[k] in (None, 1.0) and axis_mode != "cubic":

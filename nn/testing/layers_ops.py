@@ -181,6 +181,9 @@ _reg("interpolate/linear", lambda x: _F().interpolate(x, scale_factor=2, mode="l
      _args((2, 2, 3)))
 _reg("interpolate/trilinear", lambda x: _F().interpolate(x, size=(3, 2, 3), mode="trilinear"),
      _args((1, 1, 2, 3, 2)))
+_reg("interpolate/bicubic_antialias",
+     lambda x: _F().interpolate(x, size=(2, 3), mode="bicubic", antialias=True),
+     _args((1, 1, 4, 5)))
 _reg("interpolate/area", lambda x: _F().interpolate(x, size=(2, 3), mode="area"),
      _args((1, 2, 4, 5)))
 

@@ -110,7 +110,11 @@ _INTERP = [("nearest", 1, dict(size=7)), ("nearest", 1, dict(scale_factor=0.6)),
            ("bicubic", 2, dict(scale_factor=2)), ("bicubic", 2, dict(size=(3, 7),
                                                                    align_corners=True)),
            ("trilinear", 3, dict(scale_factor=0.7)), ("trilinear", 3, dict(size=(4, 2, 3),
-                                                                           align_corners=True))]
+                                                                           align_corners=True)),
+           ("bilinear", 2, dict(size=(2, 3), antialias=True)),
+           ("bilinear", 2, dict(scale_factor=(0.5, 2.0), antialias=True, align_corners=True)),
+           ("bicubic", 2, dict(scale_factor=0.4, antialias=True)),
+           ("bicubic", 2, dict(size=(7, 9), antialias=True))]
 
 
 @pytest.mark.parametrize("mode,nd,kw", _INTERP)
