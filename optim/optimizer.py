@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograd.grad_mode import enable_grad, no_grad
+from autograd.graph import increment_version
 from autograd.tensor import Tensor, _wrap
 
 
@@ -146,6 +147,8 @@ class Optimizer:
                 params = [p for p in group["params"] if p.grad is not None]
                 if params:
                     self._update(group, params)
+                    for p in params:  # changed in place: a graph that saved p is stale
+                        increment_version(p, by=f"{type(self).__name__}.step")
         return loss
 
     def _update(self, group: dict[str, Any], params: list[Tensor]) -> None:

@@ -24,22 +24,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..anomaly import user_place
 from ..grad_mode import STATE
-from ..graph import Function, Node, _next_seq, _refreshed
+from ..graph import Function, Node, _next_seq, _refreshed, increment_version
 from ..tensor import Tensor, _wrap, version_counter
 from . import arithmetic as _ar
 from ._util import shape_of, sum_to
 
 # --- the engine ----------------------------------------------------------------------
-
-
-def bump_version(t: Tensor, op: str) -> None:
-    """Record one in-place change of ``t``'s storage (by ``op``)."""
-    vc = version_counter(t)
-    vc.value += 1
-    vc.op = op
-    vc.where = user_place() if STATE.anomaly else None
 
 
 def _check_allowed(x: Tensor, op: str) -> None:
@@ -74,7 +65,7 @@ def apply_inplace(x: Tensor, op: str, compute) -> Tensor:
     if not recording:
         out = _fit(compute(x), x, op)
         _write(x, out.data, op)
-        bump_version(x, op)
+        increment_version(x, op)
         return x
     if info is not None:
         _refreshed(x)
@@ -88,12 +79,12 @@ def apply_inplace(x: Tensor, op: str, compute) -> Tensor:
         info is not None and info.base.requires_grad)
     if not tracked:
         _write(x, out.data, op)
-        bump_version(x, op)
+        increment_version(x, op)
         return x
     _protect_saved(out.grad_fn, start, x)
     if info is None:
         _write(x, out.data, op)
-        bump_version(x, op)
+        increment_version(x, op)
         x.grad_fn, x._out_idx, x.requires_grad = out.grad_fn, out._out_idx, True
     else:
         if info.replay is None:
@@ -106,7 +97,7 @@ def apply_inplace(x: Tensor, op: str, compute) -> Tensor:
         base_alias = _wrap(base.data, base.device, base.requires_grad, base.grad_fn,
                            base._out_idx)
         r = CopySlices.apply(base_alias, out, info.replay)
-        bump_version(x, op)
+        increment_version(x, op)
         base.grad_fn, base._out_idx, base.requires_grad = r.grad_fn, 0, True
         v = base
         for fn, extra in info.replay:  # the view's new history, from the new base
