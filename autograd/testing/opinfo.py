@@ -19,6 +19,8 @@ _PROVIDERS = (
     "autograd.testing.nn_ops",
     "autograd.testing.conv_ops",
     "autograd.testing.seq_ops",
+    # in-place ops, views, step functions (issue 11)
+    "autograd.testing.inplace_ops",
 )
 
 
