@@ -377,7 +377,8 @@ def copy_(self: Tensor, src, op: str = "copy_") -> Tensor:
     elif not isinstance(src, Tensor):
         src = Tensor(src, device=self.device)
     try:
-        np.broadcast_shapes(tuple(src.shape), tuple(self.shape))
+        if np.broadcast_shapes(tuple(src.shape), tuple(self.shape)) != tuple(self.shape):
+            raise ValueError
     except ValueError:
         raise RuntimeError(f"{op}: source of shape {tuple(src.shape)} does not broadcast "
                            f"to the destination's shape {tuple(self.shape)}") from None
@@ -433,6 +434,16 @@ def _bool_mask(x: Tensor, mask, op: str) -> Tensor:
 # --- __setitem__ ----------------------------------------------------------------------
 
 
+def _strip_leading_ones(value: Tensor, ndim: int) -> Tensor:
+    """``value`` without leading size-1 dims beyond ``ndim`` (PyTorch's setitem allows
+    ``y[0] = w`` with ``w`` of shape (1, n) for a row of n)."""
+    shape = value.data.shape
+    lead = 0
+    while len(shape) - lead > ndim and shape[lead] == 1:
+        lead += 1
+    return value.reshape(shape[lead:]) if lead else value
+
+
 def setitem(x: Tensor, key, value) -> None:
     """``x[key] = value`` in place; differentiable for ``value`` and ``x``'s history.
 
@@ -449,7 +460,10 @@ def setitem(x: Tensor, key, value) -> None:
             value = value.to(x.data.dtype) if x.data.dtype.kind == "f" else _wrap(
                 value.data.astype(x.data.dtype), x.device)
     if _is_basic(key):
-        copy_(getitem(x, key), value, "setitem")
+        target = getitem(x, key)
+        if isinstance(value, Tensor) and value.data.ndim > target.data.ndim:
+            value = _strip_leading_ones(value, target.data.ndim)
+        copy_(target, value, "setitem")
         return
     key = _normalize_key(x, key)
     try:
