@@ -20,6 +20,10 @@ from . import data, functional, methods  # noqa: F401  (methods binds the ops on
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .dtypes import (
     bool_,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     float16,
     float32,
@@ -66,8 +70,56 @@ from .serialization import CheckpointError, load, save
 from .tensor import Tensor, is_tensor, tensor
 from .value import Value
 
+# isort: split
+# interop (issue 15): DLPack import; ONNX export, graph pictures and the profiler as
+# submodules (their optional packages are imported only when used)
+from . import onnx, profiler, viz  # noqa: E402
+from .dlpack import from_dlpack  # noqa: E402
+
+# isort: split
+# linalg, special, fft (issue 12): submodules, as torch.linalg. ``linalg`` is imported by
+# its full name: the star import above bound the name to autograd.ops.linalg (matmul)
+import importlib as _importlib  # noqa: E402
+
+from . import fft, special  # noqa: E402
+
+linalg = _importlib.import_module(".linalg", __name__)
+
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001
 int = int32  # noqa: A001
+
+# data loading and data-parallel training (dist): PyTorch's torch.utils / torch.distributed
+from . import distributed, utils  # noqa: E402, I001
+
+__all__ = [n for n in dir() if not n.startswith("_")]
+
+# --- issue 12: tensor ops, random generators, PyTorch's namespaces (ops helper) --------
+from . import accelerator, cuda, random, testing  # noqa: E402
+from .compat import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    Size,
+    __version__,
+    e,
+    finfo,
+    get_float32_matmul_precision,
+    iinfo,
+    inf,
+    nan,
+    newaxis,
+    pi,
+    set_float32_matmul_precision,
+    version,
+)
+from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
+from .random import Generator, bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -14,6 +14,17 @@ int64 = np.dtype("int64")
 uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
 half, double, long = float16, float64, int64
+# complex dtypes (autograd.fft); with the floating ones they are what can carry a gradient
+complex64 = np.dtype("complex64")
+complex128 = np.dtype("complex128")
+cfloat, cdouble = complex64, complex128
+DIFFERENTIABLE_KINDS = "fc"
+
+
+def is_differentiable(dtype) -> bool:
+    """Whether tensors of ``dtype`` can require gradients: floating and complex dtypes
+    (the graph tests ``dtype.kind in DIFFERENTIABLE_KINDS`` inline on its hot path)."""
+    return dtype.kind in DIFFERENTIABLE_KINDS
 
 _default_float = float32
 
@@ -48,7 +59,10 @@ def result_type(a: np.dtype, b: np.dtype, a_0d: bool = False, b_0d: bool = False
         return a
     ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
     if ca != cb:
-        return a if ca > cb else b
+        hi, lo, lo_0d = (a, b, b_0d) if ca > cb else (b, a, a_0d)
+        if hi.kind == "c" and lo.kind == "f" and not lo_0d:
+            return np.promote_types(hi, lo)  # complex64 with float64 is complex128
+        return hi
     if a_0d != b_0d:
         return b if a_0d else a
     return np.promote_types(a, b)
@@ -62,8 +76,9 @@ def scalar_result_type(dtype: np.dtype, scalar) -> np.dtype:
     if isinstance(scalar, int | np.integer):
         return int64 if dtype.kind == "b" else dtype
     if isinstance(scalar, complex):
-        raise TypeError("complex scalars are not supported")
-    return dtype if dtype.kind == "f" else _default_float
+        raise TypeError("complex Python scalars are not supported; make a complex tensor "
+                        "with autograd.complex(real, imag)")
+    return dtype if dtype.kind in "fc" else _default_float
 
 
 def to_dtype(dtype) -> np.dtype | None:

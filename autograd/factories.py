@@ -7,19 +7,19 @@ import numpy as np
 import backends
 
 from . import dtypes
+from .ops._util import as_size
 from .tensor import Tensor, _wrap
 
 
-def _shape(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], tuple | list):
-        size = size[0]
-    return tuple(int(s) for s in size)
+def _shape(size, array_fn) -> tuple:
+    # the op named in errors is the factory that defined array_fn ("zeros.<locals>...")
+    return as_size(size, array_fn.__qualname__.split(".")[0])
 
 
 def _make(array_fn, size, dtype, device, requires_grad, default=None):
     dev = backends.get_device(device)
     dt = dtypes.to_dtype(dtype) or default or dtypes.get_default_dtype()
-    t = _wrap(array_fn(dev.backend, _shape(size), dt), dev)
+    t = _wrap(array_fn(dev.backend, _shape(size, array_fn), dt), dev)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -100,63 +100,67 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return Tensor(data, dtype=dtype, device=device)
 
 
-# --- random numbers: one generator per backend, seeded together ----------------------
+# --- random numbers: the backends own the generators and the seed ----------------------
+
+manual_seed = backends.manual_seed
+initial_seed = backends.initial_seed
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the random generator of every backend in use (and of new ones)."""
-    global _seed
-    _seed = int(seed)
-    backends.get_device("cpu").backend.seed(_seed)
-    for dev in list(backends._devices.values()):
-        dev.backend.seed(_seed)
+def _source(dev, generator):
+    """The backend generator to draw from: ``generator``'s (an ``ag.Generator``) or the
+    device's default one, which ``manual_seed`` seeds."""
+    if generator is None:
+        return dev.backend.generator
+    from .random import source
+
+    return source(dev, generator)
 
 
-_seed = None
-
-
-def _random(fn, size, dtype, device, requires_grad):
+def _random(fn, size, dtype, device, requires_grad, generator=None):
     dev = backends.get_device(device)
     dt = dtypes.to_dtype(dtype) or dtypes.get_default_dtype()
     if dt.kind != "f":
         raise TypeError(f"random floats need a floating dtype, got {dt}")
-    arr = fn(dev.backend.generator, _shape(size), dt)
+    arr = fn(_source(dev, generator), _shape(size, fn), dt)
     t = _wrap(arr, dev)
     return t.requires_grad_(True) if requires_grad else t
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform on [0, 1)."""
-    return _random(lambda g, s, d: g.random(s, dtype=d), size, dtype, device, requires_grad)
+    return _random(lambda g, s, d: g.random(s, dtype=d), size, dtype, device, requires_grad,
+                   generator)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal."""
     return _random(lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype, device,
-                   requires_grad)
+                   requires_grad, generator)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None) -> Tensor:
     """Integers uniform on [low, high)."""
     if high is None:
         low, high = 0, low
     dev = backends.get_device(device)
     dt = dtypes.to_dtype(dtype) or dtypes.int64
-    arr = dev.backend.generator.integers(low, high, size=tuple(size), dtype=dt)
+    arr = _source(dev, generator).integers(low, high, size=tuple(size), dtype=dt)
     return _wrap(dev.backend.xp.asarray(arr), dev)
 
 
-def randperm(n: int, device=None) -> Tensor:
+def randperm(n: int, *, generator=None, device=None) -> Tensor:
     dev = backends.get_device(device)
-    arr = dev.backend.generator.permutation(n)
+    arr = _source(dev, generator).permutation(n)
     return _wrap(dev.backend.xp.asarray(arr, dtype=dtypes.int64), dev)
 
 
-def rand_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand_like(x: Tensor, dtype=None, device=None, requires_grad=False, *,
+              generator=None) -> Tensor:
     return rand(x.shape, dtype=dtype or x.dtype, device=device or x.device,
-                requires_grad=requires_grad)
+                requires_grad=requires_grad, generator=generator)
 
 
-def randn_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn_like(x: Tensor, dtype=None, device=None, requires_grad=False, *,
+               generator=None) -> Tensor:
     return randn(x.shape, dtype=dtype or x.dtype, device=device or x.device,
-                 requires_grad=requires_grad)
+                 requires_grad=requires_grad, generator=generator)

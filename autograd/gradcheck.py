@@ -28,13 +28,41 @@ def _eval_host(fn, inputs):
 def _check_inputs(inputs, name):
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for i, t in enumerate(inputs):
-        if isinstance(t, Tensor) and t.requires_grad and t.data.dtype != np.float64:
+        if isinstance(t, Tensor) and t.requires_grad and t.data.dtype not in (np.float64,
+                                                                            np.complex128):
             import warnings
 
             warnings.warn(
                 f"{name}: input {i} is {t.data.dtype}, not float64; finite differences in "
                 "low precision fail by rounding alone", stacklevel=3)
     return inputs
+
+
+def _realify(fn, inputs):
+    """Complex inputs and outputs seen as real tensors with a trailing dimension of 2
+    (``view_as_real``), so finite differences perturb real and imaginary parts apart.
+    The gradient of a real loss then reads ``dL/dRe + i dL/dIm``: PyTorch's convention
+    for complex tensors (the conjugate Wirtinger derivative, times 2)."""
+    cin = [isinstance(t, Tensor) and t.data.dtype.kind == "c" for t in inputs]
+    with enable_grad():
+        out = fn(*inputs)
+    outs = [out] if isinstance(out, Tensor) else list(out)
+    if not any(cin) and not any(isinstance(o, Tensor) and o.data.dtype.kind == "c"
+                                for o in outs):
+        return fn, inputs
+    from .ops.complex import view_as_complex, view_as_real
+
+    real_inputs = tuple(
+        _wrap(view_as_real(t.detach()).data, t.device, t.requires_grad) if c else t
+        for t, c in zip(inputs, cin))
+
+    def real_fn(*args):
+        out = fn(*[view_as_complex(a) if c else a for a, c in zip(args, cin)])
+        outs = [out] if isinstance(out, Tensor) else list(out)
+        return tuple(view_as_real(o) if isinstance(o, Tensor) and o.data.dtype.kind == "c"
+                     else o for o in outs)
+
+    return real_fn, real_inputs
 
 
 def _set_element(t: Tensor, flat_index: int, value) -> None:
@@ -104,11 +132,13 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     """Check ``fn``'s analytic gradients against central finite differences.
 
     inputs: a Tensor or tuple of Tensors/values; those with ``requires_grad`` are checked
-    (use float64). Returns True, or raises ``GradcheckError`` naming the input, the output
+    (use float64 or complex128; complex inputs and outputs are compared as their real and
+    imaginary parts). Returns True, or raises ``GradcheckError`` naming the input, the output
     and the Jacobian element that disagree. ``fast_mode`` compares random projections
     ``v^T J u`` (default: on when the full Jacobian would be large).
     """
     inputs = _check_inputs(inputs, "gradcheck")
+    fn, inputs = _realify(fn, inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff_idx:
         raise ValueError("gradcheck: no input requires grad")
@@ -165,6 +195,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
                   fast_mode: bool | None = None, seed: int = 0) -> bool:
     """Check second derivatives: gradcheck of ``(inputs, v) -> v^T J(inputs)``."""
     inputs = _check_inputs(inputs, "gradgradcheck")
+    fn, inputs = _realify(fn, inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     outs = _outputs(fn, inputs)
     if grad_outputs is None:

@@ -13,9 +13,11 @@ freed by reference counting alone.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import traceback
+import weakref
 from heapq import heappop, heappush
 
 import numpy as np
@@ -23,6 +25,7 @@ import numpy as np
 from backends import DeviceMismatchError
 
 from .anomaly import user_place
+from .dtypes import DIFFERENTIABLE_KINDS as _DIFF
 from .grad_mode import STATE
 from .tensor import Tensor, _VersionCounter, _wrap, version_counter
 
@@ -290,7 +293,7 @@ class Function:
         else:
             counters = None
         t = _wrap(out, device, True, ctx, 0) if (
-            out.dtype.kind == "f" and ctx._non_diff is None) else _wrap(out, device)
+            out.dtype.kind in _DIFF and ctx._non_diff is None) else _wrap(out, device)
         if counters is not None:  # its output is saved: backward checks its version
             t._vc = counters[0]
         return t
@@ -352,7 +355,7 @@ def _record_outputs(ctx, raw, arrays, args):
     non_diff = ctx._non_diff
     tensors = []
     for j, o in enumerate(outs):
-        diff = o.dtype.kind == "f" and not (non_diff and any(o is n for n in non_diff))
+        diff = o.dtype.kind in _DIFF and not (non_diff and any(o is n for n in non_diff))
         t = _wrap(o, device, True, ctx, j) if diff else _wrap(o, device)
         if counters is not None:
             t._vc = counters[j]
@@ -413,6 +416,9 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
     pending = {}
     heap = []
     held = {}  # leaves with hooks: id -> [leaf, total gradient], delivered at the end
+    # leaves with post-accumulate-grad hooks: their hooks run once the last node that
+    # feeds them has run (see _PostAccumulate); nothing is counted when there are none
+    post = _PostAccumulate(roots, held) if _post_hooks and capture is None else None
     for t, g in zip(roots, grads):
         if t._view is not None:
             _refreshed(t)
@@ -420,6 +426,8 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
         if fn is None:
             if t.requires_grad:
                 _deliver_leaf(t, g, capture, None, held)
+                if post is not None:
+                    post.got.add(id(t))
             continue
         slot = pending.get(fn)
         if slot is None:
@@ -442,6 +450,8 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                     continue
                 if idx < 0:
                     _deliver_leaf(t, g, capture, node, held)
+                    if post is not None:
+                        post.got.add(id(t))
                     continue
                 s = pending.get(t)
                 if s is None:
@@ -451,12 +461,12 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                     _raise_shape(g, t, idx)
                 prev = s[idx]
                 s[idx] = g if prev is None else prev + g
-        for t, g in held.values():  # a leaf's hooks run once, on its total gradient
-            for h in t._hooks:
-                r = h(g)
-                if r is not None:
-                    g = r
-            _deliver_leaf(t, g, capture, None, None)
+            if post is not None:
+                post.node_done(node)
+        for entry in held.values():  # a leaf's hooks run once, on its total gradient
+            _release_held(entry, capture)
+        if post is not None:
+            post.flush()
     finally:
         STATE.enabled = prev_mode
 
@@ -515,13 +525,28 @@ def _deliver_leaf(t, g, capture, node, held):
             f"{by} produced a gradient of shape {tuple(g.shape)} for a leaf of shape "
             f"{tuple(t.data.shape)}"
         )
-    if t._hooks and held is not None:  # hold it: hooks see the sum of every path, once
+    if t._hooks:  # hold it: the hooks see the sum over every path, once
         entry = held.get(id(t))
         if entry is None:
             held[id(t)] = [t, g]
         else:
             entry[1] = entry[1] + g
         return
+    _accumulate_leaf(t, g, capture)
+
+
+def _release_held(entry, capture):
+    """Run a held leaf's hooks on its total gradient and accumulate what they return."""
+    t, g = entry
+    for h in t._hooks:
+        r = h(g)
+        if r is not None:
+            g = r
+    _accumulate_leaf(t, g, capture)
+
+
+def _accumulate_leaf(t, g, capture):
+    """Add ``g`` into ``t.grad`` (or into the captured outputs of ``ag.grad``)."""
     if capture is not None:
         pos = capture.get(id(t))
         if pos is not None:
@@ -541,6 +566,85 @@ def _deliver_leaf(t, g, capture, node, held):
         prev.data += g.data
 
 
+# --- post-accumulate-grad hooks ------------------------------------------------------
+
+# id(leaf) -> [weak reference to the leaf, its hooks]; a side table, so Tensor keeps its
+# slots (and the ops their cost) and a backward without such hooks counts nothing
+_post_hooks: dict = {}
+
+
+def register_post_accumulate_grad_hook(t: Tensor, hook):
+    """Call ``hook(t)`` after a backward has accumulated all of its gradient for the
+    leaf ``t`` into ``t.grad`` (PyTorch's ``register_post_accumulate_grad_hook``)."""
+    key = id(t)
+    entry = _post_hooks.get(key)
+    if entry is None or entry[0]() is not t:
+
+        def forget(ref, key=key):
+            if _post_hooks.get(key, (None,))[0] is ref:
+                del _post_hooks[key]
+
+        entry = _post_hooks[key] = [weakref.ref(t, forget), []]
+    entry[1].append(hook)
+    return _HookHandle(entry[1], hook)
+
+
+class _PostAccumulate:
+    """Counts, for each hooked leaf, the edges that reach it from the nodes below the
+    roots; as the nodes run, a leaf whose count drops to zero has its whole gradient in
+    ``.grad`` and its hooks run, while backward goes on (DistributedDataParallel starts
+    its all-reduce there). A leaf fed by a node that never runs (no gradient reached
+    it) has its hooks run at the end of backward."""
+
+    def __init__(self, roots, held):
+        self.held = held  # leaves with tensor hooks, accumulated only when released
+        counts, seen = {}, set()
+        stack = [t.grad_fn for t in roots if t.grad_fn is not None]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for t, idx in zip(node.edges, node.edge_idx):
+                if t is None:
+                    continue
+                if idx < 0:
+                    if id(t) in _post_hooks:
+                        counts[id(t)] = counts.get(id(t), 0) + 1
+                elif t not in seen:
+                    stack.append(t)
+        self.counts, self.got, self.fired = counts, set(), set()
+
+    def node_done(self, node) -> None:
+        counts = self.counts
+        if not counts:
+            return
+        for t, idx in zip(node.edges, node.edge_idx):
+            if idx < 0 and id(t) in counts:
+                counts[id(t)] -= 1
+                if counts[id(t)] == 0:
+                    self._fire(t)
+
+    def _fire(self, t) -> None:
+        key = id(t)
+        if key in self.got and key not in self.fired:
+            self.fired.add(key)
+            entry = self.held.pop(key, None)
+            if entry is not None:  # its tensor hooks run first, then it is accumulated
+                _release_held(entry, None)
+            entry = _post_hooks.get(key)
+            if entry is not None:
+                for h in list(entry[1]):
+                    h(t)
+
+    def flush(self) -> None:
+        for key in list(self.got - self.fired):
+            entry = _post_hooks.get(key)
+            t = entry[0]() if entry is not None else None
+            if t is not None:
+                self._fire(t)
+
+
 def _check_anomaly(node, grads):
     for i, g in enumerate(grads):
         if g is None:
@@ -552,3 +656,33 @@ def _check_anomaly(node, grads):
                 f"Function '{node.name()}' returned nan or inf values in its gradient for "
                 f"input {i} (shape {tuple(g.shape)}). The op was created at:\n{where}"
             )
+
+
+# --- observers: the profiler and the ONNX tracer --------------------------------------
+# An observer swaps its own Function.apply and node backward in while it is active and
+# restores them after, so an op pays nothing for observers when none is active (no flag
+# is read per op). Observers nest: each wraps what was installed before it.
+
+
+@contextlib.contextmanager
+def observe(apply=None, backward=None):
+    """Observe every op while the block runs.
+
+    ``apply(inner, cls, *args)`` replaces ``Function.apply`` and must call
+    ``inner(cls, *args)``; ``backward(inner, node, slot, capture, anomaly)`` wraps each
+    node's backward and must call ``inner(node, slot, capture, anomaly)``. Swapping is
+    process-wide (all threads), as a profiler should be.
+    """
+    global _node_backward
+    prev_apply = Function.__dict__["apply"]
+    prev_backward = _node_backward
+    if apply is not None:
+        inner_apply = prev_apply.__func__
+        Function.apply = classmethod(lambda cls, *args: apply(inner_apply, cls, *args))
+    if backward is not None:
+        _node_backward = lambda *a: backward(prev_backward, *a)
+    try:
+        yield
+    finally:
+        Function.apply = prev_apply
+        _node_backward = prev_backward

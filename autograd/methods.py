@@ -54,7 +54,7 @@ _methods = {
     "softmax": ops.softmax, "log_softmax": ops.log_softmax,
     # shape
     "reshape": _size_args(ops.reshape), "view": _size_args(ops.reshape),
-    "permute": _size_args(ops.permute), "expand": _size_args(ops.expand_),
+    "permute": _size_args(ops.permute), "expand": _size_args(ops.expand_to),
     "expand_as": ops.expand_as, "transpose": ops.transpose, "t": ops.t,
     "squeeze": ops.squeeze, "unsqueeze": ops.unsqueeze, "flatten": ops.flatten,
     "unflatten": ops.unflatten, "split": ops.split, "chunk": ops.chunk, "unbind": ops.unbind,
@@ -62,11 +62,16 @@ _methods = {
     "where": lambda self, condition, other: ops.where(condition, self, other),
 }
 
+# complex tensors (issue 12: autograd.fft)
+_methods.update({"conj": ops.conj, "angle": ops.angle, "is_complex": ops.is_complex})
+
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
 
 Tensor.T = property(lambda self: ops.permute(self, tuple(range(self.data.ndim))[::-1]))
 Tensor.mT = property(lambda self: ops.transpose(self, -2, -1))
+Tensor.real = property(ops.real)
+Tensor.imag = property(ops.imag)
 
 
 def _iter(self):
@@ -76,6 +81,121 @@ def _iter(self):
 
 
 Tensor.__iter__ = _iter
+
+
+# --- issue 12 tensor ops, constructors and conveniences (ops helper) -----------------
+from . import compat, factories, random  # noqa: E402
+
+
+def _new_like(factory):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return factory(*size, **kw, dtype=dtype or self.dtype, device=device or self.device,
+                       requires_grad=requires_grad)
+
+    return method
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return factories.full(tuple(size), fill_value, dtype=dtype or self.dtype,
+                          device=device or self.device, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    from .tensor import tensor
+
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+
+
+def _size(self, dim=None):
+    if dim is None:
+        return compat.Size(self.data.shape)
+    return self.data.shape[dim]
+
+
+_plain_type = Tensor.type
+
+
+def _type(self, dtype=None, non_blocking=False):
+    """``x.type()`` (the dtype's name), or ``x.type(ag.FloatTensor)`` / ``"torch.
+    LongTensor"`` / a dtype: a cast."""
+    if isinstance(dtype, str) and dtype.rpartition(".")[2] in compat.LEGACY_TYPES:
+        dtype = compat.LEGACY_TYPES[dtype.rpartition(".")[2]]
+    if isinstance(dtype, compat._LegacyType):
+        return self.to(dtype.dtype)
+    return _plain_type(self, dtype)
+
+
+def _bernoulli(self, p=None, *, generator=None):
+    return random.bernoulli(self, p, generator=generator)
+
+
+def _multinomial(self, num_samples, replacement=False, *, generator=None):
+    return random.multinomial(self, num_samples, replacement, generator=generator)
+
+
+_issue12_methods = {
+    "__floordiv__": ops.floor_divide, "__rfloordiv__": _reflected(ops.floor_divide),
+    "__mod__": ops.remainder, "__rmod__": _reflected(ops.remainder),
+    # elementwise
+    "tan": ops.tan, "asin": ops.asin, "acos": ops.acos, "atan": ops.atan, "sinh": ops.sinh,
+    "cosh": ops.cosh, "asinh": ops.asinh, "acosh": ops.acosh, "atanh": ops.atanh,
+    "arcsin": ops.asin, "arccos": ops.acos, "arctan": ops.atan, "arcsinh": ops.asinh,
+    "arccosh": ops.acosh, "arctanh": ops.atanh, "log2": ops.log2, "log10": ops.log10,
+    "exp2": ops.exp2, "expm1": ops.expm1, "deg2rad": ops.deg2rad, "rad2deg": ops.rad2deg,
+    "sgn": ops.sgn, "fix": ops.trunc,
+    "fmod": ops.fmod, "remainder": ops.remainder, "floor_divide": ops.floor_divide,
+    "hypot": ops.hypot, "atan2": ops.atan2, "arctan2": ops.atan2, "copysign": ops.copysign,
+    "logaddexp": ops.logaddexp, "logaddexp2": ops.logaddexp2, "nextafter": ops.nextafter,
+    "lerp": ops.lerp, "nan_to_num": ops.nan_to_num, "absolute": ops.abs,
+    "negative": ops.neg,
+    # sorting and scans
+    "sort": ops.sort, "argsort": ops.argsort, "msort": ops.msort, "topk": ops.topk,
+    "kthvalue": ops.kthvalue, "median": ops.median, "nanmedian": ops.nanmedian,
+    "mode": ops.mode, "cumsum": ops.cumsum, "cumprod": ops.cumprod, "cummax": ops.cummax,
+    "cummin": ops.cummin, "logcumsumexp": ops.logcumsumexp,
+    # gather and scatter
+    "gather": ops.gather, "scatter": ops.scatter, "scatter_add": ops.scatter_add,
+    "scatter_reduce": ops.scatter_reduce, "index_select": ops.index_select,
+    "index_add": ops.index_add, "take": ops.take, "take_along_dim": ops.take_along_dim,
+    "masked_select": ops.masked_select, "masked_scatter": ops.masked_scatter,
+    # searching and counting
+    "nonzero": ops.nonzero, "argwhere": ops.argwhere, "unique": ops.unique,
+    "unique_consecutive": ops.unique_consecutive, "bincount": ops.bincount,
+    "histc": ops.histc, "all": ops.all, "any": ops.any, "isclose": ops.isclose,
+    "count_nonzero": ops.count_nonzero,
+    # layout
+    "flip": _size_args(ops.flip), "fliplr": ops.fliplr, "flipud": ops.flipud,
+    "roll": ops.roll, "rot90": ops.rot90, "repeat": _size_args(ops.repeat),
+    "repeat_interleave": ops.repeat_interleave, "tile": ops.tile,
+    "diag": ops.diag, "diag_embed": ops.diag_embed, "diagflat": ops.diagflat,
+    "tril": ops.tril, "triu": ops.triu,
+    "trace": ops.trace, "outer": ops.outer, "ger": ops.outer, "kron": ops.kron,
+    "cross": ops.cross, "movedim": ops.movedim, "moveaxis": ops.movedim,
+    "swapaxes": ops.swapaxes, "swapdims": ops.swapaxes, "broadcast_to": ops.broadcast_to,
+    # products
+    "mm": ops.mm, "bmm": ops.bmm, "mv": ops.mv, "dot": ops.dot, "vdot": ops.vdot,
+    "inner": ops.inner, "addmm": ops.addmm, "addmv": ops.addmv, "addbmm": ops.addbmm,
+    "baddbmm": ops.baddbmm,
+    # statistics
+    "norm": ops.norm, "dist": ops.dist, "renorm": ops.renorm, "diff": ops.diff,
+    "aminmax": ops.aminmax, "nansum": ops.nansum, "nanmean": ops.nanmean,
+    # random
+    "bernoulli": _bernoulli, "multinomial": _multinomial,
+    # constructors and conveniences
+    "new_zeros": _new_like(factories.zeros), "new_ones": _new_like(factories.ones),
+    "new_empty": _new_like(factories.empty), "new_full": _new_full,
+    "new_tensor": _new_tensor,
+    "type_as": lambda self, other: self.to(other.dtype),
+    "view_as": lambda self, other: ops.reshape(self, other.shape),
+    "reshape_as": lambda self, other: ops.reshape(self, other.shape),
+    "nelement": Tensor.numel,
+    "is_floating_point": lambda self: self.data.dtype.kind == "f",
+    "size": _size, "type": _type,
+}
+
+for _name, _fn in _issue12_methods.items():
+    setattr(Tensor, _name, _fn)
 
 # --- in-place ops, in-place operators, views and storage (issue 11) ---
 from .ops import inplace as _ip  # noqa: E402
@@ -106,4 +226,16 @@ _inplace_methods = {
 }
 
 for _name, _fn in _inplace_methods.items():
+    setattr(Tensor, _name, _fn)
+
+# issue 12/16 edge cases (reliab): & | ^ bitwise as PyTorch's (logical_* take any dtype)
+_reliab_methods = {
+    "__and__": ops.bitwise_and, "__or__": ops.bitwise_or, "__xor__": ops.bitwise_xor,
+    "__rand__": _reflected(ops.bitwise_and), "__ror__": _reflected(ops.bitwise_or),
+    "__rxor__": _reflected(ops.bitwise_xor),
+    "bitwise_and": ops.bitwise_and, "bitwise_or": ops.bitwise_or,
+    "bitwise_xor": ops.bitwise_xor, "logical_and": ops.logical_and,
+    "logical_or": ops.logical_or, "logical_xor": ops.logical_xor,
+}
+for _name, _fn in _reliab_methods.items():
     setattr(Tensor, _name, _fn)

@@ -19,7 +19,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
+import stat
+import zlib
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,7 @@ __all__ = ["save", "load", "CheckpointError"]
 FORMAT = "autograd.checkpoint"
 FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # the safetensors limit; a bigger header is corrupt
+MAX_HEADER_ITEMS = 500_000  # JSON values a header may hold, plus one per 64 data bytes
 
 # safetensors dtype names <-> NumPy dtypes (stored little-endian)
 _DTYPES = {
@@ -108,7 +111,7 @@ class _Writer:
                         f"Tensors, NumPy arrays, numbers, strings, bools, None{hint}")
 
 
-def _encode_file(obj) -> tuple[bytes, list[np.ndarray]]:
+def _encode_file(obj, checksum: bool) -> tuple[bytes, list[np.ndarray]]:
     writer = _Writer()
     structure = writer.encode(obj, [])
     header: dict[str, Any] = {}
@@ -130,12 +133,25 @@ def _encode_file(obj) -> tuple[bytes, list[np.ndarray]]:
         "version": str(FORMAT_VERSION),
         "structure": json.dumps(structure, separators=(",", ":"), allow_nan=False),
     }
-    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    if checksum:  # covers the header (without this entry) and then the data
+        crc = zlib.crc32(_canonical(header))
+        for c in chunks:
+            crc = zlib.crc32(memoryview(c).cast("B") if c.size else b"", crc)
+        header["__metadata__"]["checksum"] = f"crc32:{crc:08x}"
+    raw = _canonical(header)
     raw += b" " * (-len(raw) % 8)  # pad so the byte buffer starts 8-byte aligned
     return len(raw).to_bytes(8, "little") + raw, chunks
 
 
-def save(obj, path) -> None:
+def _canonical(header: dict) -> bytes:
+    """The header as saved (and as the checksum sees it): compact JSON, in dict order."""
+    return json.dumps(header, separators=(",", ":")).encode("utf-8")
+
+
+_TMP_SUFFIX = ".agtmp"  # ".<name>.<pid>.<random>.agtmp": a save in progress (or killed)
+
+
+def save(obj, path, *, checksum: bool = True) -> None:
     """Write ``obj`` to ``path`` in the safetensors format, atomically.
 
     ``obj``: nested dicts (str/int/float/bool/None keys), lists and tuples of Tensors
@@ -143,20 +159,39 @@ def save(obj, path) -> None:
     numbers (inf and nan included), strings, bools and None; e.g.
     ``{"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}``.
     The file is written to a temporary file in the same directory, flushed to disk
-    and renamed over ``path``, so a crash leaves either the old file or the new one.
+    and renamed over ``path``, so a crash leaves either the old file or the new one;
+    temporary files that killed saves left in that directory are removed. The file gets
+    the mode a plain ``open(path, "w")`` would give (an existing file keeps its mode; the
+    umask applies to a new one) and a symlink is written through to its target.
+    ``checksum=True`` stores a CRC-32 of the header and the data in the metadata, which
+    :func:`load` verifies, so flipped bytes are reported rather than loaded (files
+    without one, such as plain safetensors files, load unchecked).
     ``path`` may also be a writable binary file object (written in place).
     """
-    head, chunks = _encode_file(obj)
+    head, chunks = _encode_file(obj, checksum)
     if hasattr(path, "write"):
         path.write(head)
         for c in chunks:
             path.write(memoryview(c).cast("B"))
         return
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
+    path = os.path.realpath(os.fspath(path))  # through symlinks: replace the target
+    directory, base = os.path.split(path)
+    _remove_stale_temporaries(directory)
     try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
+    while True:
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{secrets.token_hex(4)}"
+                                      f"{_TMP_SUFFIX}")
+        try:  # 0o666 minus the umask, as a plain open() would create it
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        if mode is not None:
+            os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(head)
             for c in chunks:
@@ -180,6 +215,42 @@ def save(obj, path) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def _remove_stale_temporaries(directory: str) -> None:
+    """Delete the temporary files of saves whose process is gone (killed mid-write).
+
+    Only POSIX can ask whether a process id is alive without side effects; a temporary
+    of a live process (a save in progress elsewhere) is left alone."""
+    if os.name != "posix":
+        return
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(".") and name.endswith(_TMP_SUFFIX)):
+            continue
+        parts = name[: -len(_TMP_SUFFIX)].rsplit(".", 2)
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid == os.getpid():
+            continue  # another thread of this process may be saving
+        try:
+            os.kill(pid, 0)
+            continue  # alive (or reused): not ours to delete
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue  # exists but owned by another user
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            pass
 
 
 # --- load --------------------------------------------------------------------------------
@@ -242,96 +313,195 @@ def _load_from(f, start, size, fail, map_location):
                  f"{MAX_HEADER_BYTES}-byte limit")
         fail(f"truncated or not a safetensors file: the header length field says {n} "
              f"bytes but the file has {size - 8} after it")
-    raw = f.read(n)
-    if len(raw) < n:
-        fail(f"truncated: the header claims {n} bytes but only {len(raw)} could be read")
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except RecursionError:
-        fail("corrupted header: JSON nested too deeply")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        kind = _foreign_kind(first)
-        fail(f"this is {kind}, not a checkpoint" if kind else
-             f"corrupted header: not valid UTF-8 JSON ({exc})")
-    if not isinstance(header, dict):
-        fail(f"corrupted header: expected a JSON object, got {type(header).__name__}")
+    buffer_len = size - 8 - n
+    header = _parse_header(f.read(n), n, buffer_len, first, fail)
+    header_crc = _header_crc(header, fail)
     metadata = header.pop("__metadata__", None)
-    specs = _check_entries(header, size - 8 - n, fail)
-    arrays = _read_arrays(f, start + 8 + n, specs, fail)
-    if metadata is not None and not (isinstance(metadata, dict) and
-                                     all(isinstance(v, str) for v in metadata.values())):
-        fail("corrupted header: '__metadata__' must map strings to strings")
-    if not metadata or metadata.get("format") != FORMAT:
-        return {k: _make_tensor(a, None, False, map_location) for k, a in arrays.items()}
+    # everything the header says is checked before a byte of tensor data is allocated
+    structure, crc = _check_metadata(metadata, fail)
+    specs = _check_entries(header, buffer_len, fail)
+    arrays = _read_arrays(f, start + 8 + n, specs, crc, header_crc, fail)
+    if structure is None:
+        return {k: _make_tensor(a, None, False, map_location, fail)
+                for k, a in arrays.items()}
     try:
-        version = int(metadata.get("version", "0"))
-    except ValueError:
-        fail(f"corrupted header: bad format version {metadata.get('version')!r}")
-    if version > FORMAT_VERSION:
-        fail(f"written by a newer version of this library (format {version}; this one "
-             f"reads up to {FORMAT_VERSION})")
-    try:
-        structure = json.loads(metadata["structure"])
         return _decode(structure, arrays, map_location, fail, {})
-    except (KeyError, json.JSONDecodeError) as exc:
-        fail(f"corrupted header: the stored structure is missing or not JSON ({exc})")
     except RecursionError:
         fail("corrupted structure: nested too deeply")
 
 
+def _json_items(raw) -> int:
+    """An upper bound on the number of values JSON text ``raw`` parses to (separators,
+    openers and string quotes, counted anywhere): parsing costs at most ~40 bytes each."""
+    return (raw.count(b",") + raw.count(b"[") + raw.count(b"{") + raw.count(b":")
+            + raw.count(b'"') // 2)
+
+
+def _parse_header(raw: bytes, n: int, buffer_len: int, first: bytes, fail) -> dict:
+    if len(raw) < n:
+        fail(f"truncated: the header claims {n} bytes but only {len(raw)} could be read")
+    # A parsed JSON value costs ~10x its text, so a small file of "[],[],..." could ask
+    # for gigabytes: the value count is bounded, more generously the more data it indexes.
+    items, allowed = _json_items(raw), MAX_HEADER_ITEMS + buffer_len // 64
+    if items > allowed:
+        fail(f"corrupted header: {items} JSON values for {buffer_len} bytes of tensor "
+             f"data, more than the {allowed} allowed")
+    try:
+        text = raw.decode("utf-8")
+        del raw  # the decoded copy is all that is needed
+        header = json.loads(text)
+    except RecursionError:
+        fail("corrupted header: JSON nested too deeply")
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSON, huge integers
+        kind = _foreign_kind(first)
+        fail(f"this is {kind}, not a checkpoint" if kind else
+             f"corrupted header: not valid UTF-8 JSON ({str(exc):.200})")
+    if not isinstance(header, dict):
+        fail(f"corrupted header: expected a JSON object, got {type(header).__name__}")
+    return header
+
+
+def _header_crc(header: dict, fail) -> int:
+    """CRC-32 of the header as saved without its checksum entry (the checksum's seed)."""
+    metadata = header.get("__metadata__")
+    if not (isinstance(metadata, dict) and "checksum" in metadata):
+        return 0
+    meta = {k: v for k, v in metadata.items() if k != "checksum"}
+    try:
+        return zlib.crc32(_canonical({k: meta if k == "__metadata__" else v
+                                      for k, v in header.items()}))
+    except (RecursionError, ValueError):
+        fail("corrupted header: JSON nested too deeply")
+
+
+def _check_metadata(metadata, fail) -> tuple[Any, int | None]:
+    """Validate ``__metadata__``; return our parsed structure (None for a plain
+    safetensors file) and the expected CRC-32 of the data (None when not stored)."""
+    if metadata is None:
+        return None, None
+    if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
+        fail("corrupted header: '__metadata__' must map strings to strings")
+    crc = None
+    if "checksum" in metadata:  # whatever the format says: a flip there is caught too
+        text = metadata["checksum"]
+        digits = text[len("crc32:"):]
+        if not (text.startswith("crc32:") and len(digits) == 8
+                and all(c in "0123456789abcdef" for c in digits)):
+            fail(f"corrupted header: bad checksum entry {text!r:.40}")
+        crc = int(digits, 16)
+    if metadata.get("format") != FORMAT:
+        return None, crc
+    version = metadata.get("version", "0")
+    if not (version.isascii() and version.isdigit() and len(version) < 10):
+        fail(f"corrupted header: bad format version {version!r:.40}")
+    if int(version) > FORMAT_VERSION:
+        fail(f"written by a newer version of this library (format {version}; this one "
+             f"reads up to {FORMAT_VERSION})")
+    if "structure" not in metadata:
+        fail("corrupted header: the stored structure is missing")
+    try:
+        structure = json.loads(metadata["structure"])
+    except RecursionError:
+        fail("corrupted structure: nested too deeply")
+    except ValueError as exc:
+        fail(f"corrupted header: the stored structure is not JSON ({str(exc):.200})")
+    return structure, crc
+
+
+_MAX_BYTES = 2**62  # NumPy refuses bigger shapes even with a zero dimension
+
+
 def _check_entries(header: dict, buffer_len: int, fail) -> dict[str, tuple]:
+    """Check every tensor entry, and that the entries tile the data buffer exactly
+    (contiguous, in order, no overlap, no gap, nothing after): so the arrays made
+    never need more memory than the file holds."""
     specs = {}
     for key, entry in header.items():
         if not isinstance(entry, dict):
-            fail(f"corrupted header: entry {key!r} is not an object")
+            fail(f"corrupted header: entry {key!r:.80} is not an object")
         code, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-        if code not in _DTYPES and code != _BF16:
-            fail(f"tensor {key!r} has unknown or unsupported dtype {code!r}")
-        if not (isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape)):
-            fail(f"corrupted header: tensor {key!r} has invalid shape {shape!r}")
+        if not isinstance(code, str) or (code not in _DTYPES and code != _BF16):
+            fail(f"tensor {key!r:.80} has unknown or unsupported dtype {code!r:.40}")
+        itemsize = 2 if code == _BF16 else _DTYPES[code].itemsize
+        if not (isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape)
+                and len(shape) <= 64  # NumPy's limit on dimensions
+                and math.prod(s for s in shape if s) * itemsize < _MAX_BYTES):
+            fail(f"corrupted header: tensor {key!r:.80} has invalid shape {shape!r:.80}")
         if not (isinstance(offsets, list) and len(offsets) == 2
                 and all(type(o) is int for o in offsets) and 0 <= offsets[0] <= offsets[1]):
-            fail(f"corrupted header: tensor {key!r} has invalid data_offsets {offsets!r}")
-        itemsize = 2 if code == _BF16 else _DTYPES[code].itemsize
+            fail(f"corrupted header: tensor {key!r:.80} has invalid data_offsets "
+                 f"{offsets!r:.80}")
         nbytes = math.prod(shape) * itemsize
         if offsets[1] - offsets[0] != nbytes:
-            fail(f"corrupted header: tensor {key!r} of dtype {code} and shape {shape} needs "
-                 f"{nbytes} bytes but its data_offsets {offsets} span "
+            fail(f"corrupted header: tensor {key!r:.80} of dtype {code} and shape {shape} "
+                 f"needs {nbytes} bytes but its data_offsets {offsets} span "
                  f"{offsets[1] - offsets[0]}")
         if offsets[1] > buffer_len:
-            fail(f"truncated or corrupted: tensor {key!r} ends at byte {offsets[1]} of the "
-                 f"data buffer, which has only {buffer_len} bytes")
+            fail(f"truncated or corrupted: tensor {key!r:.80} ends at byte {offsets[1]} of "
+                 f"the data buffer, which has only {buffer_len} bytes")
         specs[key] = (code, tuple(shape), offsets[0], offsets[1])
+    end = 0
+    for key, (_, _, begin, stop) in sorted(specs.items(), key=lambda kv: kv[1][2:]):
+        if begin != end:
+            fail(f"corrupted header: tensor {key!r:.80} starts at byte {begin} of the data "
+                 f"buffer, expected {end} (tensors must be contiguous, in order, and "
+                 "must not overlap)")
+        end = stop
+    if end != buffer_len:
+        fail(f"corrupted header: the tensors cover {end} bytes of the data buffer but it "
+             f"has {buffer_len} (trailing bytes)")
     return specs
 
 
-def _read_arrays(f, base: int, specs: dict, fail) -> dict[str, np.ndarray]:
+def _read_arrays(f, base: int, specs: dict, crc: int | None, running: int,
+                 fail) -> dict[str, np.ndarray]:
     arrays = {}
-    for key, (code, shape, begin, end) in specs.items():
-        dt = np.dtype("<u2") if code == _BF16 else _DTYPES[code]
-        arr = np.empty(shape, dtype=dt)
-        if end > begin:
-            f.seek(base + begin)
-            got = f.readinto(memoryview(arr).cast("B"))
-            if got != end - begin:
-                fail(f"truncated: tensor {key!r} needs {end - begin} bytes, the file has "
-                     f"{got}")
-        if code == _BF16:  # bfloat16 is the top half of a float32
-            arr = (arr.astype("<u4") << 16).view("<f4")
+    f.seek(base)
+    for key, (code, shape, begin, end) in sorted(specs.items(), key=lambda kv: kv[1][2:]):
+        if code == _BF16:  # bfloat16 is the top half of a float32: read it in pieces
+            arr = np.zeros(shape, dtype="<f4")
+            halves = arr.reshape(-1).view("<u2")[1::2]  # little-endian: odd halves
+            piece = np.empty(min(halves.size, 1 << 19), dtype="<u2")
+            for i in range(0, halves.size, piece.size):
+                chunk = piece[: min(piece.size, halves.size - i)]
+                got = f.readinto(memoryview(chunk).cast("B"))
+                if got != chunk.nbytes:
+                    fail(f"truncated: tensor {key!r:.80} needs {end - begin} bytes, the "
+                         f"file has fewer")
+                if crc is not None:
+                    running = zlib.crc32(memoryview(chunk).cast("B"), running)
+                halves[i : i + chunk.size] = chunk
+        else:
+            arr = np.empty(shape, dtype=_DTYPES[code])
+            if end > begin:
+                got = f.readinto(memoryview(arr).cast("B"))
+                if got != end - begin:
+                    fail(f"truncated: tensor {key!r:.80} needs {end - begin} bytes, the file "
+                         f"has {got}")
+                if crc is not None:
+                    running = zlib.crc32(memoryview(arr).cast("B"), running)
         arrays[key] = arr.astype(arr.dtype.newbyteorder("="), copy=False)  # native order
-    return arrays
+    if crc is not None and running != crc:
+        fail(f"corrupted: the CRC-32 of the header and tensor data is {running:08x}, the "
+             f"header recorded {crc:08x} (the file was damaged after it was written)")
+    return {key: arrays[key] for key in specs}  # the header's order
 
 
-def _make_tensor(arr: np.ndarray, device, requires_grad: bool, map_location) -> Tensor:
+def _make_tensor(arr: np.ndarray, device, requires_grad: bool, map_location, fail) -> Tensor:
     target = map_location if map_location is not None else (device or "cpu")
     if callable(target) and not isinstance(target, str | backends.Device):
         target = target(device or "cpu")
     try:
         dev = backends.get_device(target)
     except backends.DeviceUnavailableError as exc:
-        raise backends.DeviceUnavailableError(
-            f"{exc}; the checkpoint holds tensors saved on {target!r}: pass "
-            "map_location='cpu' to ag.load to load them on the CPU") from exc
+        if map_location is not None:
+            raise  # the caller asked for a device this machine lacks
+        fail(f"a tensor was saved on {target!r}, which this machine cannot provide "
+             f"({exc}); pass map_location='cpu' to load it on the CPU")
+    except ValueError as exc:
+        if map_location is not None:
+            raise
+        fail(f"corrupted structure: bad device {target!r:.40} ({exc})")
     t = _wrap(dev.backend.asarray(arr), dev)
     if requires_grad and arr.dtype.kind == "f":
         t.requires_grad = True
@@ -346,32 +516,45 @@ def _decode(node, arrays, map_location, fail, made: dict):
     if not isinstance(node, dict) or len(node) == 0:
         fail(f"corrupted structure: unexpected node {node!r:.80}")
     if "__tensor__" in node:
-        name = node["__tensor__"]
+        name, device = node["__tensor__"], node.get("device")
+        grad = node.get("requires_grad", False)
+        if not (isinstance(name, str) and isinstance(device, str | None)
+                and isinstance(grad, bool)):
+            fail(f"corrupted structure: bad tensor reference {node!r:.80}")
         if name not in arrays:
-            fail(f"corrupted structure: it refers to tensor {name!r}, which the file lacks")
+            fail(f"corrupted structure: it refers to tensor {name!r:.80}, which the file "
+                 "lacks")
         if name not in made:  # shared tensors come back shared
-            made[name] = _make_tensor(arrays[name], node.get("device"),
-                                      bool(node.get("requires_grad")), map_location)
+            made[name] = _make_tensor(arrays[name], device, grad, map_location, fail)
         return made[name]
     if "__ndarray__" in node:
         name = node["__ndarray__"]
-        if name not in arrays:
-            fail(f"corrupted structure: it refers to array {name!r}, which the file lacks")
+        if not isinstance(name, str) or name not in arrays:
+            fail(f"corrupted structure: it refers to array {name!r:.80}, which the file "
+                 "lacks")
         return arrays[name]
     if "__float__" in node:
         text = node["__float__"]
         if text not in ("inf", "-inf", "nan"):
-            fail(f"corrupted structure: bad float {text!r}")
+            fail(f"corrupted structure: bad float {text!r:.40}")
         return float(text)
     if "__tuple__" in node:
-        return tuple(_decode(v, arrays, map_location, fail, made) for v in node["__tuple__"])
+        items = node["__tuple__"]
+        if not isinstance(items, list):
+            fail(f"corrupted structure: a tuple holds {type(items).__name__}, not a list")
+        return tuple(_decode(v, arrays, map_location, fail, made) for v in items)
     if "__dict__" in node:
+        pairs = node["__dict__"]
+        if not isinstance(pairs, list):
+            fail(f"corrupted structure: a dict holds {type(pairs).__name__}, not a list")
         out = {}
-        for pair in node["__dict__"]:
+        for pair in pairs:
             if not (isinstance(pair, list) and len(pair) == 2):
                 fail("corrupted structure: a dict item is not a [key, value] pair")
             key = _decode(pair[0], arrays, map_location, fail, made)
-            if isinstance(key, list | dict):
+            try:
+                hash(key)
+            except TypeError:
                 fail(f"corrupted structure: unhashable dict key {key!r:.80}")
             out[key] = _decode(pair[1], arrays, map_location, fail, made)
         return out

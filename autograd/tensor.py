@@ -118,19 +118,56 @@ class Tensor:
             raise TypeError("only integer tensors of one element can be used as an index")
         return int(self.item())
 
+    # --- interchange (issue 15): NumPy's __array__, DLPack, CUDA array interface -----
     def __array__(self, dtype=None, copy=None):
-        a = self.numpy()
-        return a if dtype is None else a.astype(dtype)
+        """NumPy's view of a CPU tensor (shared memory unless ``dtype``/``copy`` ask for a
+        copy). A GPU tensor raises: moving it to the host is explicit, ``.cpu()``."""
+        if self.device.type != "cpu":
+            raise TypeError(
+                f"can't convert a {self.device} tensor (shape {tuple(self.data.shape)}) to a "
+                "NumPy array: call .cpu() first to copy it to host memory"
+            )
+        a = self.data
+        if dtype is not None and a.dtype != dtype:
+            if copy is False:
+                raise ValueError(f"__array__: converting {a.dtype} to {np.dtype(dtype)} needs "
+                                 "a copy, but copy=False was passed")
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __dlpack__(self, **kwargs):
+        """Export the array through DLPack (``stream``, ``max_version``, ``dl_device`` and
+        ``copy`` are passed on to the backend array); the consumer shares its memory."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "__dlpack__: can't export a tensor that requires grad (its consumer's writes "
+                "would bypass the graph); use tensor.detach() first"
+            )
+        return self.data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        """``(device type, index)`` as DLPack numbers them (1: CPU, 2: CUDA)."""
+        return self.data.__dlpack_device__()
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        """The CUDA array interface of a GPU tensor (Numba, CuPy, PyTorch read it)."""
+        if self.device.type != "cuda":
+            raise AttributeError(
+                f"__cuda_array_interface__: only cuda tensors have it, this one is on "
+                f"{self.device}"
+            )
+        return self.data.__cuda_array_interface__
 
     def __hash__(self) -> int:
         return id(self)
 
     # --- graph --------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Mark a leaf as needing a gradient (floating dtypes only)."""
-        if requires_grad and self.data.dtype.kind != "f":
+        """Mark a leaf as needing a gradient (floating and complex dtypes only)."""
+        if requires_grad and not dtypes.is_differentiable(self.data.dtype):
             raise TypeError(
-                f"only floating point tensors can require gradients, got dtype "
+                f"only floating point and complex tensors can require gradients, got dtype "
                 f"{self.data.dtype} (shape {tuple(self.data.shape)})"
             )
         if not requires_grad and self.grad_fn is not None:
@@ -235,6 +272,18 @@ class Tensor:
             self._hooks = []
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` once per backward, after this leaf's whole gradient has
+        been accumulated into ``.grad`` (before backward finishes, as soon as no node
+        left can add to it). Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: tensor does not "
+                               "require grad")
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad "
+                               "hooks cannot be registered on non-leaf tensors")
+        return _graph.register_post_accumulate_grad_hook(self, hook)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
@@ -415,6 +464,8 @@ def _infer_dtype(data):
         return dtypes.int64
     if arr.dtype.kind == "b":
         return dtypes.bool_
+    if arr.dtype.kind == "c":  # complex64 beside float32, complex128 beside float64
+        return np.result_type(dtypes.get_default_dtype(), dtypes.complex64)
     if arr.dtype.kind == "O":
         raise TypeError(f"tensor(): cannot convert {type(data).__name__} with mixed or "
                         "non-numeric contents")

@@ -13,11 +13,12 @@ d(out)/d(child) in ``_da``/``_db``. Backward is then one generic loop,
 node costs one object (which also keeps Python's cyclic GC, triggered by allocation
 counts, out of the way).
 
-The traversal is the Tensor engine's (``autograd/graph.py``): first count, for every
-interior node reachable from the root, the edges that lead into it; then process a
-node once all of those edges have delivered their share of its gradient. The counts
-live in a slot on the node (``_n``, zero whenever no backward is running), so the
-traversal touches no dict. It is iterative: a chain of 10**6 nodes works.
+The traversal is Kahn's algorithm: first count, for every interior node reachable from
+the root, the edges that lead into it; then process a node once all of those edges
+have delivered their share of its gradient. The counts live in a slot on the node
+(``_n``, zero whenever no backward is running), so the traversal touches no dict. It
+is iterative: a chain of 10**6 nodes works. (The Tensor engine, ``autograd/graph.py``,
+orders its nodes differently: by creation number, newest first, with a heap.)
 
 Gradients accumulate into leaves, as ``Tensor.grad`` does; each ``backward()`` first
 resets the gradients of the interior nodes it reaches, so calling it twice doubles the

@@ -23,6 +23,11 @@ __all__ = [
     "cuda_is_available",
     "backend_for_array",
     "reuse_freed_memory",
+    "manual_seed",
+    "initial_seed",
+    # ag.cuda's view of the registry
+    "created_devices",
+    "set_current_cuda_device",
 ]
 
 
@@ -146,6 +151,21 @@ def get_device(spec=None) -> Device:
     return dev
 
 
+# --- ag.cuda: which devices exist, and what "cuda" names ------------------------------
+
+
+def created_devices() -> list[Device]:
+    """The devices made so far in this process (cpu always)."""
+    return list({id(d): d for d in _devices.values()}.values())
+
+
+def set_current_cuda_device(index: int) -> None:
+    """Make the device string ``"cuda"`` name ``cuda:<index>`` (``torch.cuda.set_device``)."""
+    dev = get_device(f"cuda:{int(index)}")
+    with _lock:
+        _devices["cuda"] = dev
+
+
 def set_default_device(spec) -> None:
     """Make ``spec`` the device new tensors are created on."""
     global _default
@@ -159,6 +179,24 @@ def get_default_device() -> Device:
         env = os.environ.get("AUTOGRAD_DEVICE")
         _default = get_device(env) if env else CPU
     return _default
+
+
+# --- random numbers: one generator per backend, seeded together -------------------------
+
+_seed: int | None = None
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the random generator of every backend in use, and of those made later."""
+    global _seed
+    _seed = int(seed)
+    for dev in set(_devices.values()):
+        dev.backend.seed(_seed)
+
+
+def initial_seed() -> int | None:
+    """The seed of the last ``manual_seed``, or None when none was set."""
+    return _seed
 
 
 def reuse_freed_memory(trim_mb: int = 512, mmap_mb: int = 128) -> bool:

@@ -7,7 +7,30 @@ CPU and GPU is a list of methods, not if-statements scattered through the ops.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class KernelSpec(NamedTuple):
+    """The four arguments of ``cupy.ElementwiseKernel``: a GPU kernel's source as data,
+    so it can live beside its op and be read (and tested) without a GPU."""
+
+    in_params: str
+    out_params: str
+    operation: str
+    name: str
+
+
+# Kernels that live beside their op (e.g. ``optim/adam.py``) register their GPU form
+# here, by key; a backend that compiles elementwise kernels builds one on first launch.
+ELEMENTWISE: dict[str, KernelSpec] = {}
+
+
+def register_elementwise(key: str, spec: KernelSpec) -> KernelSpec:
+    """Make ``spec`` launchable as ``backend.launch_elementwise(key, *args)``."""
+    if ELEMENTWISE.get(key, spec) != spec:
+        raise ValueError(f"elementwise kernel {key!r} is registered twice, differently")
+    ELEMENTWISE[key] = spec
+    return spec
 
 
 class Backend:
@@ -39,6 +62,11 @@ class Backend:
         """The backend's random generator (``xp.random.Generator``-like)."""
         raise NotImplementedError
 
+    def make_generator(self, seed: int | None):
+        """A new generator of this backend's kind seeded with ``seed`` (the one behind
+        ``seed()``, and behind each ``autograd.Generator`` on this device)."""
+        raise NotImplementedError
+
     # --- kernels that array libraries do slowly ---------------------------------------
     def index_add(self, out, index, src) -> None:
         """``out[index[i]] += src[i]`` along axis 0 in place; repeated indices accumulate.
@@ -51,9 +79,24 @@ class Backend:
         """``numpy.add.at(out, key, values)`` semantics: unbuffered, repeats accumulate."""
         raise NotImplementedError
 
+    def reduce_at(self, ufunc: str, out, key, values) -> None:
+        """``numpy.<ufunc>.at(out, key, values)`` for ufunc "maximum", "minimum" or
+        "multiply": unbuffered, repeated indices all take part."""
+        import numpy as np
+
+        getattr(np, ufunc).at(out, key, values)
+
     def erf(self, x):
         """The error function, elementwise, in ``x``'s dtype."""
         raise NotImplementedError
+
+    @property
+    def special(self):
+        """The ``scipy.special`` namespace for this backend's arrays (``autograd.special``
+        computes its forwards with it): SciPy's here, ``cupyx.scipy.special`` on CuPy."""
+        import scipy.special
+
+        return scipy.special
 
     # --- convolution and pooling ------------------------------------------------------
     # kernel_size, stride, padding, dilation: (int, int) pairs for (H, W); padding is
@@ -119,68 +162,15 @@ class Backend:
             xp.add(src, bias.reshape(1, o, 1), out=out)
         return out
 
-    # --- fused optimizer updates (whole-array fallbacks; backends may fuse them) -------
-    def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
-                    weight_decay, step, decoupled=False, maximize=False,
-                    max_exp_avg_sq=None) -> None:
-        """One Adam (``decoupled=False``) or AdamW step, in place, PyTorch's formulas.
+    # --- kernel building --------------------------------------------------------------
+    def launch_elementwise(self, key: str, *args) -> None:
+        """Launch the elementwise kernel registered as ``key`` (``register_elementwise``)
+        on this backend's device: ``args`` are its inputs then its outputs, as
+        ``cupy.ElementwiseKernel`` takes them. Only backends that compile such kernels
+        (CuPy) implement it; callers check ``compiles_elementwise`` first."""
+        raise NotImplementedError(f"backend {self.name!r} compiles no elementwise kernels")
 
-        param, grad, exp_avg, exp_avg_sq (and max_exp_avg_sq for AMSGrad): arrays of one
-        shape and dtype; ``step`` is the step number (1 on the first step). Updates
-        param, exp_avg, exp_avg_sq (and max_exp_avg_sq). This fallback uses whole-array
-        ``xp`` operations in the order the fused CPU kernel uses, so the two agree bit
-        for bit.
-        """
-        xp = self.xp
-        g = -grad if maximize else grad
-        if weight_decay != 0:
-            if decoupled:
-                param *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * param
-        tmp = xp.subtract(g, exp_avg)
-        tmp *= 1 - beta1
-        exp_avg += tmp  # exp_avg.lerp_(g, 1 - beta1)
-        exp_avg_sq *= beta2
-        xp.multiply(g, 1 - beta2, out=tmp)
-        tmp *= g
-        exp_avg_sq += tmp
-        v = exp_avg_sq
-        if max_exp_avg_sq is not None:
-            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            v = max_exp_avg_sq
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-        denom = xp.sqrt(v, out=tmp)
-        denom /= bias_correction2_sqrt
-        denom += eps
-        xp.divide(exp_avg, denom, out=denom)
-        denom *= -(lr / bias_correction1)
-        param += denom
-
-    def sgd_momentum_update(self, param, grad, momentum_buffer, lr, momentum, dampening,
-                            weight_decay, nesterov=False, maximize=False,
-                            first=False) -> None:
-        """One SGD step with momentum, in place, PyTorch's formulas.
-
-        param, grad, momentum_buffer: arrays of one shape and dtype. ``first``: the
-        buffer is set to the (decayed) gradient instead of being averaged, as PyTorch
-        does on a parameter's first step.
-        """
-        xp = self.xp
-        g = -grad if maximize else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param
-        if first:
-            momentum_buffer[...] = g
-        else:
-            momentum_buffer *= momentum
-            momentum_buffer += g * (1 - dampening)
-        if nesterov:
-            g = g + momentum_buffer * momentum
-        else:
-            g = momentum_buffer
-        param += xp.multiply(g, -lr)
+    compiles_elementwise: bool = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

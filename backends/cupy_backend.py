@@ -11,10 +11,12 @@ Ops are written once against ``xp``; this file is the whole CuPy-specific part:
 - ``erf``: ``cupyx.scipy.special.erf``;
 - fused ``cupy.ElementwiseKernel`` s, one launch each where the ``xp`` reference in
   :class:`~backends.base.Backend` makes several passes and temporaries (specs in
-  :data:`KERNELS`, built by :func:`kernel`): the Adam/AdamW step (plain and AMSGrad),
-  the SGD-momentum step, im2col and col2im (the reference: one strided copy per kernel
-  tap plus a pad), max-pool forward (window max + argmax) and max-pool backward
-  (atomicAdd scatter).
+  :data:`KERNELS`, built by :func:`kernel`): im2col and col2im (the reference: one
+  strided copy per kernel tap plus a pad), max-pool forward (window max + argmax) and
+  max-pool backward (atomicAdd scatter);
+- kernel building: ``launch_elementwise`` compiles and launches a kernel that lives
+  beside its op (the optimizers' steps, e.g. ``optim/adam.py``) and registered its
+  source in ``backends.base.ELEMENTWISE``.
 
 Deliberately inherited from the base class (listed in :data:`INHERITED`), each already
 one CuPy launch: ``max_pool2d_gather`` (``take_along_axis``) and ``gemm_to_batch_major``
@@ -28,12 +30,9 @@ C bodies as host C++ and compares them with the base class's references.
 
 from __future__ import annotations
 
-import sys
-from typing import NamedTuple
-
 import numpy as np
 
-from .base import Backend
+from .base import ELEMENTWISE, Backend, KernelSpec
 
 try:  # importable without CuPy, so the kernel specs can be checked anywhere
     import cupy
@@ -46,56 +45,6 @@ __all__ = ["CupyBackend", "CupyGenerator", "KernelSpec", "KERNELS", "INHERITED",
 
 # --- fused kernels: specs here, made into cupy.ElementwiseKernel on first use ---------
 
-
-class KernelSpec(NamedTuple):
-    """The four arguments of ``cupy.ElementwiseKernel``."""
-
-    in_params: str
-    out_params: str
-    operation: str
-    name: str
-
-
-# Each body follows the base class's reference formula (PyTorch's), op for op.
-_ADAM_BODY = """
-T g = sign * grad;
-if (decoupled) {{ param *= 1 - lr * weight_decay; }}
-else if (weight_decay != 0) {{ g += weight_decay * param; }}
-exp_avg += (g - exp_avg) * (1 - beta1);
-exp_avg_sq = exp_avg_sq * beta2 + g * (1 - beta2) * g;
-{amsgrad}
-T denom = sqrt({v}) / bias_correction2_sqrt + eps;
-param += exp_avg / denom * (-step_size);
-"""
-_ADAM_IN = ("T grad, T lr, T beta1, T beta2, T eps, T weight_decay, T sign, T step_size, "
-            "T bias_correction2_sqrt, bool decoupled")
-
-# One Adam (decoupled=false) or AdamW step of one parameter, in place.
-_ADAM_KERNEL = KernelSpec(
-    _ADAM_IN, "T param, T exp_avg, T exp_avg_sq",
-    _ADAM_BODY.format(amsgrad="", v="exp_avg_sq"), "autograd_adam")
-
-# The same with AMSGrad: the running max of exp_avg_sq is the second moment used.
-_ADAM_AMSGRAD_KERNEL = KernelSpec(
-    _ADAM_IN, "T param, T exp_avg, T exp_avg_sq, T max_exp_avg_sq",
-    _ADAM_BODY.format(amsgrad="if (!(max_exp_avg_sq >= exp_avg_sq) && !isnan(max_exp_avg_sq)) "
-                      "max_exp_avg_sq = exp_avg_sq;",  # NaN propagates, as xp.maximum
-                      v="max_exp_avg_sq"),
-    "autograd_adam_amsgrad")
-
-# One SGD step with momentum (PyTorch's torch.optim.sgd), in place.
-_SGD_MOMENTUM_KERNEL = KernelSpec(
-    "T grad, T lr, T momentum, T dampening, T weight_decay, T sign, bool nesterov, "
-    "bool first",
-    "T param, T buf",
-    """
-    T g = sign * grad;
-    if (weight_decay != 0) g += weight_decay * param;
-    if (first) { buf = g; } else { buf = buf * momentum + g * (1 - dampening); }
-    T d = nesterov ? g + buf * momentum : buf;
-    param += d * (-lr);
-    """,
-    "autograd_sgd_momentum")
 
 # Max pooling of one output element: the window's max and the flat index iy*W + ix of
 # the chosen tap in its (H, W) plane. PyTorch's rule: the first valid tap, then any
@@ -184,9 +133,6 @@ _COL2IM_KERNEL = KernelSpec(
 KERNELS = {
     "im2col": _IM2COL_KERNEL,
     "col2im": _COL2IM_KERNEL,
-    "adam_update": _ADAM_KERNEL,
-    "adam_update/amsgrad": _ADAM_AMSGRAD_KERNEL,
-    "sgd_momentum_update": _SGD_MOMENTUM_KERNEL,
     "max_pool2d": _MAX_POOL2D_KERNEL,
     "max_pool2d_backward": _MAX_POOL2D_BACKWARD_KERNEL,
 }
@@ -194,11 +140,13 @@ _compiled: dict = {}
 
 
 def kernel(name: str):
-    """The ``cupy.ElementwiseKernel`` of ``KERNELS[name]`` (defined once; CuPy compiles
-    it for each dtype on first launch)."""
+    """The ``cupy.ElementwiseKernel`` of ``KERNELS[name]`` or of a kernel registered
+    beside its op (``backends.base.ELEMENTWISE``): defined once; CuPy compiles it for
+    each dtype on first launch."""
     k = _compiled.get(name)
     if k is None:
-        k = _compiled[name] = cupy.ElementwiseKernel(*KERNELS[name])
+        spec = KERNELS[name] if name in KERNELS else ELEMENTWISE[name]
+        k = _compiled[name] = cupy.ElementwiseKernel(*spec)
     return k
 
 
@@ -274,12 +222,6 @@ class CupyGenerator:
         return getattr(self._g, name)
 
 
-def _current_seed():
-    """The seed of ``ag.manual_seed`` when one was set before this backend was made."""
-    factories = sys.modules.get("autograd.factories")
-    return getattr(factories, "_seed", None)
-
-
 # --- the backend ---------------------------------------------------------------------
 
 
@@ -292,7 +234,9 @@ class CupyBackend(Backend):
     def __init__(self, index: int = 0):
         self.index = int(index)
         self._device = cupy.cuda.Device(self.index)
-        self._seed = _current_seed()
+        from . import initial_seed  # the package is loaded: it makes this backend
+
+        self._seed = initial_seed()  # a manual_seed set before this GPU was first used
         self._generator = None
 
     # --- transfer -------------------------------------------------------------------
@@ -319,9 +263,12 @@ class CupyBackend(Backend):
     @property
     def generator(self) -> CupyGenerator:
         if self._generator is None:
-            with self._device:
-                self._generator = CupyGenerator(cupy.random.default_rng(self._seed))
+            self._generator = self.make_generator(self._seed)
         return self._generator
+
+    def make_generator(self, seed: int | None) -> CupyGenerator:
+        with self._device:
+            return CupyGenerator(cupy.random.default_rng(seed))
 
     # --- scatter-add ----------------------------------------------------------------
     def index_add(self, out, index, src) -> None:
@@ -346,9 +293,29 @@ class CupyBackend(Backend):
             return
         _scatter_add(out, key, cupy.asarray(values, dtype=out.dtype))
 
+    def reduce_at(self, ufunc: str, out, key, values) -> None:
+        key = _device_key(key)
+        values = cupy.asarray(values, dtype=out.dtype)
+        if ufunc != "multiply":
+            at = getattr(getattr(cupy, ufunc), "at", None)  # CuPy >= 13: atomic max/min
+            if at is not None:
+                at(out, key, values)
+            else:  # older CuPy
+                getattr(cupyx, "scatter_max" if ufunc == "maximum" else "scatter_min")(
+                    out, key, values)
+        else:  # CuPy has no atomic multiply: reduce on the host, once, exactly
+            host = cupy.asnumpy(out)
+            np.multiply.at(host, tuple(cupy.asnumpy(k) if hasattr(k, "shape") else k
+                                       for k in key), cupy.asnumpy(values))
+            out[...] = cupy.asarray(host)
+
     # --- elementwise ----------------------------------------------------------------
     def erf(self, x):
         return cupyx.scipy.special.erf(x)
+
+    @property
+    def special(self):
+        return cupyx.scipy.special
 
     # --- convolution and pooling (max_pool2d_gather, gemm_to_batch_major: inherited) -
     def im2col(self, x, kernel_size, stride, padding, dilation):
@@ -396,37 +363,12 @@ class CupyBackend(Backend):
             kernel("max_pool2d_backward")(g, argmax, g.shape[2] * g.shape[3], h * w, gx)
         return gx
 
-    # --- fused optimizer updates ------------------------------------------------------
-    def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
-                    weight_decay, step, decoupled=False, maximize=False,
-                    max_exp_avg_sq=None) -> None:
-        if param.dtype not in _FUSED_DTYPES:
-            return super().adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2,
-                                       eps, weight_decay, step, decoupled, maximize,
-                                       max_exp_avg_sq)
-        lr, beta1, beta2 = float(lr), float(beta1), float(beta2)  # weak Python scalars
-        scalars = (lr, beta1, beta2, float(eps), float(weight_decay),
-                   -1.0 if maximize else 1.0, lr / (1 - beta1 ** step),
-                   (1 - beta2 ** step) ** 0.5, bool(decoupled))
-        with self._device:
-            if max_exp_avg_sq is None:
-                kernel("adam_update")(grad, *scalars, param, exp_avg, exp_avg_sq)
-            else:
-                kernel("adam_update/amsgrad")(grad, *scalars, param, exp_avg, exp_avg_sq,
-                                              max_exp_avg_sq)
+    # --- kernel building --------------------------------------------------------------
+    compiles_elementwise = True
 
-    def sgd_momentum_update(self, param, grad, momentum_buffer, lr, momentum, dampening,
-                            weight_decay, nesterov=False, maximize=False,
-                            first=False) -> None:
-        if param.dtype not in _FUSED_DTYPES:
-            return super().sgd_momentum_update(param, grad, momentum_buffer, lr, momentum,
-                                               dampening, weight_decay, nesterov, maximize,
-                                               first)
+    def launch_elementwise(self, key: str, *args) -> None:
         with self._device:
-            kernel("sgd_momentum_update")(grad, float(lr), float(momentum),
-                                          float(dampening), float(weight_decay),
-                                          -1.0 if maximize else 1.0, bool(nesterov),
-                                          bool(first), param, momentum_buffer)
+            kernel(key)(*args)
 
 
 def _out_hw(h, w, kernel_size, stride, padding, dilation) -> tuple[int, int]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from .conv_reference import out_size
 from .numba_util import compile_twice
 
 # below this many elements a kernel runs on the calling thread: waking the thread pool
@@ -206,15 +207,11 @@ def _gemm_to_batch_major(y, bias, out):
 # --- array-level wrappers (what NumpyBackend calls) -------------------------------------
 
 
-def _out_size(size, k, s, p, d):
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
-
-
 def im2col(x, kernel_size, stride, padding, dilation):
     """(N, C, H, W) -> (C*kh*kw, N*OH*OW); see the module docstring for the layout."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     n, c, h, w = x.shape
-    oh, ow = _out_size(h, kh, sh, ph, dh), _out_size(w, kw, sw, pw, dw)
+    oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)
     x = np.ascontiguousarray(x)
     cols = np.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
     if cols.size:
@@ -226,7 +223,7 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     """(C*kh*kw, N*OH*OW) -> (N, C, H, W), summing overlapping windows (im2col's adjoint)."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     n, c, h, w = x_shape
-    oh, ow = _out_size(h, kh, sh, ph, dh), _out_size(w, kw, sw, pw, dw)
+    oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)
     cols = np.ascontiguousarray(cols).reshape(c * kh * kw, n * oh * ow)
     x = np.zeros(x_shape, dtype=cols.dtype)
     if x.size and cols.size:
@@ -238,7 +235,7 @@ def max_pool2d(x, kernel_size, stride, padding, dilation):
     """(N, C, H, W) -> (out (N, C, OH, OW), argmax (N, C, OH, OW) int64)."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     n, c, h, w = x.shape
-    oh, ow = _out_size(h, kh, sh, ph, dh), _out_size(w, kw, sw, pw, dw)
+    oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)
     x = np.ascontiguousarray(x)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     argmax = np.empty((n, c, oh, ow), dtype=np.int64)

@@ -37,7 +37,10 @@ class NumpyBackend(Backend):
         return isinstance(obj, np.ndarray)
 
     def seed(self, seed: int) -> None:
-        self._generator = np.random.default_rng(seed)
+        self._generator = self.make_generator(seed)
+
+    def make_generator(self, seed: int | None):
+        return np.random.default_rng(seed)
 
     @property
     def generator(self):
@@ -52,7 +55,7 @@ class NumpyBackend(Backend):
     def erf(self, x):
         return _numba("numpy_kernels").erf(x)
 
-    # convolution and pooling: numba kernels (backends/_numba("numba_conv").py)
+    # convolution and pooling: numba kernels (backends/numba_conv.py)
     def im2col(self, x, kernel_size, stride, padding, dilation):
         return _numba("numba_conv").im2col(x, kernel_size, stride, padding, dilation)
 
@@ -70,22 +73,3 @@ class NumpyBackend(Backend):
 
     def gemm_to_batch_major(self, y, bias, n):
         return _numba("numba_conv").gemm_to_batch_major(y, bias, n)
-
-    def adam_update(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
-                    weight_decay, step, decoupled=False, maximize=False,
-                    max_exp_avg_sq=None) -> None:
-        # one fused numba pass; the whole-array fallback for odd layouts/dtypes
-        fused = _numba("numba_optim").adam_update
-        if not fused(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
-                     step, decoupled, maximize, max_exp_avg_sq):
-            super().adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
-                                weight_decay, step, decoupled, maximize, max_exp_avg_sq)
-
-    def sgd_momentum_update(self, param, grad, momentum_buffer, lr, momentum, dampening,
-                            weight_decay, nesterov=False, maximize=False,
-                            first=False) -> None:
-        fused = _numba("numba_optim").sgd_momentum_update
-        if not fused(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
-                     nesterov, maximize, first):
-            super().sgd_momentum_update(param, grad, momentum_buffer, lr, momentum,
-                                        dampening, weight_decay, nesterov, maximize, first)

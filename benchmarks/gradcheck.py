@@ -295,6 +295,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
 
+    import nn  # noqa: F401  (importing nn hands its registry entries over)
     from autograd.testing import all_ops
 
     ops = select(all_ops(), args.ops)

@@ -249,8 +249,11 @@ def suite_chain(quick: bool) -> list[Row]:
     t = times.pop("ours")
     refs.update(times)
     grad = ours().numpy()
-    expected = np.float32(1.0001) ** iters
-    notes["ours"] = f"dx0 = {grad[0]:.6g} (closed form {expected:.6g})"
+    # the float32 program multiplies by fl32(1.0001) = 1.00010001659..., so its closed
+    # form is that number to the power iters (148.499), not 1.0001**iters (148.376)
+    expected = float(np.float32(1.0001)) ** iters
+    notes["ours"] = (f"dx0 = {grad[0]:.6g} (closed form fl32(1.0001)^{iters} = "
+                     f"{expected:.6g}; exact 1.0001^{iters} = {1.0001 ** iters:.6g})")
     return [_row("chain", f"{n_ops:,} elementwise ops, 10-elem, fwd+bwd", "s", t, refs, notes)]
 
 
@@ -390,8 +393,11 @@ def suite_cnn(quick: bool) -> list[Row]:
     mod, why = _import_optional("benchmarks.cnn_step")
     if mod is None:
         return [_skipped_row("cnn", "CNN train step", why)]
-    r = mod.run(repeats=3 if quick else 20, warmup=1)
+    # pinned like every suite: a training step may raise torch's thread count otherwise
+    r = mod.run(repeats=3 if quick else 20, warmup=1, threads=THREADS)
     notes = {"numpy": "n/a", "micrograd": "n/a"}
+    if r.get("torch_threads") is not None:
+        notes["torch threads"] = str(r["torch_threads"])
     if r.get("torch_cpu_ms") is None:
         notes["torch"] = "skipped: torch not importable"
     return [Row("cnn", r.get("workload", "CNN train step"), "ms", r["ours_ms"],
@@ -660,8 +666,9 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None, help="write the rows to this JSON file")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     p.add_argument("--threads", type=int, default=1,
-                   help="BLAS and torch threads for every library (default 1, so the "
-                        "comparison measures the engines, not thread contention)")
+                   help="BLAS, numba and torch threads for every library (default 1, so "
+                        "the comparison measures the engines, not thread pools; 0 leaves "
+                        "each library's default, what users get)")
     p.add_argument("--stat", choices=["median", "min"], default="median",
                    help="statistic over the timed blocks (min is steadier on a loaded machine)")
     p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
@@ -678,31 +685,40 @@ def main(argv=None) -> int:
         print(f"perf: unknown suite(s) {unknown}; choose from {list(SUITES)}", file=sys.stderr)
         return 2
     torch, _ = _torch()
-    prev_torch_threads = None
     if torch is not None:
         torch.manual_seed(0)
-        prev_torch_threads = torch.get_num_threads()
-        torch.set_num_threads(args.threads)
-    try:
-        from threadpoolctl import threadpool_limits
+    pinned = args.threads > 0  # 0: every library's default thread count (what users get)
+    if not pinned:
+        THREADS = None
+    import numba
 
-        limiter = threadpool_limits(limits=args.threads)
-    except ImportError:
-        limiter = None
+    prev = (torch.get_num_threads() if torch is not None else None, numba.get_num_threads())
+    limiter = None
+    if pinned:
+        if torch is not None:
+            torch.set_num_threads(args.threads)
+        numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            from threadpoolctl import threadpool_limits
+
+            limiter = threadpool_limits(limits=args.threads)
+        except ImportError:
+            limiter = None
     try:
         return _run(args, names, torch, limiter)
     finally:  # leave the process as it was (the smoke tests call main in-process)
         if limiter is not None:
             limiter.restore_original_limits()
-        if prev_torch_threads is not None:
-            torch.set_num_threads(prev_torch_threads)
+        if prev[0] is not None:
+            torch.set_num_threads(prev[0])
+        numba.set_num_threads(prev[1])
         STAT, THREADS, CLOCK = "median", 1, time.perf_counter
 
 
 def _run(args, names, torch, limiter) -> int:
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"torch {getattr(torch, '__version__', 'missing')}, {os.cpu_count()} CPU(s), "
-          f"{args.threads} thread(s), {args.stat} of blocks, {args.clock} clock"
+          f"{args.threads or 'default'} thread(s), {args.stat} of blocks, {args.clock} clock"
           + (", quick" if args.quick else "")
           + ("" if limiter else "; threadpoolctl missing: BLAS threads not limited"))
     rows: list[Row] = []

@@ -22,18 +22,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import autograd as ag  # noqa: E402
-import backends  # noqa: E402
-import nn  # noqa: E402
-import nn.functional as F  # noqa: E402
-import optim  # noqa: E402
+import autograd as ag
+import backends
+import nn
+import nn.functional as F
+import optim
 
 # --- data ----------------------------------------------------------------------------------
 

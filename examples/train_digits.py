@@ -6,6 +6,8 @@ Test accuracy is about 0.98-0.99 after 20 epochs (a few seconds on two CPU cores
     python examples/train_digits.py --device cuda         # same code on the GPU
     python examples/train_digits.py --epochs 10 --out runs/a
     python examples/train_digits.py --resume runs/a/checkpoint.safetensors --epochs 20
+    python examples/train_digits.py --tensorboard runs/tb   # then: tensorboard --logdir runs/tb
+    mpiexec -n 4 python examples/train_digits.py --distributed  # 4 processes (DDP)
 
 Each epoch prints the test accuracy, writes a checkpoint (model, optimizer, epoch,
 seed, RNG state and history, via ``ag.save``) to ``--out/checkpoint.safetensors``; at
@@ -18,18 +20,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import autograd as ag  # noqa: E402
-import backends  # noqa: E402
-import nn  # noqa: E402
-import nn.functional as F  # noqa: E402
-import optim  # noqa: E402
+import autograd as ag
+import backends
+import nn
+import nn.functional as F
+import optim
 
 
 def load_data(seed: int, device):
@@ -107,6 +106,8 @@ def main(argv=None) -> float:
     p.add_argument("--resume", default=None, help="checkpoint to continue from")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    add_tensorboard_arg(p)
+    add_distributed_arg(p)
     args = p.parse_args(argv)
 
     try:
@@ -120,6 +121,58 @@ def main(argv=None) -> float:
     opt = optim.Adam(model.parameters(), lr=args.lr)
     return fit(model, opt, (x_tr, y_tr, x_te, y_te), args, device,
                label_smoothing=args.label_smoothing)
+
+
+# --- TensorBoard (the tensorboard extra: tensorboardX) --------------------------------
+
+
+def add_tensorboard_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tensorboard", default=None, metavar="DIR",
+                   help="log loss, accuracy, learning rate and weight histograms to DIR "
+                        "for TensorBoard (needs tensorboardX)")
+
+
+def tensorboard_writer(logdir: str | None):
+    """A tensorboardX SummaryWriter on ``logdir``, or None when not asked for."""
+    if not logdir:
+        return None
+    try:
+        from tensorboardX import SummaryWriter
+    except ImportError:
+        raise SystemExit("--tensorboard needs tensorboardX: pip install tensorboardX "
+                         '(or pip install "ndgrad[tensorboard]")') from None
+    return SummaryWriter(logdir)
+
+
+def log_epoch(tb, model: nn.Module, opt, epoch: int, scalars: dict) -> None:
+    """One epoch's scalars, the learning rate and every parameter's histogram."""
+    for tag, value in scalars.items():
+        tb.add_scalar(tag, value, epoch)
+    tb.add_scalar("lr", opt.param_groups[0]["lr"], epoch)
+    for name, p in model.named_parameters():
+        tb.add_histogram(name, p.numpy(), epoch)
+    tb.flush()
+
+
+# --- data-parallel training over MPI (the dist extra: mpi4py, mpich) --------------------
+
+
+def add_distributed_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the processes of mpiexec -n N (each trains "
+                        "on 1/N of every epoch; rank 0 prints, plots and saves)")
+
+
+def distribute(model: nn.Module, dataset, args, device):
+    """Join the MPI job; return the model wrapped in DistributedDataParallel (BatchNorm
+    made SyncBatchNorm) and a DistributedSampler of ``dataset`` (its own shard)."""
+    import autograd.distributed as dist
+    from autograd.utils.data import DistributedSampler
+    from nn.parallel import DistributedDataParallel
+
+    dist.init_process_group("nccl" if device.type == "cuda" else "mpi")
+    model = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model))
+    return model, DistributedSampler(dataset, shuffle=True, seed=args.seed)
 
 
 def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
@@ -147,19 +200,27 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
         backends.get_device("cpu").backend.generator.bit_generator.state = ckpt["rng_state"]
         print(f"resumed from {args.resume} at epoch {start_epoch}")
 
-    loader = ag.data.DataLoader(ag.data.TensorDataset(x_tr, y_tr), batch_size=args.batch_size,
-                                shuffle=True, seed=args.seed)
+    dataset, net = ag.data.TensorDataset(x_tr, y_tr), model
+    if getattr(args, "distributed", False):  # net: the DDP wrapper, model: the plain one
+        net, sampler = distribute(model, dataset, args, device)
+        loader = ag.data.DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
+    else:
+        loader = ag.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True,
+                                    seed=args.seed)
+    main_rank = net is model or ag.distributed.get_rank() == 0
     ckpt_path = os.path.join(args.out, "checkpoint.safetensors")
     test_acc = accuracy(model.eval(), x_te, y_te) if start_epoch else 0.0
+    tb = tensorboard_writer(getattr(args, "tensorboard", None))
     t0 = time.perf_counter()
     end_epoch = args.epochs if stop_after is None else min(args.epochs, stop_after)
     for epoch in range(start_epoch, end_epoch):
         loader.set_epoch(epoch)  # the order depends on (seed, epoch) only: exact resume
-        loader.progress = False if args.no_progress else f"epoch {epoch + 1}/{args.epochs}"
-        model.train()
+        loader.progress = (False if args.no_progress or not main_rank
+                           else f"epoch {epoch + 1}/{args.epochs}")
+        net.train()
         total, count = 0.0, 0
         for step, (xb, yb) in enumerate(loader):
-            loss = F.cross_entropy(model(xb), yb, label_smoothing=label_smoothing)
+            loss = F.cross_entropy(net(xb), yb, label_smoothing=label_smoothing)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -171,10 +232,16 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
             loader.bar.close()
         if sched is not None:
             sched.step()
+        if net is not model:  # the epoch's loss over every rank's samples
+            sums = ag.tensor([total, float(count)], dtype=ag.float64)
+            ag.distributed.all_reduce(sums)
+            total, count = sums.tolist()
         model.eval()  # BatchNorm uses its running statistics, Dropout is off
         train_acc = accuracy(model, x_tr, y_tr)
         test_acc = accuracy(model, x_te, y_te)
         history["loss"].append(total / count)
+        if not main_rank:
+            continue
         history["train_acc"].append(train_acc)
         history["test_acc"].append(test_acc)
         print(f"epoch {epoch + 1:3d}/{args.epochs}  loss {total / count:.4f}  "
@@ -186,6 +253,14 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
         if sched is not None:
             state["scheduler"] = sched.state_dict()
         ag.save(state, ckpt_path)
+        if tb is not None:
+            log_epoch(tb, model, opt, epoch + 1, {"loss/train": total / count,
+                                                  "accuracy/train": train_acc,
+                                                  "accuracy/test": test_acc})
+    if tb is not None:
+        tb.close()
+    if not main_rank:
+        return test_acc
     if not args.no_plot and history["loss"]:
         plot(history, os.path.join(args.out, "training.png"))
     print(f"final test accuracy: {test_acc:.4f}  ({time.perf_counter() - t0:.1f} s, "

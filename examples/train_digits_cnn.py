@@ -4,6 +4,7 @@
     python examples/train_digits_cnn.py --device cuda      # same code on the GPU
     python examples/train_digits_cnn.py --epochs 10 --stop-after 4 --out runs/c
     python examples/train_digits_cnn.py --resume runs/c/checkpoint.safetensors
+    mpiexec -n 2 python examples/train_digits_cnn.py --distributed   # DDP + SyncBatchNorm
 
 The images are (N, 1, 8, 8); the model is
 
@@ -21,16 +22,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train_digits import (  # run as a script, its folder is on sys.path
+    add_distributed_arg,
+    add_tensorboard_arg,
+    fit,
+    load_data,
+)
 
-from train_digits import fit, load_data  # noqa: E402
-
-import autograd as ag  # noqa: E402
-import nn  # noqa: E402
-import optim  # noqa: E402
+import autograd as ag
+import nn
+import optim
 
 
 def make_model(width: int = 32, dropout: float = 0.25) -> nn.Module:
@@ -57,6 +59,8 @@ def main(argv=None) -> float:
     p.add_argument("--resume", default=None, help="checkpoint to continue from")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    add_tensorboard_arg(p)
+    add_distributed_arg(p)
     args = p.parse_args(argv)
 
     try:

@@ -3,7 +3,7 @@
 Each file owns one family of layers and lists its public names in ``__all__``.
 """
 
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, parallel, utils  # noqa: F401  (parallel: dist)
 from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .containers import *  # noqa: F403
@@ -17,4 +17,22 @@ from .normalization import *  # noqa: F403
 from .parameter import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
+from .sync_batchnorm import *  # noqa: F403  (dist)
 from .transformer import *  # noqa: F403
+
+# isort: split
+# layers of issue 12
+from .distance import *  # noqa: F403
+from .embedding_bag import *  # noqa: F403
+from .fold import *  # noqa: F403
+from .loss_extra import *  # noqa: F403
+from .padding import *  # noqa: F403
+from .vision import *  # noqa: F403
+
+# isort: split
+# the op registry: nn hands its provider modules to autograd.testing (no upward import)
+from . import testing  # noqa: F401
+
+# isort: split
+# interop (issue 15): the nn layers' ONNX mappings join autograd.onnx's table
+from . import onnx_symbolics  # noqa: F401

@@ -1,4 +1,5 @@
-"""Convolution layers ``Conv1d`` and ``Conv2d`` (PyTorch's parameters and init)."""
+"""Convolution layers ``Conv1d/2d/3d`` and ``ConvTranspose1d/2d`` (PyTorch's parameters
+and init)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .functional.conv import _tuple
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
 
 
 class _ConvNd(Module):
@@ -45,13 +46,16 @@ class _ConvNd(Module):
         else:
             self.padding = _tuple(padding, nd, "padding", name, 0)
         self.groups, self.padding_mode = groups, padding_mode
-        shape = (out_channels, in_channels // groups) + self.kernel_size
+        shape = self._weight_shape(in_channels, out_channels, groups)
         self.weight = Parameter(ag.empty(*shape, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(ag.empty(out_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _weight_shape(self, in_channels: int, out_channels: int, groups: int) -> tuple:
+        return (out_channels, in_channels // groups) + self.kernel_size
 
     def reset_parameters(self) -> None:
         """kaiming_uniform_(a=sqrt(5)) for the weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in))
@@ -102,3 +106,83 @@ class Conv1d(_ConvNd):
     def forward(self, input: Tensor) -> Tensor:
         return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
                         self.dilation, self.groups)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution (cross-correlation): (N, C_in, D, H, W) -> (N, C_out, OD, OH, OW).
+
+    weight: (out_channels, in_channels/groups, kd, kh, kw); bias: (out_channels,).
+    """
+
+    _nd = 3
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Transposed convolution: weight (in_channels, out_channels/groups, *kernel_size),
+    PyTorch's layout and init (fan_in taken from weight.shape[1] * prod(kernel))."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None):
+        name = type(self).__name__
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int or a tuple, got {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+        self.output_padding = _tuple(output_padding, self._nd, "output_padding", name, 0)
+
+    def _weight_shape(self, in_channels: int, out_channels: int, groups: int) -> tuple:
+        return (in_channels, out_channels // groups) + self.kernel_size
+
+    def _output_padding(self, input: Tensor, output_size) -> tuple:
+        """The output_padding that yields ``output_size`` (the last nd entries)."""
+        if output_size is None:
+            return self.output_padding
+        name, nd = type(self).__name__, self._nd
+        want = tuple(int(v) for v in output_size)[-nd:]
+        spatial = tuple(input.shape[-nd:])
+        pads = []
+        for i in range(nd):
+            smallest = ((spatial[i] - 1) * self.stride[i] - 2 * self.padding[i]
+                        + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            extra = want[i] - smallest
+            if not 0 <= extra < max(self.stride[i], self.dilation[i]):
+                raise ValueError(f"{name}: requested output_size {want} is not reachable from "
+                                 f"input {tuple(input.shape)}; dimension {i} must be in "
+                                 f"[{smallest}, {smallest + self.stride[i] - 1}]")
+            pads.append(extra)
+        return tuple(pads)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        if self.output_padding != (0,) * self._nd:
+            s += f", output_padding={self.output_padding}"
+        return s
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution: (N, C_in, H, W) -> (N, C_out, OH, OW) with
+    OH = (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1; ``forward``
+    accepts ``output_size`` to pick output_padding. See ``F.conv_transpose2d``."""
+
+    _nd = 2
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution: (N, C_in, L) -> (N, C_out, OL). See ConvTranspose2d."""
+
+    _nd = 1
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)

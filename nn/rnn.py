@@ -4,15 +4,14 @@ Names, shapes, gate order and initialisation follow PyTorch, so weights copy acr
 through ``state_dict``: LSTM gates are (i, f, g, o), GRU gates (r, z, n) with
 ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
 
-How a layer runs: the input projection ``x @ W_ih^T + b`` is one matmul over all time
-steps; the recurrence over time is one graph node (``_Recurrence``) whose forward and
-backward loop over the steps on raw arrays (backpropagation through time, with the
-weight gradient taken as one matmul over all steps). Nothing recurses, so sequences of
-any length backpropagate. When a gradient is itself differentiated
-(``create_graph=True``), the backward recomputes the steps with Tensor ops and writes
-the same formulas with Tensor ops, so second derivatives are exact too.
-
-The cells (``RNNCell``, ``LSTMCell``, ``GRUCell``) are composed of Tensor ops.
+One cell formula per layer type: ``_step`` (Tensor ops). The cells (``RNNCell``, ...)
+are that step after the input projection. A layer projects the whole input at once
+(``x @ W_ih^T + b``, one matmul), then runs the recurrence as one graph node
+(``Recurrence``) whose forward loops over the steps on raw arrays; its gradient is a
+Function too (``RecurrenceGrad``: backpropagation through time on arrays, the weight
+gradient one matmul over all steps), whose own backward differentiates the ``_step``
+formula twice, so the plain backward runs only array code and second derivatives come
+from the one cell formula. Nothing recurses, so sequences of any length backpropagate.
 """
 
 from __future__ import annotations
@@ -24,10 +23,9 @@ import warnings
 import numpy as np
 
 import autograd as ag
-from autograd.grad_mode import STATE
-from autograd.graph import Function
-from autograd.tensor import Tensor, _wrap
+from autograd.extend import BackwardError, Function, Tensor, enable_grad, is_grad_enabled
 
+from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -37,24 +35,55 @@ __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "RNNBase", "R
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-# --- the cells, as Tensor-op functions -------------------------------------------------
+# --- the cell formula, in Tensor ops: one per layer type -------------------------------
 
 
-def _lin(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
-    y = x @ w.mT
-    return y if b is None else y + b
+def _step(mode: str, xw: Tensor, h: Tensor, c: Tensor | None, w: Tensor,
+          b: Tensor | None) -> tuple:
+    """One step of every layer type from the projected input ``xw`` (B, G) (which holds
+    b_ih, and b_hh except for GRU), h (B, H), c (B, H) (LSTM) or None, w = W_hh^T (H, G),
+    b = b_hh (GRU only) or None. Returns ``(h', c')`` (c' None except for LSTM)."""
+    if mode == "LSTM":
+        i, f, g, o = ag.chunk(xw + h @ w, 4, dim=-1)  # (B, H) each
+        c = ag.sigmoid(f) * c + ag.sigmoid(i) * ag.tanh(g)
+        return ag.sigmoid(o) * ag.tanh(c), c
+    if mode == "GRU":
+        gh = h @ w if b is None else h @ w + b  # (B, 3H): b_hn stays inside r * (...)
+        x_r, x_z, x_n = ag.chunk(xw, 3, dim=-1)
+        h_r, h_z, h_n = ag.chunk(gh, 3, dim=-1)
+        r = ag.sigmoid(x_r + h_r)
+        z = ag.sigmoid(x_z + h_z)
+        n = ag.tanh(x_n + r * h_n)
+        return n + z * (h - n), None
+    a = xw + h @ w
+    return (ag.relu(a) if mode == "RNN_RELU" else ag.tanh(a)), None
+
+
+def _project(mode: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None,
+             b_hh: Tensor | None) -> Tensor:
+    """``x @ W_ih^T`` plus b_ih, and b_hh except for GRU (whose b_hn is gated): (*, G)."""
+    xw = x @ w_ih.mT
+    bias = b_ih
+    if mode != "GRU" and b_hh is not None:
+        bias = b_hh if b_ih is None else b_ih + b_hh
+    return xw if bias is None else xw + bias
+
+
+def _cell(mode, input, hx, cx, w_ih, w_hh, b_ih, b_hh):
+    b = b_hh if mode == "GRU" else None
+    return _step(mode, _project(mode, input, w_ih, b_ih, b_hh), hx, cx, w_hh.mT, b)
 
 
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
                   b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
     """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``; input (B, I), hx (B, H)."""
-    return ag.tanh(_lin(input, w_ih, b_ih) + _lin(hx, w_hh, b_hh))
+    return _cell("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
 
 
 def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
                   b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
     """``h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)``; input (B, I), hx (B, H)."""
-    return ag.relu(_lin(input, w_ih, b_ih) + _lin(hx, w_hh, b_hh))
+    return _cell("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
 
 
 def lstm_cell(input: Tensor, hx: Tensor, cx: Tensor, w_ih: Tensor, w_hh: Tensor,
@@ -62,10 +91,7 @@ def lstm_cell(input: Tensor, hx: Tensor, cx: Tensor, w_ih: Tensor, w_hh: Tensor,
     """One LSTM step; input (B, I), hx and cx (B, H), w_ih (4H, I), w_hh (4H, H).
 
     Returns ``(h', c')`` with ``c' = f*c + i*g`` and ``h' = o*tanh(c')``."""
-    gates = _lin(input, w_ih, b_ih) + _lin(hx, w_hh, b_hh)
-    i, f, g, o = ag.chunk(gates, 4, dim=-1)
-    c = ag.sigmoid(f) * cx + ag.sigmoid(i) * ag.tanh(g)
-    return ag.sigmoid(o) * ag.tanh(c), c
+    return _cell("LSTM", input, hx, cx, w_ih, w_hh, b_ih, b_hh)
 
 
 def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
@@ -73,12 +99,20 @@ def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
     """One GRU step; input (B, I), hx (B, H), w_ih (3H, I), w_hh (3H, H).
 
     ``n = tanh(x_n + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``."""
-    x_r, x_z, x_n = ag.chunk(_lin(input, w_ih, b_ih), 3, dim=-1)
-    h_r, h_z, h_n = ag.chunk(_lin(hx, w_hh, b_hh), 3, dim=-1)
-    r = ag.sigmoid(x_r + h_r)
-    z = ag.sigmoid(x_z + h_z)
-    n = ag.tanh(x_n + r * h_n)
-    return n + z * (hx - n)
+    return _cell("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def _tensor_sequence(mode, reverse, xw, h0, c0, w, b) -> tuple:
+    """The whole recurrence from ``_step`` in Tensor ops (for second derivatives):
+    xw (T, B, G) -> ``(out (T, B, H), h_n, c_n)``; c_n None except for LSTM."""
+    T = xw.shape[0]
+    xs = ag.unbind(xw, 0)
+    outs = [None] * T
+    h, c = h0, c0
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        h, c = _step(mode, xs[t], h, c, w, b)
+        outs[t] = h
+    return ag.stack(outs, 0), h, c
 
 
 # --- the recurrence over time on raw arrays (fast path) ---------------------------------
@@ -279,83 +313,10 @@ def _weight_grad(xp, hs, da):
     return hs[:-1].reshape(T * B, -1).T @ da.reshape(T * B, G)
 
 
-# --- the recurrence in Tensor ops (for create_graph) --------------------------------------
+# --- the recurrence as graph nodes ------------------------------------------------------
 
 
-def _tensor_bptt(mode, reverse, xw, h0, c0, w, b, gout, ghn, gcn):
-    """Recompute the steps with Tensor ops and backpropagate with Tensor ops, so the
-    returned gradients are differentiable functions of every input."""
-    T = xw.shape[0]
-    H = h0.shape[-1]
-    order = range(T - 1, -1, -1) if reverse else range(T)
-    xs = ag.unbind(xw, 0)
-    gs = ag.unbind(gout, 0)
-    steps = []
-    h, c = h0, c0
-    for t in order:
-        x = xs[t]
-        if mode == "LSTM":
-            a = x + h @ w
-            i = ag.sigmoid(a[:, :H])
-            f = ag.sigmoid(a[:, H:2 * H])
-            g = ag.tanh(a[:, 2 * H:3 * H])
-            o = ag.sigmoid(a[:, 3 * H:])
-            c_new = f * c + i * g
-            tc = ag.tanh(c_new)
-            steps.append((t, h, c, (i, f, g, o, tc)))
-            h, c = o * tc, c_new
-        elif mode == "GRU":
-            gh = h @ w if b is None else h @ w + b
-            r = ag.sigmoid(x[:, :H] + gh[:, :H])
-            z = ag.sigmoid(x[:, H:2 * H] + gh[:, H:2 * H])
-            n = ag.tanh(x[:, 2 * H:] + r * gh[:, 2 * H:])
-            steps.append((t, h, None, (r, z, n, gh[:, 2 * H:])))
-            h = n + z * (h - n)
-        else:
-            a = x + h @ w
-            h_new = ag.relu(a) if mode == "RNN_RELU" else ag.tanh(a)
-            steps.append((t, h, None, (h_new,)))
-            h = h_new
-    dxs = [None] * T
-    dw = db = None
-    dh, dc = ghn, gcn
-    for t, hp, cp, acts in reversed(steps):
-        dh = dh + gs[t]
-        if mode == "LSTM":
-            i, f, g, o, tc = acts
-            dc = dc + dh * o * (1 - tc * tc)
-            da = ag.cat([dc * g * i * (1 - i), dc * cp * f * (1 - f), dc * i * (1 - g * g),
-                         dh * tc * o * (1 - o)], dim=-1)
-            dxs[t] = da
-            dc = dc * f
-            dh_prev = da @ w.mT
-            dgh = da
-        elif mode == "GRU":
-            r, z, n, ghn_t = acts
-            dan = dh * (1 - z) * (1 - n * n)
-            daz = dh * (hp - n) * z * (1 - z)
-            dar = dan * ghn_t * r * (1 - r)
-            dxs[t] = ag.cat([dar, daz, dan], dim=-1)
-            dgh = ag.cat([dar, daz, dan * r], dim=-1)
-            dh_prev = dh * z + dgh @ w.mT
-            if b is not None:
-                db = dgh.sum(0) if db is None else db + dgh.sum(0)
-        else:
-            (hn,) = acts
-            if mode == "RNN_RELU":
-                da = dh * _wrap((hn.data > 0).astype(hn.dtype), hn.device)
-            else:
-                da = dh * (1 - hn * hn)
-            dxs[t] = da
-            dh_prev = da @ w.mT
-            dgh = da
-        contrib = hp.mT @ dgh
-        dw = contrib if dw is None else dw + contrib
-        dh = dh_prev
-    return ag.stack(dxs, 0), dh, dc, dw, db
-
-
-class _Recurrence(Function):
+class Recurrence(Function):
     """All time steps of one layer in one direction.
 
     Inputs: xw (T, B, G) the projected input (with b_ih, and b_hh except for GRU),
@@ -375,7 +336,7 @@ class _Recurrence(Function):
                 hs, c_n, cache = _gru_forward(xp, xs, h0, c0, w, b)
             else:
                 hs, c_n, cache = _rnn_forward(xp, xs, h0, c0, w, b, mode == "RNN_RELU")
-        if ctx.edges is not None:  # a graph is recorded: keep what backward needs
+        if any(ctx.needs_input_grad):  # a graph is recorded: keep what backward needs
             ctx.save_for_backward(xw, h0, c0, w, b)
             ctx.hs, ctx.cache = hs, cache
         out = hs[1:]
@@ -385,33 +346,66 @@ class _Recurrence(Function):
 
     @staticmethod
     def backward(ctx, gout, ghn, gcn=None):
-        mode, reverse = ctx.mode, ctx.reverse
-        need = ctx.needs_input_grad
-        if STATE.enabled:  # create_graph: gradients that are differentiable again
-            xw, h0, c0, w, b = ctx.saved_tensors
-            dxw, dh0, dc0, dw, db = _tensor_bptt(mode, reverse, xw, h0, c0, w, b,
-                                                 gout, ghn, gcn)
-        else:
-            xp = ctx.device.backend.xp
-            w, b = ctx._saved[3], ctx._saved[4]
-            g = gout.data[::-1] if reverse else gout.data
-            with _loop_threads(xp):
-                if mode == "LSTM":
-                    res = _lstm_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, gcn.data, b)
-                elif mode == "GRU":
-                    res = _gru_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, None, b)
-                else:
-                    res = _rnn_backward(xp, ctx.hs, ctx.cache, w, g, ghn.data, None, b,
-                                        mode == "RNN_RELU")
-            da, dh, dc, dgh, db_ = res
-            dw_ = _weight_grad(xp, ctx.hs, dgh) if need[5] else None
-            if reverse:
-                da = xp.ascontiguousarray(da[::-1])
-            dev = ctx.device
-            dxw, dh0, dw, db = (None if a is None else _wrap(a, dev) for a in (da, dh, dw_, db_))
-            dc0 = None if dc is None else _wrap(dc, dev)
-        return (None, None, dxw if need[2] else None, dh0 if need[3] else None,
-                dc0 if need[4] else None, dw if need[5] else None, db if need[6] else None)
+        xw, h0, c0, w, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad[2:]  # xw, h0, c0, w, b
+        grads = RecurrenceGrad.apply(ctx.mode, ctx.reverse, needs, ctx.hs, ctx.cache,
+                                     xw, h0, c0, w, b, gout, ghn, gcn)
+        grads = iter(grads if type(grads) is tuple else (grads,))
+        return (None, None, *[next(grads) if n else None for n in needs])
+
+
+class RecurrenceGrad(Function):
+    """The gradients of ``Recurrence`` that ``needs`` asks for (of xw, h0, c0, w, b), by
+    backpropagation through time on arrays; ``hs`` and ``cache`` are the forward's.
+
+    Its backward (second derivatives) differentiates the ``_step`` formula twice, on
+    leaves of its own: second derivatives are exact, third ones are not offered.
+    """
+
+    @staticmethod
+    def forward(ctx, mode, reverse, needs, hs, cache, xw, h0, c0, w, b, gout, ghn, gcn):
+        xp = ctx.device.backend.xp
+        ctx.mode, ctx.reverse, ctx.needs = mode, reverse, needs
+        ctx.save_for_backward(xw, h0, c0, w, b, gout, ghn, gcn)
+        g = gout[::-1] if reverse else gout
+        with _loop_threads(xp):
+            if mode == "LSTM":
+                da, dh, dc, dgh, db = _lstm_backward(xp, hs, cache, w, g, ghn, gcn, b)
+            elif mode == "GRU":
+                da, dh, dc, dgh, db = _gru_backward(xp, hs, cache, w, g, ghn, None, b)
+            else:
+                da, dh, dc, dgh, db = _rnn_backward(xp, hs, cache, w, g, ghn, None, b,
+                                                    mode == "RNN_RELU")
+        if reverse:
+            da = xp.ascontiguousarray(da[::-1])
+        dw = _weight_grad(xp, hs, dgh) if needs[3] else None
+        out = tuple(a for a, n in zip((da, dh, dc, dw, db), needs) if n)
+        return out[0] if len(out) == 1 else out
+
+    @staticmethod
+    def backward(ctx, *ggs):
+        if is_grad_enabled():
+            raise BackwardError(
+                f"rnn_layer ({ctx.mode}): third derivatives of a recurrent layer are not "
+                "supported: its second derivative cannot be taken with create_graph=True "
+                "(first and second derivatives are exact)")
+        saved = ctx.saved_tensors  # xw, h0, c0, w, b, gout, ghn, gcn
+        leaves = [None if a is None else a.detach().requires_grad_(True) for a in saved]
+        xw, h0, c0, w, b, gout, ghn, gcn = leaves
+        wrt = [a for a, n in zip(leaves[:5], ctx.needs) if n]
+        with enable_grad():
+            outs = _tensor_sequence(ctx.mode, ctx.reverse, xw, h0, c0, w, b)
+            outs, seeds = zip(*[(o, s) for o, s in zip(outs, (gout, ghn, gcn))
+                                if o is not None])
+            first = ag.grad(list(outs), wrt, list(seeds), create_graph=True,
+                            allow_unused=True)
+            used = [(f, gg) for f, gg in zip(first, ggs) if f is not None and f.requires_grad]
+            inputs = [a for a in leaves if a is not None]
+            second = ag.grad([f for f, _ in used], inputs, [gg for _, gg in used],
+                             allow_unused=True) if used else [None] * len(inputs)
+        second = iter(second)
+        grads = [None if a is None else next(second) for a in leaves]
+        return (None, None, None, None, None, *grads)
 
 
 def rnn_layer(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Tensor,
@@ -439,16 +433,10 @@ def rnn_layer(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Ten
             raise ValueError(f"rnn_layer ({mode}): {name} must have shape {shape} for input "
                              f"{tuple(input.shape)} and hidden size {H}, got "
                              f"{None if t is None else tuple(t.shape)}")
-    xw = input.reshape(T * B, I) @ w_ih.mT
-    if b_ih is not None:
-        bias = b_ih if (mode == "GRU" or b_hh is None) else b_ih + b_hh
-        xw = xw + bias
-    elif b_hh is not None and mode != "GRU":
-        xw = xw + b_hh
-    xw = xw.reshape(T, B, G)
+    xw = _project(mode, input.reshape(T * B, I), w_ih, b_ih, b_hh).reshape(T, B, G)
     b = b_hh if mode == "GRU" else None
-    return _Recurrence.apply(mode, bool(reverse), xw, hx, cx if mode == "LSTM" else None,
-                             w_hh.mT, b)
+    return Recurrence.apply(mode, bool(reverse), xw, hx, cx if mode == "LSTM" else None,
+                            w_hh.mT, b)
 
 
 # --- modules ------------------------------------------------------------------------------
@@ -604,9 +592,7 @@ class RNNBase(Module):
                     c_n.append(res[2])
             x = outs[0] if dirs == 1 else ag.cat(outs, dim=-1)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                from .functional.attention import _dropout
-
-                x = _dropout(x, self.dropout, True)
+                x = F.dropout(x, self.dropout, True)
         h_n = ag.stack(h_n, 0)
         c_n = ag.stack(c_n, 0) if is_lstm else None
         if not batched:

@@ -14,9 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.grad_mode import enable_grad, no_grad
-from autograd.graph import increment_version
-from autograd.tensor import Tensor, _wrap
+from autograd.extend import Tensor, enable_grad, increment_version, no_grad, wrap
 
 
 class _Required:
@@ -168,7 +166,7 @@ class Optimizer:
     def _zeros_like(p: Tensor, fill: float = 0.0) -> Tensor:
         xp = p.device.backend.xp
         arr = xp.zeros_like(p.data) if fill == 0 else xp.full_like(p.data, fill)
-        return _wrap(arr, p.device)
+        return wrap(arr, p.device)
 
     @staticmethod
     def _step_tensor() -> Tensor:
@@ -269,5 +267,5 @@ def _cast_state(value, param: Tensor, key: str):
     if arr.dtype.kind == "f":
         arr = arr.astype(param.data.dtype, copy=False)
     # always a private copy: the optimizer updates its state in place
-    return _wrap(param.device.backend.asarray(arr).copy(), param.device)
+    return wrap(param.device.backend.asarray(arr).copy(), param.device)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 from ..graph import Function
 from ..tensor import Tensor
 
@@ -50,6 +52,16 @@ def expand(x: Tensor, shape: tuple) -> Tensor:
     return Expand.apply(x, tuple(shape))
 
 
+def conj_of(t):
+    """``t`` conjugated when it is a complex tensor, else ``t`` itself: the gradient of a
+    product of complex tensors uses the conjugate (PyTorch's convention)."""
+    if type(t) is Tensor and t.data.dtype.kind == "c":
+        from .complex import conj
+
+        return conj(t)
+    return t
+
+
 def shape_of(a) -> tuple:
     t = type(a)
     if t is float or t is int or t is bool:
@@ -77,6 +89,25 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
 
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
     return normalize_dims(int(dim), ndim, op)[0]
+
+
+def as_size(size, op: str) -> tuple:
+    """``size`` given as ints or one tuple/list of ints, as a tuple of ints. Floats and
+    bools are refused (PyTorch's TypeError) rather than silently truncated."""
+    if len(size) == 1 and isinstance(size[0], tuple | list):
+        size = size[0]
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.data  # a 0-d integer tensor is an int here
+        try:
+            if isinstance(s, bool) or getattr(getattr(s, "dtype", None), "kind", "") == "b":
+                raise TypeError
+            out.append(operator.index(s))
+        except TypeError:
+            raise TypeError(f"{op}: sizes must be ints, got {type(s).__name__} {s!r} in "
+                            f"{tuple(size)}") from None
+    return tuple(out)
 
 
 def kept_shape(shape: tuple, axes: tuple | None) -> tuple:

@@ -10,7 +10,7 @@ from .. import dtypes
 from ..grad_mode import STATE
 from ..graph import Function
 from ..tensor import Tensor, _wrap
-from ._util import shape_of, sum_to
+from ._util import conj_of, shape_of, sum_to
 from .rounding import sign  # noqa: F401  (a step function: zero gradient, as PyTorch)
 
 # --- binary (either argument may be a Python scalar; broadcasting is undone by sum_to)
@@ -52,7 +52,8 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        return (sum_to(g * b, a.shape) if na else None), (sum_to(g * a, b.shape) if nb else None)
+        return ((sum_to(g * conj_of(b), a.shape) if na else None),
+                (sum_to(g * conj_of(a), b.shape) if nb else None))
 
 
 class AddScalar(Function):
@@ -90,8 +91,8 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        ga = sum_to(g / b, a.shape) if na else None
-        gb = sum_to(-g * a / (b * b), b.shape) if nb else None
+        ga = sum_to(g / conj_of(b), a.shape) if na else None
+        gb = sum_to(-g * conj_of(a / (b * b)), b.shape) if nb else None
         return ga, gb
 
 
@@ -107,14 +108,25 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
         ga = gb = None
-        if na:
+        if na:  # b * a**(b-1), exactly 0 where b == 0 (0 * 0**-1 would be NaN), as PyTorch
             if isinstance(b, int | float):
-                ga = g * (a * 2) if b == 2 else g * (a ** (b - 1) * b)
+                if b == 0:
+                    ga = _wrap(ctx.device.backend.xp.zeros_like(a.data), a.device)
+                else:
+                    ga = g * (a * 2) if b == 2 else g * (a ** (b - 1) * b)
             else:
-                ga = sum_to(g * b * a ** (b - 1), a.shape)
+                ga = sum_to(where(b == 0, 0.0, g * b * a ** (b - 1)), a.shape)
         if nb:
-            # d(a**b)/db = a**b log a, taken as 0 where a == 0 (the limit for b > 0)
-            log_a = log(where(a == 0, 1.0, a)) if isinstance(a, Tensor) else math.log(a)
+            # d(a**b)/db = a**b log a, taken as 0 where a == 0 and b >= 0 (the limit), so
+            # -inf only where 0**b is infinite (b < 0), as PyTorch
+            if isinstance(a, Tensor):
+                log_a = log(where((a == 0) & (b >= 0), 1.0, a))
+            elif a > 0:
+                log_a = math.log(a)
+            else:  # a constant base <= 0: the limit at 0, NaN below (log of a negative)
+                xp = ctx.device.backend.xp
+                log_a = _wrap(xp.where(b.data >= 0, 0.0, -math.inf if a == 0 else math.nan)
+                              .astype(b.data.dtype), b.device)
             gb = sum_to(g * out * log_a, b.shape)
         return ga, gb
 
@@ -125,18 +137,24 @@ class Maximum(Function):
         xp = ctx.device.backend.xp
         ctx.shapes = (shape_of(a), shape_of(b))
         out = xp.maximum(a, b)
-        # a's share of the gradient (ties split it); a constant, so the 2nd derivative is 0
-        ctx.save_for_backward(((a > b) + 0.5 * (a == b)).astype(out.dtype))
+        ctx.save_for_backward(*_shares(a, b, a < b, a > b, out.dtype))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (wa,) = ctx.saved_tensors
+        wa, wb = ctx.saved_tensors  # constants, so the 2nd derivative is 0
         na, nb = ctx.needs_input_grad
         sa, sb = ctx.shapes
         ga = sum_to(g * wa, sa) if na else None
-        gb = sum_to(g * (1 - wa), sb) if nb else None
+        gb = sum_to(g * wb, sb) if nb else None
         return ga, gb
+
+
+def _shares(a, b, a_loses, b_loses, dtype):
+    """Each side's share of a maximum/minimum gradient, as PyTorch: ties split it, and
+    where either side is NaN (no side loses) both get all of it."""
+    tie = 0.5 * (a == b)
+    return (1 - a_loses - tie).astype(dtype), (1 - b_loses - tie).astype(dtype)
 
 
 class Minimum(Function):
@@ -145,7 +163,7 @@ class Minimum(Function):
         xp = ctx.device.backend.xp
         ctx.shapes = (shape_of(a), shape_of(b))
         out = xp.minimum(a, b)
-        ctx.save_for_backward(((a < b) + 0.5 * (a == b)).astype(out.dtype))
+        ctx.save_for_backward(*_shares(a, b, a > b, a < b, out.dtype))
         return out
 
     backward = Maximum.backward
@@ -280,13 +298,22 @@ class Tanh(Function):
         return g * (1 - out * out)
 
 
+def stable_sigmoid(xp, x):
+    """1 / (1 + exp(-x)) on arrays, in x's dtype: the one stable formula (exp of a
+    non-positive number only, so large |x| neither overflows nor NaNs)."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def stable_softplus(xp, z):
+    """log(1 + exp(z)) on arrays as max(z, 0) + log1p(exp(-|z|)): no overflow for any z."""
+    return xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+
+
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        xp = ctx.device.backend.xp
-        # exp of a non-positive number only, so large |x| neither overflows nor NaNs
-        e = xp.exp(-xp.abs(x))
-        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        out = stable_sigmoid(ctx.device.backend.xp, x)
         ctx.save_for_backward(out)
         return out
 
@@ -299,7 +326,7 @@ class Sigmoid(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x > 0)
+        ctx.save_for_backward(~(x <= 0))  # NaN passes its gradient, as in PyTorch
         return ctx.device.backend.xp.maximum(x, 0)
 
     @staticmethod
@@ -408,7 +435,21 @@ def _result(out, device) -> Tensor:
     return _wrap(np.asarray(out) if isinstance(out, np.generic) else out, device)
 
 
-def add(a, b) -> Tensor:
+def _scaled(a, b, alpha, op):
+    """``alpha * b`` for ``add``/``sub`` with ``alpha=`` (PyTorch refuses a float alpha
+    with integer operands rather than silently truncating it)."""
+    if isinstance(alpha, float) and all(
+            not isinstance(t, Tensor) or t.data.dtype.kind in "biu" for t in (a, b)) \
+            and not isinstance(a, float) and not isinstance(b, float):
+        raise RuntimeError(f"{op}: for integral inputs alpha must not be a floating point "
+                           f"number, got alpha={alpha}")
+    return mul(b, alpha) if isinstance(b, Tensor) else b * alpha
+
+
+def add(a, b, *, alpha=1) -> Tensor:
+    """``a + alpha * b`` with broadcasting and PyTorch's type promotion."""
+    if alpha != 1:
+        return add(a, _scaled(a, b, alpha, "add"))
     if not STATE.enabled and _same_float_pair(a, b):
         try:
             return _result(a.data + b.data, a.device)
@@ -420,7 +461,10 @@ def add(a, b) -> Tensor:
     return Add.apply(*promote(a, b, "add"))
 
 
-def sub(a, b) -> Tensor:
+def sub(a, b, *, alpha=1) -> Tensor:
+    """``a - alpha * b`` with broadcasting and PyTorch's type promotion."""
+    if alpha != 1:
+        return sub(a, _scaled(a, b, alpha, "sub"))
     if not STATE.enabled and _same_float_pair(a, b):
         try:
             return _result(a.data - b.data, a.device)
@@ -443,7 +487,12 @@ def mul(a, b) -> Tensor:
     return Mul.apply(*promote(a, b, "mul"))
 
 
-def div(a, b) -> Tensor:
+def div(a, b, *, rounding_mode: str | None = None) -> Tensor:
+    """``a / b`` (true division: integers give the default float dtype). With
+    ``rounding_mode="trunc"`` or ``"floor"`` the quotient is rounded toward zero or down
+    and keeps an integer dtype for integer inputs (not differentiable, as in PyTorch)."""
+    if rounding_mode is not None:
+        return _rounded_div(a, b, rounding_mode)
     if not STATE.enabled and _same_float_pair(a, b):
         try:
             return _result(a.data / b.data, a.device)
@@ -451,13 +500,34 @@ def div(a, b) -> Tensor:
             pass
     a, b = promote(a, b, "div")
     # true division of integers gives the default float dtype
-    if isinstance(a, Tensor) and a.data.dtype.kind != "f":
+    if isinstance(a, Tensor) and a.data.dtype.kind not in "fc":
         a = a.to(dtypes.get_default_dtype())
         if isinstance(b, Tensor):
             b = b.to(a.dtype)
-    elif isinstance(b, Tensor) and b.data.dtype.kind != "f":
+    elif isinstance(b, Tensor) and b.data.dtype.kind not in "fc":
         b = b.to(dtypes.get_default_dtype())
     return Div.apply(a, b)
+
+
+def _rounded_div(a, b, mode) -> Tensor:
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                           f"{mode!r}")
+    a, b = promote(a, b, "div")
+    t = a if isinstance(a, Tensor) else b
+    xp = t.device.backend.xp
+    xa = a.data if isinstance(a, Tensor) else a
+    xb = b.data if isinstance(b, Tensor) else b
+    if t.data.dtype.kind in "biu":
+        if bool(xp.any(xp.asarray(xb) == 0)):
+            raise RuntimeError(f"div: integer division by zero (rounding_mode={mode!r})")
+        q = xp.floor_divide(xa, xb)
+        if mode == "trunc":  # C's rounding toward zero: floor + 1 where inexact and negative
+            q = q + ((q * xb != xa) & ((xa < 0) != (xb < 0)))
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = xp.floor_divide(xa, xb) if mode == "floor" else xp.trunc(xa / xb)
+    return _result(xp.asarray(q, dtype=t.data.dtype), t.device)
 
 
 def pow(a, b) -> Tensor:
@@ -513,6 +583,10 @@ erf = _float_unary(Erf, "erf")
 
 
 def abs(x: Tensor) -> Tensor:
+    if x.data.dtype.kind == "c":  # |z| of a complex tensor, PyTorch's complex gradient
+        from .complex import complex_abs
+
+        return complex_abs(x)
     return Abs.apply(x)
 
 

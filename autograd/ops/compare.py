@@ -26,9 +26,40 @@ lt = _compare("lt", lambda a, b: a < b)
 le = _compare("le", lambda a, b: a <= b)
 gt = _compare("gt", lambda a, b: a > b)
 ge = _compare("ge", lambda a, b: a >= b)
-logical_and = _compare("logical_and", lambda a, b: a & b)
-logical_or = _compare("logical_or", lambda a, b: a | b)
-logical_xor = _compare("logical_xor", lambda a, b: a ^ b)
+bitwise_and = _compare("bitwise_and", lambda a, b: _integral(a, b, "bitwise_and") & b)
+bitwise_or = _compare("bitwise_or", lambda a, b: _integral(a, b, "bitwise_or") | b)
+bitwise_xor = _compare("bitwise_xor", lambda a, b: _integral(a, b, "bitwise_xor") ^ b)
+
+
+def _integral(a, b, op):
+    """``a``, after checking both are integers or bools (``&`` of floats is an error)."""
+    for v in (a, b):
+        if getattr(v, "dtype", None) is not None and v.dtype.kind not in "biu" or \
+                isinstance(v, float):
+            raise TypeError(f"{op}: expected integer or bool operands, got "
+                            f"{getattr(v, 'dtype', type(v).__name__)}")
+    return a
+
+
+def _logical(name, fn):
+    def op(a, b) -> Tensor:
+        t = a if isinstance(a, Tensor) else b
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: expected a Tensor operand")
+        xp = t.device.backend.xp
+        xa = a.data if isinstance(a, Tensor) else a
+        xb = b.data if isinstance(b, Tensor) else b
+        return _wrap(xp.asarray(fn(xp)(xa, xb)), t.device)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = (f"Elementwise ``{name}`` of any dtypes (nonzero is True); a bool tensor "
+                  "(no gradient).")
+    return op
+
+
+logical_and = _logical("logical_and", lambda xp: xp.logical_and)
+logical_or = _logical("logical_or", lambda xp: xp.logical_or)
+logical_xor = _logical("logical_xor", lambda xp: xp.logical_xor)
 
 
 def _nograd_unary(name, getfn):

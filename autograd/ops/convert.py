@@ -14,7 +14,14 @@ class Cast(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return (cast(g, ctx.in_dtype) if ctx.in_dtype.kind == "f" else None), None
+        to = ctx.in_dtype
+        if to.kind not in "fc":
+            return None, None
+        if to.kind == "f" and g.data.dtype.kind == "c":  # real -> complex: the real part
+            from .complex import real
+
+            g = real(g)
+        return cast(g, to), None
 
 
 class ToDevice(Function):

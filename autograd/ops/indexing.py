@@ -84,10 +84,50 @@ def _index(a, key):
     return out
 
 
+def _ints_first(key):
+    """PyTorch's layout for a key that mixes integer and array indices: the integers
+    select first, then the arrays index what is left, so ``x[0, :, [1, 2]]`` of a
+    (2, 3, 4) tensor is (3, 2) (NumPy counts the 0 as an array index separated from
+    [1, 2] by the slice, moves the result's array dimension first and gives (2, 3)).
+    Returns ``(select_key, array_key)`` to apply one after the other, or None."""
+    if not isinstance(key, tuple):
+        return None
+    ints = [_is_int_index(k) for k in key]
+    if not any(ints) or not any(getattr(k, "ndim", 0) >= 1 for k in key):
+        return None
+    first, rest = [], []
+    for k, is_int in zip(key, ints):
+        if is_int:
+            first.append(k)
+        elif k is None:
+            rest.append(k)
+        elif k is Ellipsis:
+            first.append(k)
+            rest.append(k)
+        else:  # a slice or an array: keeps its dims in the first step (a mask, all of them)
+            mask = getattr(getattr(k, "dtype", None), "kind", "") == "b"
+            first.extend([slice(None)] * (k.ndim if mask else 1))
+            rest.append(k)
+    return tuple(first), tuple(rest)
+
+
+def _is_int_index(k) -> bool:
+    if isinstance(k, bool | np.bool_):
+        return False
+    if isinstance(k, int | np.integer):
+        return True
+    return getattr(k, "ndim", None) == 0 and getattr(k, "dtype", None) is not None \
+        and k.dtype.kind in "iu"
+
+
 def getitem(x: Tensor, key) -> Tensor:
     """``x[key]`` for ints, slices, None, Ellipsis, bool masks and integer arrays.
-    Basic keys (ints, slices, None, Ellipsis) give views of ``x``, as in PyTorch."""
+    Basic keys (ints, slices, None, Ellipsis) give views of ``x``, as in PyTorch; when
+    integers and arrays mix, the result has PyTorch's layout (see ``_ints_first``)."""
     key = _normalize_key(x, key)
+    split = _ints_first(key)
+    if split is not None:
+        return getitem(getitem(x, split[0]), split[1])
     try:
         if x.requires_grad or (x._view is not None and STATE.enabled):
             out = GetItem.apply(x, key)

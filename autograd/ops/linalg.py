@@ -8,7 +8,7 @@ import numpy as np
 
 from ..graph import Function
 from ..tensor import Tensor
-from ._util import sum_to
+from ._util import conj_of, sum_to
 from .arithmetic import promote
 
 
@@ -24,6 +24,7 @@ class MatMul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
+        a, b = conj_of(a), conj_of(b)
         ga = sum_to(g @ b.mT, a.shape) if na else None
         gb = None
         if nb:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import builtins
 from collections import namedtuple
 
+import numpy as np
+
 from .. import dtypes
 from ..graph import Function
 from ..tensor import Tensor, _wrap
 from ._util import kept_shape, normalize_dims
-from .arithmetic import Mul, exp, sqrt
+from .arithmetic import Mul, exp, where
 
 
 class ExpandReduced(Function):
@@ -67,22 +69,59 @@ class Mean(Function):
 
 
 class MaxMin(Function):
-    """max or min over axes; ties share the gradient equally."""
+    """max or min over axes; ties share the gradient equally. ``nan_hits``: a NaN result
+    is shared by the NaNs that made it (PyTorch's ``max()``); without it a NaN makes the
+    whole reduced group's gradient NaN (PyTorch's ``amax``)."""
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim, is_max):
+    def forward(ctx, x, axes, keepdim, is_max, nan_hits):
         _setup(ctx, x, axes, keepdim)
-        if x.size == 0:
-            raise RuntimeError(f"{'max' if is_max else 'min'}: the input is empty")
+        xp = ctx.device.backend.xp
         out = x.max(axis=axes, keepdims=True) if is_max else x.min(axis=axes, keepdims=True)
         hit = x == out
-        ctx.save_for_backward((hit / hit.sum(axis=axes, keepdims=True)).astype(x.dtype))
+        if nan_hits and x.dtype.kind == "f":
+            hit |= xp.isnan(x) & xp.isnan(out)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ctx.save_for_backward((hit / hit.sum(axis=axes, keepdims=True)).astype(x.dtype))
         return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
 
     @staticmethod
     def backward(ctx, g):
         (weight,) = ctx.saved_tensors  # ties share the gradient; constant weights
-        return _grad_to_input(g, ctx) * weight, None, None, None
+        return _grad_to_input(g, ctx) * weight, None, None, None, None
+
+
+class TakeAlong(Function):
+    """``x`` at one index per slice along ``axis`` (what ``max(dim)`` returns): the
+    gradient goes to that index alone, as PyTorch's, even where values tie."""
+
+    @staticmethod
+    def forward(ctx, x, idx, axis, keepdim):
+        ctx.in_shape, ctx.idx, ctx.axis, ctx.keepdim = x.shape, idx, axis, keepdim
+        xp = ctx.device.backend.xp
+        out = xp.take_along_axis(x, xp.expand_dims(idx, axis), axis)
+        return out if keepdim else out.squeeze(axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return PutAlong.apply(g, ctx.idx, ctx.axis, ctx.keepdim, ctx.in_shape), None, None, None
+
+
+class PutAlong(Function):
+    """Zeros of ``shape`` with ``g`` placed at one index per slice: TakeAlong's adjoint."""
+
+    @staticmethod
+    def forward(ctx, g, idx, axis, keepdim, shape):
+        ctx.idx, ctx.axis, ctx.keepdim = idx, axis, keepdim
+        xp = ctx.device.backend.xp
+        out = xp.zeros(shape, dtype=g.dtype)
+        xp.put_along_axis(out, xp.expand_dims(idx, axis),
+                          g if keepdim else xp.expand_dims(g, axis), axis)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return TakeAlong.apply(gg, ctx.idx, ctx.axis, ctx.keepdim), None, None, None, None
 
 
 class Prod(Function):
@@ -115,8 +154,11 @@ class LogSumExp(Function):
     def forward(ctx, x, axes, keepdim):
         _setup(ctx, x, axes, keepdim)
         xp = ctx.device.backend.xp
-        m = x.max(axis=axes, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
+        if x.size == 0:  # log of an empty sum: -inf over empty dims, empty over kept ones
+            m = xp.zeros(ctx.kept, dtype=x.dtype)
+        else:
+            m = x.max(axis=axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
         out = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
         if not keepdim:
             out = out.reshape(_reduced_shape(x.shape, axes))
@@ -143,7 +185,12 @@ def _prod(shape):
 
 
 def _axes(x: Tensor, dim, op):
-    return normalize_dims(dim, x.data.ndim, op)
+    """Axes to reduce: None for all. ``dim=()`` means all (PyTorch), and a 0-d tensor
+    takes ``dim`` 0 or -1 and reduces to itself."""
+    if isinstance(dim, tuple | list) and len(dim) == 0:
+        dim = None
+    axes = normalize_dims(dim, x.data.ndim, op)
+    return None if x.data.ndim == 0 else axes
 
 
 def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -177,17 +224,37 @@ def _maxmin(x, dim, keepdim, is_max):
 
         return maximum(x, dim) if is_max else minimum(x, dim)
     if dim is None:
-        return MaxMin.apply(x, None, False, is_max)
+        _check_nonempty(x, None, op)
+        return MaxMin.apply(x, None, False, is_max, True)
     axes = _axes(x, dim, op)
-    values = MaxMin.apply(x, axes, keepdim, is_max)
-    if isinstance(dim, int):
-        xp = x.device.backend.xp
-        arg = xp.argmax if is_max else xp.argmin
-        idx = arg(x.data, axis=axes[0])
-        if keepdim:
-            idx = xp.expand_dims(idx, axes[0])
-        return _MinMax(values, _wrap(xp.asarray(idx, dtype=dtypes.int64), x.device))
-    return values
+    _check_nonempty(x, axes, op)
+    if not isinstance(dim, int):
+        return MaxMin.apply(x, axes, keepdim, is_max, True)
+    xp = x.device.backend.xp
+    if x.data.ndim == 0:  # dim 0 or -1 of a 0-d tensor: the tensor itself, index 0
+        return _MinMax(x * 1, _wrap(xp.zeros((), dtype=dtypes.int64), x.device))
+    idx = (xp.argmax if is_max else xp.argmin)(x.data, axis=axes[0])  # first NaN wins
+    values = TakeAlong.apply(x, idx, axes[0], keepdim)
+    if keepdim:
+        idx = xp.expand_dims(idx, axes[0])
+    return _MinMax(values, _wrap(xp.asarray(idx, dtype=dtypes.int64), x.device))
+
+
+def _check_nonempty(x: Tensor, axes, op: str) -> None:
+    """max/min/amax/amin have no identity: an empty reduced dimension is an error (as
+    PyTorch's), while an empty kept dimension gives an empty result."""
+    shape = tuple(x.data.shape)
+    if x.data.size:
+        return
+    if axes is None:
+        if op.startswith("arg"):  # PyTorch's types: IndexError here, RuntimeError for max
+            raise IndexError(f"{op}: the input of shape {shape} is empty; pass dim= to "
+                             "reduce over a non-empty dimension")
+        raise RuntimeError(f"{op}: the input of shape {shape} is empty and the operation "
+                           "has no identity; pass dim= to reduce over a non-empty dimension")
+    if any(shape[a] == 0 for a in axes):
+        raise IndexError(f"{op}: cannot reduce over dim {axes}, which has size 0 in the "
+                         f"input of shape {shape} (the operation has no identity)")
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False):
@@ -200,12 +267,18 @@ def min(x: Tensor, dim=None, keepdim: bool = False):
     return _maxmin(x, dim, keepdim, False)
 
 
-def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    return MaxMin.apply(x, _axes(x, dim, "amax"), keepdim, True)
+def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Largest values over ``dim`` (all dims by default); ties share the gradient."""
+    axes = _axes(x, None if dim == () else dim, "amax")
+    _check_nonempty(x, axes, "amax")
+    return MaxMin.apply(x, axes, keepdim, True, False)
 
 
-def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    return MaxMin.apply(x, _axes(x, dim, "amin"), keepdim, False)
+def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Smallest values over ``dim`` (all dims by default); ties share the gradient."""
+    axes = _axes(x, None if dim == () else dim, "amin")
+    _check_nonempty(x, axes, "amin")
+    return MaxMin.apply(x, axes, keepdim, False, False)
 
 
 def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -221,7 +294,10 @@ def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: int | None = None) -> Tensor:
-    """Variance over ``dim``, unbiased (correction=1) by default as in PyTorch."""
+    """Variance over ``dim``, unbiased (correction=1) by default as in PyTorch; a bool
+    first argument is ``unbiased`` (PyTorch's ``x.var(False)``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = _axes(x, dim, "var")
@@ -231,10 +307,29 @@ def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     return sum(centered * centered, axes, keepdim=keepdim) / (denom if denom > 0 else float("nan"))
 
 
+class SqrtOfVar(Function):
+    """``sqrt`` whose gradient is 0 where the result is 0: a constant row's ``std`` has
+    gradient 0 (PyTorch's value), not ``0 * inf = NaN``."""
+
+    @staticmethod
+    def forward(ctx, v):
+        out = ctx.device.backend.xp.sqrt(v)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        zero = out == 0
+        return where(zero, 0.0, g) / (where(zero, 1.0, out) * 2)
+
+
 def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: int | None = None) -> Tensor:
-    """Standard deviation: ``sqrt(var)``."""
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation: ``sqrt(var)``; gradient 0 where it is 0."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return SqrtOfVar.apply(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -246,14 +341,16 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 
 def _arg(x, dim, keepdim, is_max):
+    op = "argmax" if is_max else "argmin"
     xp = x.device.backend.xp
     fn = xp.argmax if is_max else xp.argmin
-    if dim is None:
+    axes = None if dim is None else _axes(x, int(dim), op)
+    _check_nonempty(x, axes, op)
+    if axes is None:
         idx = fn(x.data.reshape(-1))
-        idx = xp.asarray(idx).reshape((1,) * x.data.ndim if keepdim else ())
+        idx = xp.asarray(idx).reshape((1,) * x.data.ndim if keepdim and dim is None else ())
     else:
-        (axis,) = _axes(x, dim, "argmax" if is_max else "argmin")
-        idx = fn(x.data, axis=axis)
+        idx = fn(x.data, axis=axes[0])
         if keepdim:
-            idx = xp.expand_dims(idx, axis)
+            idx = xp.expand_dims(idx, axes[0])
     return _wrap(xp.asarray(idx, dtype=dtypes.int64), x.device)

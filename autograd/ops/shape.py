@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..dtypes import result_type
 from ..graph import Function
 from ..tensor import Tensor
-from ._util import expand, normalize_dim
+from ._util import as_size, expand, normalize_dim
 from .views import make_view, make_views, view  # noqa: F401  (view: ops.view)
 
 
@@ -84,15 +84,13 @@ class Pad(Function):
 # --- Python-facing functions --------------------------------------------------------
 
 
-def _shape_arg(shape) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], tuple | list):
-        shape = shape[0]
-    return tuple(int(s) for s in shape)
+def _shape_arg(shape, op: str = "shape") -> tuple:
+    return as_size(shape, op)
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
     """Same data, new shape (one dimension may be -1)."""
-    shape = _shape_arg(shape)
+    shape = _shape_arg(shape, "reshape")
     if shape == x.data.shape:
         return x
     size = x.data.size
@@ -141,20 +139,17 @@ def t(x: Tensor) -> Tensor:
     return transpose(x, 0, 1) if x.data.ndim == 2 else x
 
 
-def T(x: Tensor) -> Tensor:
-    return permute(x, tuple(range(x.data.ndim))[::-1])
-
-
-def mT(x: Tensor) -> Tensor:
-    return transpose(x, -2, -1)
-
-
-def expand_(x: Tensor, *sizes) -> Tensor:
-    """Broadcast to ``sizes`` (-1 keeps a dimension), as ``Tensor.expand``."""
-    sizes = _shape_arg(sizes)
+def expand_to(x: Tensor, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` (-1 keeps a dimension), checked, as ``Tensor.expand``
+    (a view, not in place: the old name ``expand_`` said otherwise)."""
+    sizes = _shape_arg(sizes, "expand")
     lead = len(sizes) - x.data.ndim
     if lead < 0:
         raise RuntimeError(f"expand: cannot expand shape {tuple(x.data.shape)} to {sizes}")
+    for i, s in enumerate(sizes):
+        if s < -1 or (s == -1 and i < lead):
+            raise RuntimeError(f"expand: size {s} at position {i} of {sizes} is not allowed "
+                               f"(-1 keeps an existing dimension of {tuple(x.data.shape)})")
     shape = tuple(
         x.data.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes)
     )
@@ -164,15 +159,18 @@ def expand_(x: Tensor, *sizes) -> Tensor:
                 f"expand: cannot expand shape {tuple(x.data.shape)} to {sizes}: dimension "
                 f"{i} has size {n}"
             )
-    return make_view(expand(x, shape), x, expand_, (shape,))
+    return make_view(expand(x, shape), x, expand_to, (shape,))
 
 
 def broadcast_to(x: Tensor, shape) -> Tensor:
-    return expand_(x, tuple(shape))
+    return expand_to(x, tuple(shape))
 
 
 def expand_as(x: Tensor, other: Tensor) -> Tensor:
-    return expand_(x, other.shape)
+    return expand_to(x, other.shape)
+
+
+expand_ = expand_to  # the old name (kept for one release; not exported)
 
 
 def squeeze(x: Tensor, dim=None) -> Tensor:
@@ -231,6 +229,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
     for t in tensors[1:]:
         dt = result_type(dt, t.data.dtype)
     tensors = [t if t.data.dtype == dt else t.to(dt) for t in tensors]
+    # PyTorch skips 1-d empty tensors (legacy: cat([zeros(0), x]) is x)
+    tensors = [t for t in tensors if t.data.shape != (0,)] or tensors[:1]
     first = tensors[0]
     nd = first.data.ndim
     d = normalize_dim(dim, nd, "cat")
@@ -296,19 +296,73 @@ def unbind(x: Tensor, dim: int = 0) -> tuple:
     return tuple(squeeze(p, d) for p in split(x, 1, d))
 
 
-def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Pad with ``value``. ``pad`` lists (before, after) pairs starting from the LAST
-    dimension, as in ``torch.nn.functional.pad``."""
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > x.data.ndim:
-        raise ValueError(
-            f"pad: expected an even number of values for at most {x.data.ndim} dims, got {pad}"
-        )
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported")
-    widths = [(0, 0)] * x.data.ndim
-    for i in range(len(pad) // 2):
-        widths[x.data.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(x, tuple(widths), value)
+def pad(x: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad as ``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs starting
+    from the LAST dimension; a negative amount crops. ``mode``: "constant" (``value``,
+    default 0), "reflect" (mirror without repeating the edge), "replicate" (repeat the
+    edge) or "circular" (wrap around); those three pad the last 1-3 dims of an input with
+    one or two more dims (batch, channels), as PyTorch."""
+    pad = as_size(tuple(pad), "pad")
+    nd, k = x.data.ndim, len(pad) // 2
+    if len(pad) % 2 or k > nd:
+        raise ValueError(f"pad: expected an even number of values for at most {nd} dims, "
+                         f"got {pad}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: unknown mode {mode!r}; expected 'constant', "
+                                  "'reflect', 'replicate' or 'circular'")
+    if mode != "constant" and not (1 <= k <= 3 and nd in (k + 1, k + 2)):
+        raise NotImplementedError(
+            f"pad: mode {mode!r} pads the last {k} dims of a {k + 1}-d or {k + 2}-d input "
+            f"(with batch/channel dims), got {nd}-d input of shape {tuple(x.data.shape)} "
+            f"and padding {pad}")
+    if mode in ("reflect", "replicate"):  # PyTorch maps indices over the uncropped input
+        for i in range(k):
+            if pad[2 * i] or pad[2 * i + 1]:
+                x = _pad_by_index(x, nd - 1 - i, pad[2 * i], pad[2 * i + 1], mode)
+        return x
+    crop, widths = [slice(None)] * nd, [(0, 0)] * nd
+    for i in range(k):  # negative amounts crop first; the rest pads what is left
+        d, lo, hi = nd - 1 - i, pad[2 * i], pad[2 * i + 1]
+        n = x.data.shape[d]
+        start, stop = max(-lo, 0), n - max(-hi, 0)
+        if stop < start:
+            raise RuntimeError(f"pad: padding {pad} crops more than the {n} elements of "
+                               f"dimension {d} of shape {tuple(x.data.shape)}")
+        crop[d], widths[d] = slice(start, stop), (max(lo, 0), max(hi, 0))
+    if any(c != slice(None) for c in crop):
+        from .indexing import getitem
+
+        x = getitem(x, tuple(crop))
+    if mode == "constant":
+        if not any(lo or hi for lo, hi in widths):
+            return x
+        return Pad.apply(x, tuple(widths), 0.0 if value is None else value)
+    for d, (lo, hi) in enumerate(widths):
+        if lo or hi:
+            x = _pad_by_index(x, d, lo, hi, mode)
+    return x
+
+
+def _pad_by_index(x: Tensor, d: int, lo: int, hi: int, mode: str) -> Tensor:
+    """Pad dimension ``d`` by gathering source indices (the backward scatter-adds)."""
+    import numpy as np
+
+    from .indexing import getitem
+
+    n = x.data.shape[d]
+    limit = n - 1 if mode == "reflect" else n if mode == "circular" else None
+    if limit is not None and max(lo, hi) > limit or n == 0 or n + lo + hi <= 0:
+        raise RuntimeError(
+            f"pad: mode {mode!r} cannot pad dimension {d} of size {n} (shape "
+            f"{tuple(x.data.shape)}) by ({lo}, {hi})"
+            + (f": padding must be {'<' if mode == 'reflect' else '<='} the size"
+               if limit is not None and max(lo, hi) > limit else ""))
+    i = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        i = np.abs(i)
+        i = np.where(i >= n, 2 * (n - 1) - i, i)
+    elif mode == "replicate":
+        i = np.clip(i, 0, n - 1)
+    else:
+        i = i % n
+    return getitem(x, (slice(None),) * d + (i,))

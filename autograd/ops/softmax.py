@@ -14,6 +14,9 @@ class Softmax(Function):
     def forward(ctx, x, dim):
         ctx.dim = dim
         xp = ctx.device.backend.xp
+        if x.size == 0:  # nothing to normalise (the max of an empty dim is undefined)
+            ctx.save_for_backward(x)
+            return x.copy()
         e = xp.exp(x - x.max(axis=dim, keepdims=True))
         out = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(out)
@@ -30,6 +33,9 @@ class LogSoftmax(Function):
     def forward(ctx, x, dim):
         ctx.dim = dim
         xp = ctx.device.backend.xp
+        if x.size == 0:
+            ctx.save_for_backward(x)
+            return x.copy()
         shifted = x - x.max(axis=dim, keepdims=True)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)

@@ -173,7 +173,6 @@ def _register_view_ops():
          (_t((3, 3)), _t((3, 2))), lambda a, b: np.einsum("ii,ij->j", a, b)),
         ("einsum/iij->", lambda x: ag.einsum("iij->", x), (_t((2, 2, 3)),),
          lambda x: np.einsum("iij->", x)),
-        ("frac", ag.frac, (_t((3, 4), away=0.05),), lambda x: x - np.trunc(x)),
     ]
     for name, fn, specs, ref in entries:
         register(OpInfo(name, fn, _args(*specs), reference=ref, group="inplace"))

@@ -3,6 +3,12 @@
 Tests (``tests/autograd/test_ops.py`` and friends) and the gradient-check benchmark
 (``python -m benchmarks.gradcheck``) both read it, so a new op registered here is
 checked everywhere without editing either.
+
+Each package registers its own ops: a *provider* is a module whose import calls
+``register(OpInfo(...), ...)``. autograd's providers are listed in ``_PROVIDERS`` below;
+a package above autograd (``nn``) lists its own in its ``testing/__init__.py`` and
+hands them over with ``add_providers`` when it is imported, so autograd never imports
+it. Joining is one line: append the module's name to the right ``_PROVIDERS`` tuple.
 """
 
 from __future__ import annotations
@@ -13,15 +19,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# modules that register ops; each owns the entries of one area
+# autograd's modules that register ops; each owns the entries of one area
 _PROVIDERS = (
     "autograd.testing.core_ops",
-    "autograd.testing.nn_ops",
-    "autograd.testing.conv_ops",
-    "autograd.testing.seq_ops",
+    # linalg, special, fft (issue 12)
+    "autograd.testing.linalg_ops",
+    "autograd.testing.special_ops",
+    "autograd.testing.fft_ops",
+    # issue 12 tensor ops (ops helper)
+    "autograd.testing.surface_ops",
+    # issue 16 / issue 12 edge cases (reliab)
+    "autograd.testing.reliab_ops",
     # in-place ops, views, step functions (issue 11)
     "autograd.testing.inplace_ops",
 )
+
+# provider modules of the packages above autograd, handed over by ``add_providers``
+_ADDED: list[str] = []
 
 
 @dataclass
@@ -58,9 +72,21 @@ def register(*infos: OpInfo) -> None:
         REGISTRY[info.name] = info
 
 
+def add_providers(*modules: str) -> None:
+    """Register provider modules of a package above autograd (by module name; they are
+    imported by ``all_ops``, not here, so importing the package stays cheap)."""
+    for mod in modules:
+        if mod not in _ADDED:
+            _ADDED.append(mod)
+
+
 def all_ops() -> list[OpInfo]:
-    """Every registered op (imports the provider modules on first use)."""
-    for mod in _PROVIDERS:
+    """Every registered op (imports the provider modules on first use).
+
+    Providers of other packages are included once that package is imported (``import
+    nn`` hands over nn's); the tests and the gradient-check benchmark import them all.
+    """
+    for mod in (*_PROVIDERS, *_ADDED):
         importlib.import_module(mod)
     return list(REGISTRY.values())
 

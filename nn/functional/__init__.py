@@ -14,3 +14,10 @@ from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .pooling import *  # noqa: F403
+
+# isort: split
+# layers of issue 12: distances, vision, padding, extra losses
+from .distance import *  # noqa: F403
+from .embedding_bag import *  # noqa: F403
+from .loss_extra import *  # noqa: F403
+from .vision import *  # noqa: F403

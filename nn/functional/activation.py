@@ -10,12 +10,10 @@ from __future__ import annotations
 import math
 
 from autograd import dtypes
-from autograd.grad_mode import is_grad_enabled
-from autograd.graph import Function
+from autograd.extend import Function, Tensor
 from autograd.ops import (
     abs,
     clamp,
-    erf,
     exp,
     log_softmax,
     sigmoid,
@@ -24,8 +22,7 @@ from autograd.ops import (
     where,
 )
 from autograd.ops import relu as _relu
-from autograd.ops.arithmetic import Mul
-from autograd.tensor import Tensor, _wrap
+from autograd.ops.arithmetic import Mul, stable_sigmoid, stable_softplus
 
 __all__ = [
     "relu",
@@ -56,6 +53,7 @@ __all__ = [
 _SQRT_2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
 
 
 def _float(x: Tensor, op: str) -> Tensor:
@@ -64,7 +62,31 @@ def _float(x: Tensor, op: str) -> Tensor:
     return x if x.data.dtype.kind == "f" else x.to(dtypes.get_default_dtype())
 
 
-class _LeakyRelu(Function):
+# Each activation f is a node whose backward is ``FGrad.apply(x, g, *consts) = g * f'(x)``:
+# an ``ElementwiseGrad``, whose forward is the array code a plain backward runs and whose
+# backward differentiates that same formula (d/dg: FGrad again; d/dx: g * f''(x)).
+
+
+class ElementwiseGrad(Function):
+    """``g * f'(x)`` for an elementwise ``f``. A subclass gives ``slope(xp, x, *consts)``
+    (f' on arrays: the plain backward) and ``curvature(x, *consts)`` (f'' in Tensor ops:
+    what ``create_graph=True`` differentiates); ``consts`` are arrays or numbers the
+    forward kept (e.g. its sigmoid), constants to this node."""
+
+    @classmethod
+    def forward(cls, ctx, x, g, *consts):
+        ctx.consts = consts
+        ctx.save_for_backward(x, g)
+        return (g * cls.slope(ctx.device.backend.xp, x, *consts)).astype(g.dtype, copy=False)
+
+    @classmethod
+    def backward(cls, ctx, gg):
+        x, g = ctx.saved_tensors
+        c = ctx.consts
+        return (gg * g * cls.curvature(x, *c), cls.apply(x, gg, *c)) + (None,) * len(c)
+
+
+class LeakyRelu(Function):
     @staticmethod
     def forward(ctx, x, slope):
         xp = ctx.device.backend.xp
@@ -78,127 +100,164 @@ class _LeakyRelu(Function):
         return Mul.apply(g, ctx.scale), None
 
 
-class _Elu(Function):
+class Elu(Function):
     """alpha * (exp(x) - 1) for x <= 0, else x; also SELU through ``scale``."""
 
     @staticmethod
     def forward(ctx, x, alpha, scale):
         xp = ctx.device.backend.xp
-        pos = x > 0
-        neg = alpha * xp.expm1(xp.minimum(x, 0))
-        out = xp.where(pos, x, neg).astype(x.dtype, copy=False)
+        out = xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0))).astype(x.dtype, copy=False)
         if scale != 1:
             out = out * scale
-        ctx.pos, ctx.alpha, ctx.scale, ctx.out = pos, alpha, scale, out
+        ctx.alpha, ctx.scale = alpha, scale
         ctx.save_for_backward(x)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        if not is_grad_enabled():  # plain backward: for x <= 0 the slope is out + a*s
-            xp = ctx.device.backend.xp
-            slope = xp.where(ctx.pos, ctx.scale, ctx.out + ctx.alpha * ctx.scale)
-            return _wrap((g.data * slope).astype(g.dtype, copy=False), ctx.device), None, None
         (x,) = ctx.saved_tensors
-        # d/dx = scale for x > 0, scale * alpha * exp(x) otherwise (exp of x <= 0 only)
-        slope = where(ctx.pos, ctx.scale, exp(clamp(x, max=0.0)) * (ctx.alpha * ctx.scale))
-        return g * slope, None, None
+        return EluGrad.apply(x, g, ctx.alpha, ctx.scale), None, None
 
 
-class _Gelu(Function):
+class EluGrad(ElementwiseGrad):
+    """elu'(x) = scale for x > 0, scale * alpha * exp(x) otherwise (exp of x <= 0 only)."""
+
+    @staticmethod
+    def slope(xp, x, alpha, scale):
+        return xp.where(x > 0, scale, (alpha * scale) * xp.exp(xp.minimum(x, 0)))
+
+    @staticmethod
+    def curvature(x, alpha, scale):
+        return where(x.detach() > 0, 0.0, exp(clamp(x, max=0.0)) * (alpha * scale))
+
+
+class Gelu(Function):
     """x * Phi(x) with the exact normal CDF (erf)."""
 
     @staticmethod
     def forward(ctx, x):
-        backend = ctx.device.backend
         ctx.save_for_backward(x)
-        cdf = 0.5 * (1.0 + backend.erf(x * (1 / _SQRT_2)))
-        ctx.cdf = cdf
-        return (x * cdf).astype(x.dtype, copy=False)
+        ctx.cdf = 0.5 * (1.0 + ctx.device.backend.erf(x * (1 / _SQRT_2)))
+        return (x * ctx.cdf).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        if not is_grad_enabled():
-            xp, a = ctx.device.backend.xp, x.data
-            d = ctx.cdf + a * xp.exp(a * a * -0.5) * _INV_SQRT_2PI
-            return _wrap((g.data * d).astype(a.dtype, copy=False), ctx.device)
-        cdf = (erf(x * (1 / _SQRT_2)) + 1.0) * 0.5
-        pdf = exp(x * x * -0.5) * _INV_SQRT_2PI
-        return g * (cdf + x * pdf)
+        return GeluGrad.apply(x, g, ctx.cdf)
 
 
-class _GeluTanh(Function):
+class GeluGrad(ElementwiseGrad):
+    """gelu'(x) = Phi(x) + x phi(x); ``cdf`` is Phi(x) kept from the forward."""
+
+    @staticmethod
+    def slope(xp, x, cdf):
+        return cdf + x * xp.exp(x * x * -0.5) * _INV_SQRT_2PI
+
+    @staticmethod
+    def curvature(x, cdf):
+        return exp(x * x * -0.5) * _INV_SQRT_2PI * (2.0 - x * x)  # phi(x) (2 - x^2)
+
+
+def _tanh_inner(x):
+    """u = sqrt(2/pi) (x + c x^3), u' and u'' of the tanh GELU, arrays or Tensors."""
+    x2 = x * x
+    return ((x + x2 * x * _GELU_C) * _SQRT_2_OVER_PI,
+            (x2 * (3 * _GELU_C) + 1.0) * _SQRT_2_OVER_PI,
+            x * (6 * _GELU_C * _SQRT_2_OVER_PI))
+
+
+class GeluTanh(Function):
     """0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
 
     @staticmethod
     def forward(ctx, x):
         xp = ctx.device.backend.xp
         ctx.save_for_backward(x)
-        t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-        ctx.t = t
-        return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
+        ctx.t = xp.tanh(_tanh_inner(x)[0])
+        return (0.5 * x * (1.0 + ctx.t)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        if not is_grad_enabled():
-            a, t = x.data, ctx.t
-            dinner = (a * a * (3 * 0.044715) + 1.0) * _SQRT_2_OVER_PI
-            d = (t + 1.0) * 0.5 + a * 0.5 * (1.0 - t * t) * dinner
-            return _wrap((g.data * d).astype(a.dtype, copy=False), ctx.device)
-        x2 = x * x
-        t = tanh((x + x2 * x * 0.044715) * _SQRT_2_OVER_PI)
-        dinner = (x2 * (3 * 0.044715) + 1.0) * _SQRT_2_OVER_PI
-        return g * ((t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * dinner)
+        return GeluTanhGrad.apply(x, g, ctx.t)
 
 
-class _Silu(Function):
+class GeluTanhGrad(ElementwiseGrad):
+    """0.5 (1 + t) + 0.5 x (1 - t^2) u'; ``t`` is tanh(u) kept from the forward."""
+
+    @staticmethod
+    def slope(xp, x, t):
+        return (t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * _tanh_inner(x)[1]
+
+    @staticmethod
+    def curvature(x, t):
+        u, du, ddu = _tanh_inner(x)
+        t = tanh(u)
+        return (1.0 - t * t) * (du + x * 0.5 * (ddu - t * du * du * 2.0))
+
+
+class Silu(Function):
     @staticmethod
     def forward(ctx, x):
-        xp = ctx.device.backend.xp
-        e = xp.exp(-xp.abs(x))  # a stable sigmoid: exp of non-positive numbers only
-        s = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-        ctx.s = s
+        ctx.s = stable_sigmoid(ctx.device.backend.xp, x)
         ctx.save_for_backward(x)
-        return x * s
+        return x * ctx.s
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        if not is_grad_enabled():
-            s = ctx.s
-            d = s * (x.data * (1.0 - s) + 1.0)
-            return _wrap((g.data * d).astype(s.dtype, copy=False), ctx.device)
+        return SiluGrad.apply(x, g, ctx.s)
+
+
+class SiluGrad(ElementwiseGrad):
+    """silu'(x) = s (1 + x (1 - s)), s = sigmoid(x) kept from the forward."""
+
+    @staticmethod
+    def slope(xp, x, s):
+        return s * (x * (1.0 - s) + 1.0)
+
+    @staticmethod
+    def curvature(x, s):
         s = sigmoid(x)
-        return g * (s * (x * (1.0 - s) + 1.0))
+        return s * (1.0 - s) * (x * (1.0 - s * 2.0) + 2.0)
 
 
-class _Softplus(Function):
+class Softplus(Function):
     """log(1 + exp(beta x)) / beta, linear where beta x > threshold."""
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
         xp = ctx.device.backend.xp
-        z = x * beta
-        # log1p(exp(z)) = max(z, 0) + log1p(exp(-|z|)): no overflow for any z
-        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
-        ctx.linear = z > threshold
+        ctx.linear = x * beta > threshold
         ctx.beta = beta
+        out = xp.where(ctx.linear, x, stable_softplus(xp, x * beta) / beta)
+        ctx.out = out = out.astype(x.dtype, copy=False)
         ctx.save_for_backward(x)
-        out = xp.where(ctx.linear, x, soft).astype(x.dtype, copy=False)
-        ctx.out = out
         return out
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        if not is_grad_enabled():
-            # sigmoid(z) = exp(z - log1p(exp(z))) = exp(beta (x - out)): stable, one exp
-            xp = ctx.device.backend.xp
-            d = xp.where(ctx.linear, 1.0, xp.exp((x.data - ctx.out) * ctx.beta))
-            return _wrap((g.data * d).astype(x.dtype, copy=False), ctx.device), None, None
-        return g * where(ctx.linear, 1.0, sigmoid(x * ctx.beta)), None, None
+        return SoftplusGrad.apply(x, g, ctx.beta, ctx.linear, ctx.out), None, None
+
+
+class SoftplusGrad(ElementwiseGrad):
+    """sigmoid(beta x), 1 where linear; ``out`` is the forward's softplus value."""
+
+    @staticmethod
+    def slope(xp, x, beta, linear, out):
+        # sigmoid(z) = exp(z - log1p(exp(z))) = exp(beta (x - out)): stable, one exp
+        return xp.where(linear, 1.0, xp.exp((x - out) * beta))
+
+    @staticmethod
+    def curvature(x, beta, linear, out):
+        s = sigmoid(x * beta)
+        return where(linear, 0.0, s * (1.0 - s) * beta)
+
+
+# the names these Functions had before they became public (kept for one release)
+_LeakyRelu, _Elu, _Gelu, _GeluTanh, _Silu, _Softplus = (
+    LeakyRelu, Elu, Gelu, GeluTanh, Silu, Softplus)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -213,12 +272,12 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, ``negative_slope * x`` otherwise. Shape: any."""
-    return _LeakyRelu.apply(_float(input, "leaky_relu"), float(negative_slope))
+    return LeakyRelu.apply(_float(input, "leaky_relu"), float(negative_slope))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, ``alpha * (exp(x) - 1)`` otherwise. Shape: any."""
-    return _Elu.apply(_float(input, "elu"), float(alpha), 1.0)
+    return Elu.apply(_float(input, "elu"), float(alpha), 1.0)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -227,7 +286,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants. Shape: any."""
-    return _Elu.apply(_float(input, "selu"), _SELU_ALPHA, _SELU_SCALE)
+    return Elu.apply(_float(input, "selu"), _SELU_ALPHA, _SELU_SCALE)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -236,7 +295,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         raise ValueError("celu: alpha must not be 0")
     if alpha == 1:
         return elu(input)
-    return _Elu.apply(_float(input, "celu") * (1.0 / alpha), 1.0, 1.0) * float(alpha)
+    return Elu.apply(_float(input, "celu") * (1.0 / alpha), 1.0, 1.0) * float(alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -244,22 +303,22 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     uses the tanh formula. Shape: any."""
     x = _float(input, "gelu")
     if approximate == "none":
-        return _Gelu.apply(x)
+        return Gelu.apply(x)
     if approximate == "tanh":
-        return _GeluTanh.apply(x)
+        return GeluTanh.apply(x)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (swish). Shape: any."""
-    return _Silu.apply(_float(input, "silu"))
+    return Silu.apply(_float(input, "silu"))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * x)) / beta, and x where beta * x > threshold. Shape: any."""
     if beta == 0:
         raise ValueError("softplus: beta must not be 0")
-    return _Softplus.apply(_float(input, "softplus"), float(beta), float(threshold))
+    return Softplus.apply(_float(input, "softplus"), float(beta), float(threshold))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -270,7 +329,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for large |x|. Shape: any."""
     x = _float(input, "logsigmoid")
-    return -_Softplus.apply(-x, 1.0, math.inf)
+    return -Softplus.apply(-x, 1.0, math.inf)
 
 
 def softsign(input: Tensor) -> Tensor:

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 import autograd as ag
-from autograd.tensor import Tensor, _wrap
+from autograd.extend import Tensor, wrap
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -36,7 +36,7 @@ def _dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
 def _causal_mask(L: int, S: int, device) -> Tensor:
     """(L, S) bool, True where query i may see key j (j <= i), as torch's tril."""
     xp = device.backend.xp
-    return _wrap(xp.tril(xp.ones((L, S), dtype=bool)), device)
+    return wrap(xp.tril(xp.ones((L, S), dtype=bool)), device)
 
 
 def _as_tensor_like(mask, ref: Tensor, op: str) -> Tensor:
@@ -129,7 +129,7 @@ def _merge_masks(attn_mask, key_padding_mask, bsz, num_heads, L, S, ref, op):
         if merged is None:
             merged = k
         elif merged.dtype.kind == "b" and k.dtype.kind == "b":
-            merged = _wrap(xp.logical_or(merged.data, k.data), ref.device)
+            merged = wrap(xp.logical_or(merged.data, k.data), ref.device)
         else:
             merged = _additive(merged, dtype) + _additive(k, dtype)
     return merged
@@ -139,7 +139,7 @@ def _additive(m: Tensor, dtype) -> Tensor:
     """A bool mask (True = blocked) as 0 / -inf floats; float masks unchanged."""
     if m.dtype.kind == "b":
         xp = m.device.backend.xp
-        return _wrap(xp.where(m.data, -np.inf, 0.0).astype(dtype), m.device)
+        return wrap(xp.where(m.data, -np.inf, 0.0).astype(dtype), m.device)
     return m.to(dtype)
 
 
@@ -161,13 +161,16 @@ def multi_head_attention_forward(
     ``need_weights=False``. Unbatched inputs give unbatched outputs.
     ``is_causal=True`` with an ``attn_mask`` treats that mask as the causal one (as
     PyTorch's hint); without one, a causal mask is built (PyTorch raises instead).
-    bias_k/bias_v, add_zero_attn and static_k/static_v are not supported.
+    bias_k, bias_v (1, 1, E): one more key/value position appended to every sequence
+    (masks get a zero column). static_k, static_v (N*heads, S', head_dim): used as the
+    projected keys/values instead of projecting key/value. add_zero_attn: a zero key and
+    value appended after those (masks again get a zero column).
     """
     op = "multi_head_attention_forward"
-    if bias_k is not None or bias_v is not None or add_zero_attn or static_k is not None \
-            or static_v is not None:
-        raise NotImplementedError(f"{op}: bias_k/bias_v, add_zero_attn and static_k/static_v "
-                                  "are not supported")
+    if (bias_k is None) != (bias_v is None):
+        raise ValueError(f"{op}: give both bias_k and bias_v or neither")
+    if bias_k is not None and (static_k is not None or static_v is not None):
+        raise ValueError(f"{op}: bias_k/bias_v cannot be added to static_k/static_v")
     unbatched = query.ndim == 2
     if unbatched:
         if key.ndim != 2 or value.ndim != 2:
@@ -206,17 +209,36 @@ def multi_head_attention_forward(
         if in_proj_bias is not None:
             b_q, b_k, b_v = ag.chunk(in_proj_bias, 3, dim=0)
         q = _proj(query, q_proj_weight, b_q)
-        k = _proj(key, k_proj_weight, b_k)
-        v = _proj(value, v_proj_weight, b_v)
+        k = _proj(key, k_proj_weight, b_k) if static_k is None else None
+        v = _proj(value, v_proj_weight, b_v) if static_v is None else None
 
-    # (seq, N, E) -> (N, heads, seq, hd)
+    if bias_k is not None:  # one learned key/value position appended to every sequence
+        k = ag.cat([k, bias_k.reshape(1, 1, E).expand(1, N, E)])
+        v = ag.cat([v, bias_v.reshape(1, 1, E).expand(1, N, E)])
+        attn_mask = _pad_key_axis(attn_mask, query, op)
+        key_padding_mask = _pad_key_axis(key_padding_mask, query, op)
+        S += 1
+
+    # (seq, N, E) -> (N, heads, seq, hd); static_k/static_v are (N*heads, seq, hd)
     q = q.reshape(L, N, num_heads, hd).permute(1, 2, 0, 3)
-    k = k.reshape(S, N, num_heads, hd).permute(1, 2, 0, 3)
-    v = v.reshape(S, N, num_heads, hd).permute(1, 2, 0, 3)
+    k = k.reshape(S, N, num_heads, hd).permute(1, 2, 0, 3) if static_k is None else \
+        _static(static_k, "static_k", N, num_heads, hd, op)
+    v = v.reshape(S, N, num_heads, hd).permute(1, 2, 0, 3) if static_v is None else \
+        _static(static_v, "static_v", N, num_heads, hd, op)
+    if k.shape[2] != v.shape[2]:
+        raise ValueError(f"{op}: keys ({k.shape[2]}) and values ({v.shape[2]}) have different "
+                         "source lengths")
+    S = k.shape[2]
+    if add_zero_attn:  # a zero key/value that every query may attend to
+        zeros = ag.zeros(N, num_heads, 1, hd, dtype=k.dtype, device=k.device)
+        k, v = ag.cat([k, zeros], dim=2), ag.cat([v, zeros], dim=2)
+        attn_mask = _pad_key_axis(attn_mask, query, op)
+        key_padding_mask = _pad_key_axis(key_padding_mask, query, op)
+        S += 1
 
     if is_causal and attn_mask is None:
         xp = query.device.backend.xp
-        attn_mask = _wrap(xp.triu(xp.ones((L, S), dtype=bool), 1), query.device)
+        attn_mask = wrap(xp.triu(xp.ones((L, S), dtype=bool), 1), query.device)
     mask = _merge_masks(attn_mask, key_padding_mask, N, num_heads, L, S, q, op)
 
     scores = (q * (1.0 / math.sqrt(hd))) @ k.mT  # (N, heads, L, S)
@@ -236,6 +258,24 @@ def multi_head_attention_forward(
             return out.squeeze(1), w.squeeze(0)
         return out, w
     return (out.squeeze(1) if unbatched else out), None
+
+
+def _pad_key_axis(mask, ref: Tensor, op: str):
+    """A mask with one more key column (0 / False: that key is not masked), or None."""
+    if mask is None:
+        return None
+    m = _as_tensor_like(mask, ref, op)
+    return ag.pad(m, (0, 1))
+
+
+def _static(t, name: str, n: int, heads: int, hd: int, op: str) -> Tensor:
+    """static_k/static_v (N*heads, S, head_dim) -> (N, heads, S, head_dim)."""
+    if not isinstance(t, Tensor) or t.ndim != 3 or t.shape[0] != n * heads or \
+            t.shape[2] != hd:
+        raise ValueError(f"{op}: expected {name} of shape ({n * heads}, S, {hd}) "
+                         f"(batch*heads, source length, head_dim), got "
+                         f"{tuple(getattr(t, 'shape', ()))}")
+    return t.reshape(n, heads, t.shape[1], hd)
 
 
 def _proj(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:

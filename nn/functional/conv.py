@@ -6,17 +6,18 @@ weight ``(O, C*kh*kw)`` (one BLAS call for the whole batch) and moves the result
 GEMM's ``(O, N, OH, OW)`` order to ``(N, O, OH, OW)`` while adding the bias.
 
 Each step is a differentiable op whose backward is again made of these ops: ``Im2Col``
-and ``Col2Im`` are each other's adjoints, and so are ``_ToBatchMajor`` and
-``_ToChannelMajor``; the product is the core ``matmul``. Any order of derivative
+and ``Col2Im`` are each other's adjoints, and so are ``ToBatchMajor`` and
+``ToChannelMajor``; the product is the core ``matmul``. Any order of derivative
 therefore works (gradgradcheck), and the plain backward is two GEMMs and a col2im.
 """
 
 from __future__ import annotations
 
 from autograd import Function, Tensor
-from autograd.ops import matmul, pad
+from autograd.ops import matmul, pad, stack
+from backends.conv_reference import out_size  # the one formula, shared with the kernels
 
-__all__ = ["conv1d", "conv2d", "unfold", "fold"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
 
 # --- differentiable building blocks ---------------------------------------------------
@@ -49,7 +50,7 @@ class Col2Im(Function):
         return (Im2Col.apply(g, *ctx.params),) + (None,) * 5
 
 
-class _ToBatchMajor(Function):
+class ToBatchMajor(Function):
     """GEMM output y (O, N*OH*OW) -> contiguous (N, O, OH, OW), plus bias (O,) if given."""
 
     @staticmethod
@@ -60,13 +61,13 @@ class _ToBatchMajor(Function):
     @staticmethod
     def backward(ctx, g):
         need_y, need_b = ctx.needs_input_grad[:2]
-        gy = _ToChannelMajor.apply(g) if need_y else None
+        gy = ToChannelMajor.apply(g) if need_y else None
         gb = g.sum((0, 2, 3)) if need_b else None
         return gy, gb, None, None, None
 
 
-class _ToChannelMajor(Function):
-    """(N, O, OH, OW) -> contiguous (O, N*OH*OW); the adjoint of _ToBatchMajor."""
+class ToChannelMajor(Function):
+    """(N, O, OH, OW) -> contiguous (O, N*OH*OW); the adjoint of ToBatchMajor."""
 
     @staticmethod
     def forward(ctx, g):
@@ -77,7 +78,7 @@ class _ToChannelMajor(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        return _ToBatchMajor.apply(gg, None, *ctx.dims)
+        return ToBatchMajor.apply(gg, None, *ctx.dims)
 
 
 # --- argument handling ---------------------------------------------------------------
@@ -95,11 +96,6 @@ def _tuple(value, n: int, name: str, op: str, minimum: int) -> tuple:
         raise ValueError(f"{op}: {name} must be an int >= {minimum} or {n} such ints, "
                          f"got {value!r}")
     return out
-
-
-def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
-    """Output length along one axis: floor((size + 2p - d(k-1) - 1) / s) + 1."""
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
 def _check_float(t: Tensor, name: str, op: str, dtype) -> None:
@@ -186,7 +182,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     else:
         wg = weight.reshape(groups, o // groups, cg * kh * kw)
         y = matmul(wg, cols.reshape(groups, cg * kh * kw, n * oh * ow)).reshape(o, n * oh * ow)
-    out = _ToBatchMajor.apply(y, bias, n, oh, ow)
+    out = ToBatchMajor.apply(y, bias, n, oh, ow)
     return out.squeeze(0) if unbatched else out
 
 
@@ -258,3 +254,142 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     c = ck // (k[0] * k[1])
     cols = input.permute(1, 0, 2).reshape(ck, n * length)
     return Col2Im.apply(cols, (n, c, h, w), k, s, p, d)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """2-D transposed convolution, as ``torch.nn.functional.conv_transpose2d``: the
+    adjoint of conv2d with respect to its input.
+
+    input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, kh, kw); bias
+    (C_out,). Output (N, C_out, OH, OW) with
+    OH = (H - 1) * sh - 2 ph + dh (kh - 1) + output_padding_h + 1.
+    Computed as one GEMM ``weight^T @ x`` into columns, then ``Col2Im`` (whose adjoint
+    is ``Im2Col``), so every derivative order works.
+    """
+    op = "conv_transpose2d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got "
+                         f"{tuple(input.shape)}")
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: expected weight of shape (in_channels, out_channels/groups, "
+                         f"kh, kw), got {tuple(weight.shape)}")
+    _check_float(input, "input", op, None)
+    _check_float(weight, "weight", op, input.dtype)
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    n, c, h, w = x.shape
+    cin, og, kh, kw = weight.shape
+    groups = int(groups)
+    if groups < 1 or cin != c or c % groups:
+        raise ValueError(f"{op}: input has {c} channels but weight {tuple(weight.shape)} with "
+                         f"groups={groups} expects {cin} (divisible by groups)")
+    o = og * groups
+    if bias is not None:
+        if not isinstance(bias, Tensor) or bias.shape != (o,):
+            raise ValueError(f"{op}: expected bias of shape ({o},), got "
+                             f"{tuple(getattr(bias, 'shape', ()))}")
+        _check_float(bias, "bias", op, input.dtype)
+    s = _tuple(stride, 2, "stride", op, 1)
+    p = _tuple(padding, 2, "padding", op, 0)
+    d = _tuple(dilation, 2, "dilation", op, 1)
+    op_ = _tuple(output_padding, 2, "output_padding", op, 0)
+    if any(q >= max(si, di) for q, si, di in zip(op_, s, d, strict=True)):
+        raise ValueError(f"{op}: output_padding {op_} must be smaller than stride {s} or "
+                         f"dilation {d}")
+    oh = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op_[0] + 1
+    ow = (w - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op_[1] + 1
+    if oh < 1 or ow < 1 or out_size(oh, kh, s[0], p[0], d[0]) != h or \
+            out_size(ow, kw, s[1], p[1], d[1]) != w:
+        raise ValueError(f"{op}: input {tuple(input.shape)} with kernel ({kh}, {kw}), stride "
+                         f"{s}, padding {p}, dilation {d}, output_padding {op_} gives an "
+                         f"invalid output size ({oh}, {ow})")
+    xc = ToChannelMajor.apply(x)  # (C_in, N*H*W)
+    cg = c // groups
+    wg = weight.reshape(groups, cg, og * kh * kw).transpose(1, 2)  # (g, og*k, cg)
+    cols = matmul(wg, xc.reshape(groups, cg, n * h * w)).reshape(o * kh * kw, n * h * w)
+    out = Col2Im.apply(cols, (n, o, oh, ow), (kh, kw), s, p, d)
+    if bias is not None:
+        out = out + bias.reshape(1, o, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """1-D transposed convolution: input (N, C_in, L) or (C_in, L), weight
+    (C_in, C_out/groups, k) -> (N, C_out, (L-1)s - 2p + d(k-1) + output_padding + 1)."""
+    op = "conv_transpose1d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors")
+    if input.ndim not in (2, 3) or weight.ndim != 3:
+        raise ValueError(f"{op}: expected input (N, C, L) or (C, L) and weight "
+                         f"(in_channels, out_channels/groups, k), got {tuple(input.shape)} and "
+                         f"{tuple(weight.shape)}")
+    one = lambda v, name: (1,) + _tuple(v, 1, name, op, 0)  # noqa: E731
+    pad1 = (0,) + _tuple(padding, 1, "padding", op, 0)
+    out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(2), bias,
+                           one(stride, "stride"), pad1,
+                           (0,) + _tuple(output_padding, 1, "output_padding", op, 0), groups,
+                           one(dilation, "dilation"))
+    return out.squeeze(-2)
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """3-D cross-correlation, as ``torch.nn.functional.conv3d``.
+
+    input (N, C, D, H, W) or (C, D, H, W); weight (O, C/groups, kd, kh, kw); bias (O,).
+    padding: int, triple, 'same' or 'valid'. The kd depth taps of every output depth are
+    stacked into the channel axis, so the whole product is one conv2d (one GEMM).
+    """
+    op = "conv3d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors")
+    if input.ndim not in (4, 5) or weight.ndim != 5:
+        raise ValueError(f"{op}: expected input (N, C, D, H, W) or (C, D, H, W) and weight "
+                         f"(out_channels, in_channels/groups, kd, kh, kw), got "
+                         f"{tuple(input.shape)} and {tuple(weight.shape)}")
+    _check_float(input, "input", op, None)
+    _check_float(weight, "weight", op, input.dtype)
+    unbatched = input.ndim == 4
+    x = input.unsqueeze(0) if unbatched else input
+    o, cg, kd, kh, kw = weight.shape
+    s = _tuple(stride, 3, "stride", op, 1)
+    d = _tuple(dilation, 3, "dilation", op, 1)
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{op}: padding must be an int, a triple, 'same' or 'valid', got "
+                             f"{padding!r}")
+        pads = [(0, 0)] * 3 if padding == "valid" else \
+            _same_padding((kd, kh, kw), d, s, op)
+        x = pad(x, tuple(v for pair in reversed(pads) for v in pair))
+        p = (0, 0, 0)
+    else:
+        p = _tuple(padding, 3, "padding", op, 0)
+    if p[0]:
+        x = pad(x, (0, 0, 0, 0, p[0], p[0]))
+    n, c, depth = x.shape[:3]
+    od = out_size(depth, kd, s[0], 0, d[0])
+    if od < 1:
+        raise ValueError(f"{op}: input {tuple(input.shape)} (padded by {p}) is smaller than "
+                         f"the dilated kernel ({kd}, {kh}, {kw})")
+    last = s[0] * (od - 1) + 1
+    taps = stack([x[:, :, i * d[0]:i * d[0] + last:s[0]] for i in range(kd)], 2)
+    h, w = x.shape[3:]
+    taps = taps.permute(0, 3, 1, 2, 4, 5).reshape(n * od, c * kd, h, w)  # (N*OD, C*kd, H, W)
+    out = conv2d(taps, weight.reshape(o, cg * kd, kh, kw), None, s[1:], p[1:], d[1:], groups)
+    oh, ow = out.shape[2:]
+    out = out.reshape(n, od, o, oh, ow).permute(0, 2, 1, 3, 4)  # (N, O, OD, OH, OW)
+    if bias is not None:
+        if not isinstance(bias, Tensor) or bias.shape != (o,):
+            raise ValueError(f"{op}: expected bias of shape ({o},), got "
+                             f"{tuple(getattr(bias, 'shape', ()))}")
+        out = out + bias.reshape(1, o, 1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+# the names these Functions had before they became public (kept for one release)
+_ToBatchMajor = ToBatchMajor
+_ToChannelMajor = ToChannelMajor

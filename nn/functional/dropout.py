@@ -8,7 +8,7 @@ from autograd.tensor import Tensor
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout"]
 
 
-class _MaskScale(Function):
+class MaskScale(Function):
     """x * mask, with ``mask`` a constant array (already scaled by 1 / (1 - p))."""
 
     @staticmethod
@@ -18,7 +18,7 @@ class _MaskScale(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return _MaskScale.apply(g, ctx.mask), None
+        return MaskScale.apply(g, ctx.mask), None
 
 
 def _check_p(p: float, op: str) -> float:
@@ -47,7 +47,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     p = _check_p(p, "dropout")
     if not training or p == 0.0:
         return input
-    return _MaskScale.apply(input, _keep_mask(input, tuple(input.shape), p))
+    return MaskScale.apply(input, _keep_mask(input, tuple(input.shape), p))
 
 
 def _channel_dropout(input: Tensor, p: float, training: bool, spatial: int, op: str) -> Tensor:
@@ -59,7 +59,7 @@ def _channel_dropout(input: Tensor, p: float, training: bool, spatial: int, op: 
                          f"input, got shape {tuple(input.shape)}")
     # one draw per (batch, channel): whole feature maps are dropped
     shape = tuple(input.shape[:-spatial]) + (1,) * spatial
-    return _MaskScale.apply(input, _keep_mask(input, shape, p))
+    return MaskScale.apply(input, _keep_mask(input, shape, p))
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
@@ -97,5 +97,9 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     a = ((1 - p) * (1 + p * alpha_p**2)) ** -0.5
     b = -a * alpha_p * p
     keep = (_keep_mask(input, tuple(input.shape), p) != 0).astype(input.dtype)
-    return _MaskScale.apply(input, keep * a) + ((1 - keep) * (a * alpha_p) + b).astype(
+    return MaskScale.apply(input, keep * a) + ((1 - keep) * (a * alpha_p) + b).astype(
         input.dtype)
+
+
+# the names these Functions had before they became public (kept for one release)
+_MaskScale = MaskScale

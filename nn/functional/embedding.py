@@ -1,18 +1,20 @@
 """Embedding lookup: a row gather whose backward scatter-adds with ``index_add``.
 
-``_Gather`` and ``_Scatter`` are each other's adjoints, so every order of derivative
+``Gather`` and ``Scatter`` are each other's adjoints, so every order of derivative
 works. The ``padding_idx`` row gets no gradient: the scatter drops it, and its adjoint
 (the gather used in double backward) reads zeros at those positions.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from autograd import Function, Tensor, no_grad
 
 __all__ = ["embedding", "one_hot"]
 
 
-class _Gather(Function):
+class Gather(Function):
     """weight (V, D), idx (M,) -> weight[idx] (M, D); zero where idx == padding_idx when
     ``mask_padding`` (the adjoint form used by double backward)."""
 
@@ -29,10 +31,10 @@ class _Gather(Function):
     @staticmethod
     def backward(ctx, g):
         (idx,) = ctx.saved_tensors
-        return _Scatter.apply(g, idx.data, ctx.num_rows, ctx.padding_idx), None, None, None
+        return Scatter.apply(g, idx.data, ctx.num_rows, ctx.padding_idx), None, None, None
 
 
-class _Scatter(Function):
+class Scatter(Function):
     """g (M, D) summed into zeros (V, D) at rows idx (repeats accumulate), the
     ``padding_idx`` row left at zero."""
 
@@ -50,7 +52,7 @@ class _Scatter(Function):
     @staticmethod
     def backward(ctx, gg):
         (idx,) = ctx.saved_tensors
-        return _Gather.apply(gg, idx.data, ctx.padding_idx, True), None, None, None
+        return Gather.apply(gg, idx.data, ctx.padding_idx, True), None, None, None
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -84,13 +86,18 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
             raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {v} "
                              "embeddings")
         padding_idx = int(padding_idx) % v
-    flat = idx.reshape(-1).astype(xp.int64, copy=False)
+    if isinstance(input, Tensor):  # Tensor ops, so a tracer (ONNX export) sees the indices
+        flat_t = input.reshape(-1)
+        flat_t = flat_t if flat_t.dtype == np.int64 else flat_t.long()
+    else:
+        flat_t = idx.reshape(-1).astype(xp.int64, copy=False)
+    flat = flat_t.data if isinstance(flat_t, Tensor) else flat_t
     if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= v):
         raise IndexError(f"{op}: index out of range: indices span [{int(flat.min())}, "
                          f"{int(flat.max())}] but weight has {v} rows")
     if max_norm is not None:
         _renorm_rows(weight, flat, max_norm, norm_type)
-    out = _Gather.apply(weight, flat, padding_idx, False)
+    out = Gather.apply(weight, flat_t, padding_idx, False)
     return out.reshape(tuple(idx.shape) + (weight.shape[1],))
 
 
@@ -108,7 +115,7 @@ def _renorm_rows(weight: Tensor, rows, max_norm: float, norm_type: float) -> Non
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer tensor (*) -> int64 one-hot (*, num_classes), as ``F.one_hot``."""
-    from autograd.tensor import _wrap
+    from autograd.extend import wrap
 
     xp = tensor.device.backend.xp
     idx = tensor.data
@@ -119,4 +126,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes})")
     out = (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
-    return _wrap(out, tensor.device)
+    return wrap(out, tensor.device)
+
+
+# the names these Functions had before they became public (kept for one release)
+_Gather = Gather
+_Scatter = Scatter

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from autograd.grad_mode import is_grad_enabled
-from autograd.graph import Function
+from autograd.extend import Function, Tensor
 from autograd.ops.linalg import mm
-from autograd.tensor import Tensor, _wrap
 
 __all__ = ["linear", "bilinear"]
 
 
-class _Linear(Function):
-    """One node instead of three (transpose, matmul, add); backward is Tensor ops, so
-    double backward works."""
+class Linear(Function):
+    """``x @ w.T + b`` as one node instead of three (transpose, matmul, add)."""
 
     @staticmethod
     def forward(ctx, x, w, b):
@@ -25,32 +22,64 @@ class _Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        nx, nw, nb = ctx.needs_input_grad
-        if not is_grad_enabled():  # plain backward: three array calls, no graph
-            return _backward_arrays(ctx, g.data, x.data, w.data, nx, nw, nb)
-        gx = g @ w if nx else None
-        gw = gb = None
+        needs = ctx.needs_input_grad
+        grads = LinearGrad.apply(g, x, w, needs)  # a Tensor, or a tuple of two or three
+        if type(grads) is not tuple:
+            return tuple([grads if n else None for n in needs])
+        grads = iter(grads)
+        return tuple([next(grads) if n else None for n in needs])
+
+
+class LinearGrad(Function):
+    """The gradients of ``Linear`` (only those in ``needs``: x, w, b), as array code.
+
+    A plain backward runs just this forward; ``create_graph=True`` records it as a node
+    whose backward differentiates the same formula, so there is one formula per order.
+    g: (*, out); x: (*, in); w: (out, in). Returns (g @ w, g2.T @ x2, g2.sum(0)).
+    """
+
+    @staticmethod
+    def forward(ctx, g, x, w, needs):
+        nx, nw, nb = needs
+        ctx.save_for_backward(g, x, w)
+        ctx.needs = needs
+        out = []
+        if nx:
+            out.append(mm(g, w))  # (*, in)
         if nw or nb:
-            out_f = w.shape[0]
-            g2 = g.reshape(-1, out_f)
+            g2 = g.reshape(-1, w.shape[0])  # (M, out)
             if nw:
-                gw = g2.T @ x.reshape(-1, w.shape[1])
+                out.append(g2.T @ x.reshape(-1, w.shape[1]))  # (out, in)
             if nb:
-                gb = g2.sum(0)
-        return gx, gw, gb
+                out.append(g2.sum(0))  # (out,)
+        return out[0] if len(out) == 1 else tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        g, x, w = ctx.saved_tensors
+        nx, nw, nb = ctx.needs
+        it = iter(grads)
+        ggx = next(it) if nx else None
+        ggw = next(it) if nw else None
+        ggb = next(it) if nb else None
+        n_in = w.shape[1]
+        dg = dx = dw = None
+        if ctx.needs_input_grad[0]:  # every output is linear in g
+            parts = [ggx @ w.T] if ggx is not None else []  # (*, out)
+            if ggw is not None:
+                parts.append(Linear.apply(x, ggw, ggb))  # x @ ggw.T + ggb
+            elif ggb is not None:
+                parts.append(ggb.expand(g.shape))
+            dg = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+        if ctx.needs_input_grad[1] and ggw is not None:  # g2.T @ x2 is linear in x
+            dx = g @ ggw  # (*, in)
+        if ctx.needs_input_grad[2] and ggx is not None:  # g @ w is linear in w
+            dw = g.reshape(-1, w.shape[0]).T @ ggx.reshape(-1, n_in)  # (out, in)
+        return dg, dx, dw, None
 
 
-def _backward_arrays(ctx, g, x, w, nx, nw, nb):
-    dev = ctx.device
-    gx = _wrap(mm(g, w), dev) if nx else None
-    gw = gb = None
-    if nw or nb:
-        g2 = g.reshape(-1, w.shape[0])
-        if nw:
-            gw = _wrap(g2.T @ x.reshape(-1, w.shape[1]), dev)
-        if nb:
-            gb = _wrap(g2.sum(0), dev)
-    return gx, gw, gb
+# the name this Function had before it became public (kept for one release)
+_Linear = Linear
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -79,7 +108,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             + (f", bias {bias.dtype}" if bias is not None else "")
             + "; cast the input (x.float()) or the module (model.double())"
         )
-    return _Linear.apply(input, weight, bias)
+    return Linear.apply(input, weight, bias)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None

@@ -1,9 +1,9 @@
 """Loss functions with PyTorch's formulas, defaults and reductions.
 
 ``reduction`` is ``"mean"`` (default), ``"sum"`` or ``"none"`` (per-element losses).
-``cross_entropy`` with class-index targets is one graph node whose backward is Tensor
-ops (softmax minus the target weights), so it is fast, stable for logits of any
-magnitude, and twice differentiable.
+``cross_entropy`` with class-index targets is one graph node whose gradient is a
+Function (softmax minus the target weights, on arrays) that is itself differentiable,
+so it is fast, stable for logits of any magnitude, and twice differentiable.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import math
 import numpy as np
 
 from autograd import dtypes
-from autograd.grad_mode import is_grad_enabled
-from autograd.graph import Function
+from autograd.extend import Function, Tensor
 from autograd.ops import abs, clamp, log, log1p, log_softmax, sigmoid, softmax, where
+from autograd.ops.arithmetic import stable_softplus
 from autograd.ops.indexing import IndexAddInto
-from autograd.tensor import Tensor, _wrap
+from backends import DeviceMismatchError
 
-from .activation import _Softplus
+from .activation import Softplus
 
 __all__ = [
     "mse_loss",
@@ -50,8 +50,18 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _as_tensor_like(target, input: Tensor, op: str) -> Tensor:
+def _same_device(t: Tensor, input: Tensor, op: str, what: str) -> None:
+    """A loss's target or weight must be on its input's device, as for every op."""
+    if t.device is not input.device:
+        raise DeviceMismatchError(
+            f"{op}: {what} is on {t.device} but input is on {input.device} (shapes "
+            f"{tuple(t.shape)} and {tuple(input.shape)}); move it with .to({str(input.device)!r})"
+        )
+
+
+def _as_tensor_like(target, input: Tensor, op: str, what: str = "target") -> Tensor:
     if isinstance(target, Tensor):
+        _same_device(target, input, op, what)
         return target
     return Tensor(target, dtype=input.dtype, device=input.device)
 
@@ -131,8 +141,7 @@ def _class_layout(input: Tensor, target: Tensor, op: str):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
-    if target.device is not input.device:
-        raise ValueError(f"{op}: target is on {target.device} but input is on {input.device}")
+    _same_device(target, input, op, "target")
     if target.data.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: class-index targets must be an integer tensor, got dtype "
@@ -178,6 +187,8 @@ def _row_weights(x2: Tensor, t, weight, ignore_index: int, op: str):
 
 
 def _class_weight(weight, x2: Tensor, c: int, op: str):
+    if isinstance(weight, Tensor):
+        _same_device(weight, x2, op, "weight")
     w = weight.data if isinstance(weight, Tensor) else x2.device.backend.xp.asarray(weight)
     if tuple(w.shape) != (c,):
         raise ValueError(f"{op}: weight must have shape ({c},) (one per class), got "
@@ -190,69 +201,93 @@ def _scale(denominator) -> float:
     return 1.0 / d if d != 0 else math.nan  # all rows ignored gives nan, as in PyTorch
 
 
-class _CrossEntropyRows(Function):
+class CrossEntropyRows(Function):
     """Weighted cross entropy of logits against class indices, one node.
 
     loss_i = -coef_i logp[i, t_i] - smooth_i * sum_c wc_c logp[i, c]
-    d loss_i / d x_ij = p_ij (coef_i + smooth_i sum(wc)) - coef_i [j = t_i] - smooth_i wc_j
-    Returns the per-row losses (M,), or their sum when ``total``.
+    Returns the per-row losses (M,), or their sum when ``total``; the gradient is
+    ``CrossEntropyGrad``.
     """
 
     @staticmethod
     def forward(ctx, x, t, coef, smooth, wc, total):
         xp = ctx.device.backend.xp
-        rows = xp.arange(x.shape[0])
         shifted = x - x.max(axis=1, keepdims=True)
         e = xp.exp(shifted)
         s = e.sum(axis=1)
         log_s = xp.log(s)
         # logp = shifted - log_s, used only where needed (saves a pass over (M, C))
-        loss = coef * (log_s - shifted[rows, t])
+        loss = coef * (log_s - shifted[xp.arange(x.shape[0]), t])
         if smooth is not None:
             if wc is None:
                 lw = shifted.sum(axis=1) - x.shape[1] * log_s
-                wsum = x.shape[1]
             else:
-                wsum = wc.sum()
-                lw = shifted @ wc - wsum * log_s
+                lw = shifted @ wc - wc.sum() * log_s
             loss = loss - smooth * lw
-            ctx.row_total = coef + smooth * wsum
-        else:
-            ctx.row_total = coef
         e /= s[:, None]
-        ctx.p = e  # the softmax, a constant for the plain (first-order) backward
-        ctx.t, ctx.rows, ctx.coef, ctx.smooth, ctx.wc = t, rows, coef, smooth, wc
+        ctx.p = e  # the softmax, kept for the plain backward's array code
+        ctx.t, ctx.coef, ctx.smooth, ctx.wc = t, coef, smooth, wc
         ctx.save_for_backward(x)
         out = loss.sum() if total else loss
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        if not is_grad_enabled():  # plain backward: one pass over (M, C) on arrays
-            gr = g.data.reshape(-1, 1)
-            grad = ctx.p * (gr * ctx.row_total[:, None])
-            pick = (gr * ctx.coef[:, None]).reshape(-1)
-            grad[ctx.rows, ctx.t] -= pick  # one target per row: no repeated index
-            if ctx.smooth is not None:
-                wc = 1.0 if ctx.wc is None else ctx.wc
-                grad -= (gr * ctx.smooth[:, None]) * wc
-            return _wrap(grad.astype(ctx.p.dtype, copy=False), ctx.device), None, None, \
-                None, None, None
-        # create_graph: the same formula in Tensor ops, softmax a function of x again
         (x,) = ctx.saved_tensors
-        p = softmax(x, 1)
+        return CrossEntropyGrad.apply(x, g, ctx.p, ctx.t, ctx.coef, ctx.smooth, ctx.wc), \
+            None, None, None, None, None
+
+
+class CrossEntropyGrad(Function):
+    """d loss / d x of ``CrossEntropyRows`` times g, in one pass over (M, C) on arrays:
+
+    g_i (p_ij (coef_i + smooth_i sum(wc)) - coef_i [j = t_i] - smooth_i wc_j)
+
+    ``p`` is softmax(x) kept from the forward. Its backward differentiates this formula
+    (in x through the softmax, and in g, in which it is linear).
+    """
+
+    @staticmethod
+    def forward(ctx, x, g, p, t, coef, smooth, wc):
+        ctx.p, ctx.t, ctx.coef, ctx.smooth, ctx.wc = p, t, coef, smooth, wc
+        ctx.save_for_backward(x, g)
         gr = g.reshape(-1, 1)  # (1, 1) for a total, (M, 1) per row
-        grad = p * (gr * ctx.row_total[:, None])
-        n, c = ctx.p.shape
-        pick = (gr * ctx.coef[:, None]).reshape(-1)
-        if pick.shape[0] != n:
-            pick = pick.expand(n)
-        grad = grad - IndexAddInto.apply(pick, (ctx.rows, ctx.t), (n, c))
-        if ctx.smooth is not None:
-            xp = ctx.device.backend.xp
-            wc = xp.ones(c, dtype=ctx.p.dtype) if ctx.wc is None else ctx.wc
-            grad = grad - (gr * ctx.smooth[:, None]) * wc
-        return grad, None, None, None, None, None
+        grad = p * (gr * _row_total(coef, smooth, wc, p.shape[1])[:, None])
+        pick = (gr * coef[:, None]).reshape(-1)
+        grad[ctx.device.backend.xp.arange(p.shape[0]), t] -= pick  # one target a row
+        if smooth is not None:
+            grad -= (gr * smooth[:, None]) * (1.0 if wc is None else wc)
+        return grad.astype(p.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gg):
+        x, g = ctx.saved_tensors
+        p = softmax(x, 1)  # a function of x again, so this is differentiable too
+        coef, smooth, wc = ctx.coef, ctx.smooth, ctx.wc
+        row_total = _row_total(coef, smooth, wc, p.shape[1])
+        dx = dg = None
+        if ctx.needs_input_grad[0]:  # through p: the softmax's backward of gg * g * total
+            ga = gg * (g.reshape(-1, 1) * row_total[:, None])
+            dx = p * (ga - (ga * p).sum(1, keepdim=True))
+        if ctx.needs_input_grad[1]:  # the formula is linear in g
+            rows = ctx.device.backend.xp.arange(p.shape[0])
+            dg = (gg * p).sum(1) * row_total - gg[rows, ctx.t] * coef
+            if smooth is not None:
+                dg = dg - (gg.sum(1) if wc is None else gg @ wc) * smooth
+            if g.ndim == 0:
+                dg = dg.sum()
+        return dx, dg, None, None, None, None, None
+
+
+def _row_total(coef, smooth, wc, c):
+    """coef_i + smooth_i sum(wc): the weight each row's softmax carries in the gradient."""
+    if smooth is None:
+        return coef
+    return coef + smooth * (c if wc is None else wc.sum())
+
+
+# the names these Functions had before they became public (kept for one release)
+_CrossEntropyRows = CrossEntropyRows
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -291,14 +326,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     smooth = None
     if eps > 0:
         smooth = valid.astype(x2.dtype) * (eps / c * scale)
-    out = _CrossEntropyRows.apply(x2, safe, coef.astype(x2.dtype, copy=False),
+    out = CrossEntropyRows.apply(x2, safe, coef.astype(x2.dtype, copy=False),
                                   None if smooth is None else smooth.astype(x2.dtype),
                                   wc, reduction != "none")
+    if reduction == "mean" and not x2.shape[0]:
+        out = out * math.nan  # the mean of an empty batch is NaN, as PyTorch's
     return out.reshape(tshape) if reduction == "none" else out
 
 
 def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     op = "cross_entropy"
+    _same_device(target, input, op, "target")
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"{op}: probability targets must have the input's shape "
                          f"{tuple(input.shape)}, got {tuple(target.shape)}")
@@ -317,7 +355,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     return _reduce(loss, reduction)
 
 
-class _NegPickRows(Function):
+class NegPickRows(Function):
     """-coef_i * x[i, t_i] for each row, or their sum; the gradient scatters -coef."""
 
     @staticmethod
@@ -354,14 +392,16 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     safe, valid, wrow, wc = _row_weights(x2, t, weight, ignore_index, op)
     scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
     coef = (wrow * scale).astype(x2.dtype, copy=False)
-    out = _NegPickRows.apply(x2, safe, coef, reduction != "none")
+    out = NegPickRows.apply(x2, safe, coef, reduction != "none")
+    if reduction == "mean" and not x2.shape[0]:
+        out = out * math.nan  # the mean of an empty batch is NaN, as PyTorch's
     return out.reshape(tshape) if reduction == "none" else out
 
 
 # --- binary classification ---------------------------------------------------------------
 
 
-class _BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Function):
     """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100 (as PyTorch)."""
 
     @staticmethod
@@ -371,7 +411,6 @@ class _BinaryCrossEntropy(Function):
             log_x = xp.maximum(xp.log(x), -100)
             log_1mx = xp.maximum(xp.log1p(-x), -100)
         ctx.save_for_backward(x, t)
-        ctx.logs = (log_x, log_1mx)
         return (-(t * log_x + (1 - t) * log_1mx)).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -381,12 +420,8 @@ class _BinaryCrossEntropy(Function):
         gx = gt = None
         if nx:
             gx = g * (x - t) / clamp((1.0 - x) * x, min=1e-12)
-        if nt:
-            if is_grad_enabled():  # create_graph: keep the logs functions of x
-                gt = g * (clamp(log1p(-x), min=-100.0) - clamp(log(x), min=-100.0))
-            else:
-                log_x, log_1mx = ctx.logs
-                gt = g * _wrap(log_1mx - log_x, ctx.device)
+        if nt:  # rare (a target that requires grad): the logs again, as Tensor ops
+            gt = g * (clamp(log1p(-x), min=-100.0) - clamp(log(x), min=-100.0))
         return gx, gt
 
 
@@ -417,19 +452,19 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             f"(got min {float(input.data.min())}, max {float(input.data.max())}); pass "
             "logits to binary_cross_entropy_with_logits instead"
         )
-    loss = _BinaryCrossEntropy.apply(input, target)
+    loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
-        loss = loss * _as_tensor_like(weight, input, "binary_cross_entropy")
+        loss = loss * _as_tensor_like(weight, input, "binary_cross_entropy", "weight")
     return _reduce(loss, reduction)
 
 
-class _BCEWithLogits(Function):
+class BCEWithLogits(Function):
     """(1 - t) x + lw * softplus(-x), lw = 1 + (pos_weight - 1) t; stable for any x."""
 
     @staticmethod
     def forward(ctx, x, t, pw):
         xp = ctx.device.backend.xp
-        sp = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # softplus(-x)
+        sp = stable_softplus(xp, -x)
         lw = 1.0 if pw is None else (pw - 1) * t + 1
         ctx.pw = pw
         ctx.save_for_backward(x, t)
@@ -452,7 +487,7 @@ class _BCEWithLogits(Function):
             if pw is None:
                 gt = -g * x
             else:
-                sp = _Softplus.apply(-x, 1.0, math.inf)
+                sp = Softplus.apply(-x, 1.0, math.inf)
                 gt = g * (sp * (pw - 1) - x)
         return gx, gt, None
 
@@ -467,6 +502,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     input, target = _pointwise_args(input, target, op, reduction)
     pw = None
     if pos_weight is not None:
+        if isinstance(pos_weight, Tensor):
+            _same_device(pos_weight, input, op, "pos_weight")
         pw = pos_weight.data if isinstance(pos_weight, Tensor) else \
             input.device.backend.xp.asarray(pos_weight)
         pw = pw.astype(input.dtype, copy=False)
@@ -475,9 +512,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         except ValueError:
             raise ValueError(f"{op}: pos_weight of shape {tuple(pw.shape)} does not "
                              f"broadcast to the input shape {tuple(input.shape)}") from None
-    loss = _BCEWithLogits.apply(input, target, pw)
+    loss = BCEWithLogits.apply(input, target, pw)
     if weight is not None:
-        loss = loss * _as_tensor_like(weight, input, op)
+        loss = loss * _as_tensor_like(weight, input, op, "weight")
     return _reduce(loss, reduction)
 
 
@@ -506,4 +543,4 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",
 def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """log(1 + exp(-target * input)) for targets in {-1, 1}. input, target: (*)."""
     input, target = _pointwise_args(input, target, "soft_margin_loss", reduction)
-    return _reduce(_Softplus.apply(-(target * input), 1.0, math.inf), reduction)
+    return _reduce(Softplus.apply(-(target * input), 1.0, math.inf), reduction)

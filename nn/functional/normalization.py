@@ -1,4 +1,5 @@
-"""Batch and layer normalisation, composed of differentiable Tensor ops.
+"""Batch, layer, group, instance, RMS and local-response normalisation, composed of
+differentiable Tensor ops.
 
 Composing keeps every derivative order exact; each formula touches the full-size input
 only a few times (centre, square, scale-and-shift): per-channel factors are folded
@@ -8,9 +9,10 @@ into one (C,) vector before they meet the input.
 from __future__ import annotations
 
 from autograd import Tensor, no_grad
-from autograd.ops import rsqrt
+from autograd.ops import pad, rsqrt
 
-__all__ = ["batch_norm", "layer_norm", "group_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",
+           "local_response_norm"]
 
 
 def _check(t, name, shape, op, dtype):
@@ -147,3 +149,100 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Instance normalisation, as ``torch.nn.functional.instance_norm``: every (n, c)
+    plane of input (N, C, *) normalised over its spatial positions (biased variance).
+
+    With ``use_input_stats`` the running statistics (C,), when given, move towards the
+    batch average of the per-instance mean and unbiased variance; otherwise the running
+    statistics normalise (eval with ``track_running_stats``). weight, bias: (C,).
+    """
+    op = "instance_norm"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 3:
+        raise ValueError(f"{op}: expected input of shape (N, C, *) with at least one spatial "
+                         f"dimension, got {tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check(t, name, (c,), op, input.dtype)
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    axes = tuple(range(2, input.ndim))
+    n = input.numel() // (input.shape[0] * c) if input.shape[0] * c else 0
+    if n <= 1:
+        raise ValueError(f"{op}: expected more than 1 spatial element per channel when "
+                         f"training, got input of shape {tuple(input.shape)}")
+    mean = input.mean(axes, keepdim=True)
+    centered = input - mean
+    var = (centered * centered).mean(axes, keepdim=True)
+    if running_mean is not None or running_var is not None:
+        _update_running(running_mean, running_var, mean.mean(0), var.mean(0), n, momentum)
+    out = centered * rsqrt(var + eps)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` axes, as
+    ``torch.nn.functional.rms_norm``: ``x / sqrt(mean(x^2) + eps) * weight``.
+
+    eps defaults to the machine epsilon of the input's dtype (PyTorch's default).
+    """
+    op = "rms_norm"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, int) else \
+        tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
+        raise ValueError(f"{op}: normalized_shape {ns} does not match the trailing dimensions "
+                         f"of input of shape {tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
+    _check(weight, "weight", ns, op, input.dtype)
+    if eps is None:
+        import numpy as np
+
+        eps = float(np.finfo(input.dtype).eps)
+    axes = tuple(range(input.ndim - k, input.ndim))
+    out = input * rsqrt((input * input).mean(axes, keepdim=True) + eps)
+    return out if weight is None else out * weight
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Local response normalisation across channels, as
+    ``torch.nn.functional.local_response_norm``: input (N, C, *) divided by
+    ``(k + alpha / size * sum of x^2 over the size neighbouring channels) ** beta``
+    (the window covers channels c - size//2 .. c + (size-1)//2, zero outside)."""
+    op = "local_response_norm"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 3:
+        raise ValueError(f"{op}: expected input of shape (N, C, *) with 3 or more dimensions, "
+                         f"got {tuple(input.shape)}")
+    if int(size) < 1:
+        raise ValueError(f"{op}: size must be a positive integer, got {size}")
+    size = int(size)
+    c = input.shape[1]
+    sq = (input * input).transpose(1, -1)  # channels last, so pad and slice along -1
+    sq = pad(sq, (size // 2, (size - 1) // 2))
+    window = sq[..., 0:c]
+    for i in range(1, size):  # a sum of `size` shifted copies: size is a handful
+        window = window + sq[..., i:i + c]
+    div = (window.transpose(1, -1) * (alpha / size) + k) ** beta
+    return input / div

@@ -2,7 +2,7 @@
 
 Max pooling is three differentiable ops that are each other's adjoints: the pooling
 itself (kernel forward, backward = scatter of the gradient to the argmax positions),
-``_MaxPoolScatter`` (backward = gather at the argmax) and ``_MaxPoolGather`` (backward =
+``MaxPoolScatter`` (backward = gather at the argmax) and ``MaxPoolGather`` (backward =
 scatter). With the argmax held constant, any order of derivative is exact.
 Average pooling is the mean of the im2col columns, so its backward is col2im.
 """
@@ -10,8 +10,8 @@ Average pooling is the mean of the im2col columns, so its backward is col2im.
 from __future__ import annotations
 
 from autograd import Function, Tensor
-from autograd.ops import pad
-from autograd.tensor import _wrap
+from autograd.extend import wrap
+from autograd.ops import pad, stack
 
 from .conv import Im2Col, _tuple, out_size
 
@@ -22,10 +22,12 @@ __all__ = [
     "avg_pool2d",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "max_pool3d",
+    "avg_pool3d",
 ]
 
 
-class _MaxPool2d(Function):
+class MaxPool2d(Function):
     """x (N, C, H, W) -> max over each window (N, C, OH, OW)."""
 
     @staticmethod
@@ -39,11 +41,11 @@ class _MaxPool2d(Function):
     @staticmethod
     def backward(ctx, g):
         (argmax,) = ctx.saved_tensors
-        gx = _MaxPoolScatter.apply(g, argmax.data, ctx.x_shape, *ctx.params)
+        gx = MaxPoolScatter.apply(g, argmax.data, ctx.x_shape, *ctx.params)
         return gx, None, None, None, None
 
 
-class _MaxPoolScatter(Function):
+class MaxPoolScatter(Function):
     """g (N, C, OH, OW) added into zeros (N, C, H, W) at the argmax positions."""
 
     @staticmethod
@@ -56,10 +58,10 @@ class _MaxPoolScatter(Function):
     @staticmethod
     def backward(ctx, gg):
         (argmax,) = ctx.saved_tensors
-        return (_MaxPoolGather.apply(gg, argmax.data, *ctx.params),) + (None,) * 6
+        return (MaxPoolGather.apply(gg, argmax.data, *ctx.params),) + (None,) * 6
 
 
-class _MaxPoolGather(Function):
+class MaxPoolGather(Function):
     """x (N, C, H, W) read at the argmax positions: (N, C, OH, OW)."""
 
     @staticmethod
@@ -71,7 +73,7 @@ class _MaxPoolGather(Function):
     @staticmethod
     def backward(ctx, g):
         (argmax,) = ctx.saved_tensors
-        return (_MaxPoolScatter.apply(g, argmax.data, *ctx.params),) + (None,) * 6
+        return (MaxPoolScatter.apply(g, argmax.data, *ctx.params),) + (None,) * 6
 
 
 def _pool_args(input, kernel_size, stride, padding, dilation, op, nd=2):
@@ -131,16 +133,16 @@ def _max_pool(x: Tensor, k, s, p, d, return_indices: bool, op: str, ceil_mode: b
         x = pad(x, (0, ew, 0, eh), value=float("-inf"))
     _check_output(x.shape, k, s, p, d, op)
     if not return_indices:
-        return _MaxPool2d.apply(x, k, s, p, d)
+        return MaxPool2d.apply(x, k, s, p, d)
     backend = x.device.backend
     out, argmax = backend.max_pool2d(x.data, k, s, p, d)
     if x.requires_grad:
-        out = _MaxPoolGather.apply(x, argmax, x.shape, k, s, p, d)
+        out = MaxPoolGather.apply(x, argmax, x.shape, k, s, p, d)
     else:
-        out = _wrap(out, x.device)
+        out = wrap(out, x.device)
     if ew:  # indices into the original (H, W) plane
         argmax = (argmax // (w + ew)) * w + argmax % (w + ew)
-    return out, _wrap(argmax, x.device)
+    return out, wrap(argmax, x.device)
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
@@ -198,8 +200,10 @@ def _avg_pool(x: Tensor, k, s, p, count_include_pad, divisor_override, op,
     else:
         counted[..., p[0]:p[0] + h, p[1]:p[1] + w] = 1
     count = backend.im2col(counted, k, s, (0, 0), (1, 1)).sum(0)  # (OH*OW,)
-    inv = _wrap(xp.tile(1.0 / count, n * c).astype(x.dtype, copy=False), x.device)
-    return (total * inv).reshape(n, c, oh, ow)
+    # broadcast over the planes rather than tiled n*c times: the constant does not depend
+    # on the batch size (so an ONNX export keeps the batch dynamic)
+    inv = wrap((1.0 / count).astype(x.dtype, copy=False), x.device)
+    return (total.reshape(n * c, oh * ow) * inv).reshape(n, c, oh, ow)
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -258,15 +262,120 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     xp = x.device.backend.xp
     out = x
     if oh != h:
-        out = _wrap(_adaptive_matrix(xp, h, oh, x.dtype), x.device) @ out
+        out = wrap(_adaptive_matrix(xp, h, oh, x.dtype), x.device) @ out
     if ow != w:
-        out = out @ _wrap(_adaptive_matrix(xp, w, ow, x.dtype).T.copy(), x.device)
+        out = out @ wrap(_adaptive_matrix(xp, w, ow, x.dtype).T.copy(), x.device)
     return out.squeeze(0) if unbatched else out
 
 
-def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:
-    """Average pooling to length ``output_size``: (N, C, L) -> (N, C, output_size)."""
+def adaptive_avg_pool1d(input: Tensor, output_size: int | tuple) -> Tensor:
+    """Average pooling to length ``output_size`` (an int or a 1-tuple):
+    (N, C, L) -> (N, C, output_size)."""
     op = "adaptive_avg_pool1d"
+    if isinstance(output_size, tuple | list):
+        if len(output_size) != 1:
+            raise ValueError(f"{op}: output_size should contain one int, got {output_size}")
+        (output_size,) = output_size
     x, unbatched = _as_4d(input, op, 1)
     out = adaptive_avg_pool2d(x, (1, int(output_size))).squeeze(2)
     return out.squeeze(0) if unbatched else out
+
+
+# --- 3-D pooling: the (H, W) plane pooled by the 2-D kernels, then the depth axis -----
+
+
+def _depth_taps(x: Tensor, k: int, s: int, p: int, d: int, ceil_mode: bool, fill: float):
+    """x (N, C, D, ...) -> list of k tensors (N, C, OD, ...): the depth window taps, the
+    depth axis padded with ``fill`` by p before and after (plus ceil_mode's extra)."""
+    depth = x.shape[2]
+    extra = _ceil_extra((1, 1, depth, 1), (k, 1), (s, 1), (p, 0), (d, 1), ceil_mode)[0]
+    widths = (0, 0) * (x.ndim - 3) + (p, p + extra)
+    if any(widths):
+        x = pad(x, widths, value=fill)
+    od = out_size(depth + extra, k, s, p, d)
+    if od < 1:
+        raise ValueError(f"pool3d: depth {depth} is too small for kernel {k} with padding "
+                         f"{p} and dilation {d}")
+    last = s * (od - 1) + 1
+    return [x[:, :, i * d:i * d + last:s] for i in range(k)], od, extra
+
+
+def _as_5d(input: Tensor, op: str) -> tuple[Tensor, bool]:
+    if not isinstance(input, Tensor) or input.ndim not in (4, 5):
+        raise ValueError(f"{op}: expected input of shape (N, C, D, H, W) or (C, D, H, W), got "
+                         f"{tuple(getattr(input, 'shape', ()))}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
+    unbatched = input.ndim == 4
+    return (input.unsqueeze(0) if unbatched else input), unbatched
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """3-D max pooling, as ``torch.nn.functional.max_pool3d``: (N, C, D, H, W) ->
+    (N, C, OD, OH, OW). Max is separable: each depth slice is max-pooled over (H, W) by
+    the 2-D kernel, then the maximum is taken over the depth window. With
+    ``return_indices`` also returns the flat index ``z*H*W + y*W + x`` of every maximum.
+    """
+    op = "max_pool3d"
+    x, unbatched = _as_5d(input, op)
+    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, op, nd=3)
+    n, c, depth, h, w = x.shape
+    planes = x.reshape(n, c * depth, h, w)
+    res = _max_pool(planes, k[1:], s[1:], p[1:], d[1:], return_indices, op, ceil_mode)
+    plane_out, plane_idx = res if return_indices else (res, None)
+    oh, ow = plane_out.shape[2:]
+    plane_out = plane_out.reshape(n, c, depth, oh, ow)
+    taps, od, _ = _depth_taps(plane_out, k[0], s[0], p[0], d[0], ceil_mode, float("-inf"))
+    out = stack(taps, 0).amax(0)  # (N, C, OD, OH, OW)
+    if return_indices:
+        xp = x.device.backend.xp
+        values = xp.stack([t.data for t in taps])  # (k, N, C, OD, OH, OW)
+        which = values.argmax(0)  # the winning depth tap
+        z = (xp.arange(od).reshape(1, 1, od, 1, 1) * s[0] - p[0]) + which * d[0]
+        hw = plane_idx.data.reshape(n, c, depth, oh, ow)
+        hw_at = xp.take_along_axis(hw, xp.clip(z, 0, depth - 1), axis=2)
+        idx = wrap(z * (h * w) + hw_at, x.device)
+        if unbatched:
+            return out.squeeze(0), idx.squeeze(0)
+        return out, idx
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """3-D average pooling, as ``torch.nn.functional.avg_pool3d``. Separable: every
+    (H, W) plane is average-pooled by the 2-D kernel, then the depth window is averaged
+    with its own divisor (PyTorch's divisor is the product of the per-axis counts)."""
+    op = "avg_pool3d"
+    x, unbatched = _as_5d(input, op)
+    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, op, nd=3)
+    n, c, depth, h, w = x.shape
+    planes = _avg_pool(x.reshape(n, c * depth, h, w), k[1:], s[1:], p[1:],
+                       count_include_pad, 1 if divisor_override is not None else None, op,
+                       ceil_mode)
+    oh, ow = planes.shape[2:]
+    taps, od, extra = _depth_taps(planes.reshape(n, c, depth, oh, ow), k[0], s[0], p[0], 1,
+                                  ceil_mode, 0.0)
+    total = taps[0]
+    for t in taps[1:]:
+        total = total + t
+    if divisor_override is not None:
+        out = total * (1.0 / divisor_override)
+    else:
+        import numpy as np
+
+        starts = np.arange(od) * s[0] - p[0]
+        ends = np.minimum(starts + k[0], depth + p[0])  # never beyond the padding
+        if not count_include_pad:
+            starts, ends = np.maximum(starts, 0), np.minimum(ends, depth)
+        count = (ends - starts).astype(x.dtype)
+        xp = x.device.backend.xp
+        out = total * wrap(xp.asarray(1.0 / count).reshape(1, 1, od, 1, 1), x.device)
+    return out.squeeze(0) if unbatched else out
+
+
+# the names these Functions had before they became public (kept for one release)
+_MaxPool2d = MaxPool2d
+_MaxPoolScatter = MaxPoolScatter
+_MaxPoolGather = MaxPoolGather

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from autograd.tensor import Tensor, _wrap
+from autograd.extend import Tensor, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -64,7 +64,7 @@ def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0,
         )
     first = tensors[0]
     xp = first.device.backend.xp
-    return _wrap(xp.asarray(total, dtype=first.dtype), first.device)
+    return wrap(xp.asarray(total, dtype=first.dtype), first.device)
 
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
@@ -75,7 +75,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
         return
     for p in params:
         g = p.grad
-        p.grad = _wrap((g.data * coef).astype(g.dtype, copy=False), g.device)
+        p.grad = wrap((g.data * coef).astype(g.dtype, copy=False), g.device)
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
@@ -101,5 +101,5 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     for p in _params(parameters):
         g = p.grad
         xp = g.device.backend.xp
-        p.grad = _wrap(xp.clip(g.data, -clip_value, clip_value).astype(g.dtype, copy=False),
+        p.grad = wrap(xp.clip(g.data, -clip_value, clip_value).astype(g.dtype, copy=False),
                        g.device)

@@ -154,7 +154,7 @@ def test_interoperates_with_the_safetensors_package(tmp_path):
     st.save_file({"a": np.arange(6, dtype=np.float64).reshape(2, 3),
                   "b": np.array([True, False])}, str(theirs))
     got = ag.load(theirs)
-    assert list(got) == ["a", "b"] or set(got) == {"a", "b"}
+    assert list(got) == ["a", "b"]  # in the order of the file's data
     np.testing.assert_array_equal(got["a"].numpy(), np.arange(6.0).reshape(2, 3))
     assert got["b"].dtype == np.bool_
 
@@ -271,3 +271,191 @@ def test_malicious_pickle_is_refused_without_running_it(tmp_path, protocol):
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         ag.load(tmp_path / "nope.safetensors")
+
+
+# --- hostile files (issue 16): bounded memory, CheckpointError for everything ------------
+
+
+def _rewrite(path, edit, data=None):
+    """Apply ``edit`` to the parsed header of ``path`` (and replace its data section);
+    the checksum is dropped, so what is tested is the check of the edited field."""
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    header["__metadata__"].pop("checksum", None)
+    edit(header)
+    head = json.dumps(header).encode()
+    path.write_bytes(len(head).to_bytes(8, "little") + head
+                     + (raw[8 + n:] if data is None else data))
+    return path
+
+
+def _edit_structure(fn):
+    def edit(header):
+        meta = header["__metadata__"]
+        meta["structure"] = json.dumps(fn(json.loads(meta["structure"])))
+    return edit
+
+
+def test_overlapping_offsets_are_refused_before_allocating(tmp_path):
+    # 1,000 entries all naming the same 16 KiB: before, load allocated 1,000 x 16 KiB
+    header = {f"t{i}": {"dtype": "F32", "shape": [4096], "data_offsets": [0, 16384]}
+              for i in range(1000)}
+    path = _header_file(tmp_path, header, b"\x00" * 16384)
+    with pytest.raises(CheckpointError, match="overlap"):
+        ag.load(path)
+
+
+@pytest.mark.parametrize("entries,data,problem", [
+    ({"a": [4, 8], "b": [0, 4]}, 8, None),  # out of file order is fine (safetensors)
+    ({"a": [0, 4], "b": [8, 12]}, 12, "starts at byte 8"),  # a hole
+    ({"a": [0, 4], "b": [0, 4]}, 4, "overlap"),
+    ({"a": [0, 4]}, 8, "trailing"),
+])
+def test_offsets_must_tile_the_data_exactly(tmp_path, entries, data, problem):
+    header = {k: {"dtype": "F32", "shape": [1], "data_offsets": v} for k, v in entries.items()}
+    path = _header_file(tmp_path, header, bytes(range(data)))
+    if problem is None:
+        got = ag.load(path)
+        assert got["b"].numpy().tobytes() == bytes(range(4))
+    else:
+        with pytest.raises(CheckpointError, match=problem):
+            ag.load(path)
+
+
+def test_metadata_is_checked_before_any_tensor_is_read(tmp_path, monkeypatch):
+    path = _header_file(tmp_path, {"__metadata__": {"format": 5},
+                                   "t": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}},
+                        b"\x00" * 16)
+    allocated = []
+    real_empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda *a, **k: allocated.append(a) or real_empty(*a, **k))
+    with pytest.raises(CheckpointError, match="__metadata__"):
+        ag.load(path)
+    assert allocated == []
+
+
+@pytest.mark.parametrize("edit,problem", [
+    (_edit_structure(lambda s: {"__tuple__": 5}), "tuple"),
+    (_edit_structure(lambda s: {"__dict__": 5}), "dict"),
+    (_edit_structure(lambda s: {"__tensor__": ["w"], "device": "cpu"}), "tensor reference"),
+    (_edit_structure(lambda s: {"__ndarray__": ["w"]}), "array"),
+    (_edit_structure(lambda s: {"__dict__": [[{"__tuple__": [[1]]}, 2]]}), "unhashable"),
+    (_edit_structure(lambda s: {"__tensor__": "w", "device": "tpu:0"}), "bad device"),
+    (_edit_structure(lambda s: {"__tensor__": "w", "device": 7}), "tensor reference"),
+    (_edit_structure(lambda s: {"__tensor__": "w", "device": "cuda:77"}), "map_location"),
+    (lambda h: h["w"].update(dtype=["F32"]), "dtype"),
+    (lambda h: h["__metadata__"].update(version="9" * 5000), "version"),
+    (lambda h: h["__metadata__"].update(checksum="md5:1"), "checksum"),
+    (lambda h: h["__metadata__"].pop("structure"), "structure"),
+])
+def test_every_corruption_is_a_checkpoint_error(tmp_path, edit, problem):
+    path = _rewrite(_saved(tmp_path, {"w": ag.ones(2)}), edit)
+    with pytest.raises(CheckpointError, match=problem):
+        ag.load(path)
+
+
+@pytest.mark.parametrize("shape", [[0, 10**30], [0, 2**62], [0] * 65])
+def test_impossible_empty_shapes_are_checkpoint_errors(tmp_path, shape):
+    path = _header_file(tmp_path, {"t": {"dtype": "F64", "shape": shape,
+                                         "data_offsets": [0, 0]}})
+    with pytest.raises(CheckpointError, match="invalid shape"):
+        ag.load(path)
+
+
+def test_huge_integers_and_overlong_json_are_checkpoint_errors(tmp_path):
+    path = _saved(tmp_path, {"w": ag.ones(2)})
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    head = raw[8:8 + n].rstrip().replace(b'"shape":[2]', b'"shape":[' + b"9" * 5000 + b"]")
+    path.write_bytes(len(head).to_bytes(8, "little") + head + raw[8 + n:])
+    with pytest.raises(CheckpointError, match="JSON"):
+        ag.load(path)
+    # a small file whose JSON would expand a hundredfold in memory
+    head = b'{"x":[' + b"[]," * 2_000_000 + b"[]]}"
+    path.write_bytes(len(head).to_bytes(8, "little") + head)
+    with pytest.raises(CheckpointError, match="JSON values"):
+        ag.load(path)
+
+
+def test_a_cuda_checkpoint_without_a_gpu_says_to_pass_map_location(tmp_path):
+    path = _rewrite(_saved(tmp_path, {"w": ag.ones(2)}),
+                    _edit_structure(lambda s: {"__tensor__": "w", "device": "cuda"}))
+    if ag.cuda.is_available() if hasattr(ag, "cuda") else False:
+        pytest.skip("a GPU is present")
+    with pytest.raises(CheckpointError, match="map_location='cpu'"):
+        ag.load(path)
+    assert ag.load(path, map_location="cpu").device == "cpu"
+
+
+def test_flipped_bytes_are_detected_by_the_checksum(tmp_path):
+    path = _saved(tmp_path, {"w": ag.arange(64, dtype=ag.float32), "names": ["a", "b"]})
+    raw = bytearray(path.read_bytes())
+    # the data, and a key of the structure (loads as other content without the checksum)
+    for pos in (len(raw) - 1, len(raw) - 200, raw.index(b'\\"b\\"') + 2):
+        bad = bytearray(raw)
+        bad[pos] ^= 0x10
+        path.write_bytes(bytes(bad))
+        with pytest.raises(CheckpointError, match="CRC-32"):
+            ag.load(path)
+    # without a checksum (old files, checksum=False) the check is skipped
+    ag.save({"w": ag.ones(3)}, path, checksum=False)
+    raw = bytearray(path.read_bytes())
+    n = int.from_bytes(raw[:8], "little")
+    assert "checksum" not in json.loads(bytes(raw[8:8 + n]))["__metadata__"]
+    raw[-1] ^= 0x01
+    path.write_bytes(bytes(raw))
+    assert ag.load(path)["w"].shape == (3,)
+
+
+def test_bfloat16_files_load_as_float32(tmp_path):
+    vals = np.array([1.0, -2.5, 3.140625, 0.0], np.float32)
+    halves = (vals.view("<u4") >> 16).astype("<u2")
+    path = _header_file(tmp_path, {"b": {"dtype": "BF16", "shape": [2, 2],
+                                         "data_offsets": [0, 8]}}, halves.tobytes())
+    np.testing.assert_array_equal(ag.load(path)["b"].numpy(), vals.reshape(2, 2))
+
+
+# --- what users expect of saved files ------------------------------------------------
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_saved_file_mode_follows_umask_and_keeps_an_existing_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = _saved(tmp_path, {"w": ag.ones(1)})
+        assert os.stat(path).st_mode & 0o777 == 0o644
+        os.chmod(path, 0o640)
+        ag.save({"w": ag.ones(1)}, path)
+        assert os.stat(path).st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_saving_to_a_symlink_writes_its_target(tmp_path):
+    target = tmp_path / "real.safetensors"
+    ag.save({"w": ag.ones(1)}, target)
+    link = tmp_path / "latest.safetensors"
+    link.symlink_to(target)
+    ag.save({"w": ag.zeros(2)}, link)
+    assert link.is_symlink()
+    assert ag.load(target)["w"].shape == (2,)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids")
+def test_temporaries_of_killed_saves_are_removed_by_the_next_save(tmp_path):
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(dead.stdout)
+    stale = tmp_path / f".ck.safetensors.{pid}.0123abcd.agtmp"
+    stale.write_bytes(b"\x00" * 100)
+    live = tmp_path / f".other.safetensors.{os.getppid()}.0123abcd.agtmp"  # a live process
+    live.write_bytes(b"\x00")
+    unrelated = tmp_path / "notes.tmp"
+    unrelated.write_bytes(b"")
+    ag.save({"w": ag.ones(1)}, tmp_path / "other.safetensors")
+    assert sorted(os.listdir(tmp_path)) == sorted([live.name, unrelated.name,
+                                                   "other.safetensors"])

@@ -55,16 +55,31 @@ def test_everything_imports():
     import nn.functional  # noqa: F401
     import optim  # noqa: F401
 
-    assert cupy_backend.CupyBackend.xp is cupy
     assert cupy_backend.CupyBackend.name == "cupy"
     assert cupy_backend.KERNELS  # plain data: no CuPy needed to read the kernel specs
 
 
-def test_cuda_is_available_is_quick_and_false_here():
+@needs_cupy
+def test_backend_xp_is_the_cupy_module():
+    assert cupy_backend.CupyBackend.xp is cupy
+
+
+def _gpus_seen_by_the_cuda_runtime() -> int:
+    """An answer independent of ``cuda_is_available``: ask the CUDA runtime directly."""
+    if cupy is None:
+        return 0
+    try:
+        return cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # no driver, no device: CuPy raises CUDARuntimeError
+        return 0
+
+
+def test_cuda_is_available_is_quick_and_agrees_with_the_runtime():
     t0 = time.perf_counter()
     available = cuda_is_available()
     assert time.perf_counter() - t0 < 5.0
-    assert available is HAS_GPU and isinstance(available, bool)
+    assert isinstance(available, bool)
+    assert available == (_gpus_seen_by_the_cuda_runtime() > 0)
 
 
 @needs_no_gpu
@@ -193,6 +208,8 @@ def test_every_xp_call_keyword_is_accepted_by_cupy():
                 except (TypeError, ValueError):  # a CuPy ufunc: no Python signature
                     allowed = _UFUNC_KEYWORDS
                 for kw in node.keywords:
+                    if kw.arg is None:  # ``**kwargs``: its keys are not known statically
+                        continue
                     checked += 1
                     if kw.arg not in allowed:
                         bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: xp."
@@ -247,21 +264,50 @@ def test_every_backend_method_is_implemented_or_deliberately_inherited():
     assert cupy_backend.INHERITED <= set(_backend_methods())
 
 
-def test_factories_only_call_generator_methods_cupy_can_serve():
-    # what autograd/factories.py calls on backend.generator, with the keywords it passes
+def _generator_calls():
+    """``<...>.generator.<name>(..., kw=...)`` calls in the library (and calls on
+    ``factories._source(...)``, which returns that generator): {name: {keywords}}."""
+    calls = {}
+    for package in ("autograd", "nn", "optim", "backends"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                f = node.func if isinstance(node, ast.Call) else None
+                if not isinstance(f, ast.Attribute):
+                    continue
+                recv = f.value  # ``<...>.generator`` or ``_source(dev, generator)``
+                if ((isinstance(recv, ast.Attribute) and recv.attr == "generator")
+                        or (isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name)
+                            and recv.func.id == "_source")):
+                    calls.setdefault(f.attr, set()).update(
+                        k.arg for k in node.keywords if k.arg)
+    return calls
+
+
+def test_library_only_calls_generator_methods_cupy_can_serve():
+    calls = _generator_calls()
+    assert {"integers", "permutation"} <= set(calls)  # the scan sees factories.py
     gen = cupy_backend.CupyGenerator
-    for name, keywords in {"random": ("dtype",), "standard_normal": ("dtype",),
-                           "integers": ("size", "dtype"), "permutation": (),
-                           "uniform": (), "normal": (), "choice": ("size", "replace")}.items():
+    for name, keywords in calls.items():
+        assert hasattr(gen, name), f"CupyGenerator has no {name}, which the library calls"
         params = inspect.signature(getattr(gen, name)).parameters
-        assert all(k in params for k in keywords), (name, list(params))
+        assert keywords <= set(params), (name, sorted(keywords - set(params)))
+
+
+def _first_line_parameters(doc: str) -> set:
+    """Parameter names in a Cython docstring's signature line ``f(self, a, b=1)``."""
+    line = (doc or "").strip().split("\n")[0]
+    inside = line[line.find("(") + 1:line.rfind(")")]
+    return {p.split("=")[0].strip().lstrip("*") for p in inside.split(",") if p.strip()}
 
 
 @needs_cupy
 def test_cupy_generator_methods_take_dtype():
+    assert _first_line_parameters("random(self, size=None, dtype=float)") == {
+        "self", "size", "dtype"}
+    assert "dtype" not in _first_line_parameters("f(self, dtypes_list=None)")
     for name in ("random", "standard_normal", "integers", "uniform"):  # CuPy's own
-        doc = getattr(cupy.random.Generator, name).__doc__ or ""
-        assert "dtype" in doc.split("\n")[0], f"cupy Generator.{name} takes no dtype"
+        params = _first_line_parameters(getattr(cupy.random.Generator, name).__doc__)
+        assert "dtype" in params, f"cupy Generator.{name} takes no dtype: {params}"
 
 
 # --- a NumPy stand-in for cupy, to run CupyBackend's Python logic on the host ---------
@@ -342,7 +388,12 @@ def test_generator_adapter_on_a_numpy_generator(monkeypatch):
 
 # --- the fused kernels: well-formed, and their C bodies compute the references -------
 
-KERNELS = cupy_backend.KERNELS
+from backends.base import ELEMENTWISE  # noqa: E402
+from optim.adam import adam_update  # noqa: E402  (the optimizers register their kernels)
+from optim.sgd import sgd_momentum_update  # noqa: E402
+
+# the layer kernels of the backend, and those that live beside their op (optimizers)
+KERNELS = {**cupy_backend.KERNELS, **ELEMENTWISE}
 
 
 class Param(NamedTuple):
@@ -377,7 +428,8 @@ def test_kernel_specs_are_well_formed():
     names = [k.name for k in KERNELS.values()]
     assert len(set(names)) == len(names)
     for name, spec in KERNELS.items():
-        assert name.split("/")[0] in _backend_methods(), f"{name} names no Backend method"
+        if name in cupy_backend.KERNELS:
+            assert name.split("/")[0] in _backend_methods(), f"{name} names no Backend method"
         params = _params(spec)
         assert len({p.name for p in params}) == len(params)
         for p in params:  # every parameter is used; none shadows CuPy's loop index
@@ -535,8 +587,8 @@ def test_adam_kernel_matches_reference(host_backend, dtype, decoupled, maximize,
     ref = tuple(a.copy() for a in ours)
     for step in (1, 2, 7):
         for backend, (p, g, m, v, vmax) in ((host_backend, ours), (_NumpyReference(), ref)):
-            backend.adam_update(p, g, m, v, np.float64(1e-2), 0.9, 0.999, 1e-8, wd,
-                                float(step), decoupled, maximize, vmax if amsgrad else None)
+            adam_update(backend, p, g, m, v, np.float64(1e-2), 0.9, 0.999, 1e-8, wd,
+                        float(step), decoupled, maximize, vmax if amsgrad else None)
     tol = 2e-6 if dtype == np.float32 else 1e-14
     for a, b, label in zip(ours, ref, ("param", "grad", "exp_avg", "exp_avg_sq", "max"),
                            strict=True):
@@ -556,8 +608,8 @@ def test_sgd_momentum_kernel_matches_reference(host_backend, dtype, nesterov, ma
     ref = [a.copy() for a in ours]
     for step in range(3):
         for backend, (p, g, buf) in ((host_backend, ours), (_NumpyReference(), ref)):
-            backend.sgd_momentum_update(p, g, buf, 0.1, 0.9, dampening, wd, nesterov,
-                                        maximize, first=step == 0)
+            sgd_momentum_update(backend, p, g, buf, 0.1, 0.9, dampening, wd, nesterov,
+                                maximize, first=step == 0)
     for a, b in zip(ours, ref, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
     assert cupy_backend._compiled["sgd_momentum_update"].calls == 3
@@ -667,8 +719,8 @@ def test_kernel_bodies_compile_with_nvrtc(name):
 
 
 def _cupy_has(module: str, name: str) -> bool:
-    if cupy is None:
-        return True  # no name list to check against: the mixing checks still apply
+    if cupy is None:  # no name list to check against: only the mixing checks apply, and
+        return True  # test_emulated_cupy_has_only_cupys_names skips
     sub = cupy
     for part in module.split(".")[1:]:
         if part.startswith("_"):
@@ -691,13 +743,18 @@ def _to_dev(x):
     if isinstance(x, np.generic):  # CuPy never returns NumPy scalars
         return np.asarray(x).view(DevArray)
     if isinstance(x, tuple | list):
-        return type(x)(_to_dev(v) for v in x)
+        return _rebuild(x, [_to_dev(v) for v in x])
     return x
+
+
+def _rebuild(x, items):
+    """``x``'s sequence type around ``items`` (NumPy's linalg results are namedtuples)."""
+    return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
 
 
 def _tree(x, fn):
     if isinstance(x, tuple | list):
-        return type(x)(_tree(v, fn) for v in x)
+        return _rebuild(x, [_tree(v, fn) for v in x])
     if isinstance(x, dict):
         return {k: _tree(v, fn) for k, v in x.items()}
     return fn(x)
@@ -822,6 +879,22 @@ class _EmulatedCupy:
         return getattr(self._ns, name)
 
 
+class _EmulatedSpecial(types.SimpleNamespace):
+    """``cupyx.scipy.special`` as SciPy on the host: device arrays in and out, and only
+    the names cupyx has."""
+
+    def __getattr__(self, name):
+        import scipy.special
+
+        if cupy is not None:
+            import cupyx.scipy.special as real
+
+            if not hasattr(real, name):
+                raise AttributeError(f"module 'cupyx.scipy.special' has no attribute {name!r}")
+        fn = getattr(scipy.special, name)
+        return lambda *args: _to_dev(fn(*[_plain(a) for a in args]))
+
+
 def _no_implicit_conversion(fn):
     def strict(obj, *args, **kwargs):
         _no_device_arrays(fn.__name__, obj)
@@ -850,8 +923,14 @@ def emulated_cuda(monkeypatch):
     for name in ("asarray", "array", "asanyarray"):  # CuPy: no implicit conversion
         monkeypatch.setattr(np, name, _no_implicit_conversion(getattr(np, name)))
     monkeypatch.setattr(cupy_backend, "cupy", fake)
-    monkeypatch.setattr(cupy_backend, "cupyx", types.SimpleNamespace(scipy=types.SimpleNamespace(
-        special=types.SimpleNamespace(erf=lambda x: _to_dev(host_erf(_plain(x)))))))
+    monkeypatch.setattr(cupy_backend, "cupyx", types.SimpleNamespace(
+        scipy=types.SimpleNamespace(
+            special=_EmulatedSpecial(erf=lambda x: _to_dev(host_erf(_plain(x))))),
+        # CuPy's atomic scatter kernels, as NumPy's unbuffered ufunc.at on the host
+        scatter_max=lambda out, key, v: np.maximum.at(_plain(out), _tree(key, _plain),
+                                                      _plain(v)),
+        scatter_min=lambda out, key, v: np.minimum.at(_plain(out), _tree(key, _plain),
+                                                      _plain(v))))
     monkeypatch.setattr(cupy_backend, "_compiled",
                         {n: HostKernel(spec) for n, spec in KERNELS.items()})
     backend = object.__new__(cupy_backend.CupyBackend)
@@ -876,6 +955,14 @@ def emulated_cuda(monkeypatch):
     return device
 
 
+@needs_cupy
+def test_emulated_cupy_has_only_cupys_names(emulated_cuda):
+    xp = emulated_cuda.backend.xp
+    with pytest.raises(AttributeError, match="cupy"):
+        _ = xp.errstate_nope
+    assert not _cupy_has("numpy", "errstate_nope") and _cupy_has("numpy", "concatenate")
+
+
 def test_emulated_cupy_is_strict(emulated_cuda):
     xp = emulated_cuda.backend.xp
     a = xp.ones(3)
@@ -884,8 +971,6 @@ def test_emulated_cupy_is_strict(emulated_cuda):
         _ = a + np.ones(3)
     with pytest.raises(TypeError, match="mixed"):
         xp.concatenate([a, np.ones(2)])
-    with pytest.raises(AttributeError, match="cupy"):
-        _ = xp.errstate_nope
     with pytest.raises(TypeError, match="Implicit conversion"):
         np.asarray(a)
     with pytest.raises(AttributeError, match="cupy.ndarray"):
@@ -978,6 +1063,7 @@ def _failures(report):
 
 
 def test_registry_layers_and_training_on_emulated_cuda(emulated_cuda):
+    import nn  # noqa: F401  (importing nn hands its registry entries over)
     from autograd.testing import all_ops
     from benchmarks import gpu_check
 
@@ -992,6 +1078,7 @@ def test_registry_layers_and_training_on_emulated_cuda(emulated_cuda):
 
 
 def test_gradcheck_on_emulated_cuda(emulated_cuda):
+    import nn  # noqa: F401  (importing nn hands its registry entries over)
     from autograd.testing import all_ops
     from benchmarks import gpu_check
 
@@ -1005,6 +1092,7 @@ def test_gradcheck_on_emulated_cuda(emulated_cuda):
 
 
 def _ops():
+    import nn  # noqa: F401  (importing nn hands its registry entries over)
     from autograd.testing import all_ops
 
     return all_ops()
@@ -1049,3 +1137,47 @@ def test_fused_kernels_on_gpu_match_reference():
     gpu_check.check_kernels(report, backends.get_device("cuda"))
     assert len(report.checks) >= 20
     assert not report.failed(), "\n".join(f"{c.name}: {c.detail}" for c in report.failed())
+
+
+_LOSS_CASES = {
+    "mse_loss": lambda F, x, t, c: F.mse_loss(x, t),
+    "l1_loss": lambda F, x, t, c: F.l1_loss(x, t),
+    "smooth_l1_loss": lambda F, x, t, c: F.smooth_l1_loss(x, t),
+    "huber_loss": lambda F, x, t, c: F.huber_loss(x, t),
+    "kl_div": lambda F, x, t, c: F.kl_div(x, t),
+    "soft_margin_loss": lambda F, x, t, c: F.soft_margin_loss(x, t),
+    "binary_cross_entropy": lambda F, x, t, c: F.binary_cross_entropy(x.sigmoid(), t),
+    "binary_cross_entropy_with_logits":
+        lambda F, x, t, c: F.binary_cross_entropy_with_logits(x, t),
+    "cross_entropy/classes": lambda F, x, t, c: F.cross_entropy(x, c),
+    "cross_entropy/probs": lambda F, x, t, c: F.cross_entropy(x, t),
+    "nll_loss": lambda F, x, t, c: F.nll_loss(x, c),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_LOSS_CASES))
+def test_loss_with_target_on_another_device_names_both(emulated_cuda, case):
+    """README: mixing devices in one op raises DeviceMismatchError naming both devices;
+    a loss is no exception (its target used to be read as a raw array)."""
+    import nn.functional as F
+
+    x = ag.randn(4, 3, device="cuda", requires_grad=True)
+    t_cpu = ag.rand(4, 3)
+    c_cpu = ag.tensor([0, 2, 1, 0])
+    with pytest.raises(backends.DeviceMismatchError, match=r"cpu.*cuda|cuda.*cpu"):
+        _LOSS_CASES[case](F, x, t_cpu, c_cpu)
+    # the same call with everything on the device works
+    _LOSS_CASES[case](F, x, t_cpu.to("cuda"), c_cpu.to("cuda")).backward()
+
+
+@pytest.mark.parametrize("kw", ["weight", "pos_weight"])
+def test_loss_weights_on_another_device_name_both(emulated_cuda, kw):
+    import nn.functional as F
+
+    x = ag.randn(4, 3, device="cuda", requires_grad=True)
+    t = ag.rand(4, 3, device="cuda")
+    with pytest.raises(backends.DeviceMismatchError, match=kw):
+        F.binary_cross_entropy_with_logits(x, t, **{kw: ag.ones(3)})
+    if kw == "weight":
+        with pytest.raises(backends.DeviceMismatchError, match="weight"):
+            F.cross_entropy(x, ag.tensor([0, 2, 1, 0], device="cuda"), weight=ag.ones(3))

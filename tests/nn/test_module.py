@@ -305,4 +305,5 @@ def test_parameter_deepcopy_alone():
     q = copy.deepcopy(p)
     assert isinstance(q, nn.Parameter) and q.requires_grad and q.device is p.device
     assert q.data is not p.data and q.grad.device is p.device
-    (q * p).sum()  # same device object: no mismatch error
+    # same device object (no mismatch error) and the same values
+    assert (q * p).sum().item() == pytest.approx(float((p.data ** 2).sum()), rel=1e-6)

@@ -10,8 +10,8 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd.testing.seq_ops import np_rnn_layer, np_sigmoid
 from nn.rnn import rnn_layer
+from nn.testing.seq_ops import np_rnn_layer, np_sigmoid
 
 MODES = {"RNN": "RNN_TANH", "LSTM": "LSTM", "GRU": "GRU"}
 
@@ -205,31 +205,52 @@ def test_cells_gradgradcheck(cls):
 
 @pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
 def test_layer_second_order(cls):
-    """The create_graph backward (Tensor ops) is differentiable: gradgradcheck passes."""
+    """The gradient's own backward (the cell formula, twice differentiated) is exact:
+    gradgradcheck passes."""
     m = _make(cls, 2, 2, bidirectional=True)
     x = ag.tensor(np.random.default_rng(0).normal(size=(3, 1, 2)), requires_grad=True)
     assert ag.gradgradcheck(lambda x, w: m(x)[0], (x, m.weight_hh_l0_reverse))
 
 
 @pytest.mark.parametrize("mode", ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"])
-def test_fast_and_differentiable_backward_agree(mode):
-    """Plain backward loops on arrays; create_graph backward uses Tensor ops. Same
-    numbers."""
+def test_array_kernels_agree_with_the_cell_formula(mode):
+    """The layer's forward and backward loop over steps on arrays; the same sequence
+    built from the one Tensor-op cell formula (``_step``), differentiated by autograd,
+    gives the same outputs and gradients (create_graph too: the same array code)."""
+    from nn.rnn import _tensor_sequence
+
     rng = np.random.default_rng(5)
     G = {"LSTM": 4, "GRU": 3}.get(mode, 1)
     T, B, I, H = 4, 3, 2, 3
     args = [ag.tensor(rng.normal(size=s), requires_grad=True) for s in
             [(T, B, I), (B, H), (B, H), (G * H, I), (G * H, H), (G * H,), (G * H,)]]
-    outs = rnn_layer(mode, args[0], args[1], args[2] if mode == "LSTM" else None, *args[3:],
-                     reverse=True)
+    c0 = args[2] if mode == "LSTM" else None
+    outs = rnn_layer(mode, args[0], args[1], c0, *args[3:], reverse=True)
+    xw = args[0] @ args[3].mT + (args[5] if mode == "GRU" else args[5] + args[6])
+    ref = _tensor_sequence(mode, True, xw, args[1], c0, args[4].mT,
+                           args[6] if mode == "GRU" else None)[:len(outs)]
+    for o, r in zip(outs, ref, strict=True):
+        np.testing.assert_allclose(o.numpy(), r.numpy(), atol=1e-12)
     seeds = [ag.tensor(rng.normal(size=o.shape)) for o in outs]
     fast = ag.grad(outs, args, seeds, retain_graph=True, allow_unused=True)
-    slow = ag.grad(outs, args, seeds, create_graph=True, allow_unused=True)
-    for a, b in zip(fast, slow, strict=True):
+    graph = ag.grad(outs, args, seeds, create_graph=True, allow_unused=True)
+    cells = ag.grad(list(ref), args, seeds, allow_unused=True)
+    for a, b, c in zip(fast, graph, cells, strict=True):
         if a is None:
-            assert b is None
+            assert b is None and (c is None or not c.numpy().any())
             continue
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-12)
+        np.testing.assert_allclose(a.numpy(), c.numpy(), atol=1e-12)
+
+
+def test_third_derivative_of_a_layer_raises_a_named_error():
+    m = _make("LSTM", 2, 2)
+    x = ag.tensor(np.random.default_rng(0).normal(size=(3, 1, 2)), requires_grad=True)
+    (g,) = ag.grad(m(x)[0].sum(), x, create_graph=True)
+    (gg,) = ag.grad((g * g).sum(), x, retain_graph=True)  # exact (gradgradcheck above)
+    assert gg.shape == x.shape
+    with pytest.raises(ag.BackwardError, match="LSTM.*third derivatives"):
+        ag.grad((g * g).sum(), x, create_graph=True)
 
 
 def test_cell_matches_layer_step():

@@ -11,7 +11,7 @@ import pytest
 import autograd as ag
 import nn
 import nn.functional as F
-from autograd.testing.seq_ops import np_mha
+from nn.testing.seq_ops import np_mha
 
 
 def _rand(*shape, seed=0):

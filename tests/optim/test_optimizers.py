@@ -10,8 +10,9 @@ import pytest
 
 import autograd as ag
 import optim
-from backends import get_device, numba_optim
-from backends.base import Backend
+from backends import get_device, numba_util
+from optim import adam as adam_mod
+from optim import sgd as sgd_mod
 
 RNG = np.random.default_rng(1234)
 W0 = RNG.standard_normal((5, 4))
@@ -196,12 +197,14 @@ def test_matches_torch_on_least_squares(name, kwargs, dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_adam_is_bitwise_the_whole_array_update(n, parallel, wd, decoupled, maximize,
                                                       amsgrad, dtype, monkeypatch):
-    monkeypatch.setattr(numba_optim, "PARALLEL_MIN_SIZE", 1000 if parallel else 1 << 40)
-    monkeypatch.setattr(numba_optim, "PARALLEL_MIN_THREADS", 1)
-    calls = []
-    real = numba_optim._adam_parallel
-    monkeypatch.setattr(numba_optim, "_adam_parallel", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(numba_util, "PARALLEL_MIN_SIZE", 1000 if parallel else 1 << 40)
+    monkeypatch.setattr(numba_util, "PARALLEL_MIN_THREADS", 1)
     cpu = get_device("cpu").backend
+    adam_mod.adam_update(cpu, *[np.zeros(2)] * 4, 0.1, 0.9, 0.99, 1e-8, 0.0, 1)  # compiles
+    calls = []
+    real = adam_mod._ADAM_LOOP.forms
+    monkeypatch.setattr(adam_mod._ADAM_LOOP, "forms",
+                        (lambda *a: calls.append(1) or real[0](*a), real[1]))
     rng = np.random.default_rng(n)
     p = rng.standard_normal(n).astype(dtype)
     p0 = p.copy()
@@ -210,10 +213,10 @@ def test_fused_adam_is_bitwise_the_whole_array_update(n, parallel, wd, decoupled
     for step in range(1, 4):
         g = rng.standard_normal(n).astype(dtype)
         a, b = arrays, copies
-        cpu.adam_update(a[0], g, a[1], a[2], 1e-2, 0.9, 0.99, 1e-8, wd, step, decoupled,
-                        maximize, a[3] if amsgrad else None)
-        Backend.adam_update(cpu, b[0], g, b[1], b[2], 1e-2, 0.9, 0.99, 1e-8, wd, step,
-                            decoupled, maximize, b[3] if amsgrad else None)
+        adam_mod.adam_update(cpu, a[0], g, a[1], a[2], 1e-2, 0.9, 0.99, 1e-8, wd, step,
+                             decoupled, maximize, a[3] if amsgrad else None)
+        adam_mod.adam_reference(np, b[0], g, b[1], b[2], 1e-2, 0.9, 0.99, 1e-8, wd, step,
+                                decoupled, maximize, b[3] if amsgrad else None)
     for a, b in zip(arrays, copies, strict=True):
         np.testing.assert_array_equal(a, b)
     assert np.all(arrays[0] != p0)  # every element moved
@@ -225,21 +228,23 @@ def test_fused_adam_is_bitwise_the_whole_array_update(n, parallel, wd, decoupled
     (False, 0.0, 0.0, False), (True, 0.0, 0.01, False), (False, 0.2, 0.01, True)])
 def test_fused_sgd_momentum_is_bitwise_the_whole_array_update(n, parallel, nesterov, dampening,
                                                               wd, maximize, monkeypatch):
-    monkeypatch.setattr(numba_optim, "PARALLEL_MIN_SIZE", 1000 if parallel else 1 << 40)
-    monkeypatch.setattr(numba_optim, "PARALLEL_MIN_THREADS", 1)
-    calls = []
-    real = numba_optim._sgd_parallel
-    monkeypatch.setattr(numba_optim, "_sgd_parallel", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(numba_util, "PARALLEL_MIN_SIZE", 1000 if parallel else 1 << 40)
+    monkeypatch.setattr(numba_util, "PARALLEL_MIN_THREADS", 1)
     cpu = get_device("cpu").backend
+    sgd_mod.sgd_momentum_update(cpu, *[np.zeros(2)] * 3, 0.1, 0.9, 0.0, 0.0)  # compiles
+    calls = []
+    real = sgd_mod._SGD_LOOP.forms
+    monkeypatch.setattr(sgd_mod._SGD_LOOP, "forms",
+                        (lambda *a: calls.append(1) or real[0](*a), real[1]))
     rng = np.random.default_rng(n)
     p, buf = rng.standard_normal(n).astype(np.float32), np.zeros(n, np.float32)
     p2, buf2 = p.copy(), buf.copy()
     for step in range(3):
         g = rng.standard_normal(n).astype(np.float32)
-        cpu.sgd_momentum_update(p, g, buf, 0.1, 0.9, dampening, wd, nesterov, maximize,
-                                step == 0)
-        Backend.sgd_momentum_update(cpu, p2, g, buf2, 0.1, 0.9, dampening, wd, nesterov,
+        sgd_mod.sgd_momentum_update(cpu, p, g, buf, 0.1, 0.9, dampening, wd, nesterov,
                                     maximize, step == 0)
+        sgd_mod.sgd_momentum_reference(np, p2, g, buf2, 0.1, 0.9, dampening, wd, nesterov,
+                                       maximize, step == 0)
     np.testing.assert_array_equal(p, p2)
     np.testing.assert_array_equal(buf, buf2)
     assert bool(calls) == parallel
@@ -249,17 +254,20 @@ def test_transposed_gradient_is_still_fused():
     p, m, v = np.ones((3, 4), np.float32), np.zeros((3, 4), np.float32), np.zeros((3, 4),
                                                                                    np.float32)
     g = np.arange(12, dtype=np.float32).reshape(4, 3).T  # F-contiguous
-    assert numba_optim.adam_update(p, g, m, v, 0.1, 0.9, 0.99, 1e-8, 0.0, 1, False, False)
+    cpu = get_device("cpu").backend
+    assert adam_mod._adam_cpu(cpu, p, g, m, v, 0.1, 0.9, 0.99, 1e-8, 0.0, 1, False, False,
+                              None)
     np.testing.assert_allclose(m, 0.1 * g, rtol=1e-6)
 
 
 def test_fused_kernels_decline_odd_layouts_and_the_fallback_handles_them():
     p = np.ones((4, 6), np.float32)[:, ::2]  # not contiguous
     z = np.zeros_like(p)
-    assert not numba_optim.adam_update(p, z + 1, z.copy(), z.copy(), 0.1, 0.9, 0.99, 1e-8,
-                                       0.0, 1, False, False)
-    assert not numba_optim.adam_update(p.astype(np.float16), z, z, z, 0.1, 0.9, 0.99, 1e-8,
-                                       0.0, 1, False, False)
+    cpu = get_device("cpu").backend
+    assert not adam_mod._adam_cpu(cpu, p, z + 1, z.copy(), z.copy(), 0.1, 0.9, 0.99, 1e-8,
+                                  0.0, 1, False, False, None)
+    assert not adam_mod._adam_cpu(cpu, p.astype(np.float16), z, z, z, 0.1, 0.9, 0.99, 1e-8,
+                                  0.0, 1, False, False, None)
     # through the optimizer: a strided parameter still gets the exact Adam step
     w = ag.from_numpy(np.ones((4, 6), np.float32)[:, ::2])
     w.requires_grad_()
@@ -394,7 +402,42 @@ def test_state_dict_resume_gives_the_same_trajectory(make, tmp_path):
     for a, b in zip(straight, resumed, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     # the loaded state is a private copy: stepping opt2 did not touch the checkpoint
-    assert opt2.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
+    again = ag.load(tmp_path / "ck.safetensors")["opt"]
+    _assert_state_equal(ck["opt"], again)
+
+
+def _assert_state_equal(a, b):
+    assert a["param_groups"] == b["param_groups"]
+    assert set(a["state"]) == set(b["state"])
+    for k in a["state"]:
+        for name, v in a["state"][k].items():
+            w = b["state"][k][name]
+            if isinstance(v, ag.Tensor):
+                np.testing.assert_array_equal(v.numpy(), w.numpy(), err_msg=f"{k}.{name}")
+            else:
+                assert v == w, (k, name)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: optim.RMSprop(ps, centered=True, momentum=0.5),
+    lambda ps: optim.Adagrad(ps),
+])
+def test_load_state_dict_copies_what_it_loads(make):
+    """Planted bug: load_state_dict keeping the given tensors, so that the next step
+    changes the caller's dict in place (a checkpoint held in memory drifts)."""
+    ps = [ag.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)]
+    src = make(ps)
+    _train(src, ps, 2, seed=1)
+    sd = src.state_dict()
+    snapshot = {"param_groups": [dict(g) for g in sd["param_groups"]],
+                "state": {k: {n: (v.clone() if isinstance(v, ag.Tensor) else v)
+                              for n, v in st.items()} for k, st in sd["state"].items()}}
+    dst = make([ag.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)])
+    dst.load_state_dict(sd)
+    _train(dst, dst.param_groups[0]["params"], 3, seed=2)
+    _assert_state_equal(snapshot, sd)
 
 
 def test_state_dict_format_is_pytorchs():

@@ -11,8 +11,7 @@ import numpy as np
 
 import autograd as ag
 import nn.functional as F
-
-from .opinfo import OpInfo, make_tensor, register
+from autograd.testing.opinfo import OpInfo, make_tensor, register
 
 # --- NumPy references ----------------------------------------------------------------
 

@@ -11,8 +11,7 @@ import math
 import numpy as np
 
 import autograd as ag
-
-from .opinfo import OpInfo, make_tensor, register
+from autograd.testing.opinfo import OpInfo, make_tensor, register
 
 # --- helpers ---------------------------------------------------------------------------
 

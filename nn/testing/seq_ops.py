@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .opinfo import OpInfo, make_tensor, register
+from autograd.testing.opinfo import OpInfo, make_tensor, register
 
 # --- NumPy references ----------------------------------------------------------------------
 

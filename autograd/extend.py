@@ -1,0 +1,46 @@
+"""The public API for writing ops and layers on top of the core (``nn``, ``optim``, users).
+
+Everything a new differentiable op or layer needs from ``autograd``, in one import::
+
+    from autograd.extend import Function, Tensor, wrap, is_grad_enabled, sum_to
+
+* ``Function``: subclass it; ``forward(ctx, *arrays)`` on backend arrays,
+  ``backward(ctx, *grads)`` with Tensor ops (or a gradient ``Function``, see
+  ``docs/architecture.md``), ``MyOp.apply(*tensors)``.
+* ``wrap(array, device)``: a Tensor around a backend array, without checks or a copy
+  (for a ``backward`` that returns array results, and for optimizers' state).
+* ``is_grad_enabled``, ``no_grad``, ``enable_grad``, ``set_grad_enabled``: grad mode. A
+  ``backward`` runs with grad mode on exactly when ``create_graph=True``, so
+  ``is_grad_enabled()`` says whether its result must itself be differentiable.
+* ``sum_to(g, shape)``: the one unbroadcast (a broadcast input's gradient summed back).
+* ``promote(a, b, op)``: PyTorch's dtype promotion for a binary op's two arguments.
+* ``increment_version(t, by=...)``: record an in-place write into ``t.data`` made by
+  array code (an optimizer kernel), so backward refuses arrays saved before it.
+
+Code outside ``autograd`` imports these, never underscore names of the core, and never
+reads a node's private fields (``ctx._saved``, ``ctx.edges``); a test checks both.
+"""
+
+from __future__ import annotations
+
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .graph import BackwardError, Function, Node, increment_version
+from .ops._util import sum_to
+from .ops.arithmetic import promote
+from .tensor import Tensor
+from .tensor import _wrap as wrap  # the same function: no extra call on hot paths
+
+__all__ = [
+    "BackwardError",
+    "Function",
+    "Node",
+    "Tensor",
+    "enable_grad",
+    "increment_version",
+    "is_grad_enabled",
+    "no_grad",
+    "promote",
+    "set_grad_enabled",
+    "sum_to",
+    "wrap",
+]

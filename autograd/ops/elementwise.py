@@ -1,0 +1,263 @@
+"""More elementwise math: trigonometric and hyperbolic functions, logs and exponentials
+in other bases, and the binary ``fmod remainder hypot atan2 copysign logaddexp lerp``.
+
+Each Function's derivative is one line in its table entry, written with Tensor ops so
+that ``create_graph=True`` differentiates it again.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import dtypes
+from ..graph import Function
+from ..tensor import Tensor, _wrap
+from ._util import shape_of, sum_to
+from .arithmetic import exp, log, maximum, promote, sign, where
+from .compare import trunc
+
+# --- unary: name -> (forward on arrays, derivative(x, out) as Tensors) ----------------
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+_UNARY = {
+    "tan": (lambda xp, x: xp.tan(x), lambda x, out: 1 + out * out),
+    "asin": (lambda xp, x: xp.arcsin(x), lambda x, out: (1 - x * x).rsqrt()),
+    "acos": (lambda xp, x: xp.arccos(x), lambda x, out: -(1 - x * x).rsqrt()),
+    "atan": (lambda xp, x: xp.arctan(x), lambda x, out: 1 / (1 + x * x)),
+    "sinh": (lambda xp, x: xp.sinh(x), lambda x, out: cosh(x)),
+    "cosh": (lambda xp, x: xp.cosh(x), lambda x, out: sinh(x)),
+    "asinh": (lambda xp, x: xp.arcsinh(x), lambda x, out: (x * x + 1).rsqrt()),
+    "acosh": (lambda xp, x: xp.arccosh(x), lambda x, out: (x * x - 1).rsqrt()),
+    "atanh": (lambda xp, x: xp.arctanh(x), lambda x, out: 1 / (1 - x * x)),
+    "log2": (lambda xp, x: xp.log2(x), lambda x, out: 1 / (x * _LN2)),
+    "log10": (lambda xp, x: xp.log10(x), lambda x, out: 1 / (x * _LN10)),
+    "exp2": (lambda xp, x: xp.exp2(x), lambda x, out: out * _LN2),
+    "expm1": (lambda xp, x: xp.expm1(x), lambda x, out: out + 1),
+}
+
+
+def _make_unary(name, forward, derivative):
+    class Op(Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = forward(ctx.device.backend.xp, x)
+            ctx.save_for_backward(x, out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            x, out = ctx.saved_tensors
+            return g * derivative(x, out)
+
+    Op.__name__ = Op.__qualname__ = name.capitalize()
+
+    def op(x: Tensor) -> Tensor:
+        if x.data.dtype.kind != "f":
+            x = x.to(dtypes.get_default_dtype())
+        return Op.apply(x)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = (f"Elementwise ``{name}`` (integer inputs become the default float dtype); "
+                  "differentiable.")
+    return op
+
+
+tan = _make_unary("tan", *_UNARY["tan"])
+asin = _make_unary("asin", *_UNARY["asin"])
+acos = _make_unary("acos", *_UNARY["acos"])
+atan = _make_unary("atan", *_UNARY["atan"])
+sinh = _make_unary("sinh", *_UNARY["sinh"])
+cosh = _make_unary("cosh", *_UNARY["cosh"])
+asinh = _make_unary("asinh", *_UNARY["asinh"])
+acosh = _make_unary("acosh", *_UNARY["acosh"])
+atanh = _make_unary("atanh", *_UNARY["atanh"])
+log2 = _make_unary("log2", *_UNARY["log2"])
+log10 = _make_unary("log10", *_UNARY["log10"])
+exp2 = _make_unary("exp2", *_UNARY["exp2"])
+expm1 = _make_unary("expm1", *_UNARY["expm1"])
+arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+def deg2rad(x: Tensor) -> Tensor:
+    """Degrees to radians."""
+    return _floating(x) * (math.pi / 180.0)
+
+
+def rad2deg(x: Tensor) -> Tensor:
+    """Radians to degrees."""
+    return _floating(x) * (180.0 / math.pi)
+
+
+
+def sgn(x: Tensor) -> Tensor:
+    """The sign of each element (``sign`` for real tensors); zero gradient."""
+    return sign(x)
+
+
+def _floating(x: Tensor) -> Tensor:
+    return x if x.data.dtype.kind == "f" else x.to(dtypes.get_default_dtype())
+
+
+# --- binary: forward on arrays, gradients (ga, gb) before unbroadcasting ---------------
+
+
+class _Binary(Function):
+    """Base of the binary ops below: subclasses give ``compute`` and ``grads``."""
+
+    @staticmethod
+    def compute(xp, a, b):
+        raise NotImplementedError
+
+    @staticmethod
+    def grads(a, b, out, g, na, nb):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        out = cls.compute(ctx.device.backend.xp, a, b)
+        ctx.shapes = (shape_of(a), shape_of(b))
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, g):
+        a, b, out = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga, gb = cls.grads(a, b, out, g, na, nb)
+        sa, sb = ctx.shapes
+        return (sum_to(ga, sa) if na else None), (sum_to(gb, sb) if nb else None)
+
+
+class Fmod(_Binary):
+    @staticmethod
+    def compute(xp, a, b):
+        return xp.fmod(a, b)
+
+    @staticmethod
+    def grads(a, b, out, g, na, nb):  # a - trunc(a / b) * b
+        return g, (-g * trunc(a / b) if nb else None)
+
+
+class Remainder(_Binary):
+    @staticmethod
+    def compute(xp, a, b):
+        return xp.remainder(a, b)
+
+    @staticmethod
+    def grads(a, b, out, g, na, nb):  # a - floor(a / b) * b
+        from .compare import floor
+
+        return g, (-g * floor(a / b) if nb else None)
+
+
+class Hypot(_Binary):
+    @staticmethod
+    def compute(xp, a, b):
+        return xp.hypot(a, b)
+
+    @staticmethod
+    def grads(a, b, out, g, na, nb):
+        return (g * a / out if na else None), (g * b / out if nb else None)
+
+
+class Atan2(_Binary):
+    @staticmethod
+    def compute(xp, a, b):
+        return xp.arctan2(a, b)
+
+    @staticmethod
+    def grads(a, b, out, g, na, nb):  # d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)
+        r2 = a * a + b * b
+        return (g * b / r2 if na else None), (-g * a / r2 if nb else None)
+
+
+class Copysign(_Binary):
+    @staticmethod
+    def compute(xp, a, b):
+        return xp.copysign(a, b)
+
+    @staticmethod
+    def grads(a, b, out, g, na, nb):  # |a| * sign(b): d/da = sign(a) sign(b) = out / a
+        return (g * where(a == 0, 0.0, out / where(a == 0, 1.0, a)) if na else None), (
+            g * 0.0 if nb else None)
+
+
+def _float_pair(a, b, op):
+    a, b = promote(a, b, op)
+    t = a if isinstance(a, Tensor) else b
+    if t.data.dtype.kind != "f":
+        dt = dtypes.get_default_dtype()
+        a = a.to(dt) if isinstance(a, Tensor) else float(a)
+        b = b.to(dt) if isinstance(b, Tensor) else float(b)
+    return a, b
+
+
+def fmod(a, b) -> Tensor:
+    """C ``fmod``: the remainder of ``a / b`` rounded toward zero (sign of ``a``)."""
+    return Fmod.apply(*promote(a, b, "fmod"))
+
+
+def remainder(a, b) -> Tensor:
+    """Python's ``%``: the remainder of floor division (sign of ``b``)."""
+    return Remainder.apply(*promote(a, b, "remainder"))
+
+
+def floor_divide(a, b) -> Tensor:
+    """``floor(a / b)`` (PyTorch >= 1.13 rounds down); integer inputs stay integer. Not
+    differentiable (the gradient is zero almost everywhere)."""
+    a, b = promote(a, b, "floor_divide")
+    t = a if isinstance(a, Tensor) else b
+    xa = a.data if isinstance(a, Tensor) else a
+    xb = b.data if isinstance(b, Tensor) else b
+    return _wrap(t.device.backend.xp.asarray(t.device.backend.xp.floor_divide(xa, xb)),
+                 t.device)
+
+
+def hypot(a, b) -> Tensor:
+    """``sqrt(a**2 + b**2)`` without overflow."""
+    return Hypot.apply(*_float_pair(a, b, "hypot"))
+
+
+def atan2(a, b) -> Tensor:
+    """The angle of the point ``(b, a)``: ``atan(a / b)`` in the right quadrant."""
+    return Atan2.apply(*_float_pair(a, b, "atan2"))
+
+
+arctan2 = atan2
+
+
+def copysign(a, b) -> Tensor:
+    """``|a|`` with the sign of ``b``."""
+    return Copysign.apply(*_float_pair(a, b, "copysign"))
+
+
+def nextafter(a, b) -> Tensor:
+    """The next floating value after ``a`` toward ``b`` (not differentiable)."""
+    a, b = promote(a, b, "nextafter")
+    t = a if isinstance(a, Tensor) else b
+    xa = a.data if isinstance(a, Tensor) else a
+    xb = b.data if isinstance(b, Tensor) else b
+    return _wrap(t.device.backend.xp.asarray(t.device.backend.xp.nextafter(xa, xb)),
+                 t.device)
+
+
+def logaddexp(a, b) -> Tensor:
+    """``log(exp(a) + exp(b))`` computed stably."""
+    a, b = _float_pair(a, b, "logaddexp")
+    # m only shifts the computation: the result does not depend on it, so it is detached
+    m = maximum(a, b).detach()
+    m = where(m.isfinite(), m, 0.0)
+    return log(exp(a - m) + exp(b - m)) + m
+
+
+def logaddexp2(a, b) -> Tensor:
+    """``log2(2**a + 2**b)`` computed stably."""
+    a, b = _float_pair(a, b, "logaddexp2")
+    return logaddexp(a * _LN2, b * _LN2) / _LN2
+
+
+def lerp(start: Tensor, end, weight) -> Tensor:
+    """``start + weight * (end - start)``; ``weight`` a number or a tensor."""
+    return start + weight * (end - start)

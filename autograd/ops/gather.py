@@ -1,0 +1,318 @@
+"""Gathering and scattering along a dimension: ``gather scatter scatter_add
+scatter_reduce index_select index_add take take_along_dim masked_select masked_scatter``.
+
+Every op here turns its index into an indexing key (one integer array per dimension)
+and reuses the graph's two indexing primitives, ``x[key]`` (GetItem) and its adjoint
+``zeros.at[key].add(g)`` (IndexAddInto, repeats accumulate), so the gradients are
+those of indexing. Only overwriting and max/min/prod reductions need Functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import Function
+from ..tensor import Tensor, _wrap
+from ._util import expand, normalize_dim
+from .arithmetic import where
+from .indexing import IndexAddInto, getitem
+from .shape import reshape
+
+
+def _check_index(index: Tensor, op: str, size: int | None = None):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}: index must be an integer Tensor, got {type(index).__name__}")
+    if index.data.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must be an integer tensor, got dtype {index.dtype}")
+    if size is not None and index.data.size:
+        lo, hi = int(index.data.min()), int(index.data.max())
+        if lo < -size or hi >= size:
+            raise IndexError(f"{op}: index values span [{lo}, {hi}], out of range for a "
+                             f"dimension of size {size}")
+
+
+def _along_key(x: Tensor, dim, index: Tensor, op: str):
+    """The key ``k`` with ``x[k][i, j, ...] = x[i, .., index[i, j, ...], .., ]`` (the
+    index replacing coordinate ``dim``), after PyTorch's shape checks."""
+    nd = x.data.ndim
+    d = normalize_dim(dim, nd, op) if nd else 0
+    if index.device is not x.device:
+        raise RuntimeError(f"{op}: index is on {index.device} but the input is on {x.device}")
+    if index.data.ndim != max(nd, 1) if nd else index.data.ndim > 1:
+        raise RuntimeError(f"{op}: index has {index.data.ndim} dimensions, the input "
+                           f"{nd}; they must match")
+    if nd == 0:
+        _check_index(index, op, 1)
+        return d, (index.data.reshape(()) if index.data.ndim else index.data)
+    for i, (n, m) in enumerate(zip(index.data.shape, x.data.shape)):
+        if i != d and n > m:
+            raise RuntimeError(f"{op}: index shape {tuple(index.shape)} exceeds the input "
+                               f"shape {tuple(x.shape)} in dimension {i}")
+    _check_index(index, op, x.data.shape[d])
+    xp = x.device.backend.xp
+    key = []
+    for i, n in enumerate(index.data.shape):
+        if i == d:
+            key.append(index.data)
+        else:
+            view = [1] * nd
+            view[i] = n
+            key.append(xp.arange(n).reshape(view))
+    return d, tuple(key)
+
+
+def _fit(src: Tensor, index: Tensor, op: str) -> Tensor:
+    """``src`` cut to ``index``'s shape (PyTorch reads only that corner of ``src``)."""
+    if src.data.shape == index.data.shape:
+        return src
+    if src.data.ndim != index.data.ndim or any(
+            s < i for s, i in zip(src.data.shape, index.data.shape)):
+        raise RuntimeError(f"{op}: src of shape {tuple(src.shape)} is smaller than index of "
+                           f"shape {tuple(index.shape)}")
+    return getitem(src, tuple(slice(0, n) for n in index.data.shape))
+
+
+def gather(x: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """``out[i][j] = x[index[i][j]][j]`` (for ``dim=0``); ``out`` has ``index``'s shape."""
+    _, key = _along_key(x, dim, index, "gather")
+    return getitem(x, key)
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """``gather`` with ``x`` and ``indices`` broadcast against each other (except along
+    ``dim``); with ``dim=None`` both are flattened."""
+    if dim is None:
+        return take(x, reshape(indices, -1))
+    nd = x.data.ndim
+    d = normalize_dim(dim, nd, "take_along_dim")
+    if indices.data.ndim != nd:
+        raise RuntimeError(f"take_along_dim: indices has {indices.data.ndim} dimensions, the "
+                           f"input {nd}")
+    shape = np.broadcast_shapes(tuple(n for i, n in enumerate(x.data.shape) if i != d),
+                                tuple(n for i, n in enumerate(indices.data.shape) if i != d))
+    xs = shape[:d] + (x.data.shape[d],) + shape[d:]
+    ishape = shape[:d] + (indices.data.shape[d],) + shape[d:]
+    xb = expand(x, xs)
+    ib = _wrap(indices.device.backend.xp.broadcast_to(indices.data, ishape), indices.device)
+    return gather(xb, d, ib)
+
+
+def take(x: Tensor, index: Tensor) -> Tensor:
+    """Elements of the flattened ``x`` at ``index``; the result has ``index``'s shape."""
+    _check_index(index, "take", x.data.size)
+    return getitem(reshape(x, -1), index.data)
+
+
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of ``x`` along ``dim`` at the positions of the 1-D ``index``."""
+    d = normalize_dim(dim, max(x.data.ndim, 1), "index_select")
+    if index.data.ndim > 1:
+        raise RuntimeError(f"index_select: index must be 0-D or 1-D, got shape "
+                           f"{tuple(index.shape)}")
+    _check_index(index, "index_select", x.data.shape[d] if x.data.ndim else 1)
+    if x.data.ndim == 0:
+        return getitem(reshape(x, 1), index.data.reshape(-1)).reshape(())
+    return getitem(x, (slice(None),) * d + (index.data.reshape(-1),))
+
+
+def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """``x`` with ``alpha * source[i]`` added to slice ``index[i]`` along ``dim``;
+    repeated indices accumulate."""
+    d = normalize_dim(dim, max(x.data.ndim, 1), "index_add")
+    _check_index(index, "index_add", x.data.shape[d] if x.data.ndim else 1)
+    expected = x.data.shape[:d] + (index.data.size,) + x.data.shape[d + 1:]
+    if source.data.shape != expected and x.data.ndim:
+        raise RuntimeError(f"index_add: source has shape {tuple(source.shape)}, expected "
+                           f"{expected} for input {tuple(x.shape)} and {index.data.size} "
+                           "indices")
+    key = (slice(None),) * d + (index.data.reshape(-1),)
+    return x + _add_into(source * alpha if alpha != 1 else source, key, x)
+
+
+def _add_into(src: Tensor, key, like: Tensor) -> Tensor:
+    """Zeros of ``like``'s shape with ``src`` added at ``key`` (repeats accumulate)."""
+    if src.data.dtype != like.data.dtype:
+        src = src.to(like.data.dtype)
+    if src.data.dtype.kind == "f":
+        return IndexAddInto.apply(src, key, like.data.shape)
+    backend = like.device.backend
+    out = backend.xp.zeros(like.data.shape, like.data.dtype)
+    np.add.at(out, key, src.data) if backend.xp is np else backend.add_at(out, key, src.data)
+    return _wrap(out, like.device)
+
+
+class Scatter(Function):
+    """``x`` with ``src`` (an array of the key's shape, or a number) written at ``key``."""
+
+    @staticmethod
+    def forward(ctx, x, src, key):
+        ctx.key = key
+        out = x.copy()
+        out[key] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_src = ctx.needs_input_grad[:2]
+        gx = Scatter.apply(g, 0.0, ctx.key) if need_x else None
+        gsrc = getitem(g, ctx.key) if need_src else None
+        return gx, gsrc, None
+
+
+def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None):
+    """``x`` with ``src[i][j]`` written at ``[index[i][j]][j]`` (for ``dim=0``); ``src``
+    may be a number (``value``). ``reduce="add"`` or ``"multiply"`` combine instead."""
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter: expected src or value")
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        if not isinstance(src, Tensor):
+            src = _wrap(x.device.backend.xp.full(index.data.shape, src, x.data.dtype),
+                        x.device)
+        return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
+    _, key = _along_key(x, dim, index, "scatter")
+    if isinstance(src, Tensor):
+        src = _fit(src, index, "scatter")
+        if src.data.dtype != x.data.dtype:
+            src = src.to(x.data.dtype)
+        return Scatter.apply(x, src, key)
+    return Scatter.apply(x, src.item() if isinstance(src, np.generic) else src, key)
+
+
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """``x`` with ``src[i][j]`` added at ``[index[i][j]][j]`` (for ``dim=0``); repeated
+    indices accumulate."""
+    _, key = _along_key(x, dim, index, "scatter_add")
+    return x + _add_into(_fit(src, index, "scatter_add"), key, x)
+
+
+_IDENTITY = {"amax": -np.inf, "amin": np.inf, "prod": 1}
+_UFUNC = {"amax": "maximum", "amin": "minimum", "prod": "multiply"}
+
+
+class ScatterReduce(Function):
+    """``amax``/``amin``/``prod`` of ``x`` (if ``include_self``) and the ``src`` values
+    sent to each position. Positions no index reaches keep ``x``."""
+
+    @staticmethod
+    def forward(ctx, x, src, key, reduce, include_self):
+        backend = ctx.device.backend
+        xp = backend.xp
+        out = x.copy()
+        if not include_self:
+            ident = _IDENTITY[reduce]
+            if out.dtype.kind != "f" and reduce != "prod":
+                info = np.iinfo(out.dtype) if out.dtype.kind in "iu" else None
+                ident = (info.min if reduce == "amax" else info.max) if info else ident
+            out[key] = ident
+        backend.reduce_at(_UFUNC[reduce], out, key, src)
+        ctx.key, ctx.reduce, ctx.include_self = key, reduce, include_self
+        self_in = xp.ones(x.shape, bool)
+        if not include_self:
+            self_in[key] = False
+        ctx.self_in = self_in
+        if reduce == "prod":
+            ctx.save_for_backward(x, src, out)
+            return out
+        if x.dtype.kind != "f":
+            return out  # integer results carry no gradient
+        # max/min: every element equal to the result shares its gradient evenly
+        x_hit = (x == out) & self_in
+        src_hit = src == out[key]
+        count = x_hit.astype(x.dtype)
+        backend.add_at(count, key, src_hit.astype(x.dtype))
+        count = xp.where(count == 0, 1, count)
+        ctx.save_for_backward((x_hit / count).astype(x.dtype),
+                              (src_hit / count[key]).astype(x.dtype))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        nx, nsrc = ctx.needs_input_grad[:2]
+        if ctx.reduce != "prod":
+            wx, wsrc = ctx.saved_tensors  # constant weights: the second derivative is 0
+            return ((g * wx if nx else None), (getitem(g, ctx.key) * wsrc if nsrc else None),
+                    None, None, None)
+        x, src, out = ctx.saved_tensors
+        xp = ctx.device.backend.xp
+        self_in = _wrap(ctx.self_in, ctx.device)
+        if not bool((src.data == 0).any()) and not bool(((x.data == 0) & ctx.self_in).any()):
+            # no zeros: d out / d v = out / v, in Tensor ops (twice differentiable)
+            gx = where(self_in, g * out / x, 0.0) if nx else None
+            gsrc = getitem(g * out, ctx.key) / src if nsrc else None
+            return gx, gsrc, None, None, None
+        # with zeros: the product of the others in each group, computed directly
+        backend = ctx.device.backend
+        xd, sd = x.data, src.data
+        xv = xp.where(ctx.self_in, xd, 1)
+        zeros = (xv == 0).astype(np.int64)
+        backend.add_at(zeros, ctx.key, (sd == 0).astype(np.int64))
+        nz = xp.where(xv == 0, 1, xv).astype(xd.dtype)
+        backend.reduce_at("multiply", nz, ctx.key, xp.where(sd == 0, 1, sd).astype(xd.dtype))
+
+        def others(v, z, p):
+            return xp.where(z == 0, p / xp.where(v == 0, 1, v),
+                            xp.where((z == 1) & (v == 0), p, 0)).astype(xd.dtype)
+
+        ox = xp.where(ctx.self_in, others(xd, zeros, nz), 0)
+        osrc = others(sd, zeros[ctx.key], nz[ctx.key])
+        gx = g * _wrap(ox, ctx.device) if nx else None
+        gsrc = getitem(g, ctx.key) * _wrap(osrc, ctx.device) if nsrc else None
+        return gx, gsrc, None, None, None
+
+
+def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """Reduce the ``src`` values sent to each position (as ``scatter``) with ``x``'s own
+    value (unless ``include_self=False``): ``reduce`` is ``"sum" "prod" "mean" "amax"
+    "amin"``. Positions no index reaches keep ``x``."""
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise ValueError(f"scatter_reduce: reduce must be one of sum, prod, mean, amax, amin; "
+                         f"got {reduce!r}")
+    _, key = _along_key(x, dim, index, "scatter_reduce")
+    src = _fit(src, index, "scatter_reduce")
+    if src.data.dtype != x.data.dtype:
+        src = src.to(x.data.dtype)
+    if reduce in ("sum", "mean"):
+        base = x if include_self else Scatter.apply(x, 0, key)
+        total = base + _add_into(src, key, x)
+        if reduce == "sum":
+            return total
+        xp = x.device.backend.xp
+        count = xp.zeros(x.data.shape, np.int64)
+        np.add.at(count, key, 1) if xp is np else x.device.backend.add_at(count, key, 1)
+        count = count + 1 if include_self else xp.where(count == 0, 1, count)
+        count = _wrap(count, x.device)
+        if x.data.dtype.kind == "f":
+            return total / count.to(x.data.dtype)
+        return _wrap(xp.floor_divide(total.data, count.data).astype(x.data.dtype), x.device)
+    return ScatterReduce.apply(x, src, key, reduce, include_self)
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The elements of ``x`` where ``mask`` (broadcast with ``x``) is True, as 1-D."""
+    if mask.data.dtype.kind != "b":
+        raise TypeError(f"masked_select: mask must be a bool tensor, got {mask.dtype}")
+    shape = np.broadcast_shapes(x.data.shape, mask.data.shape)
+    xp = x.device.backend.xp
+    return getitem(expand(x, shape), xp.broadcast_to(mask.data, shape))
+
+
+def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """``x`` with the positions where ``mask`` is True filled, in row-major order, by the
+    leading elements of ``source``."""
+    if mask.data.dtype.kind != "b":
+        raise TypeError(f"masked_scatter: mask must be a bool tensor, got {mask.dtype}")
+    xp = x.device.backend.xp
+    full = xp.broadcast_to(mask.data, x.data.shape)
+    count = int(full.sum())
+    if source.data.size < count:
+        raise RuntimeError(f"masked_scatter: mask selects {count} elements but source has "
+                           f"only {source.data.size}")
+    vals = getitem(reshape(source, -1), slice(0, count))
+    if vals.data.dtype != x.data.dtype:
+        vals = vals.to(x.data.dtype)
+    return Scatter.apply(x, vals, xp.nonzero(full))

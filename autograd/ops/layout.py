@@ -1,0 +1,404 @@
+"""Rearranging ops: flips and rolls, repeats and tiles, diagonals and triangles, moving
+and stacking dimensions, meshgrids and products of vectors.
+
+Most are compositions of reshape/expand/permute/indexing (whose gradients exist);
+``flip`` and ``roll`` are Functions whose backward is the same op undone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import Function
+from ..tensor import Tensor, _wrap
+from ._util import normalize_dim, normalize_dims
+from .arithmetic import where
+from .indexing import IndexAddInto, getitem
+from .shape import cat, expand_to, permute, reshape, stack, transpose, unsqueeze
+from .views import diagonal
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return ctx.device.backend.xp.flip(x, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Flip.apply(g, ctx.axes), None
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts, axes):
+        ctx.shifts, ctx.axes = shifts, axes
+        return ctx.device.backend.xp.roll(x, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        back = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return Roll.apply(g, back, ctx.axes), None, None
+
+
+def _dims(dims) -> tuple:
+    return (dims,) if isinstance(dims, int) else tuple(dims)
+
+
+def flip(x: Tensor, dims) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    axes = normalize_dims(_dims(dims), x.data.ndim, "flip")
+    return Flip.apply(x, axes) if axes else x
+
+
+def fliplr(x: Tensor) -> Tensor:
+    """Flip along dimension 1 (needs at least 2 dimensions)."""
+    if x.data.ndim < 2:
+        raise RuntimeError(f"fliplr: input must be >= 2-d, got shape {tuple(x.shape)}")
+    return flip(x, 1)
+
+
+def flipud(x: Tensor) -> Tensor:
+    """Flip along dimension 0 (needs at least 1 dimension)."""
+    if x.data.ndim < 1:
+        raise RuntimeError("flipud: input must be >= 1-d, got a 0-d tensor")
+    return flip(x, 0)
+
+
+def roll(x: Tensor, shifts, dims=None) -> Tensor:
+    """Shift elements cyclically by ``shifts`` along ``dims`` (all elements, flattened,
+    when ``dims`` is None)."""
+    if dims is None:
+        if not isinstance(shifts, int) and len(_dims(shifts)) != 1:
+            raise RuntimeError(f"roll: without dims, shifts must be one number, got {shifts}")
+        s = shifts if isinstance(shifts, int) else _dims(shifts)[0]
+        return reshape(Roll.apply(reshape(x, -1), int(s), 0), x.data.shape)
+    shifts, dims = _dims(shifts), _dims(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    axes = tuple(normalize_dim(d, x.data.ndim, "roll") for d in dims)
+    return Roll.apply(x, tuple(int(s) for s in shifts), axes)
+
+
+def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first axis
+    toward the second)."""
+    d0, d1 = (normalize_dim(d, x.data.ndim, "rot90") for d in dims)
+    if len(dims) != 2 or d0 == d1:
+        raise RuntimeError(f"rot90: dims must be two different axes, got {dims}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(x, d1), d0, d1)
+    if k == 2:
+        return flip(x, (d0, d1))
+    if k == 3:
+        return flip(transpose(x, d0, d1), d1)
+    return x
+
+
+def _sizes(sizes) -> tuple:
+    if len(sizes) == 1 and isinstance(sizes[0], tuple | list):
+        sizes = sizes[0]
+    return tuple(int(s) for s in sizes)
+
+
+def repeat(x: Tensor, *sizes) -> Tensor:
+    """Tile ``x`` ``sizes[i]`` times along each dimension (``Tensor.repeat``); ``sizes``
+    may have more entries than ``x`` has dimensions."""
+    sizes = _sizes(sizes)
+    nd = x.data.ndim
+    if len(sizes) < nd:
+        raise RuntimeError(f"repeat: {len(sizes)} repeat counts for a tensor of {nd} "
+                           "dimensions; give at least one per dimension")
+    shape = (1,) * (len(sizes) - nd) + x.data.shape
+    # (a, b) -> (1, a, 1, b) -> (r0, a, r1, b) -> (r0 * a, r1 * b)
+    inter = tuple(v for n in shape for v in (1, n))
+    big = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
+    out = expand_to(reshape(x, inter), big)
+    return reshape(out, tuple(r * n for r, n in zip(sizes, shape)))
+
+
+def tile(x: Tensor, dims) -> Tensor:
+    """``repeat`` with ``dims`` padded with ones on the left to ``x.ndim``."""
+    dims = _sizes((dims,))
+    return repeat(x, (1,) * (x.data.ndim - len(dims)) + dims)
+
+
+def repeat_interleave(x, repeats=None, dim: int | None = None, *, output_size=None):
+    """Repeat each element ``repeats`` times (an int, or one count per element along
+    ``dim``); flattens first when ``dim`` is None. ``repeat_interleave(counts)`` alone
+    repeats ``arange(len(counts))``."""
+    if repeats is None:  # torch.repeat_interleave(repeats)
+        counts = x
+        xp = counts.device.backend.xp
+        idx = xp.repeat(xp.arange(counts.data.shape[0]), counts.data)
+        return _wrap(idx.astype(np.int64), counts.device)
+    if dim is None:
+        x, d = reshape(x, -1), 0
+    else:
+        d = normalize_dim(dim, x.data.ndim, "repeat_interleave")
+    n = x.data.shape[d]
+    if isinstance(repeats, int) or (isinstance(repeats, Tensor) and repeats.data.ndim == 0):
+        r = int(repeats)
+        shape = x.data.shape
+        out = expand_to(unsqueeze(x, d + 1), shape[:d + 1] + (r,) + shape[d + 1:])
+        return reshape(out, shape[:d] + (n * r,) + shape[d + 1:])
+    xp = x.device.backend.xp
+    counts = repeats.data if isinstance(repeats, Tensor) else xp.asarray(repeats)
+    if counts.shape == (1,):
+        counts = xp.broadcast_to(counts, (n,))
+    if counts.shape != (n,):
+        raise RuntimeError(f"repeat_interleave: repeats has shape {tuple(counts.shape)}, "
+                           f"expected ({n},) for dimension {d} of shape {tuple(x.shape)}")
+    idx = xp.repeat(xp.arange(n), counts)
+    return getitem(x, (slice(None),) * d + (idx,))
+
+
+def movedim(x: Tensor, source, destination) -> Tensor:
+    """Move dimensions ``source`` to positions ``destination``; the others keep order."""
+    nd = x.data.ndim
+    src, dst = _dims(source), _dims(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: source {src} and destination {dst} differ in length")
+    src = [normalize_dim(s, nd, "movedim") for s in src]
+    dst = [normalize_dim(s, nd, "movedim") for s in dst]
+    order = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(x, tuple(order))
+
+
+moveaxis = movedim
+
+
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
+    """``transpose`` under NumPy's name."""
+    return transpose(x, axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+# --- diagonals and triangles ----------------------------------------------------------
+
+
+def _diag_index(xp, n_rows, n_cols, offset):
+    """Row and column indices of diagonal ``offset`` of an ``n_rows x n_cols`` matrix."""
+    start_r, start_c = max(-offset, 0), max(offset, 0)
+    length = max(0, min(n_rows - start_r, n_cols - start_c))
+    r = xp.arange(length)
+    return r + start_r, r + start_c
+
+
+_diagonal = diagonal  # diag's argument is called ``diagonal``, as in PyTorch
+
+
+def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices whose diagonal ``offset`` (in dims ``dim1, dim2`` of the result) holds
+    the last dimension of ``x``; zeros elsewhere."""
+    n = x.data.shape[-1] + abs(offset)
+    xp = x.device.backend.xp
+    rows, cols = _diag_index(xp, n, n, offset)
+    out = IndexAddInto.apply(x, (Ellipsis, rows, cols), x.data.shape[:-1] + (n, n))
+    nd = out.data.ndim
+    d1, d2 = normalize_dim(dim1, nd, "diag_embed"), normalize_dim(dim2, nd, "diag_embed")
+    if (d1, d2) == (nd - 2, nd - 1):
+        return out
+    return movedim(out, (-2, -1), (d1, d2))
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D input becomes a square matrix with it on diagonal ``diagonal``; a 2-D input
+    gives its diagonal ``diagonal`` as a 1-D tensor."""
+    if x.data.ndim == 1:
+        return diag_embed(x, diagonal)
+    if x.data.ndim == 2:
+        return _diagonal(x, diagonal)
+    raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
+
+
+def diagflat(x: Tensor, offset: int = 0) -> Tensor:
+    """``diag`` of the flattened input."""
+    return diag_embed(reshape(x, -1), offset)
+
+
+def _triangle(x, diagonal, lower, op):
+    if x.data.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions, got shape "
+                           f"{tuple(x.shape)}")
+    xp = x.device.backend.xp
+    n, m = x.data.shape[-2:]
+    keep = (xp.tri(n, m, diagonal, dtype=bool) if lower
+            else ~xp.tri(n, m, diagonal - 1, dtype=bool))
+    return where(_wrap(keep, x.device), x, 0)
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle (on and below diagonal ``diagonal``) of the last two dims."""
+    return _triangle(x, diagonal, True, "tril")
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle (on and above diagonal ``diagonal``) of the last two dims."""
+    return _triangle(x, diagonal, False, "triu")
+
+
+def trace(x: Tensor) -> Tensor:
+    """Sum of the main diagonal of a 2-D tensor."""
+    if x.data.ndim != 2:
+        raise RuntimeError(f"trace: expected a 2-D tensor, got shape {tuple(x.shape)}")
+    return diagonal(x).sum()
+
+
+# --- products of vectors, grids ------------------------------------------------------
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """``a[i] * b[j]`` for 1-D ``a`` and ``b``."""
+    if a.data.ndim != 1 or b.data.ndim != 1:
+        raise RuntimeError(f"outer: expected 1-D tensors, got shapes {tuple(a.shape)} and "
+                           f"{tuple(b.shape)}")
+    return unsqueeze(a, 1) * unsqueeze(b, 0)
+
+
+ger = outer
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """Kronecker product: block ``(i, j)`` of the result is ``a[i, j] * b``."""
+    nd = max(a.data.ndim, b.data.ndim)
+    sa = (1,) * (nd - a.data.ndim) + a.data.shape
+    sb = (1,) * (nd - b.data.ndim) + b.data.shape
+    # a: (a0, 1, a1, 1), b: (1, b0, 1, b1) -> (a0 * b0, a1 * b1)
+    ai = reshape(a, tuple(v for n in sa for v in (n, 1)))
+    bi = reshape(b, tuple(v for n in sb for v in (1, n)))
+    return reshape(ai * bi, tuple(x * y for x, y in zip(sa, sb)))
+
+
+def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
+    """Cross product of 3-vectors along ``dim`` (default: the first dimension of size 3,
+    as ``torch.cross``); the inputs broadcast."""
+    shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+    if dim is None:
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dimension of size 3 in shape {tuple(shape)}")
+    a, b = expand_to(a, shape), expand_to(b, shape)
+    d = normalize_dim(dim, len(shape), "cross")
+    if shape[d] != 3:
+        raise RuntimeError(f"cross: dimension {d} has size {shape[d]}, expected 3")
+    pre = (slice(None),) * d
+    a0, a1, a2 = (getitem(a, pre + (i,)) for i in range(3))
+    b0, b1, b2 = (getitem(b, pre + (i,)) for i in range(3))
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D tensors: ``indexing="ij"`` (matrix, PyTorch's default)
+    or ``"xy"`` (Cartesian: the first two grid dimensions swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for t in tensors:
+        if t.data.ndim > 1:
+            raise RuntimeError(f"meshgrid: expected 0-D or 1-D tensors, got shape "
+                               f"{tuple(t.shape)}")
+    vecs = [reshape(t, -1) for t in tensors]
+    swap = indexing == "xy" and len(vecs) >= 2
+    if swap:
+        vecs[0], vecs[1] = vecs[1], vecs[0]
+    shape = tuple(v.data.shape[0] for v in vecs)
+    out = []
+    for i, v in enumerate(vecs):
+        view = [1] * len(vecs)
+        view[i] = shape[i]
+        out.append(expand_to(reshape(v, tuple(view)), shape))
+    if swap:  # "xy" is "ij" of (y, x, ...) with the first two grids given back swapped
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """All tuples of one element from each 1-D tensor, as rows (``itertools.product``)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([reshape(g, -1) for g in meshgrid(*tensors, indexing="ij")], 1)
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The shape that the given shapes broadcast to."""
+    try:
+        return tuple(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
+                                           for s in shapes]))
+    except ValueError:
+        raise RuntimeError(f"broadcast_shapes: shapes {list(shapes)} do not broadcast") \
+            from None
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded to their common broadcast shape."""
+    shape = broadcast_shapes(*[t.data.shape for t in tensors])
+    return tuple(expand_to(t, shape) for t in tensors)
+
+
+# --- at least n-d, and stacking ---------------------------------------------------------
+
+
+def _atleast(tensors, n, op):
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    if len(tensors) == 1 and not single:
+        tensors = tuple(tensors[0])
+    out = []
+    for t in tensors:
+        s = t.data.shape
+        if len(s) < n:
+            s = {0: (1,) * n, 1: {1: s, 2: (1,) + s, 3: (1,) + s + (1,)}[n],
+                 2: s + (1,)}[len(s)]
+            t = reshape(t, s)
+        out.append(t)
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors):
+    """Views with at least one dimension (a 0-d tensor becomes shape (1,))."""
+    return _atleast(tensors, 1, "atleast_1d")
+
+
+def atleast_2d(*tensors):
+    """Views with at least two dimensions (1-D ``(n,)`` becomes ``(1, n)``)."""
+    return _atleast(tensors, 2, "atleast_2d")
+
+
+def atleast_3d(*tensors):
+    """Views with at least three dimensions (``(n,)`` -> ``(1, n, 1)``, ``(m, n)`` ->
+    ``(m, n, 1)``), as NumPy."""
+    return _atleast(tensors, 3, "atleast_3d")
+
+
+def hstack(tensors) -> Tensor:
+    """Concatenate along dimension 1 (dimension 0 for 1-D tensors)."""
+    tensors = atleast_1d(*tensors)
+    tensors = tensors if isinstance(tensors, tuple) else (tensors,)
+    return cat(tensors, 0 if tensors[0].data.ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Concatenate along dimension 0 after making each at least 2-D."""
+    tensors = atleast_2d(*tensors)
+    return cat(tensors if isinstance(tensors, tuple) else (tensors,), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors) -> Tensor:
+    """Concatenate along dimension 2 after making each at least 3-D."""
+    tensors = atleast_3d(*tensors)
+    return cat(tensors if isinstance(tensors, tuple) else (tensors,), 2)
+
+
+def column_stack(tensors) -> Tensor:
+    """Stack 0-d and 1-D tensors as columns (``(n,)`` -> ``(n, 1)``), then ``hstack``."""
+    cols = [reshape(t, (t.data.size, 1)) if t.data.ndim <= 1 else t for t in tensors]
+    return cat(cols, 1)

@@ -1,0 +1,160 @@
+"""Sorting and order statistics: ``sort argsort msort topk kthvalue median nanmedian
+mode``.
+
+Each computes integer indices (no gradient) and takes the values with ``gather``, so
+the gradient of the values is that of indexing: it flows back to the chosen elements.
+Sorts are stable (equal elements keep their order; NaN sorts as the largest value),
+which is PyTorch's ``stable=True`` and one of the orders its default allows.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor, _wrap
+from ._util import normalize_dim
+from .gather import gather
+from .shape import reshape, squeeze
+
+SortResult = namedtuple("sort", ["values", "indices"])
+TopkResult = namedtuple("topk", ["values", "indices"])
+KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
+MedianResult = namedtuple("median", ["values", "indices"])
+ModeResult = namedtuple("mode", ["values", "indices"])
+
+
+def _stable_argsort(xp, a, axis: int, descending: bool):
+    if not descending:
+        return xp.argsort(a, axis=axis, kind="stable")  # CuPy's sort is always stable
+    # descending and stable: sort the reversed array ascending, reverse back
+    idx = xp.argsort(xp.flip(a, axis), axis=axis, kind="stable")
+    return a.shape[axis] - 1 - xp.flip(idx, axis)
+
+
+def _dim(x: Tensor, dim, op) -> int:
+    return normalize_dim(dim, x.data.ndim, op) if x.data.ndim else 0
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """Indices (int64) that sort ``x`` along ``dim``; ties keep their original order."""
+    d = _dim(x, dim, "argsort")
+    xp = x.device.backend.xp
+    if x.data.ndim == 0:
+        return _wrap(xp.zeros((), np.int64), x.device)
+    return _wrap(_stable_argsort(xp, x.data, d, descending).astype(np.int64), x.device)
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """``(values, indices)`` of ``x`` sorted along ``dim``."""
+    idx = argsort(x, dim, descending, stable)
+    if x.data.ndim == 0:
+        return SortResult(x, idx)
+    return SortResult(gather(x, _dim(x, dim, "sort"), idx), idx)
+
+
+def msort(x: Tensor) -> Tensor:
+    """``x`` sorted along dimension 0."""
+    return sort(x, 0).values
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``,
+    in sorted order."""
+    d = _dim(x, dim, "topk")
+    n = x.data.shape[d] if x.data.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: k={k} is out of range for dimension {d} of size {n}")
+    if x.data.ndim == 0:
+        return TopkResult(x, argsort(x))
+    idx = argsort(x, d, descending=largest)
+    idx = _wrap(idx.data[(slice(None),) * d + (slice(0, k),)], x.device)
+    return TopkResult(gather(x, d, idx), idx)
+
+
+def _select(x: Tensor, d: int, pos, keepdim: bool, result):
+    """Values and indices at sorted position ``pos`` (an int, or an array with one
+    entry per slice) along ``d``."""
+    xp = x.device.backend.xp
+    if x.data.ndim == 0:
+        return result(x, _wrap(xp.zeros((), np.int64), x.device))
+    order = _stable_argsort(xp, x.data, d, False)
+    if isinstance(pos, int):
+        idx = order[(slice(None),) * d + (slice(pos, pos + 1),)]
+    else:
+        idx = xp.take_along_axis(order, xp.expand_dims(pos, d), d)
+    idx = _wrap(idx.astype(np.int64), x.device)
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = squeeze(values, d), squeeze(idx, d)
+    return result(values, idx)
+
+
+def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    """``(values, indices)`` of the ``k``-th smallest element (1-based) along ``dim``."""
+    d = _dim(x, dim, "kthvalue")
+    n = x.data.shape[d] if x.data.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue: k={k} is out of range for dimension {d} of size {n}")
+    return _select(x, d, k - 1, keepdim, KthvalueResult)
+
+
+def _median(x: Tensor, dim, keepdim: bool, ignore_nan: bool, op: str):
+    if x.data.size == 0:
+        raise RuntimeError(f"{op}: the input is empty (shape {tuple(x.shape)})")
+    if dim is None:
+        flat = reshape(x, -1)
+        return _median(flat, 0, False, ignore_nan, op).values
+    d = _dim(x, dim, op)
+    xp = x.device.backend.xp
+    n = x.data.shape[d] if x.data.ndim else 1
+    if x.data.dtype.kind == "f":
+        nans = xp.isnan(x.data).sum(axis=d) if x.data.ndim else xp.isnan(x.data).astype(int)
+        valid = n - nans
+        # NaN sorts last: median propagates it (first NaN), nanmedian skips it
+        pos = xp.where(nans > 0, valid, (n - 1) // 2) if not ignore_nan else \
+            xp.maximum(valid - 1, 0) // 2
+    else:
+        pos = xp.full(x.data.shape[:d] + x.data.shape[d + 1:], (n - 1) // 2)
+    return _select(x, d, pos.astype(np.int64) if x.data.ndim else (n - 1) // 2, keepdim,
+                   MedianResult)
+
+
+def median(x: Tensor, dim: int | None = None, keepdim: bool = False):
+    """The lower median: of all elements (a 0-d tensor) when ``dim`` is None, else
+    ``(values, indices)`` along ``dim``. NaN propagates."""
+    return _median(x, dim, keepdim, False, "median")
+
+
+def nanmedian(x: Tensor, dim: int | None = None, keepdim: bool = False):
+    """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
+    return _median(x, dim, keepdim, True, "nanmedian")
+
+
+def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
+    """``(values, indices)`` of the most frequent value along ``dim`` (the smallest one
+    on ties) and the position of its last occurrence, as PyTorch on the CPU."""
+    d = _dim(x, dim, "mode")
+    backend = x.device.backend
+    if x.data.ndim == 0:
+        return ModeResult(x, _wrap(backend.xp.zeros((), np.int64), x.device))
+    a = np.moveaxis(backend.to_host(x.data), d, -1)  # index bookkeeping on the host
+    lead, n = a.shape[:-1], a.shape[-1]
+    rows = a.reshape(-1, n)
+    order = np.argsort(rows, axis=1, kind="stable")
+    s = np.take_along_axis(rows, order, 1)
+    new_run = np.ones(s.shape, bool)
+    new_run[:, 1:] = s[:, 1:] != s[:, :-1]
+    start = np.maximum.accumulate(np.where(new_run, np.arange(n), 0), axis=1)
+    length = np.arange(n) - start + 1  # length of the run so far at each position
+    # the longest run ends where length peaks; argmax takes the first (smallest value)
+    end = np.argmax(length, axis=1)
+    idx = order[np.arange(rows.shape[0]), end]  # last occurrence: stable order
+    idx = np.moveaxis(idx.reshape(lead + (1,)), -1, d)
+    idx = _wrap(backend.asarray(idx.astype(np.int64)), x.device)
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = squeeze(values, d), squeeze(idx, d)
+    return ModeResult(values, idx)
+

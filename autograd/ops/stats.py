@@ -1,0 +1,189 @@
+"""Norms, distances and statistics built on the reductions: ``norm dist cdist renorm
+var_mean std_mean aminmax nansum nanmean nan_to_num diff trapezoid``."""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from .. import dtypes
+from ..graph import Function
+from ..tensor import Tensor, _wrap
+from ._util import normalize_dim, normalize_dims
+from .arithmetic import abs, sqrt, where
+from .reduce import amax, amin, mean, std, sum, var
+from .shape import cat, reshape, unsqueeze
+
+
+class Norm2(Function):
+    """The Euclidean norm over ``axes``. Its gradient ``x / norm`` is taken as 0 where
+    the norm is 0 (as PyTorch), which the composition ``sqrt(sum(x * x))`` cannot do."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.axes, ctx.keepdim, ctx.kept = axes, keepdim, x.sum(axis=axes, keepdims=True).shape
+        ctx.save_for_backward(x)
+        return ctx.device.backend.xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        n = sqrt((x * x).sum(ctx.axes, keepdim=True))  # recomputed: differentiable again
+        if not ctx.keepdim:
+            g = reshape(g, ctx.kept)
+        return g * x / where(n == 0, 1.0, n), None, None
+
+
+def _float(x: Tensor) -> Tensor:
+    return x if x.data.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
+
+
+def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The vector ``p``-norm over ``dim`` (all elements when None): ``p`` is a number,
+    ``inf``, ``-inf``, or ``"fro"`` (2)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    x = _float(x)
+    if isinstance(p, str) and p != "fro":
+        raise ValueError(f"norm: p={p!r} is not a vector norm; use 'fro' or a number "
+                         "(matrix norms such as 'nuc' are in linalg.matrix_norm)")
+    p = 2.0 if p in ("fro", None) else float(p)
+    axes = normalize_dims(dim, x.data.ndim, "norm") if x.data.ndim else None
+    if p == 2:
+        return Norm2.apply(x, axes, keepdim)
+    if p == math.inf:
+        return amax(abs(x), axes, keepdim)
+    if p == -math.inf:
+        return amin(abs(x), axes, keepdim)
+    if p == 0:
+        return sum((x != 0).to(x.data.dtype), axes, keepdim)
+    if p == 1:
+        return sum(abs(x), axes, keepdim)
+    return sum(abs(x) ** p, axes, keepdim) ** (1.0 / p)
+
+
+def dist(a: Tensor, b: Tensor, p=2) -> Tensor:
+    """``norm(a - b, p)`` (the inputs broadcast)."""
+    return norm(a - b, p)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
+    """Pairwise ``p``-norm distances between the rows of ``x1 (.., P, M)`` and ``x2
+    (.., R, M)``: shape ``(.., P, R)``."""
+    if x1.data.ndim < 2 or x2.data.ndim < 2 or x1.data.shape[-1] != x2.data.shape[-1]:
+        raise RuntimeError(f"cdist: expected (.., P, M) and (.., R, M) tensors, got "
+                           f"{tuple(x1.shape)} and {tuple(x2.shape)}")
+    if p < 0:
+        raise RuntimeError(f"cdist: p must be non-negative, got {p}")
+    diff = unsqueeze(x1, -2) - unsqueeze(x2, -3)  # (.., P, R, M)
+    return norm(diff, p, -1)
+
+
+def renorm(x: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Scale each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` down to norm
+    ``maxnorm`` (the others unchanged)."""
+    d = normalize_dim(dim, x.data.ndim, "renorm")
+    others = tuple(i for i in range(x.data.ndim) if i != d)
+    n = norm(x, p, others, keepdim=True)
+    return x * where(n > maxnorm, maxnorm / (n + 1e-7), 1.0)
+
+
+VarMean = namedtuple("var_mean", ["var", "mean"])
+StdMean = namedtuple("std_mean", ["std", "mean"])
+MinMax = namedtuple("aminmax", ["min", "max"])
+
+
+def var_mean(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """``(var, mean)`` over ``dim``, as ``var`` and ``mean`` give them."""
+    return VarMean(var(x, dim, unbiased, keepdim, correction=correction),
+                   mean(x, dim, keepdim))
+
+
+def std_mean(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """``(std, mean)`` over ``dim``."""
+    return StdMean(std(x, dim, unbiased, keepdim, correction=correction),
+                   mean(x, dim, keepdim))
+
+
+def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):
+    """``(min, max)`` over ``dim`` (all elements when None)."""
+    return MinMax(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+def nansum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """``sum`` treating NaN as zero (NaN elements get no gradient)."""
+    if x.data.dtype.kind == "f":
+        x = where(x.isnan(), 0.0, x)
+    return sum(x, dim, keepdim, dtype=dtype)
+
+
+def nanmean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """``mean`` of the non-NaN elements (NaN where there are none)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"nanmean: expected a floating input, got {x.dtype}")
+    count = sum((~x.isnan()).to(x.data.dtype), dim, keepdim)
+    return nansum(x, dim, keepdim) / count
+
+
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (the dtype's
+    largest and lowest values by default); the gradient passes where ``x`` is finite."""
+    if x.data.dtype.kind != "f":
+        return x.clone()
+    info = np.finfo(x.data.dtype)
+    posinf = float(info.max) if posinf is None else posinf
+    neginf = float(info.min) if neginf is None else neginf
+    xp = x.device.backend.xp
+    fill = xp.where(xp.isnan(x.data), nan, xp.where(x.data > 0, posinf, neginf))
+    return where(x.isfinite(), x, _wrap(fill.astype(x.data.dtype), x.device))
+
+
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """``n``-th forward difference along ``dim``, after joining ``prepend`` and
+    ``append`` (bool tensors use ``!=``)."""
+    d = normalize_dim(dim, x.data.ndim, "diff")
+    parts = [t for t in (prepend, x, append) if t is not None]
+    if len(parts) > 1:
+        x = cat([_along(t, x, d) for t in parts], d)
+    for _ in range(n):
+        m = x.data.shape[d]
+        hi = x[(slice(None),) * d + (slice(1, m),)]
+        lo = x[(slice(None),) * d + (slice(0, max(m - 1, 0)),)]
+        x = (hi != lo) if x.data.dtype.kind == "b" else hi - lo
+    return x
+
+
+def _along(t, x, d):
+    """A prepend/append value as a tensor shaped like ``x`` except along ``d``."""
+    if isinstance(t, Tensor) and t.data.ndim == x.data.ndim:
+        return t
+    shape = list(x.data.shape)
+    shape[d] = 1
+    xp = x.device.backend.xp
+    return _wrap(xp.broadcast_to(xp.asarray(t.data if isinstance(t, Tensor) else t,
+                                            dtype=x.data.dtype), shape), x.device)
+
+
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> Tensor:
+    """The trapezoid rule along ``dim``: spacing ``dx`` (1 by default) or the sample
+    points ``x`` (1-D, or ``y``'s shape)."""
+    d = normalize_dim(dim, y.data.ndim, "trapezoid")
+    m = y.data.shape[d]
+    pre = (slice(None),) * d
+    avg = (y[pre + (slice(1, m),)] + y[pre + (slice(0, max(m - 1, 0)),)]) * 0.5
+    if x is None:
+        return sum(avg, d) * (1.0 if dx is None else dx)
+    spacing = diff(x, dim=-1 if x.data.ndim == 1 else d)
+    if x.data.ndim == 1:
+        view = [1] * y.data.ndim
+        view[d] = max(m - 1, 0)
+        spacing = reshape(spacing, tuple(view))
+    return sum(avg * spacing, d)
+
+
+trapz = trapezoid

@@ -1,0 +1,102 @@
+"""``embedding_bag``: sums, means or maxima of bags of embeddings without materialising
+the per-bag gathers one by one.
+
+Sum and mean are one product ``M @ weight[indices]`` with a constant (bags, indices)
+matrix M (1 or 1/count where an index belongs to a bag, times per_sample_weights);
+max takes ``amax`` over each bag's rows. Everything is a differentiable Tensor op.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd import Tensor
+from autograd.extend import wrap as _wrap
+
+from .embedding import embedding
+
+__all__ = ["embedding_bag"]
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
+                  max_norm: float | None = None, norm_type: float = 2.0,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None,
+                  include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
+    """Reduce bags of embedding rows, as ``torch.nn.functional.embedding_bag``.
+
+    input (B, L): B bags of L indices (offsets must be None); or input (T,) with offsets
+    (B,) giving each bag's start (``include_last_offset``: (B + 1,), the last one the end).
+    mode 'sum', 'mean' or 'max'; per_sample_weights (same shape as input, mode 'sum'
+    only) scale each row. Indices equal to ``padding_idx`` are left out (and not
+    counted by 'mean'); empty bags give zeros. Returns (B, D).
+    """
+    op = "embedding_bag"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{op}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"{op}: expected weight (num_embeddings, embedding_dim), got "
+                         f"{tuple(getattr(weight, 'shape', ()))}")
+    idx = np.asarray(input.numpy() if isinstance(input, Tensor) else input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be integers, got dtype {idx.dtype}")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise ValueError(f"{op}: per_sample_weights is only supported for mode='sum', got "
+                             f"mode={mode!r}")
+        if tuple(per_sample_weights.shape) != idx.shape:
+            raise ValueError(f"{op}: per_sample_weights {tuple(per_sample_weights.shape)} must "
+                             f"have the shape of input {idx.shape}")
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: offsets must be None when input is 2-D (B, L)")
+        bags, length = idx.shape
+        starts = np.arange(bags) * length
+        flat = idx.reshape(-1)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError(f"{op}: offsets are required when input is 1-D")
+        starts = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets)
+        starts = starts.astype(np.int64).reshape(-1)
+        flat = idx
+        if include_last_offset:
+            if starts.size == 0:
+                raise ValueError(f"{op}: include_last_offset needs at least one offset")
+            flat = idx[:starts[-1]]
+            starts = starts[:-1]
+        bags = starts.size
+        if bags and (starts[0] != 0 or (np.diff(starts) < 0).any() or starts[-1] > flat.size):
+            raise ValueError(f"{op}: offsets {starts.tolist()} must start at 0 and be "
+                             f"non-decreasing within the {flat.size} indices")
+    else:
+        raise ValueError(f"{op}: expected input (B, L) or (T,) with offsets, got {idx.shape}")
+    ends = np.append(starts[1:], flat.size).astype(np.int64)
+    n_rows = weight.shape[0]
+    if padding_idx is not None:
+        padding_idx = int(padding_idx) % n_rows
+    keep = flat != padding_idx if padding_idx is not None else np.ones(flat.size, bool)
+    dev = weight.device
+    rows = embedding(_wrap(dev.backend.xp.asarray(flat.astype(np.int64)), dev), weight,
+                     max_norm=max_norm, norm_type=norm_type,
+                     scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)  # (T, D)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1)[:flat.size]
+    if mode == "max":
+        out = []
+        for b in range(bags):
+            members = np.nonzero(keep[starts[b]:ends[b]])[0] + starts[b]
+            if members.size == 0:
+                out.append(weight[0] * 0.0)
+            else:
+                out.append(rows[_wrap(dev.backend.xp.asarray(members), dev)].amax(0))
+        from autograd.ops import stack
+
+        return stack(out) if out else weight[:0] * 0.0
+    membership = np.zeros((bags, flat.size))
+    for b in range(bags):  # a bag is a contiguous range of the indices
+        membership[b, starts[b]:ends[b]] = keep[starts[b]:ends[b]]
+    if mode == "mean":
+        counts = membership.sum(1, keepdims=True)
+        membership = membership / np.maximum(counts, 1)
+    m = _wrap(dev.backend.xp.asarray(membership.astype(weight.dtype)), dev)
+    return m @ rows
