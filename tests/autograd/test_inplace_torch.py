@@ -173,3 +173,15 @@ def test_versions_and_bases_match():
             info.append((v._version, v._base is x, v.is_contiguous(), tuple(v.stride()),
                          v.storage_offset()))
         assert info[0] == info[1]
+
+
+def test_pow_output_changed_in_place_does_not_raise_as_pytorch():
+    grads = []
+    for lib in (ag, torch):
+        x = lib.tensor(X, dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        y[1, 1].pow_(2)
+        y.add_(0.5)
+        y.sum().backward()
+        grads.append(np.array(x.grad.tolist()))
+    np.testing.assert_allclose(grads[0], grads[1])
