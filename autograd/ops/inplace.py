@@ -28,7 +28,15 @@ from ..grad_mode import STATE
 from ..graph import Function, Node, _next_seq, _refreshed, increment_version
 from ..tensor import Tensor, _wrap, version_counter
 from . import arithmetic as _ar
-from ._util import shape_of, sum_to
+from ._util import normalize_dim, shape_of, sum_to
+from .gather import (
+    Scatter,
+    index_add,
+    masked_scatter,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+)
 
 # --- the engine ----------------------------------------------------------------------
 
@@ -239,31 +247,6 @@ class Copy(Function):
         return gx, gs
 
 
-class IndexPut(Function):
-    """``x`` with ``x[key] = value`` (advanced indexing: integer arrays or masks)."""
-
-    @staticmethod
-    def forward(ctx, x, value, key):
-        ctx.key, ctx.value_shape = key, shape_of(value)
-        out = x.copy()
-        out[key] = value
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        from .indexing import getitem
-
-        nx, nv = ctx.needs_input_grad[:2]
-        gx = gv = None
-        if nx:
-            mask = ctx.device.backend.xp.ones(g.shape, g.data.dtype)
-            mask[ctx.key] = 0
-            gx = g * _wrap(mask, ctx.device)
-        if nv:
-            gv = sum_to(getitem(g, ctx.key), ctx.value_shape)
-        return gx, gv, None
-
-
 # --- the in-place ops -----------------------------------------------------------------
 
 
@@ -409,13 +392,77 @@ def masked_fill_(self: Tensor, mask, value) -> Tensor:
 def masked_scatter_(self: Tensor, mask, source) -> Tensor:
     """Copy ``source``'s first elements, in order, to where ``mask`` is True."""
     mask = _bool_mask(self, mask, "masked_scatter_")
-    m = self.device.backend.xp.broadcast_to(mask.data, self.shape)
-    n = int(m.sum())
-    if source.data.size < n:
-        raise RuntimeError(f"masked_scatter_: the mask selects {n} elements but source "
-                           f"(shape {tuple(source.shape)}) has only {source.data.size}")
-    values = source.reshape(-1)[:n]
-    return setitem(self, _wrap(m, self.device), values)
+    return apply_inplace(self, "masked_scatter_",
+                         lambda a: masked_scatter(a, mask, source))
+
+
+def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """Add ``alpha * source[i]`` to the slice ``index[i]`` along ``dim``."""
+    return apply_inplace(self, "index_add_",
+                         lambda a: index_add(a, dim, index, source, alpha=alpha))
+
+
+def _dim_key(x: Tensor, dim: int, index: Tensor, op: str):
+    if not isinstance(index, Tensor) or index.data.dtype.kind not in "iu" or \
+            index.data.ndim > 1:
+        raise RuntimeError(f"{op}: index must be a 0-d or 1-d integer tensor")
+    d = normalize_dim(dim, max(x.data.ndim, 1), op)
+    return d, (slice(None),) * d + (index.data.reshape(-1),)
+
+
+def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """``x`` with the slices ``index[i]`` along ``dim`` replaced by ``source``'s slices."""
+    d, key = _dim_key(x, dim, index, "index_copy")
+    expected = x.data.shape[:d] + (index.data.size,) + x.data.shape[d + 1:]
+    if tuple(source.shape) != expected:
+        raise RuntimeError(f"index_copy: source has shape {tuple(source.shape)}, expected "
+                           f"{expected} for input {tuple(x.shape)} and {index.data.size} "
+                           "indices")
+    if source.data.dtype != x.data.dtype:
+        source = source.to(x.data.dtype)
+    return Scatter.apply(x, source, key)
+
+
+def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """``x`` with the slices ``index[i]`` along ``dim`` set to ``value`` (a number or a
+    0-d tensor, whose gradient is the sum over those slices)."""
+    _, key = _dim_key(x, dim, index, "index_fill")
+    if isinstance(value, Tensor):
+        if value.data.ndim:
+            raise RuntimeError(f"index_fill: value must be a number or a 0-d tensor, got "
+                               f"shape {tuple(value.shape)}")
+        value = value.to(x.data.dtype).expand(x.data[key].shape)
+    return Scatter.apply(x, value, key)
+
+
+def index_copy_(self: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """In place: ``self = index_copy(self, dim, index, source)``."""
+    return apply_inplace(self, "index_copy_", lambda a: index_copy(a, dim, index, source))
+
+
+def index_fill_(self: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """In place: ``self = index_fill(self, dim, index, value)``."""
+    return apply_inplace(self, "index_fill_", lambda a: index_fill(a, dim, index, value))
+
+
+def scatter_(self: Tensor, dim: int, index: Tensor, src=None, *, value=None,
+             reduce=None) -> Tensor:
+    """In place: ``self = scatter(self, dim, index, src or value, reduce=reduce)``."""
+    return apply_inplace(self, "scatter_", lambda a: scatter(
+        a, dim, index, src, value=value, reduce=reduce))
+
+
+def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """In place: ``self = scatter_add(self, dim, index, src)``."""
+    return apply_inplace(self, "scatter_add_",
+                         lambda a: scatter_add(a, dim, index, src))
+
+
+def scatter_reduce_(self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                    include_self: bool = True) -> Tensor:
+    """In place: ``self = scatter_reduce(self, dim, index, src, reduce, include_self)``."""
+    return apply_inplace(self, "scatter_reduce_", lambda a: scatter_reduce(
+        a, dim, index, src, reduce, include_self=include_self))
 
 
 def _bool_mask(x: Tensor, mask, op: str) -> Tensor:
@@ -467,7 +514,12 @@ def setitem(x: Tensor, key, value) -> None:
         return
     key = _normalize_key(x, key)
     try:
-        apply_inplace(x, "setitem", lambda a: IndexPut.apply(a, value, key))
+        if isinstance(value, Tensor):  # broadcast to what the key selects (differentiably)
+            shape = x.data[key].shape
+            value = _strip_leading_ones(value, len(shape))
+            if tuple(value.shape) != shape:
+                value = value.expand(shape)
+        apply_inplace(x, "setitem", lambda a: Scatter.apply(a, value, key))
     except IndexError as exc:
         raise IndexError(f"setitem: {exc} (tensor shape {tuple(x.shape)})") from None
 

@@ -43,6 +43,42 @@ def _mask(shape):
     return make
 
 
+def _const(values, dtype=None):
+    """A constant tensor argument (an index or a mask), made on the test's device."""
+
+    def make(rng, device):
+        return ag.tensor(values, dtype=dtype, device=device)
+
+    return make
+
+
+def _np_index_add(x, dim, index, src):
+    out = x.copy()
+    np.add.at(out, (slice(None),) * dim + (index,), src)
+    return out
+
+
+def _np_put(dim, index, value):
+    def ref(x, *_):
+        out = x.copy()
+        out[(slice(None),) * dim + (index,)] = value
+        return out
+
+    return ref
+
+
+def _np_scatter(x, dim, index, src, add=False):
+    out = x.copy()
+    for pos in np.ndindex(*index.shape):
+        target = list(pos)
+        target[dim] = index[pos]
+        if add:
+            out[tuple(target)] += src[pos]
+        else:
+            out[tuple(target)] = src[pos]
+    return out
+
+
 def _inplace(method):
     """``x * 1`` changed in place by ``method(*rest)``: the result, through the op."""
 
@@ -84,7 +120,24 @@ PAIRS = [
     ("copy_", lambda x, s: x * 0 + s, (_t((4,)),), lambda x, s: np.broadcast_to(s, x.shape)),
     ("masked_fill_", lambda x, m, v: ag.where(m, v, x), (_mask((3, 4)), 0.25),
      lambda x, m, v: np.where(m, v, x)),
+    ("masked_scatter_", ag.masked_scatter, (_mask((3, 4)), _t((12,))),
+     lambda x, m, s: np.where(m, np.zeros_like(x), x) + _np_masked(x, m, s)),
+    ("index_add_", ag.index_add, (1, _const([3, 0, 3]), _t((3, 3))), _np_index_add),
+    ("index_copy_", ag.index_copy, (0, _const([2, 0]), _t((2, 4))),
+     lambda x, d, i, s: _np_put(d, i, s)(x)),
+    ("index_fill_", ag.index_fill, (1, _const([1, 2]), -0.5),
+     lambda x, d, i, v: _np_put(d, i, v)(x)),
+    ("scatter_", ag.scatter, (0, _const([[2, 0, 1, 0], [1, 2, 0, 1]]), _t((2, 4))),
+     _np_scatter),
+    ("scatter_add_", ag.scatter_add, (1, _const([[0, 0], [3, 1], [2, 2]]), _t((3, 2))),
+     lambda x, d, i, s: _np_scatter(x, d, i, s, add=True)),
 ]
+
+
+def _np_masked(x, m, s):
+    out = np.zeros_like(x)
+    out[m] = s[:m.sum()]
+    return out
 
 _SHAPES = {"sub_": (4,), "pow_": (3, 4)}
 

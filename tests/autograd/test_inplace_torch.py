@@ -185,3 +185,24 @@ def test_pow_output_changed_in_place_does_not_raise_as_pytorch():
         y.sum().backward()
         grads.append(np.array(x.grad.tolist()))
     np.testing.assert_allclose(grads[0], grads[1])
+
+
+def _index_program(lib):
+    x = lib.tensor(np.arange(12.0).reshape(3, 4), dtype=lib.float64, requires_grad=True)
+    s = lib.tensor(np.arange(6.0).reshape(3, 2) + 1, dtype=lib.float64, requires_grad=True)
+    y = x * 1
+    y.index_add_(1, lib.tensor([3, 1]), s * 2)
+    y.index_copy_(0, lib.tensor([2]), lib.cat([s.t()[:1], s.t()[:1, :1]], 1))
+    y.index_fill_(1, lib.tensor([0]), -1.0)
+    y.scatter_(0, lib.tensor([[0, 1, 2, 0]]), s.t()[:1, :1].expand(1, 4) * 3)
+    y.scatter_add_(1, lib.tensor([[0], [0], [3]]), s[:, :1])
+    y.masked_scatter_(y > 20, s * 10)
+    y.scatter_reduce_(0, lib.tensor([[1, 1, 0, 0]]),
+                      lib.cat([s.t()[:1] * 7, s.t()[:1, :1]], 1), "amax")
+    (y * lib.tensor(np.arange(12.0).reshape(3, 4), dtype=lib.float64)).sum().backward()
+    return [np.array(t.tolist()) for t in (y.detach(), x.grad, s.grad)]
+
+
+def test_index_and_scatter_ops_in_place_match():
+    for ours, theirs in zip(_index_program(ag), _index_program(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
