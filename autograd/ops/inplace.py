@@ -624,3 +624,39 @@ ceil_ = _rounding_op("ceil")
 round_ = _rounding_op("round")
 trunc_ = _rounding_op("trunc")
 frac_ = _rounding_op("frac")
+
+
+# --- out= ------------------------------------------------------------------------------
+
+
+def with_out(fn):
+    """``fn`` with PyTorch's ``out=`` keyword: the result is written into ``out`` (same
+    shape, a dtype it can hold), an in-place change of ``out``, which is returned. As in
+    PyTorch, ``out=`` is refused while an argument requires grad and grad mode is on."""
+
+    def op(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{fn.__name__}: out must be a Tensor, got {type(out).__name__}")
+        if STATE.enabled and any(_needs_grad(a) for a in (*args, *kwargs.values())):
+            raise RuntimeError(
+                f"{fn.__name__}(): functions with out=... arguments don't support automatic "
+                "differentiation, but one of the arguments requires grad; call it under "
+                "ag.no_grad() or without out=")
+        result = fn(*args, **kwargs)
+        if tuple(result.shape) != tuple(out.shape):
+            raise RuntimeError(f"{fn.__name__}: out has shape {tuple(out.shape)} but the "
+                               f"result has shape {tuple(result.shape)}")
+        return apply_inplace(out, f"{fn.__name__}(out=)", lambda _: result.detach())
+
+    op.__name__ = op.__qualname__ = fn.__name__
+    op.__doc__ = fn.__doc__
+    op.__wrapped__ = fn
+    return op
+
+
+def _needs_grad(a) -> bool:
+    if isinstance(a, Tensor):
+        return a.requires_grad
+    return isinstance(a, list | tuple) and any(_needs_grad(b) for b in a)

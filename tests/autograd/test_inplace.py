@@ -308,3 +308,21 @@ def test_step_functions_have_zero_gradients():
     ag.frac(x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 1.0)
     np.testing.assert_allclose(ag.round(ag.tensor([1.256]), decimals=2).numpy(), [1.26])
+
+
+def test_out_keyword_writes_in_place():
+    a, b = ag.ones(3), ag.arange(3.0)
+    out = ag.zeros(3)
+    arr = out.data
+    assert ag.add(a, b, out=out) is out and out.data is arr
+    assert out.tolist() == [1.0, 2.0, 3.0] and out._version == 1
+    assert ag.sum(ag.ones(2, 3), dim=1, out=ag.zeros(2)).tolist() == [3.0, 3.0]
+    ag.matmul(ag.ones(2, 3), ag.ones(3, 2), out=ag.zeros(2, 2))
+    with pytest.raises(RuntimeError, match="out has shape"):
+        ag.exp(a, out=ag.zeros(4))
+    x = _leaf([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        ag.mul(x, 2.0, out=out)
+    with ag.no_grad():
+        ag.mul(x, 2.0, out=out)
+    assert out.tolist() == [2.0, 4.0, 6.0]
