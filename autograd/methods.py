@@ -1,4 +1,10 @@
-"""Bind the ops of ``autograd.ops`` onto ``Tensor`` as methods and operators."""
+"""Bind the ops of ``autograd.ops`` onto ``Tensor`` as methods and operators.
+
+The ops import ``Tensor``, so their methods are bound here, after both exist, from the
+tables below. Editors and type checkers see them through ``autograd/tensor.pyi``,
+generated from the live class by ``python -m autograd._stubgen`` (a test keeps it
+current): after adding a method here, run that command.
+"""
 
 from __future__ import annotations
 
