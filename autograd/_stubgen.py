@@ -26,7 +26,8 @@ _LITERALS = (type(None), bool, int, float, str)
 _BINARY = {p + op for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow",
                              "matmul", "and", "or", "xor", "lshift", "rshift")
            for p in ("", "r", "i")} | {"eq", "ne", "lt", "le", "gt", "ge"}
-_SKIP = {"__slots__", "__module__", "__doc__", "__weakref__", "__dict__", "__annotations__",
+_SKIP = {"__slots__", "__slotnames__", "__module__", "__doc__", "__weakref__", "__dict__",
+         "__annotations__",
          "__firstlineno__", "__static_attributes__"}
 
 
