@@ -103,6 +103,7 @@ def test_errors():
         S.gammaln(ag.complex(ag.ones(2), ag.ones(2)))
 
 
+@pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated")
 def test_top_level_names_and_methods_match_pytorch():
     torch = pytest.importorskip("torch")
     x = RNG.uniform(0.1, 0.9, 5)
