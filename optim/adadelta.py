@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_hyperparameters
 
 __all__ = ["Adadelta"]
 
@@ -32,34 +32,22 @@ class Adadelta(Optimizer):
                  weight_decay: float = 0.0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Adadelta: invalid learning rate {lr} (must be >= 0)")
+        _check_hyperparameters("Adadelta", lr=lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Adadelta: invalid rho value {rho} (must be in [0, 1])")
-        if not 0.0 <= eps:
-            raise ValueError(f"Adadelta: invalid epsilon value {eps} (must be >= 0)")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Adadelta: invalid weight_decay value {weight_decay} "
-                             "(must be >= 0)")
+        _check_hyperparameters("Adadelta", eps=eps, weight_decay=weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach,
                         capturable=capturable, maximize=maximize,
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _update(self, group, params):
-        lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
         for p in params:
             xp = p.device.backend.xp
-            grad = self._grad(p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = self._step_tensor()
-                state["square_avg"] = self._zeros_like(p)
-                state["acc_delta"] = self._zeros_like(p)
-            state["step"].data += 1
-            g = -grad if group["maximize"] else grad
-            if wd != 0:
-                g = g + wd * p.data
+            g = self._directed_grad(p, group)
+            state = self._init_state(p, square_avg=0.0, acc_delta=0.0)
+            self._advance(state)
             square_avg, acc_delta = state["square_avg"].data, state["acc_delta"].data
             square_avg *= rho
             square_avg += (1 - rho) * g * g

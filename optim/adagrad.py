@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_hyperparameters
 
 __all__ = ["Adagrad"]
 
@@ -30,12 +30,8 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, *, maximize: bool = False):
-        for key, value in (("learning rate", lr), ("lr_decay value", lr_decay),
-                           ("weight_decay value", weight_decay),
-                           ("initial_accumulator_value", initial_accumulator_value),
-                           ("epsilon value", eps)):
-            if not value >= 0.0:
-                raise ValueError(f"Adagrad: invalid {key} {value} (must be >= 0)")
+        _check_hyperparameters("Adagrad", lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                               initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value,
                         maximize=maximize)
@@ -43,26 +39,16 @@ class Adagrad(Optimizer):
 
     def _init_group_state(self, group):
         for p in group["params"]:
-            state = self.state[p]
-            state["step"] = self._step_tensor()
-            state["sum"] = self._zeros_like(p, group["initial_accumulator_value"])
+            self._init_state(p, sum=group["initial_accumulator_value"])
 
     def _update(self, group, params):
-        lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], \
-            group["weight_decay"]
+        lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         for p in params:
             xp = p.device.backend.xp
-            grad = self._grad(p)
-            state = self.state[p]
-            if len(state) == 0:  # state dropped by load_state_dict
-                state["step"] = self._step_tensor()
-                state["sum"] = self._zeros_like(p, group["initial_accumulator_value"])
-            step_t = state["step"]
-            step_t.data += 1
-            step = float(step_t.data)
-            g = -grad if group["maximize"] else grad
-            if wd != 0:
-                g = g + wd * p.data
+            g = self._directed_grad(p, group)
+            # created at construction; again here when load_state_dict dropped it
+            state = self._init_state(p, sum=group["initial_accumulator_value"])
+            step = self._advance(state)
             clr = lr / (1 + (step - 1) * lr_decay)
             state_sum = state["sum"].data
             tmp = xp.multiply(g, g)

@@ -17,7 +17,7 @@ import numpy as np
 from backends.base import KernelSpec, register_elementwise
 from backends.numba_util import LazyKernel, flat_float_arrays
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_hyperparameters
 
 __all__ = ["Adam", "AdamW"]
 
@@ -53,20 +53,8 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
                  maximize: bool = False, decoupled_weight_decay: bool = False):
-        name = type(self).__name__
-        if not 0.0 <= lr:
-            raise ValueError(f"{name}: invalid learning rate {lr} (must be >= 0)")
-        if not 0.0 <= eps:
-            raise ValueError(f"{name}: invalid epsilon value {eps} (must be >= 0)")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"{name}: invalid beta parameter at index 0: {betas[0]} "
-                             "(must be in [0, 1))")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"{name}: invalid beta parameter at index 1: {betas[1]} "
-                             "(must be in [0, 1))")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"{name}: invalid weight_decay value {weight_decay} "
-                             "(must be >= 0)")
+        _check_hyperparameters(type(self).__name__, lr=lr, eps=eps, betas=betas,
+                               weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
@@ -79,21 +67,14 @@ class Adam(Optimizer):
         decoupled = group["decoupled_weight_decay"]
         for p in params:
             grad = self._grad(p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = self._step_tensor()
-                state["exp_avg"] = self._zeros_like(p)
-                state["exp_avg_sq"] = self._zeros_like(p)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = self._zeros_like(p)
-            elif amsgrad and "max_exp_avg_sq" not in state:  # amsgrad switched on later
+            state = self._init_state(p, exp_avg=0.0, exp_avg_sq=0.0)
+            if amsgrad and "max_exp_avg_sq" not in state:  # also when switched on later
                 state["max_exp_avg_sq"] = self._zeros_like(p)
-            step_t = state["step"]
-            step_t.data += 1
+            step = self._advance(state)
             vmax = state["max_exp_avg_sq"].data if amsgrad else None
             adam_update(p.device.backend, p.data, grad, state["exp_avg"].data,
                         state["exp_avg_sq"].data, lr, beta1, beta2, eps, wd,
-                        float(step_t.data), decoupled, maximize, vmax)
+                        step, decoupled, maximize, vmax)
 
 
 class AdamW(Adam):

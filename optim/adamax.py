@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_hyperparameters
 
 __all__ = ["Adamax"]
 
@@ -30,7 +30,8 @@ class Adamax(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0.0, foreach: bool | None = None,
                  *, maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False):
-        _check_adam_args("Adamax", lr, betas, eps, weight_decay)
+        _check_hyperparameters("Adamax", lr=lr, eps=eps, betas=betas,
+                               weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
@@ -38,20 +39,11 @@ class Adamax(Optimizer):
 
     def _update(self, group, params):
         (beta1, beta2), lr, eps = group["betas"], group["lr"], group["eps"]
-        wd = group["weight_decay"]
         for p in params:
             xp = p.device.backend.xp
-            grad = self._grad(p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = self._step_tensor()
-                state["exp_avg"] = self._zeros_like(p)
-                state["exp_inf"] = self._zeros_like(p)
-            state["step"].data += 1
-            step = float(state["step"].data)
-            g = -grad if group["maximize"] else grad
-            if wd != 0:
-                g = g + wd * p.data
+            g = self._directed_grad(p, group)
+            state = self._init_state(p, exp_avg=0.0, exp_inf=0.0)
+            step = self._advance(state)
             exp_avg, exp_inf = state["exp_avg"].data, state["exp_inf"].data
             exp_avg += (g - exp_avg) * (1 - beta1)  # lerp towards g
             exp_inf *= beta2
@@ -59,16 +51,3 @@ class Adamax(Optimizer):
             clr = lr / (1 - beta1 ** step)
             p.data += exp_avg / exp_inf * -clr
 
-
-def _check_adam_args(name: str, lr, betas, eps, weight_decay) -> None:
-    """The argument checks every Adam-family optimizer makes (PyTorch's messages)."""
-    if not 0.0 <= lr:
-        raise ValueError(f"{name}: invalid learning rate {lr} (must be >= 0)")
-    if not 0.0 <= eps:
-        raise ValueError(f"{name}: invalid epsilon value {eps} (must be >= 0)")
-    for i in range(2):
-        if not 0.0 <= betas[i] < 1.0:
-            raise ValueError(f"{name}: invalid beta parameter at index {i}: {betas[i]} "
-                             "(must be in [0, 1))")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"{name}: invalid weight_decay value {weight_decay} (must be >= 0)")

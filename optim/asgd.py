@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from autograd.tensor import Tensor
-
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_hyperparameters
 
 __all__ = ["ASGD"]
 
@@ -33,44 +29,24 @@ class ASGD(Optimizer):
     keeps them), ``"ax"``.
     """
 
+    _float32_scalars = ("eta", "mu")  # state PyTorch keeps as float32 scalars
+
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
                  t0: float = 1e6, weight_decay: float = 0.0, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False):
-        if not 0.0 <= lr:
-            raise ValueError(f"ASGD: invalid learning rate {lr} (must be >= 0)")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"ASGD: invalid weight_decay value {weight_decay} (must be >= 0)")
+        _check_hyperparameters("ASGD", lr=lr, weight_decay=weight_decay)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
         super().__init__(params, defaults)
 
-    def load_state_dict(self, state_dict) -> None:
-        """As :meth:`Optimizer.load_state_dict`; the scalar state stays float32 (exact:
-        the saved values are float32)."""
-        super().load_state_dict(state_dict)
-        for state in self.state.values():
-            for key in ("eta", "mu"):
-                if key in state:
-                    state[key] = Tensor(np.array(state[key].numpy(), np.float32))
-
     def _update(self, group, params):
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
-        wd = group["weight_decay"]
         for p in params:
-            grad = self._grad(p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = self._step_tensor()
-                state["eta"] = Tensor(np.array(lr, np.float32))
-                state["mu"] = Tensor(np.ones((), np.float32))
-                state["ax"] = self._zeros_like(p)
-            state["step"].data += 1
-            step = float(state["step"].data)
-            g = -grad if group["maximize"] else grad
-            if wd != 0:
-                g = g + wd * p.data
+            g = self._directed_grad(p, group)
+            state = self._init_state(p, {"eta": lr, "mu": 1.0}, ax=0.0)
+            step = self._advance(state)
             eta, mu = float(state["eta"].data), float(state["mu"].data)
             p.data *= 1 - lambd * eta
             p.data -= eta * g

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.tensor import Tensor
-
-from .adamax import _check_adam_args
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_hyperparameters
 
 __all__ = ["NAdam"]
 
@@ -34,15 +31,15 @@ class NAdam(Optimizer):
     keeps it, so the products round alike), ``"exp_avg"``, ``"exp_avg_sq"``.
     """
 
+    _float32_scalars = ("mu_product",)  # state PyTorch keeps as float32 scalars
+
     def __init__(self, params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):
-        _check_adam_args("NAdam", lr, betas, eps, weight_decay)
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"NAdam: invalid momentum_decay value {momentum_decay} "
-                             "(must be >= 0)")
+        _check_hyperparameters("NAdam", lr=lr, eps=eps, betas=betas,
+                               weight_decay=weight_decay, momentum_decay=momentum_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
@@ -50,35 +47,14 @@ class NAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def load_state_dict(self, state_dict) -> None:
-        """As :meth:`Optimizer.load_state_dict`; the scalar state stays float32 (exact:
-        the saved values are float32)."""
-        super().load_state_dict(state_dict)
-        for state in self.state.values():
-            for key in ("mu_product",):
-                if key in state:
-                    state[key] = Tensor(np.array(state[key].numpy(), np.float32))
-
     def _update(self, group, params):
         (beta1, beta2), lr, eps = group["betas"], group["lr"], group["eps"]
-        wd, md = group["weight_decay"], group["momentum_decay"]
+        md = group["momentum_decay"]
         for p in params:
             xp = p.device.backend.xp
-            grad = self._grad(p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = self._step_tensor()
-                state["mu_product"] = Tensor(np.ones((), np.float32))
-                state["exp_avg"] = self._zeros_like(p)
-                state["exp_avg_sq"] = self._zeros_like(p)
-            state["step"].data += 1
-            step = float(state["step"].data)
-            g = -grad if group["maximize"] else grad
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    p.data *= 1 - lr * wd
-                else:
-                    g = g + wd * p.data
+            g = self._directed_grad(p, group)
+            state = self._init_state(p, {"mu_product": 1.0}, exp_avg=0.0, exp_avg_sq=0.0)
+            step = self._advance(state)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * md))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * md))
             mu_product = state["mu_product"].data

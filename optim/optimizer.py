@@ -41,6 +41,9 @@ class Optimizer:
         state: per-parameter state (``state[p]`` is a dict, created on first use).
     """
 
+    # state keys kept as float32 CPU scalars (see _init_state), also after a load
+    _float32_scalars: tuple[str, ...] = ()
+
     def __init__(self, params, defaults: dict[str, Any]):
         self.defaults = dict(defaults)
         self.state: defaultdict[Tensor, dict] = defaultdict(dict)
@@ -173,6 +176,45 @@ class Optimizer:
         """The step counter: a float32 CPU scalar, as PyTorch keeps it."""
         return Tensor(np.zeros((), np.float32))
 
+    def _init_state(self, p: Tensor, scalars: dict[str, float] | None = None,
+                    **buffers: float) -> dict[str, Any]:
+        """``self.state[p]``, created on first use (and after a load that dropped it).
+
+        A new state holds ``"step"`` (see :meth:`_step_tensor`), then each of
+        ``scalars`` as a float32 CPU scalar Tensor (as PyTorch keeps such state), then
+        each of ``buffers`` as a Tensor like ``p`` filled with its value, in that order.
+        """
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = self._step_tensor()
+            for key, value in (scalars or {}).items():
+                state[key] = Tensor(np.array(value, np.float32))
+            for key, fill in buffers.items():
+                state[key] = self._zeros_like(p, fill)
+        return state
+
+    @staticmethod
+    def _advance(state: dict[str, Any]) -> float:
+        """Count one more step in ``state["step"]``; returns the new step number."""
+        step_t = state["step"]
+        step_t.data += 1
+        return float(step_t.data)
+
+    def _directed_grad(self, p: Tensor, group: dict[str, Any]):
+        """The gradient array the update follows: ``-grad`` when ``group["maximize"]``,
+        then with the group's weight decay: ``p.data *= 1 - lr * weight_decay`` in place
+        when ``group["decoupled_weight_decay"]`` (AdamW's), else ``+ weight_decay * p``.
+        Never the stored gradient itself when it changes it."""
+        grad = self._grad(p)
+        g = -grad if group["maximize"] else grad
+        wd = group["weight_decay"]
+        if wd != 0:
+            if group.get("decoupled_weight_decay", False):
+                p.data *= 1 - group["lr"] * wd
+            else:
+                g = g + wd * p.data
+        return g
+
     # --- state_dict ---------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {index: {name: Tensor|value}}, "param_groups": [...]}``.
@@ -200,7 +242,8 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a state dict made by :meth:`state_dict` (ours or PyTorch's, with arrays
         as Tensors or NumPy arrays). State tensors are copied, and floating ones are
-        cast to their parameter's dtype and device; ``"step"`` keeps its own."""
+        cast to their parameter's dtype and device; ``"step"`` keeps its own, and the
+        scalars named in ``_float32_scalars`` stay float32 (exact: PyTorch saves them so)."""
         name = type(self).__name__
         if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
             raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
@@ -227,6 +270,9 @@ class Optimizer:
             if p is None:
                 continue  # like PyTorch: state for an unknown index is dropped
             new_state[p] = {k: _cast_state(v, p, k) for k, v in value.items()}
+            for k in self._float32_scalars:
+                if k in new_state[p]:
+                    new_state[p][k] = Tensor(np.array(new_state[p][k].numpy(), np.float32))
         self.state = new_state
         new_groups = []
         for g, s in zip(self.param_groups, saved_groups, strict=False):
@@ -249,6 +295,30 @@ class Optimizer:
                     lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+# the words of PyTorch's messages for each hyperparameter that must be >= 0
+_HYPERPARAMETER_WORDS = {
+    "lr": "learning rate", "eps": "epsilon value", "momentum": "momentum value",
+    "weight_decay": "weight_decay value", "alpha": "alpha value",
+    "lr_decay": "lr_decay value", "momentum_decay": "momentum_decay value",
+    "initial_accumulator_value": "initial_accumulator_value",
+}
+
+
+def _check_hyperparameters(name: str, **values) -> None:
+    """Raise PyTorch's ValueError for the first invalid hyperparameter of optimizer
+    ``name``, checking ``values`` in the order given: ``betas`` must be a pair in
+    ``[0, 1)``, every other value ``>= 0`` (NaN fails)."""
+    for key, value in values.items():
+        if key == "betas":
+            for i in range(2):
+                if not 0.0 <= value[i] < 1.0:
+                    raise ValueError(f"{name}: invalid beta parameter at index {i}: "
+                                     f"{value[i]} (must be in [0, 1))")
+        elif not value >= 0.0:
+            raise ValueError(f"{name}: invalid {_HYPERPARAMETER_WORDS[key]} {value} "
+                             "(must be >= 0)")
 
 
 def _cast_state(value, param: Tensor, key: str):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .adamax import _check_adam_args
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_hyperparameters
 
 __all__ = ["RAdam"]
 
@@ -37,7 +36,8 @@ class RAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):
-        _check_adam_args("RAdam", lr, betas, eps, weight_decay)
+        _check_hyperparameters("RAdam", lr=lr, eps=eps, betas=betas,
+                               weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
                         maximize=maximize, capturable=capturable,
@@ -46,24 +46,12 @@ class RAdam(Optimizer):
 
     def _update(self, group, params):
         (beta1, beta2), lr, eps = group["betas"], group["lr"], group["eps"]
-        wd = group["weight_decay"]
         rho_inf = 2 / (1 - beta2) - 1
         for p in params:
             xp = p.device.backend.xp
-            grad = self._grad(p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = self._step_tensor()
-                state["exp_avg"] = self._zeros_like(p)
-                state["exp_avg_sq"] = self._zeros_like(p)
-            state["step"].data += 1
-            step = float(state["step"].data)
-            g = -grad if group["maximize"] else grad
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    p.data *= 1 - lr * wd
-                else:
-                    g = g + wd * p.data
+            g = self._directed_grad(p, group)
+            state = self._init_state(p, exp_avg=0.0, exp_avg_sq=0.0)
+            step = self._advance(state)
             exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
             exp_avg += (g - exp_avg) * (1 - beta1)
             exp_avg_sq *= beta2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_hyperparameters
 
 __all__ = ["RMSprop"]
 
@@ -32,33 +32,25 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
                  *, maximize: bool = False):
-        for key, value in (("learning rate", lr), ("epsilon value", eps),
-                           ("momentum value", momentum),
-                           ("weight_decay value", weight_decay), ("alpha value", alpha)):
-            if not value >= 0.0:
-                raise ValueError(f"RMSprop: invalid {key} {value} (must be >= 0)")
+        _check_hyperparameters("RMSprop", lr=lr, eps=eps, momentum=momentum,
+                               weight_decay=weight_decay, alpha=alpha)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)
 
     def _update(self, group, params):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-        wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+        momentum, centered = group["momentum"], group["centered"]
+        buffers = {"square_avg": 0.0}
+        if momentum > 0:
+            buffers["momentum_buffer"] = 0.0
+        if centered:
+            buffers["grad_avg"] = 0.0
         for p in params:
             xp = p.device.backend.xp
-            grad = self._grad(p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = self._step_tensor()
-                state["square_avg"] = self._zeros_like(p)
-                if momentum > 0:
-                    state["momentum_buffer"] = self._zeros_like(p)
-                if centered:
-                    state["grad_avg"] = self._zeros_like(p)
-            state["step"].data += 1
-            g = -grad if group["maximize"] else grad
-            if wd != 0:
-                g = g + wd * p.data
+            g = self._directed_grad(p, group)
+            state = self._init_state(p, **buffers)
+            self._advance(state)
             square_avg = state["square_avg"].data
             square_avg *= alpha
             tmp = xp.multiply(g, 1 - alpha)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_hyperparameters
 
 __all__ = ["Rprop"]
 
@@ -31,8 +31,7 @@ class Rprop(Optimizer):
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Rprop: invalid learning rate {lr} (must be >= 0)")
+        _check_hyperparameters("Rprop", lr=lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Rprop: invalid eta values {etas} (need 0 < etaminus < 1 < "
                              "etaplus)")
@@ -46,12 +45,8 @@ class Rprop(Optimizer):
         for p in params:
             xp = p.device.backend.xp
             grad = self._grad(p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = self._step_tensor()
-                state["prev"] = self._zeros_like(p)
-                state["step_size"] = self._zeros_like(p, fill=group["lr"])
-            state["step"].data += 1
+            state = self._init_state(p, prev=0.0, step_size=group["lr"])
+            self._advance(state)
             g = -grad if group["maximize"] else grad.copy()
             prev, step_size = state["prev"].data, state["step_size"].data
             s = xp.sign(g * prev)
