@@ -26,6 +26,56 @@ def _check(t, name, shape, op, dtype):
         raise TypeError(f"{op}: {name} must be floating, got dtype {t.dtype} (input {dtype})")
 
 
+def _check_channel_input(input, op: str, min_ndim: int, expected: str, **per_channel) -> int:
+    """Check a floating input (N, C, *) of at least ``min_ndim`` dims (``expected``
+    describes that shape) and its optional (C,) tensors; returns C."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < min_ndim:
+        raise ValueError(f"{op}: expected input of shape {expected}, got "
+                         f"{tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
+    c = input.shape[1]
+    for name, t in per_channel.items():
+        _check(t, name, (c,), op, input.dtype)
+    return c
+
+
+def _check_trailing_input(input, normalized_shape, op: str, **trailing) -> tuple[int, ...]:
+    """Check a floating input (*, *normalized_shape) and its optional tensors of shape
+    ``normalized_shape``; returns that shape as a tuple."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, int) else \
+        tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
+        raise ValueError(f"{op}: normalized_shape {ns} does not match the trailing dimensions "
+                         f"of input of shape {tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
+    for name, t in trailing.items():
+        _check(t, name, ns, op, input.dtype)
+    return ns
+
+
+def _centre(x: Tensor, axes) -> tuple[Tensor, Tensor, Tensor]:
+    """``(mean, x - mean, biased variance)`` over ``axes``, kept as size-1 dims."""
+    mean = x.mean(axes, keepdim=True)
+    centered = x - mean
+    return mean, centered, (centered * centered).mean(axes, keepdim=True)
+
+
+def _affine(out: Tensor, weight, bias, shape) -> Tensor:
+    """``out * weight + bias`` with the (C,) tensors (each may be None) seen as ``shape``."""
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -39,17 +89,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     variance for ``running_var``. In evaluation, normalises by the running statistics.
     """
     op = "batch_norm"
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    if input.ndim < 2:
-        raise ValueError(f"{op}: expected input of shape (N, C) or (N, C, *), got "
-                         f"{tuple(input.shape)}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
-    c = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        _check(t, name, (c,), op, input.dtype)
+    c = _check_channel_input(input, op, 2, "(N, C) or (N, C, *)", running_mean=running_mean,
+                             running_var=running_var, weight=weight, bias=bias)
     shape = (1, c) + (1,) * (input.ndim - 2)
     axes = (0,) + tuple(range(2, input.ndim))
     if training:
@@ -57,9 +98,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, "
                              f"got input of shape {tuple(input.shape)}")
-        mean = input.mean(axes, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(axes, keepdim=True)
+        mean, centered, var = _centre(input, axes)
         _update_running(running_mean, running_var, mean, var, n, momentum)
         scale = rsqrt(var.reshape(c) + eps)
         if weight is not None:
@@ -101,23 +140,10 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
 
     Uses the biased variance; weight and bias have shape ``normalized_shape``.
     """
-    op = "layer_norm"
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    ns = (int(normalized_shape),) if isinstance(normalized_shape, int) else \
-        tuple(int(s) for s in normalized_shape)
-    k = len(ns)
-    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
-        raise ValueError(f"{op}: normalized_shape {ns} does not match the trailing dimensions "
-                         f"of input of shape {tuple(input.shape)}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
-    _check(weight, "weight", ns, op, input.dtype)
-    _check(bias, "bias", ns, op, input.dtype)
-    axes = tuple(range(input.ndim - k, input.ndim))
-    mean = input.mean(axes, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(axes, keepdim=True)
+    ns = _check_trailing_input(input, normalized_shape, "layer_norm", weight=weight,
+                               bias=bias)
+    axes = tuple(range(input.ndim - len(ns), input.ndim))
+    _, centered, var = _centre(input, axes)
     out = centered * rsqrt(var + eps)
     if weight is not None:
         out = out * weight
@@ -138,17 +164,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     n, c = input.shape[0], input.shape[1]
     _check(weight, "weight", (c,), op, input.dtype)
     _check(bias, "bias", (c,), op, input.dtype)
-    x = input.reshape(n, num_groups, -1)
-    mean = x.mean(2, keepdim=True)
-    centered = x - mean
-    var = (centered * centered).mean(2, keepdim=True)
+    _, centered, var = _centre(input.reshape(n, num_groups, -1), 2)
     out = (centered * rsqrt(var + eps)).reshape(input.shape)
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _affine(out, weight, bias, (1, c) + (1,) * (input.ndim - 2))
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
@@ -163,17 +181,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     statistics normalise (eval with ``track_running_stats``). weight, bias: (C,).
     """
     op = "instance_norm"
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    if input.ndim < 3:
-        raise ValueError(f"{op}: expected input of shape (N, C, *) with at least one spatial "
-                         f"dimension, got {tuple(input.shape)}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
-    c = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        _check(t, name, (c,), op, input.dtype)
+    c = _check_channel_input(input, op, 3, "(N, C, *) with at least one spatial dimension",
+                             running_mean=running_mean, running_var=running_var,
+                             weight=weight, bias=bias)
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     axes = tuple(range(2, input.ndim))
@@ -181,18 +191,10 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if n <= 1:
         raise ValueError(f"{op}: expected more than 1 spatial element per channel when "
                          f"training, got input of shape {tuple(input.shape)}")
-    mean = input.mean(axes, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(axes, keepdim=True)
+    mean, centered, var = _centre(input, axes)
     if running_mean is not None or running_var is not None:
         _update_running(running_mean, running_var, mean.mean(0), var.mean(0), n, momentum)
-    out = centered * rsqrt(var + eps)
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _affine(centered * rsqrt(var + eps), weight, bias, (1, c) + (1,) * (input.ndim - 2))
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
@@ -202,18 +204,8 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
 
     eps defaults to the machine epsilon of the input's dtype (PyTorch's default).
     """
-    op = "rms_norm"
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    ns = (int(normalized_shape),) if isinstance(normalized_shape, int) else \
-        tuple(int(s) for s in normalized_shape)
+    ns = _check_trailing_input(input, normalized_shape, "rms_norm", weight=weight)
     k = len(ns)
-    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
-        raise ValueError(f"{op}: normalized_shape {ns} does not match the trailing dimensions "
-                         f"of input of shape {tuple(input.shape)}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating input, got dtype {input.dtype}")
-    _check(weight, "weight", ns, op, input.dtype)
     if eps is None:
         import numpy as np
 
