@@ -118,6 +118,21 @@ def _same_padding(kernel, dilation, stride, op):
 # --- public functions ----------------------------------------------------------------
 
 
+def _check_operands(input, weight, op: str, spatial: str, weight_dims: str) -> None:
+    """Check that input is (N, C, *spatial) or (C, *spatial) and weight has the dims
+    ``weight_dims`` names (both comma-separated names), both Tensors."""
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors, got "
+                        f"{type(input).__name__} and {type(weight).__name__}")
+    nd = spatial.count(",") + 2
+    if input.ndim not in (nd, nd + 1):
+        raise ValueError(f"{op}: expected input of shape (N, C, {spatial}) or (C, {spatial}), "
+                         f"got {tuple(input.shape)}")
+    if weight.ndim != weight_dims.count(",") + 1:
+        raise ValueError(f"{op}: expected weight of shape ({weight_dims}), got "
+                         f"{tuple(weight.shape)}")
+
+
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
@@ -127,16 +142,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     Returns (N, O, OH, OW) with OH = (H + 2ph - dh(kh-1) - 1) // sh + 1 (and likewise OW).
     """
     op = "conv2d"
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"{op}: input and weight must be Tensors, got "
-                        f"{type(input).__name__} and {type(weight).__name__}")
+    _check_operands(input, weight, op, "H, W", "out_channels, in_channels/groups, kh, kw")
     unbatched = input.ndim == 3
-    if input.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got "
-                         f"{tuple(input.shape)}")
-    if weight.ndim != 4:
-        raise ValueError(f"{op}: expected weight of shape (out_channels, in_channels/groups, "
-                         f"kh, kw), got {tuple(weight.shape)}")
     _check_float(input, "input", op, None)
     _check_float(weight, "weight", op, input.dtype)
     x = input.unsqueeze(0) if unbatched else input
@@ -194,14 +201,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     padding: int, (p,), 'same' or 'valid'. Returns (N, O, OL).
     """
     op = "conv1d"
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"{op}: input and weight must be Tensors")
-    if input.ndim not in (2, 3):
-        raise ValueError(f"{op}: expected input of shape (N, C, L) or (C, L), got "
-                         f"{tuple(input.shape)}")
-    if weight.ndim != 3:
-        raise ValueError(f"{op}: expected weight of shape (out_channels, in_channels/groups, "
-                         f"k), got {tuple(weight.shape)}")
+    _check_operands(input, weight, op, "L", "out_channels, in_channels/groups, k")
     stride = (1,) + _tuple(stride, 1, "stride", op, 1)
     dilation = (1,) + _tuple(dilation, 1, "dilation", op, 1)
     if not isinstance(padding, str):
@@ -209,6 +209,12 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     out = conv2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, stride, padding, dilation,
                  groups)
     return out.squeeze(-2)
+
+
+def _block_args(kernel_size, dilation, padding, stride, op: str):
+    """unfold's and fold's window arguments as pairs: (kernel, dilation, padding, stride)."""
+    return (_tuple(kernel_size, 2, "kernel_size", op, 1), _tuple(dilation, 2, "dilation", op, 1),
+            _tuple(padding, 2, "padding", op, 0), _tuple(stride, 2, "stride", op, 1))
 
 
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
@@ -219,10 +225,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     op = "unfold"
     if input.ndim != 4:
         raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {tuple(input.shape)}")
-    k = _tuple(kernel_size, 2, "kernel_size", op, 1)
-    d = _tuple(dilation, 2, "dilation", op, 1)
-    p = _tuple(padding, 2, "padding", op, 0)
-    s = _tuple(stride, 2, "stride", op, 1)
+    k, d, p, s = _block_args(kernel_size, dilation, padding, stride, op)
     n, c, h, w = input.shape
     oh, ow = out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1])
     if oh < 1 or ow < 1:
@@ -240,10 +243,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     if input.ndim != 3:
         raise ValueError(f"{op}: expected input of shape (N, C*kh*kw, L), got "
                          f"{tuple(input.shape)}")
-    k = _tuple(kernel_size, 2, "kernel_size", op, 1)
-    d = _tuple(dilation, 2, "dilation", op, 1)
-    p = _tuple(padding, 2, "padding", op, 0)
-    s = _tuple(stride, 2, "stride", op, 1)
+    k, d, p, s = _block_args(kernel_size, dilation, padding, stride, op)
     h, w = _tuple(output_size, 2, "output_size", op, 1)
     n, ck, length = input.shape
     oh, ow = out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1])
@@ -268,14 +268,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     is ``Im2Col``), so every derivative order works.
     """
     op = "conv_transpose2d"
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"{op}: input and weight must be Tensors")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got "
-                         f"{tuple(input.shape)}")
-    if weight.ndim != 4:
-        raise ValueError(f"{op}: expected weight of shape (in_channels, out_channels/groups, "
-                         f"kh, kw), got {tuple(weight.shape)}")
+    _check_operands(input, weight, op, "H, W", "in_channels, out_channels/groups, kh, kw")
     _check_float(input, "input", op, None)
     _check_float(weight, "weight", op, input.dtype)
     unbatched = input.ndim == 3
