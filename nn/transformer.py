@@ -41,7 +41,49 @@ def _layer_norm(d_model: int, eps: float, bias: bool, device, dtype):
     return LayerNorm(d_model, eps=eps, bias=False, device=device, dtype=dtype)
 
 
-class TransformerEncoderLayer(Module):
+class _TransformerLayer(Module):
+    """What the encoder and decoder layers share: their submodules and blocks."""
+
+    def _build(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+               batch_first, norm_first, bias, device, dtype, cross_attention: bool) -> None:
+        """Create the submodules in PyTorch's order (``multihead_attn``, ``norm3`` and
+        ``dropout3`` only with ``cross_attention``, the decoder's)."""
+        kw = dict(device=device, dtype=dtype)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, **kw)
+        if cross_attention:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
+                                                     bias=bias, batch_first=batch_first, **kw)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
+        self.norm_first = norm_first
+        blocks = 3 if cross_attention else 2
+        for i in range(1, blocks + 1):
+            setattr(self, f"norm{i}", _layer_norm(d_model, layer_norm_eps, bias, device, dtype))
+        for i in range(1, blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self.batch_first = batch_first
+        self.activation = _activation(activation)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _ff_block(self, x, dropout: Dropout):
+        shape = x.shape
+        x = x.reshape(-1, shape[-1])  # 2-D matmuls: NumPy loops over a 3-D batch
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return dropout(x.reshape(shape))
+
+
+def _check_num_layers(name: str, num_layers: int) -> None:
+    if num_layers <= 0:
+        raise ValueError(f"{name}: num_layers must be positive, got {num_layers}")
+
+
+class TransformerEncoderLayer(_TransformerLayer):
     """Self-attention then a feed-forward block, each with a residual connection.
 
     Post-norm (default): ``x = norm1(x + sa(x)); x = norm2(x + ff(x))``;
@@ -56,19 +98,8 @@ class TransformerEncoderLayer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        kw = dict(device=device, dtype=dtype)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, **kw)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
-        self.norm_first = norm_first
-        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, device, dtype)
-        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, device, dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.batch_first = batch_first
-        self.activation = _activation(activation)
+        self._build(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                    batch_first, norm_first, bias, device, dtype, cross_attention=False)
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None,
                 is_causal: bool = False) -> Tensor:
@@ -77,22 +108,11 @@ class TransformerEncoderLayer(Module):
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._ff_block(self.norm2(x))
+            x = x + self._ff_block(self.norm2(x), self.dropout2)
         else:
             x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._ff_block(x))
+            x = self.norm2(x + self._ff_block(x, self.dropout2))
         return x
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
-
-    def _ff_block(self, x):
-        shape = x.shape
-        x = x.reshape(-1, shape[-1])  # 2-D matmuls: NumPy loops over a 3-D batch
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x.reshape(shape))
 
 
 class TransformerEncoder(Module):
@@ -103,8 +123,7 @@ class TransformerEncoder(Module):
                  norm: Module | None = None, enable_nested_tensor: bool = True,
                  mask_check: bool = True):
         super().__init__()
-        if num_layers <= 0:
-            raise ValueError(f"TransformerEncoder: num_layers must be positive, got {num_layers}")
+        _check_num_layers("TransformerEncoder", num_layers)
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
@@ -121,7 +140,7 @@ class TransformerEncoder(Module):
         return x
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention over the encoder's ``memory``, then a feed-forward
     block, each with a residual connection and a LayerNorm.
 
@@ -137,23 +156,8 @@ class TransformerDecoderLayer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        kw = dict(device=device, dtype=dtype)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, **kw)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, **kw)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
-        self.norm_first = norm_first
-        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, device, dtype)
-        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, device, dtype)
-        self.norm3 = _layer_norm(d_model, layer_norm_eps, bias, device, dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.batch_first = batch_first
-        self.activation = _activation(activation)
+        self._build(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                    batch_first, norm_first, bias, device, dtype, cross_attention=True)
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask=None, memory_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None,
@@ -168,19 +172,14 @@ class TransformerDecoderLayer(Module):
                                    tgt_is_causal)
             x = x + self._mha_block(self.norm2(x), memory, memory_mask,
                                     memory_key_padding_mask, memory_is_causal)
-            x = x + self._ff_block(self.norm3(x))
+            x = x + self._ff_block(self.norm3(x), self.dropout3)
         else:
             x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask,
                                               tgt_is_causal))
             x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
                                                memory_is_causal))
-            x = self.norm3(x + self._ff_block(x))
+            x = self.norm3(x + self._ff_block(x, self.dropout3))
         return x
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
@@ -188,11 +187,6 @@ class TransformerDecoderLayer(Module):
                                 is_causal=is_causal)[0]
         return self.dropout2(x)
 
-    def _ff_block(self, x):
-        shape = x.shape
-        x = x.reshape(-1, shape[-1])
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x.reshape(shape))
 
 
 class TransformerDecoder(Module):
@@ -202,8 +196,7 @@ class TransformerDecoder(Module):
     def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int,
                  norm: Module | None = None):
         super().__init__()
-        if num_layers <= 0:
-            raise ValueError(f"TransformerDecoder: num_layers must be positive, got {num_layers}")
+        _check_num_layers("TransformerDecoder", num_layers)
         self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
