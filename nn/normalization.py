@@ -12,6 +12,7 @@ from autograd.tensor import Tensor
 
 from . import functional as F
 from . import init
+from .functional.normalization import _as_shape
 from .module import Module
 from .parameter import Parameter
 
@@ -59,14 +60,16 @@ class _BatchNorm(Module):
             init.ones_(self.weight)
             init.zeros_(self.bias)
 
-    def _check_input(self, input: Tensor) -> None:
-        name = type(self).__name__
+    def _check_ndim(self, input) -> None:
         if not isinstance(input, Tensor) or input.ndim not in self._dims:
-            raise ValueError(f"{name}: expected input of shape {self._shape_doc}, got "
-                             f"{tuple(getattr(input, 'shape', ()))}")
+            raise ValueError(f"{type(self).__name__}: expected input of shape "
+                             f"{self._shape_doc}, got {tuple(getattr(input, 'shape', ()))}")
+
+    def _check_input(self, input: Tensor) -> None:
+        self._check_ndim(input)
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected {self.num_features} channels (dim 1), got input "
-                             f"of shape {tuple(input.shape)}")
+            raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels "
+                             f"(dim 1), got input of shape {tuple(input.shape)}")
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
@@ -124,9 +127,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ag.ones(*self.normalized_shape, device=device, dtype=dtype))
@@ -190,9 +191,7 @@ class _InstanceNorm(_BatchNorm):
 
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
-        if not isinstance(input, Tensor) or input.ndim not in self._dims:
-            raise ValueError(f"{name}: expected input of shape {self._shape_doc}, got "
-                             f"{tuple(getattr(input, 'shape', ()))}")
+        self._check_ndim(input)
         unbatched = input.ndim == self._dims[0]
         x = input.unsqueeze(0) if unbatched else input
         if x.shape[1] != self.num_features and self.affine:
@@ -235,9 +234,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape, eps: float | None = None,
                  elementwise_affine: bool = True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ag.ones(*self.normalized_shape, device=device, dtype=dtype))

@@ -33,6 +33,7 @@ class SyncBatchNorm(_BatchNorm):
     None (the default group).
     """
 
+    _dims = range(2, 65)  # (N, C, *): any number of trailing dims (NumPy allows 64)
     _shape_doc = "(N, C, *)"
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
@@ -44,14 +45,6 @@ class SyncBatchNorm(_BatchNorm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats,
                          device=device, dtype=dtype)
         self.process_group = None
-
-    def _check_input(self, input: Tensor) -> None:
-        if not isinstance(input, Tensor) or input.ndim < 2:
-            raise ValueError(f"SyncBatchNorm: expected input of shape (N, C, *), got "
-                             f"{tuple(getattr(input, 'shape', ()))}")
-        if input.shape[1] != self.num_features:
-            raise ValueError(f"SyncBatchNorm: expected {self.num_features} channels (dim 1), "
-                             f"got input of shape {tuple(input.shape)}")
 
     def forward(self, input: Tensor) -> Tensor:
         sync = self.training and dist.is_initialized() and dist.get_world_size() > 1

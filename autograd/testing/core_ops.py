@@ -11,9 +11,17 @@ import autograd as ag
 from .opinfo import OpInfo, make_tensor, register
 
 
+class Idx:
+    """An integer (or bool) constant argument, made on the device under test."""
+
+    def __init__(self, values, dtype=np.int64):
+        self.values = np.asarray(values, dtype=dtype)
+
+
 def _args(*specs):
     """make_args from specs: a shape tuple (a differentiable tensor in [-2, 2)), a dict
-    ``{"shape": s, "low": .., "high": .., "away": .., "grad": bool}``, or a constant."""
+    ``{"shape": s, "low": .., "high": .., "away": .., "grad": bool}``, an :class:`Idx`,
+    or a constant."""
 
     def make(rng, dtype, device):
         out = []
@@ -24,6 +32,8 @@ def _args(*specs):
                 out.append(make_tensor(rng, s["shape"], dtype, device, s.get("low", -2.0),
                                        s.get("high", 2.0), s.get("grad", True),
                                        s.get("away", 0.0)))
+            elif isinstance(s, Idx):
+                out.append(ag.tensor(s.values, device=device))
             else:
                 out.append(s)
         return tuple(out)

@@ -13,36 +13,8 @@ import numpy as np
 
 import autograd as ag
 
-from .opinfo import OpInfo, make_tensor, register
-
-
-class Idx:
-    """An integer (or bool) constant argument, made on the device under test."""
-
-    def __init__(self, values, dtype=np.int64):
-        self.values = np.asarray(values, dtype=dtype)
-
-
-def _args(*specs):
-    """``make_args`` from specs: a shape (a differentiable tensor in [-2, 2)), a dict
-    ``{"shape", "low", "high", "away", "grad"}``, an :class:`Idx`, or a constant."""
-
-    def make(rng, dtype, device):
-        out = []
-        for s in specs:
-            if isinstance(s, tuple):
-                out.append(make_tensor(rng, s, dtype, device))
-            elif isinstance(s, dict):
-                out.append(make_tensor(rng, s["shape"], dtype, device, s.get("low", -2.0),
-                                       s.get("high", 2.0), s.get("grad", True),
-                                       s.get("away", 0.0)))
-            elif isinstance(s, Idx):
-                out.append(ag.tensor(s.values, device=device))
-            else:
-                out.append(s)
-        return tuple(out)
-
-    return make
+from .core_ops import Idx, _args
+from .opinfo import OpInfo, register
 
 
 def _r(shape, low, high, grad=True):

@@ -42,13 +42,19 @@ def _check_channel_input(input, op: str, min_ndim: int, expected: str, **per_cha
     return c
 
 
+def _as_shape(normalized_shape) -> tuple[int, ...]:
+    """``normalized_shape`` (an int or a sequence of ints) as a tuple of ints."""
+    if isinstance(normalized_shape, int):
+        return (int(normalized_shape),)
+    return tuple(int(s) for s in normalized_shape)
+
+
 def _check_trailing_input(input, normalized_shape, op: str, **trailing) -> tuple[int, ...]:
     """Check a floating input (*, *normalized_shape) and its optional tensors of shape
     ``normalized_shape``; returns that shape as a tuple."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    ns = (int(normalized_shape),) if isinstance(normalized_shape, int) else \
-        tuple(int(s) for s in normalized_shape)
+    ns = _as_shape(normalized_shape)
     k = len(ns)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
         raise ValueError(f"{op}: normalized_shape {ns} does not match the trailing dimensions "
