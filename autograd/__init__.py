@@ -90,6 +90,16 @@ from .special import digamma, erfc, erfinv, i0, logit, polygamma, sinc, xlogy  #
 from .special import gammaln as lgamma  # noqa: E402
 from .special import multigammaln as mvlgamma  # noqa: E402
 
+# --- out= on the common functions, as PyTorch's (issue 11: in-place) ---
+from . import ops as _ops  # noqa: E402
+from .ops.inplace import with_out as _with_out  # noqa: E402
+
+for _name in ("add", "sub", "mul", "div", "pow", "matmul", "exp", "log", "sqrt", "abs", "neg",
+              "sin", "cos", "tanh", "sigmoid", "clamp", "maximum", "minimum", "sum", "mean",
+              "prod", "cat", "stack", "where"):
+    globals()[_name] = _with_out(getattr(_ops, _name))
+del _name
+
 bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001
 int = int32  # noqa: A001

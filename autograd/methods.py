@@ -1,4 +1,10 @@
-"""Bind the ops of ``autograd.ops`` onto ``Tensor`` as methods and operators."""
+"""Bind the ops of ``autograd.ops`` onto ``Tensor`` as methods and operators.
+
+The ops import ``Tensor``, so their methods are bound here, after both exist, from the
+tables below. Editors and type checkers see them through ``autograd/tensor.pyi``,
+generated from the live class by ``python -m autograd._stubgen`` (a test keeps it
+current): after adding a method here, run that command.
+"""
 
 from __future__ import annotations
 
@@ -257,6 +263,10 @@ _inplace_methods = {
     "exponential_": _ip.exponential_, "random_": _ip.random_,
     "sign_": _ip.sign_, "floor_": _ip.floor_, "ceil_": _ip.ceil_, "round_": _ip.round_,
     "trunc_": _ip.trunc_, "frac_": _ip.frac_,
+    "index_add_": _ip.index_add_, "index_copy_": _ip.index_copy_,
+    "index_fill_": _ip.index_fill_, "scatter_": _ip.scatter_,
+    "scatter_add_": _ip.scatter_add_, "scatter_reduce_": _ip.scatter_reduce_,
+    "index_copy": _ip.index_copy, "index_fill": _ip.index_fill,
     "sign": _rounding.sign, "floor": _rounding.floor, "ceil": _rounding.ceil,
     "round": _rounding.round, "trunc": _rounding.trunc, "frac": _rounding.frac,
     "view": _size_args(_views.view), "contiguous": _views.contiguous,

@@ -103,7 +103,9 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         out = a**b
-        ctx.save_for_backward(a, b, out)
+        # the output only for the exponent's gradient: saved otherwise, a later in-place
+        # change of it would make backward refuse where PyTorch does not (x.pow_(2).add_(1))
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod

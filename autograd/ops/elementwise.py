@@ -376,7 +376,7 @@ def ldexp(x: Tensor, other) -> Tensor:
     """``x * 2 ** other``; differentiable in ``x``."""
     from .arithmetic import pow
 
-    x = _floating(x)
+    x = _floating(x, "ldexp")
     return x * pow(2.0, other.to(x.dtype) if isinstance(other, Tensor) else float(other))
 
 
