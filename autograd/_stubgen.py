@@ -26,9 +26,9 @@ _LITERALS = (type(None), bool, int, float, str)
 _BINARY = {p + op for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow",
                              "matmul", "and", "or", "xor", "lshift", "rshift")
            for p in ("", "r", "i")} | {"eq", "ne", "lt", "le", "gt", "ge"}
-# __slotnames__: copyreg's cache, set on the class once a Tensor is pickled or copied
-_SKIP = {"__slots__", "__module__", "__doc__", "__weakref__", "__dict__", "__annotations__",
-         "__firstlineno__", "__static_attributes__", "__slotnames__"}
+_SKIP = {"__slots__", "__slotnames__", "__module__", "__doc__", "__weakref__", "__dict__",
+         "__annotations__",
+         "__firstlineno__", "__static_attributes__"}
 
 
 def _params(fn, as_method: bool) -> str:
