@@ -178,7 +178,8 @@ def _product_of_others(xp, data, axes):
     left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], -1), -1)
     right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], -1), -1),
                     -1)
-    return xp.transpose((left * right).reshape(moved.shape), np.argsort(perm))
+    back = tuple(int(i) for i in np.argsort(perm))  # plain ints for CuPy's transpose
+    return xp.transpose((left * right).reshape(moved.shape), back)
 
 
 def _reduced_shape(shape, axes):
