@@ -95,10 +95,12 @@ from .complex import (  # noqa: F401
     angle,
     complex,
     conj,
+    conj_physical,
     imag,
     is_complex,
     polar,
     real,
+    resolve_conj,
     view_as_complex,
     view_as_real,
 )
@@ -110,9 +112,26 @@ multiply = mul
 subtract = sub
 
 # --- issue 12 tensor ops (ops helper) -------------------------------------------------
+from .copies import (  # noqa: E402, F401
+    alias_copy,
+    diagonal_copy,
+    expand_copy,
+    narrow_copy,
+    permute_copy,
+    split_with_sizes_copy,
+    squeeze_copy,
+    t_copy,
+    transpose_copy,
+    unbind_copy,
+    unfold_copy,
+    unsqueeze_copy,
+    view_copy,
+)
 from .elementwise import (  # noqa: E402, F401
     acos,
     acosh,
+    addcdiv,
+    addcmul,
     arccos,
     arccosh,
     arcsin,
@@ -125,35 +144,64 @@ from .elementwise import (  # noqa: E402, F401
     atan,
     atan2,
     atanh,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_right_shift,
+    clamp_max,
+    clamp_min,
     copysign,
     cosh,
     deg2rad,
     exp2,
     expm1,
+    fill,  # noqa: E402, F401
+    float_power,
     floor_divide,
+    fmax,
+    fmin,
     fmod,
+    frexp,
+    gcd,
+    heaviside,
     hypot,
+    isin,
+    isneginf,
+    isposinf,
+    isreal,
+    lcm,
+    ldexp,
     lerp,
     log2,
     log10,
     logaddexp,
     logaddexp2,
     nextafter,
+    positive,
     rad2deg,
     remainder,
+    rsub,
     sgn,
+    signbit,
     sinh,
     tan,
 )
 from .gather import (  # noqa: E402, F401
+    diagonal_scatter,
     gather,
     index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_reduce,
     index_select,
     masked_scatter,
     masked_select,
+    put,
     scatter,
     scatter_add,
     scatter_reduce,
+    select_scatter,
+    slice_scatter,
     take,
     take_along_dim,
 )
@@ -161,42 +209,57 @@ from .layout import (  # noqa: E402, F401
     atleast_1d,
     atleast_2d,
     atleast_3d,
+    block_diag,
     broadcast_shapes,
     broadcast_tensors,
     cartesian_prod,
     column_stack,
+    combinations,
+    constant_pad_nd,
     cross,
     diag,
     diag_embed,
     diagflat,
+    dsplit,
     dstack,
     flip,
     fliplr,
     flipud,
     ger,
+    gradient,
+    hsplit,
     hstack,
     kron,
     meshgrid,
     moveaxis,
     movedim,
     outer,
+    ravel,
     repeat,
     repeat_interleave,
     roll,
     rot90,
     row_stack,
+    select,
+    split_with_sizes,
+    sum_to_size,
     swapaxes,
     swapdims,
+    tensor_split,
     tile,
     trace,
     tril,
+    tril_indices,
     triu,
+    triu_indices,
+    vsplit,
     vstack,
 )
 from .products import (  # noqa: E402, F401
     addbmm,
     addmm,
     addmv,
+    addr,  # noqa: E402, F401
     baddbmm,
     bmm,
     chain_matmul,
@@ -207,7 +270,14 @@ from .products import (  # noqa: E402, F401
     tensordot,
     vdot,
 )
-from .scan import cummax, cummin, cumprod, cumsum, logcumsumexp  # noqa: E402, F401
+from .scan import (  # noqa: E402, F401
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    cumulative_trapezoid,  # noqa: E402, F401
+    logcumsumexp,
+)
 from .search import (  # noqa: E402, F401
     all,
     any,
@@ -216,22 +286,29 @@ from .search import (  # noqa: E402, F401
     bucketize,
     count_nonzero,
     histc,
+    histogram,
     isclose,
     nonzero,
+    nonzero_static,  # noqa: E402, F401
     searchsorted,
     unique,
     unique_consecutive,
+    unravel_index,
 )
 from .sorting import argsort, kthvalue, median, mode, msort, nanmedian, sort, topk  # noqa: E402, F401
 from .stats import (  # noqa: E402, F401
     aminmax,
     cdist,
+    corrcoef,
+    cov,
     diff,
     dist,
     nan_to_num,
     nanmean,
+    nanquantile,
     nansum,
     norm,
+    quantile,
     renorm,
     std_mean,
     trapezoid,
@@ -239,6 +316,8 @@ from .stats import (  # noqa: E402, F401
     var_mean,
 )
 
+unsafe_chunk = chunk
+unsafe_split = split
 fix = trunc
 negative = neg
 absolute = abs
@@ -247,5 +326,6 @@ from . import inplace  # noqa: F401,E402
 
 # issue 12/16 edge cases (reliab): & | ^ are bitwise on integers, logical_* take any dtype
 from .compare import bitwise_and, bitwise_or, bitwise_xor  # noqa: E402,F401
+from .inplace import index_copy, index_fill  # noqa: F401,E402
 from .rounding import frac  # noqa: F401,E402
 from .views import contiguous, diagonal, narrow, unfold  # noqa: F401,E402

@@ -217,9 +217,9 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim``; needs a floating input (as PyTorch)."""
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind != "f":
+    if x.data.dtype.kind not in "fc":
         raise TypeError(
-            f"mean: expected a floating point input, got {x.data.dtype}; "
+            f"mean: expected a floating point or complex input, got {x.data.dtype}; "
             "pass dtype= or call .float() first"
         )
     return Mean.apply(x, _axes(x, dim, "mean"), keepdim)
@@ -299,6 +299,8 @@ def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed stably (finite for |x| ~ 1e4)."""
     if x.data.dtype.kind != "f":
+        if x.data.dtype.kind == "c":
+            raise TypeError(f"logsumexp: complex tensors are not supported (got {x.dtype})")
         x = x.to(dtypes.get_default_dtype())
     return LogSumExp.apply(x, _axes(x, dim, "logsumexp"), keepdim)
 
