@@ -27,7 +27,8 @@ _BINARY = {p + op for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", 
                              "matmul", "and", "or", "xor", "lshift", "rshift")
            for p in ("", "r", "i")} | {"eq", "ne", "lt", "le", "gt", "ge"}
 _SKIP = {"__slots__", "__module__", "__doc__", "__weakref__", "__dict__", "__annotations__",
-         "__firstlineno__", "__static_attributes__"}
+         "__firstlineno__", "__static_attributes__",
+         "__slotnames__"}  # copyreg's cache, set on the class once a Tensor is pickled
 
 
 def _params(fn, as_method: bool) -> str:
