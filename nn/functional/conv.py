@@ -134,6 +134,15 @@ def _check_operands(input, weight, op: str, spatial: str, weight_dims: str) -> N
                          f"{tuple(weight.shape)}")
 
 
+def _check_bias(bias, o: int, op: str, dtype) -> None:
+    """Check an optional bias: a floating Tensor of shape (o,) (input of ``dtype``)."""
+    if bias is not None:
+        if not isinstance(bias, Tensor) or bias.shape != (o,):
+            raise ValueError(f"{op}: expected bias of shape ({o},), got "
+                             f"{tuple(getattr(bias, 'shape', ()))}")
+        _check_float(bias, "bias", op, dtype)
+
+
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
@@ -156,11 +165,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             f"{op}: input has {c} channels and weight {tuple(weight.shape)} with groups="
             f"{groups}; expected in_channels = weight.shape[1] * groups ({cg} * {groups}) and "
             "out_channels divisible by groups")
-    if bias is not None:
-        if not isinstance(bias, Tensor) or bias.shape != (o,):
-            raise ValueError(f"{op}: expected bias of shape ({o},), got "
-                             f"{tuple(getattr(bias, 'shape', ()))}")
-        _check_float(bias, "bias", op, input.dtype)
+    _check_bias(bias, o, op, input.dtype)
     stride = _tuple(stride, 2, "stride", op, 1)
     dilation = _tuple(dilation, 2, "dilation", op, 1)
     if isinstance(padding, str):
@@ -281,11 +286,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         raise ValueError(f"{op}: input has {c} channels but weight {tuple(weight.shape)} with "
                          f"groups={groups} expects {cin} (divisible by groups)")
     o = og * groups
-    if bias is not None:
-        if not isinstance(bias, Tensor) or bias.shape != (o,):
-            raise ValueError(f"{op}: expected bias of shape ({o},), got "
-                             f"{tuple(getattr(bias, 'shape', ()))}")
-        _check_float(bias, "bias", op, input.dtype)
+    _check_bias(bias, o, op, input.dtype)
     s = _tuple(stride, 2, "stride", op, 1)
     p = _tuple(padding, 2, "padding", op, 0)
     d = _tuple(dilation, 2, "dilation", op, 1)
@@ -377,9 +378,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     oh, ow = out.shape[2:]
     out = out.reshape(n, od, o, oh, ow).permute(0, 2, 1, 3, 4)  # (N, O, OD, OH, OW)
     if bias is not None:
-        if not isinstance(bias, Tensor) or bias.shape != (o,):
-            raise ValueError(f"{op}: expected bias of shape ({o},), got "
-                             f"{tuple(getattr(bias, 'shape', ()))}")
+        _check_bias(bias, o, op, input.dtype)
         out = out + bias.reshape(1, o, 1, 1, 1)
     return out.squeeze(0) if unbatched else out
 
