@@ -14,6 +14,17 @@ from .parameter import Parameter
 __all__ = ["Embedding"]
 
 
+def _padding_idx(padding_idx: int | None, num_embeddings: int, name: str) -> int | None:
+    """``padding_idx`` checked to lie in [-num_embeddings, num_embeddings) and made
+    non-negative (None stays None)."""
+    if padding_idx is not None:
+        if not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"{name}: padding_idx {padding_idx} must be within "
+                             f"[-{num_embeddings}, {num_embeddings})")
+        padding_idx %= num_embeddings
+    return padding_idx
+
+
 class Embedding(Module):
     """Integer indices (*) -> rows of ``weight`` (num_embeddings, embedding_dim): (*, D).
 
@@ -27,12 +38,7 @@ class Embedding(Module):
                  _freeze: bool = False, device=None, dtype=None):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
-                                 f"[-{num_embeddings}, {num_embeddings})")
-            padding_idx %= num_embeddings
-        self.padding_idx = padding_idx
+        self.padding_idx = _padding_idx(padding_idx, num_embeddings, "Embedding")
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:

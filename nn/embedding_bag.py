@@ -7,6 +7,7 @@ from autograd import no_grad
 from autograd.tensor import Tensor
 
 from . import init
+from .embedding import _padding_idx
 from .functional.embedding_bag import embedding_bag
 from .module import Module
 from .parameter import Parameter
@@ -28,12 +29,7 @@ class EmbeddingBag(Module):
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
         self.include_last_offset = include_last_offset
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"EmbeddingBag: padding_idx {padding_idx} must be within "
-                                 f"[-{num_embeddings}, {num_embeddings})")
-            padding_idx %= num_embeddings
-        self.padding_idx = padding_idx
+        self.padding_idx = _padding_idx(padding_idx, num_embeddings, "EmbeddingBag")
         if _weight is None:
             self.weight = Parameter(ag.empty(num_embeddings, embedding_dim, device=device,
                                              dtype=dtype))

@@ -6,26 +6,14 @@ from __future__ import annotations
 from autograd.tensor import Tensor
 
 from .functional import loss_extra as FL
-from .module import Module
+from .loss import _Loss
 
 __all__ = ["MarginRankingLoss", "HingeEmbeddingLoss", "TripletMarginLoss",
            "TripletMarginWithDistanceLoss", "MultiMarginLoss", "CosineEmbeddingLoss",
            "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss"]
 
 
-class _ReducedLoss(Module):
-    def __init__(self, reduction: str = "mean"):
-        super().__init__()
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'none', 'mean' or "
-                             f"'sum', got {reduction!r}")
-        self.reduction = reduction
-
-    def extra_repr(self) -> str:
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
-
-
-class MarginRankingLoss(_ReducedLoss):
+class MarginRankingLoss(_Loss):
     """``max(0, -y * (x1 - x2) + margin)``; forward(input1, input2, target)."""
 
     def __init__(self, margin: float = 0.0, reduction: str = "mean"):
@@ -36,7 +24,7 @@ class MarginRankingLoss(_ReducedLoss):
         return FL.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
 
 
-class HingeEmbeddingLoss(_ReducedLoss):
+class HingeEmbeddingLoss(_Loss):
     """``x`` where y == 1, ``max(0, margin - x)`` where y == -1."""
 
     def __init__(self, margin: float = 1.0, reduction: str = "mean"):
@@ -47,7 +35,7 @@ class HingeEmbeddingLoss(_ReducedLoss):
         return FL.hinge_embedding_loss(input, target, self.margin, self.reduction)
 
 
-class TripletMarginLoss(_ReducedLoss):
+class TripletMarginLoss(_Loss):
     """``max(d(a, p) - d(a, n) + margin, 0)`` with the p-norm distance."""
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
@@ -60,7 +48,7 @@ class TripletMarginLoss(_ReducedLoss):
                                       self.eps, self.swap, self.reduction)
 
 
-class TripletMarginWithDistanceLoss(_ReducedLoss):
+class TripletMarginWithDistanceLoss(_Loss):
     """Triplet loss with a custom ``distance_function`` (default pairwise_distance)."""
 
     def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
@@ -74,7 +62,7 @@ class TripletMarginWithDistanceLoss(_ReducedLoss):
             margin=self.margin, swap=self.swap, reduction=self.reduction)
 
 
-class MultiMarginLoss(_ReducedLoss):
+class MultiMarginLoss(_Loss):
     """Multi-class hinge loss over (N, C) scores and (N,) class targets."""
 
     def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
@@ -88,7 +76,7 @@ class MultiMarginLoss(_ReducedLoss):
                                     self.reduction)
 
 
-class CosineEmbeddingLoss(_ReducedLoss):
+class CosineEmbeddingLoss(_Loss):
     """``1 - cos(x1, x2)`` where y == 1, ``max(0, cos(x1, x2) - margin)`` where y == -1."""
 
     def __init__(self, margin: float = 0.0, reduction: str = "mean"):
@@ -99,7 +87,7 @@ class CosineEmbeddingLoss(_ReducedLoss):
         return FL.cosine_embedding_loss(input1, input2, target, self.margin, self.reduction)
 
 
-class PoissonNLLLoss(_ReducedLoss):
+class PoissonNLLLoss(_Loss):
     """Poisson negative log-likelihood (``log_input``: input is the log rate)."""
 
     def __init__(self, log_input: bool = True, full: bool = False, eps: float = 1e-8,
@@ -112,7 +100,7 @@ class PoissonNLLLoss(_ReducedLoss):
                                    self.reduction)
 
 
-class GaussianNLLLoss(_ReducedLoss):
+class GaussianNLLLoss(_Loss):
     """Gaussian negative log-likelihood with a predicted variance; forward(input,
     target, var)."""
 
@@ -124,7 +112,7 @@ class GaussianNLLLoss(_ReducedLoss):
         return FL.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
 
 
-class CTCLoss(_ReducedLoss):
+class CTCLoss(_Loss):
     """Connectionist temporal classification loss; forward(log_probs (T, N, C), targets,
     input_lengths, target_lengths)."""
 
