@@ -152,7 +152,38 @@ class ModuleList(Module):
         raise NotImplementedError("ModuleList has no forward(); iterate over it instead")
 
 
-class ModuleDict(Module):
+class _RegistryDict(Module):
+    """The mapping protocol of ModuleDict and ParameterDict over their registry
+    (``_registry`` names it: ``"_modules"`` or ``"_parameters"``)."""
+
+    _registry: str
+
+    def __getitem__(self, key: str):
+        return self.__dict__[self._registry][key]
+
+    def __delitem__(self, key: str) -> None:
+        del self.__dict__[self._registry][key]
+
+    def __len__(self) -> int:
+        return len(self.__dict__[self._registry])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dict__[self._registry])
+
+    def __contains__(self, key) -> bool:
+        return key in self.__dict__[self._registry]
+
+    def keys(self):
+        return self.__dict__[self._registry].keys()
+
+    def items(self):
+        return self.__dict__[self._registry].items()
+
+    def values(self):
+        return self.__dict__[self._registry].values()
+
+
+class ModuleDict(_RegistryDict):
     """An ordered dict of modules, keyed by name."""
 
     def __init__(self, modules: Mapping[str, Module] | Iterable | None = None):
@@ -160,32 +191,10 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+    _registry = "_modules"
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key) -> bool:
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def items(self):
-        return self._modules.items()
-
-    def values(self):
-        return self._modules.values()
 
     def clear(self) -> None:
         self._modules.clear()
@@ -243,7 +252,7 @@ class ParameterList(Module):
                          for k, p in self._parameters.items())
 
 
-class ParameterDict(Module):
+class ParameterDict(_RegistryDict):
     """An ordered dict of Parameters, keyed by name."""
 
     def __init__(self, parameters=None):
@@ -251,32 +260,10 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key: str):
-        return self._parameters[key]
+    _registry = "_parameters"
 
     def __setitem__(self, key: str, value) -> None:
         self.register_parameter(key, _param(value))
-
-    def __delitem__(self, key: str) -> None:
-        del self._parameters[key]
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key) -> bool:
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
 
     def update(self, parameters) -> None:
         pairs = parameters.items() if hasattr(parameters, "items") else parameters
