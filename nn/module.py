@@ -106,40 +106,24 @@ class Module:
     # --- registration ---------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
         d = self.__dict__
-        params = d.get("_parameters")
-        if isinstance(value, Parameter):
-            if params is None:
-                raise AttributeError(
-                    f"cannot assign parameter {name!r} before Module.__init__() call"
-                )
-            self._discard(name)
-            params[name] = value
-            return
-        if params is not None and name in params:
-            if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} as parameter {name!r} of "
-                    f"{type(self).__name__} (a Parameter or None is expected)"
-                )
-            params[name] = None
-            return
-        modules = d.get("_modules")
-        if isinstance(value, Module):
-            if modules is None:
-                raise AttributeError(
-                    f"cannot assign module {name!r} before Module.__init__() call"
-                )
-            self._discard(name)
-            modules[name] = value
-            return
-        if modules is not None and name in modules:
-            if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} as child module {name!r} of "
-                    f"{type(self).__name__} (a Module or None is expected)"
-                )
-            modules[name] = None
-            return
+        for key, kind, word, role in _REGISTRIES:
+            store = d.get(key)
+            if isinstance(value, kind):
+                if store is None:
+                    raise AttributeError(
+                        f"cannot assign {word} {name!r} before Module.__init__() call"
+                    )
+                self._discard(name)
+                store[name] = value
+                return
+            if store is not None and name in store:
+                if value is not None:
+                    raise TypeError(
+                        f"cannot assign {type(value).__name__} as {role} {name!r} of "
+                        f"{type(self).__name__} (a {kind.__name__} or None is expected)"
+                    )
+                store[name] = None
+                return
         buffers = d.get("_buffers")
         if buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
@@ -576,6 +560,12 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return self._get_name() + "(" + body + ")"
+
+
+# the registries __setattr__ routes values into, in its order: (attribute, the class a
+# value must have, the word for it in messages, its role in the owner)
+_REGISTRIES = (("_parameters", Parameter, "parameter", "parameter"),
+               ("_modules", Module, "module", "child module"))
 
 
 def _is_extra(key: str) -> bool:
