@@ -20,6 +20,13 @@ def _index(idx, n: int, kind: str) -> int:
     return idx % n
 
 
+def _renumber(container: Module, items) -> None:
+    """Make ``items`` the container's children, keyed "0", "1", ... in order."""
+    container._modules.clear()
+    for i, m in enumerate(items):
+        container._modules[str(i)] = m
+
+
 class Sequential(Module):
     """Run modules one after another: ``Sequential(m0, m1, ...)`` or
     ``Sequential(OrderedDict(name=module, ...))``. ``forward(x) = m_n(...m_0(x))``."""
@@ -54,9 +61,7 @@ class Sequential(Module):
         # keep the names 0..n-1 contiguous, as PyTorch does
         items = list(self._modules.values())
         if all(k.isdigit() for k in keys):
-            self._modules.clear()
-            for i, m in enumerate(items):
-                self._modules[str(i)] = m
+            _renumber(self, items)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -113,9 +118,7 @@ class ModuleList(Module):
             del items[idx]
         else:
             del items[_index(idx, len(items), "ModuleList")]
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, items)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -232,18 +232,19 @@ class Module:
         return mod
 
     def get_parameter(self, target: str) -> Parameter:
-        mod_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(mod_path)
-        if name not in mod._parameters:
-            raise AttributeError(f"{type(mod).__name__} has no parameter {name!r}")
-        return mod._parameters[name]
+        return self._get_registered(target, "_parameters", "parameter")
 
     def get_buffer(self, target: str) -> Tensor:
+        return self._get_registered(target, "_buffers", "buffer")
+
+    def _get_registered(self, target: str, registry: str, word: str):
+        """The entry ``target`` ("sub.module.name") of a submodule's ``registry``."""
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
-        if name not in mod._buffers:
-            raise AttributeError(f"{type(mod).__name__} has no buffer {name!r}")
-        return mod._buffers[name]
+        store = mod.__dict__[registry]
+        if name not in store:
+            raise AttributeError(f"{type(mod).__name__} has no {word} {name!r}")
+        return store[name]
 
     # --- hooks ----------------------------------------------------------------------
     def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:

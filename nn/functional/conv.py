@@ -316,12 +316,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     """1-D transposed convolution: input (N, C_in, L) or (C_in, L), weight
     (C_in, C_out/groups, k) -> (N, C_out, (L-1)s - 2p + d(k-1) + output_padding + 1)."""
     op = "conv_transpose1d"
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"{op}: input and weight must be Tensors")
-    if input.ndim not in (2, 3) or weight.ndim != 3:
-        raise ValueError(f"{op}: expected input (N, C, L) or (C, L) and weight "
-                         f"(in_channels, out_channels/groups, k), got {tuple(input.shape)} and "
-                         f"{tuple(weight.shape)}")
+    _check_operands(input, weight, op, "L", "in_channels, out_channels/groups, k")
     one = lambda v, name: (1,) + _tuple(v, 1, name, op, 0)  # noqa: E731
     pad1 = (0,) + _tuple(padding, 1, "padding", op, 0)
     out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(2), bias,
@@ -340,12 +335,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     stacked into the channel axis, so the whole product is one conv2d (one GEMM).
     """
     op = "conv3d"
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"{op}: input and weight must be Tensors")
-    if input.ndim not in (4, 5) or weight.ndim != 5:
-        raise ValueError(f"{op}: expected input (N, C, D, H, W) or (C, D, H, W) and weight "
-                         f"(out_channels, in_channels/groups, kd, kh, kw), got "
-                         f"{tuple(input.shape)} and {tuple(weight.shape)}")
+    _check_operands(input, weight, op, "D, H, W", "out_channels, in_channels/groups, kd, kh, kw")
     _check_float(input, "input", op, None)
     _check_float(weight, "weight", op, input.dtype)
     unbatched = input.ndim == 4
@@ -398,12 +388,7 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     from both ends of every axis (``output_padding`` extends the far end).
     """
     op = "conv_transpose3d"
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"{op}: input and weight must be Tensors")
-    if input.ndim not in (4, 5) or weight.ndim != 5:
-        raise ValueError(f"{op}: expected input (N, C, D, H, W) or (C, D, H, W) and weight "
-                         f"(in_channels, out_channels/groups, kd, kh, kw), got "
-                         f"{tuple(input.shape)} and {tuple(weight.shape)}")
+    _check_operands(input, weight, op, "D, H, W", "in_channels, out_channels/groups, kd, kh, kw")
     unbatched = input.ndim == 4
     x = input.unsqueeze(0) if unbatched else input
     s = _tuple(stride, 3, "stride", op, 1)
