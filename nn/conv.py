@@ -11,6 +11,7 @@ from autograd.tensor import Tensor
 from . import functional as F
 from . import init
 from .functional.conv import _tuple
+from .linear import _register_bias
 from .module import Module
 from .parameter import Parameter
 
@@ -49,10 +50,7 @@ class _ConvNd(Module):
         self.groups, self.padding_mode = groups, padding_mode
         shape = self._weight_shape(in_channels, out_channels, groups)
         self.weight = Parameter(ag.empty(*shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(ag.empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_bias(self, bias, out_channels, device, dtype)
         self.reset_parameters()
 
     def _weight_shape(self, in_channels: int, out_channels: int, groups: int) -> tuple:

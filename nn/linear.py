@@ -16,6 +16,15 @@ from .parameter import Parameter
 __all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
 
 
+def _register_bias(module: Module, bias: bool, n: int, device, dtype) -> None:
+    """Give ``module`` an (uninitialised) ``bias`` Parameter of shape (n,), or register
+    ``bias`` as None."""
+    if bias:
+        module.bias = Parameter(ag.empty(n, device=device, dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
 class Identity(Module):
     """Returns its input unchanged (constructor arguments are ignored)."""
 
@@ -41,10 +50,7 @@ class Linear(Module):
         self.out_features = out_features
         self.weight = Parameter(ag.empty(out_features, in_features, device=device,
                                          dtype=dtype))
-        if bias:
-            self.bias = Parameter(ag.empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_bias(self, bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -73,10 +79,7 @@ class Bilinear(Module):
         self.out_features = out_features
         self.weight = Parameter(ag.empty(out_features, in1_features, in2_features,
                                          device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(ag.empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_bias(self, bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
