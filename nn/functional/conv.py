@@ -121,7 +121,8 @@ def _same_padding(kernel, dilation, stride, op):
 
 def _check_operands(input, weight, op: str, spatial: str, weight_dims: str) -> None:
     """Check that input is (N, C, *spatial) or (C, *spatial) and weight has the dims
-    ``weight_dims`` names (both comma-separated names), both Tensors."""
+    ``weight_dims`` names (both comma-separated names), both floating Tensors of one
+    dtype."""
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{op}: input and weight must be Tensors, got "
                         f"{type(input).__name__} and {type(weight).__name__}")
@@ -132,6 +133,8 @@ def _check_operands(input, weight, op: str, spatial: str, weight_dims: str) -> N
     if weight.ndim != weight_dims.count(",") + 1:
         raise ValueError(f"{op}: expected weight of shape ({weight_dims}), got "
                          f"{tuple(weight.shape)}")
+    _check_float(input, "input", op, None)
+    _check_float(weight, "weight", op, input.dtype)
 
 
 def _check_bias(bias, o: int, op: str, dtype) -> None:
@@ -154,8 +157,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     op = "conv2d"
     _check_operands(input, weight, op, "H, W", "out_channels, in_channels/groups, kh, kw")
     unbatched = input.ndim == 3
-    _check_float(input, "input", op, None)
-    _check_float(weight, "weight", op, input.dtype)
     x = input.unsqueeze(0) if unbatched else input
     n, c, h, w = x.shape
     o, cg, kh, kw = weight.shape
@@ -275,8 +276,6 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     """
     op = "conv_transpose2d"
     _check_operands(input, weight, op, "H, W", "in_channels, out_channels/groups, kh, kw")
-    _check_float(input, "input", op, None)
-    _check_float(weight, "weight", op, input.dtype)
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     n, c, h, w = x.shape
@@ -336,8 +335,6 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     """
     op = "conv3d"
     _check_operands(input, weight, op, "D, H, W", "out_channels, in_channels/groups, kd, kh, kw")
-    _check_float(input, "input", op, None)
-    _check_float(weight, "weight", op, input.dtype)
     unbatched = input.ndim == 4
     x = input.unsqueeze(0) if unbatched else input
     o, cg, kd, kh, kw = weight.shape
