@@ -29,7 +29,9 @@ import ctypes
 import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -43,27 +45,43 @@ COMMANDS = ("yes", "no", "stop", "go")
 ACCENTS = ("en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-029")
 SAMPLE_RATE = 11025  # eSpeak's 22050 Hz, halved: speech below 5.5 kHz is plenty here
 CLIP = SAMPLE_RATE  # one second per utterance
+FRAMES = 1 + (CLIP - 512) // 256  # log-mel frames of a clip (LogMel's defaults): 42
 SNR_DB = (5.0, 10.0, 20.0, 40.0)
 
 
 # --- eSpeak NG through ctypes ------------------------------------------------------------
 
 
+def _loader():
+    """The ``espeakng_loader`` module, or exit in one line saying how to install it."""
+    try:
+        import espeakng_loader
+    except ImportError:
+        raise SystemExit('speech_digits needs eSpeak NG: pip install -e ".[speech]" '
+                         "(the espeakng-loader wheel)") from None
+    return espeakng_loader
+
+
 class Espeak:
     """Synthesis into NumPy arrays with ``libespeak-ng`` (synchronous mode, no audio
-    device). One per process: the library keeps global state."""
+    device).
+
+    The library keeps state from one utterance to the next that neither
+    ``espeak_Initialize`` nor ``espeak_ng_SetRandSeed`` resets (measured: "zero" said five
+    times in a row comes out 10931, 10936, 10932, 10940, 10935 samples long), so each
+    instance loads a private copy of it: an instance's output depends only on its own
+    calls, which makes a corpus a function of its seed."""
 
     _RATE, _PITCH, _RANGE = 1, 3, 4  # espeak_PARAMETER values
     _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
                                  ctypes.c_void_p)
 
     def __init__(self):
-        try:
-            import espeakng_loader
-        except ImportError:
-            raise SystemExit('speech_digits needs eSpeak NG: pip install -e ".[speech]" '
-                             "(the espeakng-loader wheel)") from None
-        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        espeakng_loader = _loader()
+        with tempfile.TemporaryDirectory() as tmp:  # dlopen of a new path: fresh statics
+            private = os.path.join(tmp, "libespeak-ng.so")
+            shutil.copyfile(espeakng_loader.get_library_path(), private)
+            self.lib = ctypes.CDLL(private)  # mapped: the file may go once loaded
         self.data_path = espeakng_loader.get_data_path()
         rate = self.lib.espeak_Initialize(2, 0, self.data_path.encode(), 0)  # SYNCHRONOUS
         if rate != 22050:
@@ -78,9 +96,10 @@ class Espeak:
         self._callback = self._CALLBACK(collect)  # kept alive as long as self
         self.lib.espeak_SetSynthCallback(self._callback)
 
-    def variants(self) -> list[str]:
+    @staticmethod
+    def variants() -> list[str]:
         """The voice variants eSpeak ships (``m3``, ``f2``, ``klatt``, ``Annie`` ...)."""
-        return sorted(os.listdir(os.path.join(self.data_path, "voices", "!v")))
+        return sorted(os.listdir(os.path.join(_loader().get_data_path(), "voices", "!v")))
 
     def say(self, text: str, voice: str, rate: int, pitch: int, pitch_range: int):
         """``text`` spoken by ``voice`` ("en-us+m3"): float32 samples at 22050 Hz."""
@@ -184,12 +203,12 @@ def _bar(total: int, desc: str, enabled: bool):
 def cached_corpus(words, args) -> dict:
     """The train and test corpora, synthesized once and kept under ``args.cache`` in a
     file named by the hash of everything that makes them (NumPy ``.npz``, no pickle)."""
-    variants = Espeak().variants()
+    variants = Espeak.variants()
     if args.voices:
         variants = variants[: args.voices]
     recipe = {"words": list(words), "variants": variants, "accents": ACCENTS,
               "per_voice": args.per_voice, "seed": args.seed, "rate": SAMPLE_RATE,
-              "snr": SNR_DB, "test_fraction": args.test_fraction, "version": 1}
+              "snr": SNR_DB, "test_fraction": args.test_fraction, "version": 2}
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     path = os.path.join(args.cache, f"corpus-{key}.npz")
     if os.path.exists(path):
@@ -244,12 +263,13 @@ class LogMel(nn.Module):
     every step an engine op, so it runs on the tensor's device and is differentiable."""
 
     def __init__(self, n_fft: int = 512, hop: int = 256, n_mels: int = 32,
-                 sample_rate: int = SAMPLE_RATE, eps: float = 1e-6):
+                 sample_rate: int = SAMPLE_RATE, eps: float = 1e-6, dtype=ag.float32):
         super().__init__()
         self.n_fft, self.hop, self.eps = n_fft, hop, eps
-        self.register_buffer("window", ag.tensor(hann_window(n_fft), dtype=ag.float32))
+        # built in float64 and rounded once to ``dtype`` (float64: exact to the reference)
+        self.register_buffer("window", ag.tensor(hann_window(n_fft), dtype=dtype))
         self.register_buffer("mel", ag.tensor(mel_filterbank(n_mels, n_fft, sample_rate),
-                                              dtype=ag.float32))
+                                              dtype=dtype))
 
     def forward(self, wave):
         frames = wave.unfold(-1, self.n_fft, self.hop)  # (N, T, n_fft)
@@ -274,7 +294,7 @@ class SpecAugment(nn.Module):
     """In training, zero one random band of up to ``freq`` mels and one random span of
     up to ``time`` frames per example (SpecAugment's masks); the identity in eval."""
 
-    def __init__(self, freq: int = 5, time: int = 6):
+    def __init__(self, freq: int = 4, time: int = 4):
         super().__init__()
         self.freq, self.time = freq, time
 
@@ -295,32 +315,44 @@ class SpecAugment(nn.Module):
 # --- models ----------------------------------------------------------------------------
 
 
-class Standardize(nn.Module):
-    """(x - mean) / std with statistics of the training features, kept as buffers."""
+class UtteranceNorm(nn.Module):
+    """Each utterance's log-mel image to zero mean and unit variance.
 
-    def __init__(self, mean: float = 0.0, std: float = 1.0):
+    Gain and noise move a whole utterance's log-mel values up and down (measured on the
+    corpus: the spread of the utterances' means, 3.2, exceeds the spread within one,
+    2.7); normalizing each utterance removes that nuisance before the model sees it."""
+
+    def __init__(self, eps: float = 1e-5):
         super().__init__()
-        self.register_buffer("mean", ag.tensor(mean, dtype=ag.float32))
-        self.register_buffer("std", ag.tensor(std, dtype=ag.float32))
+        self.eps = eps
 
-    def forward(self, x):
-        return (x - self.mean) / self.std
+    def forward(self, x):  # (N, n_mels, T)
+        mean = x.mean(dim=(1, 2), keepdim=True)
+        std = x.std(dim=(1, 2), keepdim=True)
+        return (x - mean) / (std + self.eps)
 
 
 class CNN(nn.Module):
-    """(N, n_mels, T) log-mel features -> (N, classes) logits."""
+    """(N, n_mels, T) log-mel features -> (N, classes) logits.
 
-    def __init__(self, classes: int, width: int = 32):
+    Three conv/BatchNorm/ReLU/max-pool blocks, then a linear layer over the flattened
+    (channels, mels, frames) map: a word is an order of sounds in time, which a global
+    average pool would throw away (measured: with one, 0.22 held-out accuracy after 6
+    epochs on 30 voices; flattened, 0.90)."""
+
+    def __init__(self, classes: int, width: int = 16, n_mels: int = 32, frames: int = 0):
         super().__init__()
-        self.norm, self.augment = Standardize(), SpecAugment()
+        frames = frames or FRAMES
+        self.norm, self.augment = UtteranceNorm(), SpecAugment()
+
+        def block(cin, cout):
+            return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(),
+                    nn.MaxPool2d(2)]
+
         self.body = nn.Sequential(
-            nn.Conv2d(1, width // 2, 3, padding=1), nn.BatchNorm2d(width // 2), nn.ReLU(),
-            nn.MaxPool2d(2),  # (N, w/2, n_mels/2, T/2)
-            nn.Conv2d(width // 2, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.MaxPool2d(2),  # (N, w, n_mels/4, T/4)
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),  # (N, 2w)
-            nn.Dropout(0.2), nn.Linear(2 * width, classes),
+            *block(1, width), *block(width, 2 * width), *block(2 * width, 2 * width),
+            nn.Flatten(),  # (N, 2w * n_mels/8 * T/8)
+            nn.Dropout(0.2), nn.Linear(2 * width * (n_mels // 8) * (frames // 8), classes),
         )
 
     def forward(self, feats):
@@ -333,7 +365,7 @@ class GRUNet(nn.Module):
 
     def __init__(self, classes: int, n_mels: int = 32, hidden: int = 96):
         super().__init__()
-        self.norm, self.augment = Standardize(), SpecAugment()
+        self.norm, self.augment = UtteranceNorm(), SpecAugment()
         self.gru = nn.GRU(n_mels, hidden, batch_first=True)
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(hidden, classes))
 
@@ -391,7 +423,7 @@ def main(argv=None) -> float:
     p.add_argument("--words", choices=["digits", "digits+commands"], default="digits")
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--per-voice", type=int, default=1,
                    help="utterances of each word by each voice")
     p.add_argument("--voices", type=int, default=0,
@@ -412,6 +444,15 @@ def main(argv=None) -> float:
         device = ag.device(args.device)
     except (ValueError, ag.DeviceUnavailableError) as exc:
         p.error(f"--device {args.device}: {exc}")
+    if args.resume:  # checked before any synthesis: a bad path fails in one line
+        try:
+            made = ag.load(args.resume).get("args", {})
+        except (OSError, ValueError) as exc:  # FileNotFoundError, ag.CheckpointError
+            p.error(f"--resume {args.resume}: {exc}")
+        for flag in ("model", "words"):
+            if flag in made and made[flag] != getattr(args, flag):
+                p.error(f"--resume: the checkpoint was made with --{flag} {made[flag]}, "
+                        f"not --{flag} {getattr(args, flag)}")
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from train_digits import fit  # the examples' one training loop and checkpointing
@@ -425,9 +466,7 @@ def main(argv=None) -> float:
     x_te = features(front, corpus["x_test"], device)
     y_tr = ag.tensor(corpus["y_train"], device=device)
     y_te = ag.tensor(corpus["y_test"], device=device)
-    model = (CNN if args.model == "cnn" else GRUNet)(len(words))
-    model.norm = Standardize(float(x_tr.mean().item()), float(x_tr.std().item()))
-    model = model.to(device)
+    model = (CNN if args.model == "cnn" else GRUNet)(len(words)).to(device)
     opt = optim.Adam(model.parameters(), lr=args.lr)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     acc = fit(model, opt, (x_tr, y_tr, x_te, y_te), args, device, sched=sched,
