@@ -421,7 +421,7 @@ def main(argv=None) -> float:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=["cnn", "gru"], default="cnn")
     p.add_argument("--words", choices=["digits", "digits+commands"], default="digits")
-    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--per-voice", type=int, default=1,
