@@ -25,6 +25,7 @@ import os
 import time
 
 import numpy as np
+from _resume import check_positive, load_resume  # run as a script, its folder is on sys.path
 
 import autograd as ag
 import backends
@@ -232,6 +233,7 @@ def main(argv=None) -> dict:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     args = p.parse_args(argv)
+    check_positive(steps=args.steps, batch_size=args.batch_size, block=args.block)
     lr = args.lr if args.lr is not None else (3e-3 if args.model == "transformer" else 5e-3)
 
     device = ag.device(args.device)
@@ -244,7 +246,8 @@ def main(argv=None) -> dict:
     history = {"train": [], "val": [], "val_step": []}
     start = 0
     if args.resume:
-        ck = ag.load(args.resume, map_location=device)
+        ck = load_resume(args.resume, device, ("model", "optimizer", "step", "seed",
+                                               "model_kind", "history", "rng_state"))
         if ck.get("seed") != args.seed or ck.get("model_kind") != args.model:
             p.error(f"--resume: the checkpoint was made with --model {ck.get('model_kind')} "
                     f"--seed {ck.get('seed')}, not --model {args.model} --seed {args.seed}")

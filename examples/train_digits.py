@@ -23,6 +23,7 @@ import os
 import time
 
 import numpy as np
+from _resume import check_positive, load_resume  # run as a script, its folder is on sys.path
 
 import autograd as ag
 import backends
@@ -185,11 +186,14 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
     data: (x_train, y_train, x_test, y_test). ``sched`` (optional) steps once an epoch
     and is saved with the model and optimizer. Returns the final test accuracy.
     """
+    check_positive(epochs=args.epochs, batch_size=args.batch_size)
     x_tr, y_tr, x_te, y_te = data
     history = {"loss": [], "train_acc": [], "test_acc": []}
     start_epoch = 0
     if args.resume:
-        ckpt = ag.load(args.resume, map_location=device)
+        keys = ("model", "optimizer", "epoch", "seed", "history", "rng_state")
+        ckpt = load_resume(args.resume, device, keys + ("scheduler",) * (sched is not None),
+                           model)
         if ckpt.get("seed") != args.seed:
             raise SystemExit(f"--resume: the checkpoint was made with --seed "
                              f"{ckpt.get('seed')}, not {args.seed}; the data order would differ")

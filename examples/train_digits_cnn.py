@@ -23,7 +23,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from train_digits import (  # run as a script, its folder is on sys.path
+from _resume import check_positive  # run as a script, its folder is on sys.path
+from train_digits import (
     add_distributed_arg,
     add_tensorboard_arg,
     fit,
@@ -62,6 +63,7 @@ def main(argv=None) -> float:
     add_tensorboard_arg(p)
     add_distributed_arg(p)
     args = p.parse_args(argv)
+    check_positive(epochs=args.epochs)  # before the schedule's T_max is built from it
 
     try:
         device = ag.device(args.device)

@@ -39,14 +39,16 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _step(mode: str, xw: Tensor, h: Tensor, c: Tensor | None, w: Tensor,
-          b: Tensor | None) -> tuple:
+          b: Tensor | None, wr: Tensor | None = None) -> tuple:
     """One step of every layer type from the projected input ``xw`` (B, G) (which holds
-    b_ih, and b_hh except for GRU), h (B, H), c (B, H) (LSTM) or None, w = W_hh^T (H, G),
-    b = b_hh (GRU only) or None. Returns ``(h', c')`` (c' None except for LSTM)."""
+    b_ih, and b_hh except for GRU), h (B, P), c (B, H) (LSTM) or None, w = W_hh^T (P, G),
+    b = b_hh (GRU only) or None, wr = W_hr^T (H, P) (LSTM with proj_size) or None; P is
+    H without a projection. Returns ``(h', c')`` (c' None except for LSTM)."""
     if mode == "LSTM":
         i, f, g, o = ag.chunk(xw + h @ w, 4, dim=-1)  # (B, H) each
         c = ag.sigmoid(f) * c + ag.sigmoid(i) * ag.tanh(g)
-        return ag.sigmoid(o) * ag.tanh(c), c
+        h = ag.sigmoid(o) * ag.tanh(c)
+        return (h if wr is None else h @ wr), c
     if mode == "GRU":
         gh = h @ w if b is None else h @ w + b  # (B, 3H): b_hn stays inside r * (...)
         x_r, x_z, x_n = ag.chunk(xw, 3, dim=-1)
@@ -102,24 +104,25 @@ def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
     return _cell("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
 
 
-def _tensor_sequence(mode, reverse, xw, h0, c0, w, b) -> tuple:
+def _tensor_sequence(mode, reverse, xw, h0, c0, w, b, wr=None) -> tuple:
     """The whole recurrence from ``_step`` in Tensor ops (for second derivatives):
-    xw (T, B, G) -> ``(out (T, B, H), h_n, c_n)``; c_n None except for LSTM."""
+    xw (T, B, G) -> ``(out (T, B, P), h_n, c_n)``; c_n None except for LSTM."""
     T = xw.shape[0]
     xs = ag.unbind(xw, 0)
     outs = [None] * T
     h, c = h0, c0
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        h, c = _step(mode, xs[t], h, c, w, b)
+        h, c = _step(mode, xs[t], h, c, w, b, wr)
         outs[t] = h
     return ag.stack(outs, 0), h, c
 
 
 # --- the recurrence over time on raw arrays (fast path) ---------------------------------
-# Each *_forward takes xw (T, B, G) in processing order, h0 (B, H), c0, w = W_hh^T (H, G)
-# and b (b_hh, GRU only); returns (hs (T+1, B, H) with hs[0] = h0, c_n or None, cache).
-# Each *_backward returns (dxw in processing order, dh0, dc0, dgh, db) where dgh
-# (T, B, G) is the gradient of h W_hh^T per step (the weight gradient is one matmul).
+# Each *_forward takes xw (T, B, G) in processing order, h0 (B, P), c0, w = W_hh^T (P, G),
+# b (b_hh, GRU only) and wr (W_hr^T (H, P), LSTM with proj_size only; P = H without);
+# returns (hs (T+1, B, P) with hs[0] = h0, c_n or None, cache). Each *_backward returns
+# (dxw in processing order, dh0, dc0, dgh, db, dwr) where dgh (T, B, G) is the gradient
+# of h W_hh^T per step (the weight gradient is one matmul).
 
 
 def _rnn_forward(xp, xw, h0, c0, w, b, relu):
@@ -149,12 +152,12 @@ def _rnn_backward(xp, hs, cache, w, gout, ghn, gcn, b, relu):
         dh += gout[t]
         xp.multiply(dh, deriv[t], out=da[t])
         dh = da[t] @ wt
-    return da, dh, None, da, None
+    return da, dh, None, da, None, None
 
 
-def _lstm_forward(xp, xw, h0, c0, w, b):
+def _lstm_forward(xp, xw, h0, c0, w, b, wr=None):
     T, B, G = xw.shape
-    H = G // 4
+    H, P = G // 4, h0.shape[1]
     dt = xw.dtype
     # tanh(a/2)/2 + 1/2 = sigmoid(a): halving the i, f, o columns up front lets one tanh
     # call give all four gates per step
@@ -163,9 +166,10 @@ def _lstm_forward(xp, xw, h0, c0, w, b):
     shift = xp.full((G,), 0.5, dt)
     shift[2 * H:3 * H] = 0.0
     xs = xw * scale
-    ws = xp.ascontiguousarray(w * scale)  # row-major (H, G): its matmul is ~1.5x faster
+    ws = xp.ascontiguousarray(w * scale)  # row-major (P, G): its matmul is ~1.5x faster
     acts = xp.empty((T, B, G), dt)
-    hs = xp.empty((T + 1, B, H), dt)
+    hs = xp.empty((T + 1, B, P), dt)
+    rs = None if wr is None else xp.empty((T, B, H), dt)  # o * tanh(c), before W_hr
     cs = xp.empty((T + 1, B, H), dt)
     tcs = xp.empty((T, B, H), dt)
     hs[0] = h0
@@ -183,12 +187,16 @@ def _lstm_forward(xp, xw, h0, c0, w, b):
         xp.multiply(a[:, :H], a[:, 2 * H:3 * H], out=tmp)
         c += tmp
         xp.tanh(c, out=tcs[t])
-        xp.multiply(a[:, 3 * H:], tcs[t], out=hs[t + 1])
-    return hs, cs[T], (acts, cs, tcs)
+        if wr is None:
+            xp.multiply(a[:, 3 * H:], tcs[t], out=hs[t + 1])
+        else:
+            xp.multiply(a[:, 3 * H:], tcs[t], out=rs[t])
+            xp.matmul(rs[t], wr, out=hs[t + 1])
+    return hs, cs[T], (acts, cs, tcs, rs)
 
 
-def _lstm_backward(xp, hs, cache, w, gout, ghn, gcn, b):
-    acts, cs, tcs = cache
+def _lstm_backward(xp, hs, cache, w, gout, ghn, gcn, b, wr=None):
+    acts, cs, tcs, rs = cache
     T, B, G = acts.shape
     H = G // 4
     i, f, g, o = (acts[..., k * H:(k + 1) * H] for k in range(4))
@@ -206,15 +214,21 @@ def _lstm_backward(xp, hs, cache, w, gout, ghn, gcn, b):
     dh = ghn.copy()
     dc = gcn.copy()
     tmp = xp.empty((B, H), acts.dtype)
+    dhs = None if wr is None else xp.empty(gout.shape, acts.dtype)  # (T, B, P)
+    wrt = None if wr is None else xp.ascontiguousarray(wr.T)  # (P, H)
     for t in range(T - 1, -1, -1):
         dh += gout[t]
+        if wr is not None:  # through the projection: d(o * tanh(c)) = dh W_hr
+            dhs[t] = dh
+            dh = dh @ wrt
         xp.multiply(dh, dc_from_h[t], out=tmp)
         dc += tmp
         xp.multiply(coef4[t, :, :3], dc[:, None, :], out=da4[t, :, :3])
         xp.multiply(coef4[t, :, 3], dh, out=da4[t, :, 3])
         dc *= f[t]
         dh = da[t] @ wt
-    return da, dh, dc, da, None
+    dwr = None if wr is None else _weight_grad(xp, rs, dhs, first=0)  # (H, P)
+    return da, dh, dc, da, None, dwr
 
 
 def _gru_forward(xp, xw, h0, c0, w, b):
@@ -270,7 +284,7 @@ def _gru_backward(xp, hs, cache, w, gout, ghn, gcn, b):
         dh *= z[t]
         dh += dgt @ wt
     db = dgh.sum(axis=(0, 1)) if b is not None else None
-    return dgx, dh, None, dgh, db
+    return dgx, dh, None, dgh, db, None
 
 
 # The per-step matmuls of a recurrence are small ((B, H) @ (H, G)): BLAS threads gain
@@ -307,10 +321,12 @@ def _sigmoid_(xp, a):
     a += 0.5
 
 
-def _weight_grad(xp, hs, da):
-    """sum over steps of h_{t-1}^T da_t, as one matmul: (H, G)."""
+def _weight_grad(xp, hs, da, first=None):
+    """sum over steps of h_{t-1}^T da_t (or, with ``first=0``, of hs_t^T da_t), as one
+    matmul: (P, G)."""
     T, B, G = da.shape
-    return hs[:-1].reshape(T * B, -1).T @ da.reshape(T * B, G)
+    h = hs[:-1] if first is None else hs
+    return h.reshape(T * B, -1).T @ da.reshape(T * B, G)
 
 
 # --- the recurrence as graph nodes ------------------------------------------------------
@@ -320,24 +336,25 @@ class Recurrence(Function):
     """All time steps of one layer in one direction.
 
     Inputs: xw (T, B, G) the projected input (with b_ih, and b_hh except for GRU),
-    h0 (B, H), c0 (B, H) or None (LSTM only), w = W_hh^T (H, G), b = b_hh (G,) or None
-    (GRU only). Outputs: out (T, B, H), h_n (B, H) and, for LSTM, c_n (B, H).
+    h0 (B, P), c0 (B, H) or None (LSTM only), w = W_hh^T (P, G), b = b_hh (G,) or None
+    (GRU only), wr = W_hr^T (H, P) or None (LSTM with proj_size only; P = H without).
+    Outputs: out (T, B, P), h_n (B, P) and, for LSTM, c_n (B, H).
     """
 
     @staticmethod
-    def forward(ctx, mode, reverse, xw, h0, c0, w, b):
+    def forward(ctx, mode, reverse, xw, h0, c0, w, b, wr):
         xp = ctx.device.backend.xp
         ctx.mode, ctx.reverse = mode, reverse
         xs = xw[::-1] if reverse else xw
         with _loop_threads(xp):
             if mode == "LSTM":
-                hs, c_n, cache = _lstm_forward(xp, xs, h0, c0, w, b)
+                hs, c_n, cache = _lstm_forward(xp, xs, h0, c0, w, b, wr)
             elif mode == "GRU":
                 hs, c_n, cache = _gru_forward(xp, xs, h0, c0, w, b)
             else:
                 hs, c_n, cache = _rnn_forward(xp, xs, h0, c0, w, b, mode == "RNN_RELU")
         if any(ctx.needs_input_grad):  # a graph is recorded: keep what backward needs
-            ctx.save_for_backward(xw, h0, c0, w, b)
+            ctx.save_for_backward(xw, h0, c0, w, b, wr)
             ctx.hs, ctx.cache = hs, cache
         out = hs[1:]
         out = xp.ascontiguousarray(out[::-1]) if reverse else out
@@ -346,16 +363,16 @@ class Recurrence(Function):
 
     @staticmethod
     def backward(ctx, gout, ghn, gcn=None):
-        xw, h0, c0, w, b = ctx.saved_tensors
-        needs = ctx.needs_input_grad[2:]  # xw, h0, c0, w, b
+        xw, h0, c0, w, b, wr = ctx.saved_tensors
+        needs = ctx.needs_input_grad[2:]  # xw, h0, c0, w, b, wr
         grads = RecurrenceGrad.apply(ctx.mode, ctx.reverse, needs, ctx.hs, ctx.cache,
-                                     xw, h0, c0, w, b, gout, ghn, gcn)
+                                     xw, h0, c0, w, b, wr, gout, ghn, gcn)
         grads = iter(grads if type(grads) is tuple else (grads,))
         return (None, None, *[next(grads) if n else None for n in needs])
 
 
 class RecurrenceGrad(Function):
-    """The gradients of ``Recurrence`` that ``needs`` asks for (of xw, h0, c0, w, b), by
+    """The gradients of ``Recurrence`` that ``needs`` asks for (of xw, h0, c0, w, b, wr), by
     backpropagation through time on arrays; ``hs`` and ``cache`` are the forward's.
 
     Its backward (second derivatives) differentiates the ``_step`` formula twice, on
@@ -363,23 +380,23 @@ class RecurrenceGrad(Function):
     """
 
     @staticmethod
-    def forward(ctx, mode, reverse, needs, hs, cache, xw, h0, c0, w, b, gout, ghn, gcn):
+    def forward(ctx, mode, reverse, needs, hs, cache, xw, h0, c0, w, b, wr, gout, ghn, gcn):
         xp = ctx.device.backend.xp
         ctx.mode, ctx.reverse, ctx.needs = mode, reverse, needs
-        ctx.save_for_backward(xw, h0, c0, w, b, gout, ghn, gcn)
+        ctx.save_for_backward(xw, h0, c0, w, b, wr, gout, ghn, gcn)
         g = gout[::-1] if reverse else gout
         with _loop_threads(xp):
             if mode == "LSTM":
-                da, dh, dc, dgh, db = _lstm_backward(xp, hs, cache, w, g, ghn, gcn, b)
+                res = _lstm_backward(xp, hs, cache, w, g, ghn, gcn, b, wr)
             elif mode == "GRU":
-                da, dh, dc, dgh, db = _gru_backward(xp, hs, cache, w, g, ghn, None, b)
+                res = _gru_backward(xp, hs, cache, w, g, ghn, None, b)
             else:
-                da, dh, dc, dgh, db = _rnn_backward(xp, hs, cache, w, g, ghn, None, b,
-                                                    mode == "RNN_RELU")
+                res = _rnn_backward(xp, hs, cache, w, g, ghn, None, b, mode == "RNN_RELU")
+        da, dh, dc, dgh, db, dwr = res
         if reverse:
             da = xp.ascontiguousarray(da[::-1])
         dw = _weight_grad(xp, hs, dgh) if needs[3] else None
-        out = tuple(a for a, n in zip((da, dh, dc, dw, db), needs) if n)
+        out = tuple(a for a, n in zip((da, dh, dc, dw, db, dwr), needs) if n)
         return out[0] if len(out) == 1 else out
 
     @staticmethod
@@ -389,12 +406,12 @@ class RecurrenceGrad(Function):
                 f"rnn_layer ({ctx.mode}): third derivatives of a recurrent layer are not "
                 "supported: its second derivative cannot be taken with create_graph=True "
                 "(first and second derivatives are exact)")
-        saved = ctx.saved_tensors  # xw, h0, c0, w, b, gout, ghn, gcn
+        saved = ctx.saved_tensors  # xw, h0, c0, w, b, wr, gout, ghn, gcn
         leaves = [None if a is None else a.detach().requires_grad_(True) for a in saved]
-        xw, h0, c0, w, b, gout, ghn, gcn = leaves
-        wrt = [a for a, n in zip(leaves[:5], ctx.needs) if n]
+        xw, h0, c0, w, b, wr, gout, ghn, gcn = leaves
+        wrt = [a for a, n in zip(leaves[:6], ctx.needs) if n]
         with enable_grad():
-            outs = _tensor_sequence(ctx.mode, ctx.reverse, xw, h0, c0, w, b)
+            outs = _tensor_sequence(ctx.mode, ctx.reverse, xw, h0, c0, w, b, wr)
             outs, seeds = zip(*[(o, s) for o, s in zip(outs, (gout, ghn, gcn))
                                 if o is not None])
             first = ag.grad(list(outs), wrt, list(seeds), create_graph=True,
@@ -410,24 +427,30 @@ class RecurrenceGrad(Function):
 
 def rnn_layer(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Tensor,
               w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None,
-              reverse: bool = False) -> tuple:
+              reverse: bool = False, w_hr: Tensor | None = None) -> tuple:
     """One recurrent layer in one direction over a whole sequence.
 
-    mode: "RNN_TANH", "RNN_RELU", "LSTM" or "GRU". input (T, B, I); hx (B, H);
-    cx (B, H) for LSTM else None; w_ih (G*H, I); w_hh (G*H, H); biases (G*H,).
+    mode: "RNN_TANH", "RNN_RELU", "LSTM" or "GRU". input (T, B, I); hx (B, P);
+    cx (B, H) for LSTM else None; w_ih (G*H, I); w_hh (G*H, P); biases (G*H,);
+    w_hr (P, H): LSTM's projection of the hidden state (proj_size P), or None (P = H).
     reverse=True runs from the last step to the first (outputs stay in time order).
-    Returns ``(output (T, B, H), h_n)`` or, for LSTM, ``(output, h_n, c_n)``.
+    Returns ``(output (T, B, P), h_n)`` or, for LSTM, ``(output, h_n, c_n)``.
     """
     if mode not in _GATES:
         raise ValueError(f"rnn_layer: unknown mode {mode!r}; expected one of {list(_GATES)}")
     if input.ndim != 3:
         raise ValueError(f"rnn_layer: input must be (T, B, I), got shape {tuple(input.shape)}")
     T, B, I = input.shape
-    H = w_hh.shape[-1]
+    if w_hr is not None and mode != "LSTM":
+        raise ValueError(f"rnn_layer ({mode}): w_hr (a projection) is for LSTM only")
+    H = w_hh.shape[-1] if w_hr is None else w_hr.shape[-1]
+    P = w_hh.shape[-1]  # the size of h: H, or proj_size
     G = _GATES[mode] * H
-    expected = {"w_ih": (w_ih, (G, I)), "w_hh": (w_hh, (G, H)), "hx": (hx, (B, H))}
+    expected = {"w_ih": (w_ih, (G, I)), "w_hh": (w_hh, (G, P)), "hx": (hx, (B, P))}
     if mode == "LSTM":
         expected["cx"] = (cx, (B, H))
+    if w_hr is not None:
+        expected["w_hr"] = (w_hr, (P, H))
     for name, (t, shape) in expected.items():
         if t is None or tuple(t.shape) != shape:
             raise ValueError(f"rnn_layer ({mode}): {name} must have shape {shape} for input "
@@ -436,7 +459,7 @@ def rnn_layer(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Ten
     xw = _project(mode, input.reshape(T * B, I), w_ih, b_ih, b_hh).reshape(T, B, G)
     b = b_hh if mode == "GRU" else None
     return Recurrence.apply(mode, bool(reverse), xw, hx, cx if mode == "LSTM" else None,
-                            w_hh.mT, b)
+                            w_hh.mT, b, None if w_hr is None else w_hr.mT)
 
 
 # --- modules ------------------------------------------------------------------------------
@@ -446,10 +469,11 @@ class RNNBase(Module):
     """Shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (PyTorch's RNNBase).
 
     Parameters per layer ``k`` and direction (suffix ``_reverse`` for the backward one):
-    ``weight_ih_l{k}`` (G*H, in), ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}`` and
-    ``bias_hh_l{k}`` (G*H,), with G = 1 (RNN), 4 (LSTM) or 3 (GRU); ``in`` is
-    input_size for layer 0 and H * num_directions above. All are drawn from
-    U(-1/sqrt(H), 1/sqrt(H)).
+    ``weight_ih_l{k}`` (G*H, in), ``weight_hh_l{k}`` (G*H, P), ``bias_ih_l{k}`` and
+    ``bias_hh_l{k}`` (G*H,), with G = 1 (RNN), 4 (LSTM) or 3 (GRU), and for an LSTM
+    with ``proj_size`` > 0 ``weight_hr_l{k}`` (P, H), which projects each h_t to P =
+    proj_size (P = H otherwise); ``in`` is input_size for layer 0 and P *
+    num_directions above. All are drawn from U(-1/sqrt(H), 1/sqrt(H)).
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -457,8 +481,12 @@ class RNNBase(Module):
                  bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
-        if proj_size:
-            raise NotImplementedError(f"{name}: proj_size is not supported")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"{name}: proj_size should be a positive integer or zero to "
+                             f"disable projections, got {proj_size!r}")
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN "
+                             "or GRU")
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError(f"{name}: hidden_size must be a positive integer, got {hidden_size!r}")
         if not isinstance(num_layers, int) or num_layers <= 0:
@@ -476,18 +504,24 @@ class RNNBase(Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
-        self.proj_size = 0
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, got "
+                             f"proj_size={proj_size} and hidden_size={hidden_size}")
+        self.proj_size = proj_size
+        real_hidden = proj_size or hidden_size  # the size of h
         gate = _GATES[mode] * hidden_size
         dirs = 2 if bidirectional else 1
         self._flat_weights_names = []
         for layer in range(num_layers):
-            in_size = input_size if layer == 0 else hidden_size * dirs
+            in_size = input_size if layer == 0 else real_hidden * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 shapes = [("weight_ih" + sfx, (gate, in_size)),
-                          ("weight_hh" + sfx, (gate, hidden_size))]
+                          ("weight_hh" + sfx, (gate, real_hidden))]
                 if bias:
                     shapes += [("bias_ih" + sfx, (gate,)), ("bias_hh" + sfx, (gate,))]
+                if proj_size:
+                    shapes.append(("weight_hr" + sfx, (proj_size, hidden_size)))
                 for pname, shape in shapes:
                     setattr(self, pname, Parameter(ag.empty(*shape, device=device, dtype=dtype)))
                     self._flat_weights_names.append(pname)
@@ -503,17 +537,19 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list:
-        """Per layer and direction, the list [w_ih, w_hh, (b_ih, b_hh)]."""
-        per = 4 if self.bias else 2
+        """Per layer and direction, the list [w_ih, w_hh, (b_ih, b_hh), (w_hr)]."""
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         ws = [getattr(self, n) for n in self._flat_weights_names]
         return [ws[i:i + per] for i in range(0, len(ws), per)]
 
     def _weights(self, layer: int, d: int) -> tuple:
         sfx = f"_l{layer}" + ("_reverse" if d else "")
         w_ih, w_hh = getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)
+        w_hr = getattr(self, "weight_hr" + sfx) if self.proj_size else None
         if self.bias:
-            return w_ih, w_hh, getattr(self, "bias_ih" + sfx), getattr(self, "bias_hh" + sfx)
-        return w_ih, w_hh, None, None
+            return (w_ih, w_hh, getattr(self, "bias_ih" + sfx), getattr(self, "bias_hh" + sfx),
+                    w_hr)
+        return w_ih, w_hh, None, None, w_hr
 
     def _check_input(self, input: Tensor) -> bool:
         name = type(self).__name__
@@ -554,7 +590,8 @@ class RNNBase(Module):
         T, B, _ = input.shape
         dirs = 2 if self.bidirectional else 1
         H = self.hidden_size
-        shape = (self.num_layers * dirs, B, H)
+        shape = (self.num_layers * dirs, B, self.proj_size or H)
+        c_shape = (self.num_layers * dirs, B, H)
         h0 = c0 = None
         if hx is not None:
             if is_lstm:
@@ -568,11 +605,11 @@ class RNNBase(Module):
                 c0 = c0.unsqueeze(1) if c0 is not None else None
             self._check_hidden(h0, shape, "hidden state h_0", input.dtype)
             if c0 is not None:
-                self._check_hidden(c0, shape, "cell state c_0", input.dtype)
+                self._check_hidden(c0, c_shape, "cell state c_0", input.dtype)
         if h0 is None:
             h0 = ag.zeros(*shape, dtype=input.dtype, device=input.device)
         if is_lstm and c0 is None:
-            c0 = ag.zeros(*shape, dtype=input.dtype, device=input.device)
+            c0 = ag.zeros(*c_shape, dtype=input.dtype, device=input.device)
         h0s = ag.unbind(h0, 0) if h0.requires_grad else [h0[k] for k in range(shape[0])]
         c0s = None
         if is_lstm:
@@ -583,9 +620,9 @@ class RNNBase(Module):
             outs = []
             for d in range(dirs):
                 k = layer * dirs + d
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
                 res = rnn_layer(self.mode, x, h0s[k], c0s[k] if is_lstm else None,
-                                w_ih, w_hh, b_ih, b_hh, reverse=bool(d))
+                                w_ih, w_hh, b_ih, b_hh, reverse=bool(d), w_hr=w_hr)
                 outs.append(res[0])
                 h_n.append(res[1])
                 if is_lstm:
@@ -615,6 +652,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
 
 
@@ -624,14 +663,15 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None):
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None,
+                 proj_size: int = 0):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or "
                              "'relu'")
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
+                         proj_size, device=device, dtype=dtype)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -657,9 +697,9 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device=None, dtype=None):
+                 bidirectional: bool = False, device=None, dtype=None, proj_size: int = 0):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, device=device, dtype=dtype)
+                         dropout, bidirectional, proj_size, device=device, dtype=dtype)
 
 
 class RNNCellBase(Module):

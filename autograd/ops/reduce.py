@@ -136,15 +136,12 @@ class Prod(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         xp = ctx.device.backend.xp
+        if x.ndim == 0:  # the product of one number is that number (out / x is NaN at NaN)
+            return g, None, None
         if bool((x.data == 0).any()):
-            # d prod / d x_i = product of the others: with one zero in a group only that
-            # element gets a gradient, with two or more none does (first order only)
-            data, axes = x.data, ctx.axes
-            zero = data == 0
-            zeros = zero.sum(axis=axes, keepdims=True)
-            nonzero_prod = xp.where(zero, 1, data).prod(axis=axes, keepdims=True)
-            others = xp.where(zeros == 0, nonzero_prod / xp.where(zero, 1, data),
-                              xp.where((zeros == 1) & zero, nonzero_prod, 0)).astype(data.dtype)
+            # d prod / d x_i = the product of the others, from exclusive prefix and suffix
+            # products (so a NaN elsewhere still propagates, as PyTorch; first order only)
+            others = _product_of_others(xp, x.data, ctx.axes)
             return Mul.apply(_grad_to_input(g, ctx), others), None, None
         return _grad_to_input(g * out, ctx) / x, None, None
 
@@ -169,6 +166,20 @@ class LogSumExp(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         return _grad_to_input(g, ctx) * exp(x - _grad_to_input(out, ctx)), None, None
+
+
+def _product_of_others(xp, data, axes):
+    """For each element, the product of the other elements of its reduced group."""
+    axes = tuple(range(data.ndim)) if axes is None else axes
+    perm = [a for a in range(data.ndim) if a not in axes] + list(axes)
+    moved = xp.transpose(data, perm)
+    flat = moved.reshape(moved.shape[: data.ndim - len(axes)] + (-1,))  # (kept..., K)
+    ones = xp.ones_like(flat[..., :1])
+    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], -1), -1)
+    right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], -1), -1),
+                    -1)
+    inverse = tuple(int(i) for i in np.argsort(perm))  # axes as ints: CuPy takes no arrays
+    return xp.transpose((left * right).reshape(moved.shape), inverse)
 
 
 def _reduced_shape(shape, axes):
@@ -206,9 +217,9 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim``; needs a floating input (as PyTorch)."""
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind != "f":
+    if x.data.dtype.kind not in "fc":
         raise TypeError(
-            f"mean: expected a floating point input, got {x.data.dtype}; "
+            f"mean: expected a floating point or complex input, got {x.data.dtype}; "
             "pass dtype= or call .float() first"
         )
     return Mean.apply(x, _axes(x, dim, "mean"), keepdim)
@@ -288,6 +299,8 @@ def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed stably (finite for |x| ~ 1e4)."""
     if x.data.dtype.kind != "f":
+        if x.data.dtype.kind == "c":
+            raise TypeError(f"logsumexp: complex tensors are not supported (got {x.dtype})")
         x = x.to(dtypes.get_default_dtype())
     return LogSumExp.apply(x, _axes(x, dim, "logsumexp"), keepdim)
 

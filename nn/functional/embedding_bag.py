@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd import Tensor
-from autograd.extend import wrap as _wrap
+from autograd.extend import wrap
 
 from .embedding import embedding
 
@@ -76,7 +76,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         padding_idx = int(padding_idx) % n_rows
     keep = flat != padding_idx if padding_idx is not None else np.ones(flat.size, bool)
     dev = weight.device
-    rows = embedding(_wrap(dev.backend.xp.asarray(flat.astype(np.int64)), dev), weight,
+    rows = embedding(wrap(dev.backend.xp.asarray(flat.astype(np.int64)), dev), weight,
                      max_norm=max_norm, norm_type=norm_type,
                      scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)  # (T, D)
     if per_sample_weights is not None:
@@ -88,7 +88,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             if members.size == 0:
                 out.append(weight[0] * 0.0)
             else:
-                out.append(rows[_wrap(dev.backend.xp.asarray(members), dev)].amax(0))
+                out.append(rows[wrap(dev.backend.xp.asarray(members), dev)].amax(0))
         from autograd.ops import stack
 
         return stack(out) if out else weight[:0] * 0.0
@@ -98,5 +98,5 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     if mode == "mean":
         counts = membership.sum(1, keepdims=True)
         membership = membership / np.maximum(counts, 1)
-    m = _wrap(dev.backend.xp.asarray(membership.astype(weight.dtype)), dev)
+    m = wrap(dev.backend.xp.asarray(membership.astype(weight.dtype)), dev)
     return m @ rows

@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Function, Tensor
-from autograd.extend import wrap as _wrap
+from autograd.extend import wrap
 
 from .distance import pairwise_distance
 
@@ -129,11 +129,11 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0,
     n, c = x.shape
     xp = x.device.backend.xp
     rows = xp.arange(n)
-    correct = x[_wrap(rows, x.device), t].unsqueeze(1)  # (N, 1)
+    correct = x[wrap(rows, x.device), t].unsqueeze(1)  # (N, 1)
     margins = (x - correct + margin).clamp(min=0)
     if p == 2:
         margins = margins * margins
-    others = _wrap(xp.arange(c)[None, :] != t.data[:, None], x.device)  # i != y
+    others = wrap(xp.arange(c)[None, :] != t.data[:, None], x.device)  # i != y
     if weight is not None:
         margins = margins * weight[t].unsqueeze(1)
     loss = ag.where(others, margins, 0.0).sum(1) / c
@@ -283,21 +283,11 @@ class _CTCLoss(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if ag.is_grad_enabled():  # create_graph: the saved gradient is not differentiable
+            raise RuntimeError("ctc_loss: the second derivative is not implemented (as in "
+                               "PyTorch); differentiate it with create_graph=False")
         (grads,) = ctx.saved_tensors
-        return (_CTCGrad.apply(g, grads),) + (None,) * 5
-
-
-class _CTCGrad(Function):
-    """g (N,) times the saved d(nll)/d(log_probs) (T, N, C); not differentiable again."""
-
-    @staticmethod
-    def forward(ctx, g, grads):
-        return grads * g[None, :, None]
-
-    @staticmethod
-    def backward(ctx, gg):
-        raise RuntimeError("ctc_loss: the second derivative is not implemented (as in "
-                           "PyTorch); use create_graph=False")
+        return (grads * g.reshape(1, -1, 1),) + (None,) * 5
 
 
 def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: int = 0,
@@ -350,7 +340,7 @@ def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: i
                              f"blank={blank}, got {lab.tolist()}")
     losses = _CTCLoss.apply(lp, labels, in_len, tg_len, int(blank), bool(zero_infinity))
     if reduction == "mean":
-        denom = _wrap(lp.device.backend.xp.asarray(np.maximum(tg_len, 1).astype(lp.dtype)),
+        denom = wrap(lp.device.backend.xp.asarray(np.maximum(tg_len, 1).astype(lp.dtype)),
                       lp.device)
         return (losses / denom).mean()
     out = _reduce(losses, reduction, op)

@@ -34,16 +34,18 @@ def np_sdpa(q, k, v, mask=None, is_causal=False, scale=None):
     return np_softmax(s) @ v
 
 
-def np_rnn_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
-    """One step of mode "RNN_TANH", "RNN_RELU", "LSTM" or "GRU"; returns (h', c')."""
+def np_rnn_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr=None):
+    """One step of mode "RNN_TANH", "RNN_RELU", "LSTM" or "GRU"; returns (h', c').
+    ``w_hr`` (P, H): LSTM's projection of h' (proj_size)."""
     gx = x @ w_ih.T + (0 if b_ih is None else b_ih)
     gh = h @ w_hh.T + (0 if b_hh is None else b_hh)
-    H = h.shape[-1]
+    H = gx.shape[-1] // {"LSTM": 4, "GRU": 3}.get(mode, 1)
     if mode == "LSTM":
         a = gx + gh
         i, f, g, o = (a[..., k * H:(k + 1) * H] for k in range(4))
         c = np_sigmoid(f) * c + np_sigmoid(i) * np.tanh(g)
-        return np_sigmoid(o) * np.tanh(c), c
+        h = np_sigmoid(o) * np.tanh(c)
+        return (h if w_hr is None else h @ w_hr.T), c
     if mode == "GRU":
         r = np_sigmoid(gx[..., :H] + gh[..., :H])
         z = np_sigmoid(gx[..., H:2 * H] + gh[..., H:2 * H])
@@ -53,12 +55,13 @@ def np_rnn_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
     return (np.maximum(a, 0) if mode == "RNN_RELU" else np.tanh(a)), None
 
 
-def np_rnn_layer(mode, x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+def np_rnn_layer(mode, x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False,
+                 w_hr=None):
     """The whole sequence x (T, B, I), one step at a time; returns (out, h_n[, c_n])."""
     T = x.shape[0]
     out = [None] * T
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        h, c = np_rnn_cell(mode, x[t], h, c, w_ih, w_hh, b_ih, b_hh)
+        h, c = np_rnn_cell(mode, x[t], h, c, w_ih, w_hh, b_ih, b_hh, w_hr)
         out[t] = h
     out = np.stack(out)
     return (out, h, c) if mode == "LSTM" else (out, h)
@@ -245,6 +248,32 @@ register(
            group="seq"),
     OpInfo("pad_sequence", _pad_fn, _pad_args, reference=_pad_ref, group="seq"),
 )
+
+
+def _lstm_proj_args(rng, dtype, device, T=3, B=2, I=3, H=3, P=2):
+    shapes = [(T, B, I), (B, P), (B, H), (4 * H, I), (4 * H, P), (4 * H,), (4 * H,), (P, H)]
+    return tuple(_t(rng, s, dtype, device) for s in shapes)
+
+
+def _lstm_proj_fn(reverse):
+    def fn(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr):
+        from nn.rnn import rnn_layer
+
+        return rnn_layer("LSTM", x, h, c, w_ih, w_hh, b_ih, b_hh, reverse=reverse, w_hr=w_hr)
+
+    return fn
+
+
+def _lstm_proj_ref(reverse):
+    def ref(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr):
+        return np_rnn_layer("LSTM", x, h, c, w_ih, w_hh, b_ih, b_hh, reverse, w_hr)
+
+    return ref
+
+
+for _rev in (False, True):  # LSTM with proj_size: h_t projected by W_hr
+    register(OpInfo("rnn_layer/lstm/proj" + ("/reverse" if _rev else ""), _lstm_proj_fn(_rev),
+                    _lstm_proj_args, reference=_lstm_proj_ref(_rev), group="seq"))
 for _mode in ("RNN_TANH", "RNN_RELU", "LSTM", "GRU"):
     register(OpInfo(f"rnn_cell/{_mode.lower()}", _cell_fn(_mode), _cell_args(_mode),
                     reference=_cell_ref(_mode), group="seq"))

@@ -340,3 +340,17 @@ def test_cross_entropy_of_an_empty_batch_is_nan():
     assert F.cross_entropy(ag.zeros(0, 3), ag.zeros(0, dtype=ag.int64),
                            reduction="sum").item() == 0
     assert math.isnan(F.nll_loss(ag.zeros(0, 3), ag.zeros(0, dtype=ag.int64)).item())
+
+
+# --- found by tests/autograd/test_fuzz_torch.py ------------------------------------------
+
+
+def test_prod_gradient_with_nan_and_zeros_is_pytorchs():
+    assert_same(grad_of(lambda x: x.prod(), nan)[0], 1.0)  # 0-d: d x / d x, not out / x
+    assert np.isnan(grad_of(lambda x: x.prod(), [0.0, nan, nan])[0]).all()
+    # one zero per group: it alone gets the product of the others, over several axes too
+    x = np.array([[[0.0, 2.0], [3.0, 4.0]], [[1.0, 0.0], [0.0, 5.0]]])
+    (g,) = grad_of(lambda t: t.prod((0, 2)), x)
+    assert_same(g, [[[0, 0], [0, 0]], [[0, 0], [60, 0]]])
+    (g,) = grad_of(lambda t: t.prod(1), x)
+    assert_same(g, [[[3, 4], [0, 2]], [[0, 5], [1, 0]]])

@@ -110,7 +110,11 @@ _INTERP = [("nearest", 1, dict(size=7)), ("nearest", 1, dict(scale_factor=0.6)),
            ("bicubic", 2, dict(scale_factor=2)), ("bicubic", 2, dict(size=(3, 7),
                                                                    align_corners=True)),
            ("trilinear", 3, dict(scale_factor=0.7)), ("trilinear", 3, dict(size=(4, 2, 3),
-                                                                           align_corners=True))]
+                                                                           align_corners=True)),
+           ("bilinear", 2, dict(size=(2, 3), antialias=True)),
+           ("bilinear", 2, dict(scale_factor=(0.5, 2.0), antialias=True, align_corners=True)),
+           ("bicubic", 2, dict(scale_factor=0.5, antialias=True)),  # torch errs at width 1
+           ("bicubic", 2, dict(size=(7, 9), antialias=True))]
 
 
 @pytest.mark.parametrize("mode,nd,kw", _INTERP)
@@ -120,14 +124,16 @@ def test_interpolate(mode, nd, kw):
              lambda t: _tf().interpolate(t, mode=mode, **kw), x)
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode,nd", [("bilinear", 2), ("nearest", 2), ("bicubic", 2),
+                                     ("bilinear", 3), ("nearest", 3)])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
-def test_grid_sample(mode, padding_mode, align_corners):
+def test_grid_sample(mode, nd, padding_mode, align_corners):
     torch = pytest.importorskip("torch")
-    x, g = RNG.standard_normal((2, 2, 4, 5)), RNG.uniform(-1.3, 1.3, (2, 3, 4, 2))
+    x = RNG.standard_normal((2, 2) + (4, 5, 3)[:nd])
+    g = RNG.uniform(-1.3, 1.3, (2, 3, 4, 2)[:nd + 1] + (nd,))
     kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
-    if mode == "bilinear":
+    if mode != "nearest":
         _compare(lambda a, b: F.grid_sample(a, b, **kw),
                  lambda a, b: _tf().grid_sample(a, b, **kw), x, g)
     else:  # no gradient flows to the grid
@@ -161,7 +167,7 @@ def test_constant_pad_value_and_unbatched():
     np.testing.assert_array_equal(out[:, 0], 3.5)
     assert out.shape == (2, 6)
     assert nn.ReflectionPad2d(1)(ag.tensor(np.ones((2, 3, 3)))).shape == (2, 5, 5)
-    with pytest.raises(ValueError, match="smaller than the dimension"):
+    with pytest.raises(RuntimeError, match="padding must be < the size"):
         nn.ReflectionPad1d(3)(ag.tensor(np.ones((1, 2, 3))))
 
 
@@ -310,3 +316,14 @@ def test_pool3d_modules_and_errors():
         F.max_pool3d(ag.ones(2, 3), 2)
     with pytest.raises(ValueError, match="output_padding"):
         F.conv_transpose2d(ag.ones(1, 1, 3, 3), ag.ones(1, 1, 2, 2), stride=2, output_padding=2)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+def test_nearest_source_index_rounds_like_torch_in_float32(mode):
+    torch = pytest.importorskip("torch")
+    for n_in in range(1, 14):
+        x = np.arange(n_in, dtype=np.float32).reshape(1, 1, n_in)
+        for n_out in range(1, 30):
+            ours = F.interpolate(ag.tensor(x), size=n_out, mode=mode).numpy()
+            theirs = _tf().interpolate(torch.tensor(x), size=n_out, mode=mode).numpy()
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"{n_in} -> {n_out}")

@@ -171,6 +171,66 @@ def test_matches_torch(cls):
                                    err_msg=name)
 
 
+def test_lstm_proj_size_parameters_shapes_and_numpy_reference():
+    m = _make("LSTM", 3, 5, num_layers=2, proj_size=2, bidirectional=True)
+    names = [k for k, _ in m.named_parameters()]
+    assert names[:5] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                         "weight_hr_l0"]
+    assert tuple(m.weight_hh_l0.shape) == (20, 2) and tuple(m.weight_hr_l0.shape) == (2, 5)
+    assert tuple(m.weight_ih_l1.shape) == (20, 4)  # layer 1 reads 2 directions x proj 2
+    assert len(m.all_weights) == 4 and len(m.all_weights[0]) == 5
+    assert "proj_size=2" in repr(m)
+    x = np.random.default_rng(0).normal(size=(4, 3, 3))
+    out, (h, c) = m(ag.tensor(x))
+    assert out.shape == (4, 3, 4) and h.shape == (4, 3, 2) and c.shape == (4, 3, 5)
+    p = _np_params(m)
+    ref = np_rnn_layer("LSTM", x, np.zeros((3, 2)), np.zeros((3, 5)), p["weight_ih_l0"],
+                       p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"],
+                       w_hr=p["weight_hr_l0"])
+    rev = np_rnn_layer("LSTM", x, np.zeros((3, 2)), np.zeros((3, 5)), p["weight_ih_l0_reverse"],
+                       p["weight_hh_l0_reverse"], p["bias_ih_l0_reverse"],
+                       p["bias_hh_l0_reverse"], reverse=True, w_hr=p["weight_hr_l0_reverse"])
+    layer1 = np.concatenate([ref[0], rev[0]], -1)
+    ref1 = np_rnn_layer("LSTM", layer1, np.zeros((3, 2)), np.zeros((3, 5)), p["weight_ih_l1"],
+                        p["weight_hh_l1"], p["bias_ih_l1"], p["bias_hh_l1"],
+                        w_hr=p["weight_hr_l1"])
+    np.testing.assert_allclose(out.numpy()[..., :2], ref1[0], atol=1e-12)
+    np.testing.assert_allclose(c.numpy()[0], ref[2], atol=1e-12)
+
+
+def test_lstm_proj_size_matches_torch_and_is_twice_differentiable():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    tm = torch.nn.LSTM(3, 5, proj_size=2, batch_first=True).double()
+    m = nn.LSTM(3, 5, proj_size=2, batch_first=True).double()
+    m.load_state_dict({k: ag.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(1).normal(size=(2, 4, 3))
+    tx, ax = torch.tensor(x, requires_grad=True), ag.tensor(x, requires_grad=True)
+    (to, (th, tc)), (ao, (ah, ac)) = tm(tx), m(ax)
+    ((to ** 2).sum() + (th * tc[..., :2]).sum()).backward()
+    ((ao ** 2).sum() + (ah * ac[..., :2]).sum()).backward()
+    np.testing.assert_allclose(ao.numpy(), to.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(ax.grad.numpy(), tx.grad.numpy(), atol=1e-11)
+    params = dict(m.named_parameters())
+    for name, p in tm.named_parameters():
+        np.testing.assert_allclose(params[name].grad.numpy(), p.grad.numpy(), atol=1e-11,
+                                   err_msg=name)
+    xs = ag.tensor(x[:1, :3], requires_grad=True)
+    assert ag.gradgradcheck(lambda x, w: m(x)[0], (xs, m.weight_hr_l0))
+
+
+def test_proj_size_errors_follow_pytorch():
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        nn.GRU(3, 5, proj_size=2)
+    with pytest.raises(ValueError, match="smaller than hidden_size"):
+        nn.LSTM(3, 5, proj_size=5)
+    with pytest.raises(ValueError, match="positive integer or zero"):
+        nn.LSTM(3, 5, proj_size=-1)
+    m = nn.LSTM(3, 5, proj_size=2)
+    with pytest.raises(ValueError, match=r"hidden state h_0 of shape \(1, 1, 2\)"):
+        m(ag.zeros(4, 1, 3), (ag.zeros(1, 1, 5), ag.zeros(1, 1, 5)))
+
+
 @pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
 def test_gradcheck_inputs_and_parameters(cls):
     m = _make(cls, 2, 2, num_layers=2, bidirectional=cls != "RNN")
