@@ -438,35 +438,27 @@ def main(argv=None) -> float:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNGs")
     args = p.parse_args(argv)
-    if args.epochs < 1:
-        p.error(f"--epochs must be at least 1, got {args.epochs}")
     try:
         device = ag.device(args.device)
     except (ValueError, ag.DeviceUnavailableError) as exc:
         p.error(f"--device {args.device}: {exc}")
-    if args.resume:  # checked before any synthesis: a bad path fails in one line
-        try:
-            made = ag.load(args.resume).get("args", {})
-        except (OSError, ValueError) as exc:  # FileNotFoundError, ag.CheckpointError
-            p.error(f"--resume {args.resume}: {exc}")
-        for flag in ("model", "words"):
-            if flag in made and made[flag] != getattr(args, flag):
-                p.error(f"--resume: the checkpoint was made with --{flag} {made[flag]}, "
-                        f"not --{flag} {getattr(args, flag)}")
-
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _resume import check_positive, load_resume  # the examples' polite failures
     from train_digits import fit  # the examples' one training loop and checkpointing
 
+    check_positive(epochs=args.epochs, batch_size=args.batch_size)
     words = DIGITS + (COMMANDS if args.words == "digits+commands" else ())
+    ag.manual_seed(args.seed)
+    model = (CNN if args.model == "cnn" else GRUNet)(len(words)).to(device)
+    if args.resume:  # checked before any synthesis: another model or a bad file, one line
+        load_resume(args.resume, device, ("model", "optimizer", "epoch"), model)
     corpus = cached_corpus(words, args)
     os.makedirs(args.out, exist_ok=True)
-    ag.manual_seed(args.seed)
     front = LogMel().to(device)
     x_tr = features(front, corpus["x_train"], device)  # (N, 32, 42)
     x_te = features(front, corpus["x_test"], device)
     y_tr = ag.tensor(corpus["y_train"], device=device)
     y_te = ag.tensor(corpus["y_test"], device=device)
-    model = (CNN if args.model == "cnn" else GRUNet)(len(words)).to(device)
     opt = optim.Adam(model.parameters(), lr=args.lr)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     acc = fit(model, opt, (x_tr, y_tr, x_te, y_te), args, device, sched=sched,

@@ -135,24 +135,22 @@ def test_command_line_run_and_resume(sd, tmp_path, capsys, kind):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--epochs", "0"], "--epochs must be at least 1"),
-    (["--resume", "no/such/checkpoint.safetensors"], "--resume"),
+    (["--epochs", "0"], "--epochs 0: must be at least 1"),
+    (["--resume", "no/such/checkpoint.safetensors"], "no such file"),
 ])
-def test_bad_arguments_exit_with_one_line(sd, capsys, argv, message, tmp_path):
+def test_bad_arguments_exit_with_one_line(sd, argv, message, tmp_path):
     with pytest.raises(SystemExit) as exc:
         sd.main(argv + ["--cache", str(tmp_path), "--out", str(tmp_path)])
-    assert exc.value.code != 0
-    err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    code = exc.value.code  # a str: Python prints it as the one line and exits with 1
+    assert isinstance(code, str) and "\n" not in code and message in code, code
     assert not list(tmp_path.glob("corpus-*"))  # refused before any synthesis
 
 
-def test_resume_with_another_model_is_refused(sd, tmp_path, capsys):
+def test_resume_with_another_model_is_refused(sd, tmp_path):
     common = ["--voices", "2", "--test-fraction", "0.5", "--no-progress", "--no-plot",
               "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "run"), "--epochs", "1"]
     sd.main(common)
     with pytest.raises(SystemExit) as exc:
         sd.main(common + ["--model", "gru", "--resume",
                           str(tmp_path / "run" / "checkpoint.safetensors")])
-    assert exc.value.code != 0 and "--model cnn" in capsys.readouterr().err
-
+    assert "does not match" in exc.value.code
