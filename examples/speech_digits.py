@@ -11,8 +11,8 @@ trains a small CNN on it (``--model gru``: a GRU over the frames) with SpecAugme
 time and frequency masks.
 
     python -m pip install -e ".[speech,examples]"
-    python examples/speech_digits.py                  # CNN, about 0.98 on held-out voices
-    python examples/speech_digits.py --model gru
+    python examples/speech_digits.py                  # CNN: 0.95 on held-out voices
+    python examples/speech_digits.py --model gru      # GRU over the frames: 0.94
     python examples/speech_digits.py --words digits+commands   # + yes/no/stop/go
     python examples/speech_digits.py --resume runs/speech/checkpoint.safetensors --epochs 30
 
@@ -20,6 +20,11 @@ The corpus is cached under ``runs/speech-corpus/`` by a hash of everything that 
 it, so a second run does not synthesize it again. Flags and checkpoints are those of the
 other examples (``--device --epochs --out --resume``); ``--out`` gets the checkpoint,
 ``training.png`` (loss and accuracy curves) and ``confusion.png``.
+
+The default run (4,150 training and 1,050 test utterances, 8 epochs) costs about 70 s of
+CPU. On a machine shared with other jobs, ``OMP_NUM_THREADS=1`` helps a lot: the model's
+matrix products are small, and BLAS threads waiting for a busy core burnt 0.6 s of CPU
+per training step where one thread needs 0.08 s (measured with ``time.process_time``).
 """
 
 from __future__ import annotations
