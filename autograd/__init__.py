@@ -107,6 +107,9 @@ int = int32  # noqa: A001
 # data loading and data-parallel training (dist): PyTorch's torch.utils / torch.distributed
 from . import distributed, utils  # noqa: E402, I001
 
+# ag.compile (issue 13): record a step once, replay its array program
+from .compile import CompileError, CompileMismatchError, compile, replayable  # noqa: E402, A004
+
 __all__ = [n for n in dir() if not n.startswith("_")]
 
 # --- issue 12: tensor ops, random generators, PyTorch's namespaces (ops helper) --------
@@ -137,5 +140,8 @@ from .compat import (  # noqa: E402
 from .factories import logspace, scalar_tensor  # noqa: E402
 from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
 from .random import Generator, bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402
+
+# ag.compile (issue 13): record a step once, replay its array program
+from .compile import CompileError, CompileMismatchError, compile, replayable  # noqa: E402, A004
 
 __all__ = [n for n in dir() if not n.startswith("_")]
