@@ -39,6 +39,7 @@ import numpy as np
 from . import graph as _graph
 from .grad_mode import STATE
 from .graph import Node
+from .ops import arithmetic as _arith
 from .tensor import Tensor, _wrap
 
 __all__ = ["compile", "replayable", "CompileError", "CompileMismatchError"]
@@ -99,6 +100,10 @@ class _Program:
     def __init__(self, nslots, ops, result, arg_slots):
         self.nslots, self.ops, self.result, self.arg_slots = nslots, ops, result, arg_slots
         self.replays = 0
+        # the second call with a signature runs uncompiled and is compared with the
+        # recording (as check=True does on every call): it catches an array or a Python
+        # value that the recording took for a constant but that changes between calls
+        self.verified = False
 
     def run(self, tensors):
         env = [None] * self.nslots
@@ -170,6 +175,10 @@ def _build(spec, env, tensors):
     kind = spec[0]
     if kind == "t":
         _, k, x, dev = spec
+        if k == _GRAD:  # a leaf's .grad, or a tensor that outlives the call: itself
+            return x.grad
+        if k == _DATA:
+            return x
         return _wrap(_get(env, tensors, k, x), dev)
     if kind == "seq":
         return spec[1](_build(s, env, tensors) for s in spec[2])
@@ -395,6 +404,10 @@ def _guarded(name, original):
     return guard
 
 
+def _never(a, b) -> bool:
+    return False
+
+
 class _Recording:
     """Installs the recorder's observers for the duration of one call."""
 
@@ -414,6 +427,10 @@ class _Recording:
             inner, t, g, capture)
         self._write = _inplace._write
         _inplace._write = replayable(self._write)
+        # the no-grad fast path of + - * / computes on arrays outside the ops: while
+        # recording, every binary op goes through its Function (the same array call)
+        self._pair = _arith._same_float_pair
+        _arith._same_float_pair = _never
         self._methods = {n: Tensor.__dict__[n] for n in _READS if n in Tensor.__dict__}
         for n, m in self._methods.items():
             setattr(Tensor, n, _guarded(n, m))
@@ -426,6 +443,7 @@ class _Recording:
         for n, m in self._methods.items():
             setattr(Tensor, n, m)
         self._inplace._write = self._write
+        _arith._same_float_pair = self._pair
         _graph._accumulate_leaf = self._acc
         self._observe.__exit__(*exc)
         return False
@@ -511,7 +529,7 @@ class Compiled:
             return self.fn(*args, **kwargs)
         sig, tensors = self._signature(args, kwargs)
         program = self.programs.get(sig)
-        if program is not None and not self.check:
+        if program is not None and program.verified and not self.check:
             return program.run(tensors)
         if program is None and len(self.programs) >= self.cache_limit:
             if not self._warned:
@@ -527,6 +545,7 @@ class Compiled:
             self.programs[sig] = new
         else:
             _compare(program, new)
+            program.verified = True
         return result
 
     def _record(self, tensors, args, kwargs):
@@ -556,6 +575,9 @@ def compile(fn=None, *, check: bool = False, cache_limit: int = 8):  # noqa: A00
 # --- check=True ------------------------------------------------------------------------
 
 
+_WHO = "ag.compile (an uncompiled run compared with the recording): "
+
+
 def _same(a, b) -> bool:
     ka, xa = a
     kb, xb = b
@@ -571,6 +593,8 @@ def _same(a, b) -> bool:
             return xa is xb
     if ka == _TENSOR:
         return xa[0] == xb[0] and (xa[1] is xb[1] if xa[0] == "ext" else xa[1] == xb[1])
+    if ka == _DATA and xa is not xb:  # a tensor made inside the call (backward's seed)
+        return _same((_CONST, xa.data), (_CONST, xb.data))
     if ka in (_DATA, _GRAD):
         return xa is xb
     return xa == xb
@@ -581,25 +605,25 @@ def _compare(old, new):
         where = f"step {k} ({a.name})"
         if a.name != b.name or a.cls is not b.cls or a.fn is not b.fn:
             raise CompileMismatchError(
-                f"ag.compile(check=True): at step {k} the recorded program ran {a.name} "
+                _WHO + f"at step {k} the recorded program ran {a.name} "
                 f"but the uncompiled function ran {b.name}: its control flow depends on "
                 "something outside the signature")
         ia, ib = list(a.ins) + list((a.kw or {}).values()), \
             list(b.ins) + list((b.kw or {}).values())
         if len(ia) != len(ib):
-            raise CompileMismatchError(f"ag.compile(check=True): {where} has {len(ib)} "
+            raise CompileMismatchError(_WHO + f"{where} has {len(ib)} "
                                        f"inputs now, {len(ia)} when recorded")
         for i, (x, y) in enumerate(zip(ia, ib)):
             if not _same(x, y):
                 raise CompileMismatchError(
-                    f"ag.compile(check=True): {where}, input {i}: recorded "
+                    _WHO + f"{where}, input {i}: recorded "
                     f"{_describe(x)}, but the uncompiled run used {_describe(y)}; the replay "
                     "would not compute what the function computes now (a Python value "
                     "read from outside the arguments, e.g. a global, is baked into the "
                     "recording)")
     if len(old.ops) != len(new.ops):
         raise CompileMismatchError(
-            f"ag.compile(check=True): the recorded program has {len(old.ops)} steps, the "
+            _WHO + f"the recorded program has {len(old.ops)} steps, the "
             f"uncompiled run {len(new.ops)}")
 
 
