@@ -84,14 +84,15 @@ import importlib as _importlib  # noqa: E402
 from . import fft, special  # noqa: E402
 
 linalg = _importlib.import_module(".linalg", __name__)
-# --- out= on the common functions, as PyTorch's (issue 11: in-place) ---
-from . import ops as _ops  # noqa: E402
 from .linalg import cholesky, det, logdet, matrix_power, pinverse, slogdet  # noqa: E402
 from .linalg import inv as inverse  # noqa: E402
-from .ops.inplace import with_out as _with_out  # noqa: E402
 from .special import digamma, erfc, erfinv, i0, logit, polygamma, sinc, xlogy  # noqa: E402
 from .special import gammaln as lgamma  # noqa: E402
 from .special import multigammaln as mvlgamma  # noqa: E402
+
+# --- out= on the common functions, as PyTorch's (issue 11: in-place) ---
+from . import ops as _ops  # noqa: E402
+from .ops.inplace import with_out as _with_out  # noqa: E402
 
 for _name in ("add", "sub", "mul", "div", "pow", "matmul", "exp", "log", "sqrt", "abs", "neg",
               "sin", "cos", "tanh", "sigmoid", "clamp", "maximum", "minimum", "sum", "mean",
@@ -106,8 +107,13 @@ int = int32  # noqa: A001
 # data loading and data-parallel training (dist): PyTorch's torch.utils / torch.distributed
 from . import distributed, utils  # noqa: E402, I001
 
-# ag.compile (issue 13): record a step once, replay its array program
-from .compile import CompileError, CompileMismatchError, compile, replayable  # noqa: E402, A004
+# --- ag.compile (issue 13): record a step once, replay its array program ---
+from .compile import (  # noqa: E402
+    CompileError,
+    CompileMismatchError,
+    compile,  # noqa: A004
+    replayable,
+)
 
 __all__ = [n for n in dir() if not n.startswith("_")]
 
@@ -140,6 +146,12 @@ from .factories import logspace, scalar_tensor  # noqa: E402
 from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
 from .random import Generator, bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402
 
-# ag.compile (issue 13): record a step once, replay its array program
+# --- ag.compile (issue 13): record a step once, replay its array program ---
+from .compile import (  # noqa: E402
+    CompileError,
+    CompileMismatchError,
+    compile,  # noqa: A004
+    replayable,
+)
 
 __all__ = [n for n in dir() if not n.startswith("_")]
