@@ -29,7 +29,7 @@ __all__ = [
     "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
     "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w",
     "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
-    "legendre_polynomial_p",
+    "legendre_polynomial_p", "airy_ai",
 ]
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -169,6 +169,35 @@ class _Zeta(Function):
                                       "argument (the exponent) is not implemented, as in "
                                       "PyTorch")
         return None, sum_to(g * -x * zeta(x + 1, q), ctx.shapes[1])
+
+
+class _Airy(Function):
+    """Airy's ``Ai`` (``prime=False``) or ``Ai'``; ``Ai'' = x Ai`` closes the derivatives.
+    CuPy has no ``airy``: there the values are computed on the host."""
+
+    @staticmethod
+    def forward(ctx, x, prime):
+        ctx.prime = prime
+        backend = ctx.device.backend
+        airy = getattr(backend.special, "airy", None)
+        if airy is not None:
+            out = airy(x)[1 if prime else 0]
+        else:
+            import scipy.special
+
+            out = backend.asarray(scipy.special.airy(backend.to_host(x))[1 if prime else 0])
+        ctx.save_for_backward(x)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * (x * _Airy.apply(x, False) if ctx.prime else _Airy.apply(x, True))), None
+
+
+def airy_ai(input: Tensor) -> Tensor:
+    """Airy function ``Ai(x)`` (differentiable: ``Ai'`` and ``Ai'' = x Ai``)."""
+    return _Airy.apply(_float(input, "airy_ai"), False)
 
 
 def zeta(input, other) -> Tensor:

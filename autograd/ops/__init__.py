@@ -326,6 +326,5 @@ from . import inplace  # noqa: F401,E402
 
 # issue 12/16 edge cases (reliab): & | ^ are bitwise on integers, logical_* take any dtype
 from .compare import bitwise_and, bitwise_or, bitwise_xor  # noqa: E402,F401
-from .inplace import index_copy, index_fill  # noqa: F401,E402
 from .rounding import frac  # noqa: F401,E402
 from .views import contiguous, diagonal, narrow, unfold  # noqa: F401,E402

@@ -72,3 +72,4 @@ for _name, _ref in (("bessel_j0", sp.j0), ("bessel_j1", sp.j1), ("bessel_y0", sp
     _op(f"special.{_name}", getattr(S, _name), _r((3, 4), 0.3, 4.0), reference=_ref)
 _op("special.zeta/q", lambda q: S.zeta(2.5, q), _r((3, 4), 0.5, 3.0),
     reference=lambda q: sp.zeta(2.5, q))
+_op("special.airy_ai", S.airy_ai, _r((3, 4), -3.0, 2.0), reference=lambda x: sp.airy(x)[0])
