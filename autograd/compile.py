@@ -88,7 +88,7 @@ class _Op:
     """One recorded step: a Function forward (``cls`` set) or a replayable call."""
 
     __slots__ = ("cls", "fn", "ins", "kw", "device", "nig", "outs", "saved", "attrs",
-                 "ret", "name", "free")
+                 "ret", "name", "free", "tuple_out")
 
     def __init__(self):
         self.cls = self.fn = self.kw = self.device = self.nig = None
@@ -97,6 +97,10 @@ class _Op:
 
 
 class _Program:
+    """A recorded step, turned into one generated Python function: each slot a local,
+    each op one line (its forward on a bare ctx, or a replayable call), each
+    intermediate dropped after its last use."""
+
     def __init__(self, nslots, ops, result, arg_slots):
         self.nslots, self.ops, self.result, self.arg_slots = nslots, ops, result, arg_slots
         self.replays = 0
@@ -104,42 +108,90 @@ class _Program:
         # recording (as check=True does on every call): it catches an array or a Python
         # value that the recording took for a constant but that changes between calls
         self.verified = False
+        self._fn = _generate(ops, arg_slots, _result_slots(result))
 
     def run(self, tensors):
-        env = [None] * self.nslots
-        for slot, t in zip(self.arg_slots, tensors):
-            env[slot] = t.data
         prev = STATE.enabled
         STATE.enabled = False
         try:
-            for op in self.ops:
-                args = [_get(env, tensors, k, x) for k, x in op.ins]
-                if op.cls is not None:
-                    ctx = _new(Node)
-                    ctx.device = op.device
-                    ctx.needs_input_grad = op.nig
-                    out = op.cls.forward(ctx, *args)
-                    if type(out) is not tuple:
-                        out = (out,)
-                    out = [np.asarray(o) if isinstance(o, np.generic) else o for o in out]
-                    for j, slot in op.outs:
-                        env[slot] = out[j]
-                    for k, origin, slot in op.saved:
-                        env[slot] = out[-1 - origin] if origin is not None and origin < 0 \
-                            else _as_array(ctx._saved[k])
-                    for name, slot in op.attrs:
-                        env[slot] = getattr(ctx, name)
-                else:
-                    kw = {n: _get(env, tensors, k, x) for n, (k, x) in op.kw.items()}
-                    r = op.fn(*args, **kw)
-                    for path, slot in op.ret:
-                        env[slot] = _dig(r, path)
-                for slot in op.free:
-                    env[slot] = None
+            env = self._fn(tensors)
         finally:
             STATE.enabled = prev
         self.replays += 1
         return _build(self.result, env, tensors)
+
+
+def _result_slots(spec, out=None):
+    out = [] if out is None else out
+    if spec[0] == "t" and spec[1] == _SLOT:
+        out.append(spec[2])
+    elif spec[0] == "seq":
+        for e in spec[2]:
+            _result_slots(e, out)
+    elif spec[0] == "dict":
+        for _, e in spec[1]:
+            _result_slots(e, out)
+    return out
+
+
+def _generate(ops, arg_slots, result_slots):
+    consts = {"_new": _new, "_Node": Node, "_as": _as_array, "_wrap": _wrap}
+    ids = {}
+
+    def const(v):
+        key = id(v)
+        name = ids.get(key)
+        if name is None:
+            name = ids[key] = f"c{len(ids)}"
+            consts[name] = v
+        return name
+
+    def expr(kind, x):
+        if kind == _SLOT:
+            return f"s{x}"
+        if kind == _CONST:
+            return const(x)
+        if kind == _DATA:
+            return f"{const(x)}.data"
+        if kind == _GRAD:
+            return f"{const(x)}.grad.data"
+        how, v, dev = x
+        if how == "arg":
+            return f"tensors[{v}]"
+        if how == "ext":
+            return const(v)
+        return f"_wrap(s{v}, {const(dev)})"
+
+    lines = ["def _replay(tensors):"]
+    for i, slot in enumerate(arg_slots):
+        lines.append(f"    s{slot} = tensors[{i}].data")
+    for op in ops:
+        args = ", ".join(expr(k, x) for k, x in op.ins)
+        if op.cls is not None:
+            lines.append(f"    ctx = _new(_Node); ctx.device = {const(op.device)}; "
+                         f"ctx.needs_input_grad = {const(op.nig)}")
+            lines.append(f"    o = {const(op.cls.forward)}(ctx{', ' if args else ''}{args})")
+            for j, slot, zero_d in op.outs:
+                v = f"o[{j}]" if op.tuple_out else "o"
+                lines.append(f"    s{slot} = _as({v})" if zero_d else f"    s{slot} = {v}")
+            for k, slot, zero_d in op.saved:
+                v = f"ctx._saved[{k}]"
+                lines.append(f"    s{slot} = _as({v})" if zero_d else f"    s{slot} = {v}")
+            for name, slot in op.attrs:
+                lines.append(f"    s{slot} = ctx.{name}")
+        else:
+            kw = ", ".join(f"{n}={expr(k, x)}" for n, (k, x) in op.kw.items())
+            call = ", ".join(a for a in (args, kw) if a)
+            lines.append(f"    r = {const(op.fn)}({call})")
+            for path, slot, is_tensor in op.ret:
+                v = "r" + "".join(f"[{i}]" for i in path) + (".data" if is_tensor else "")
+                lines.append(f"    s{slot} = {v}")
+        for slot in op.free:
+            lines.append(f"    s{slot} = None")
+    lines.append("    return {" + ", ".join(f"{s}: s{s}" for s in result_slots) + "}")
+    namespace = dict(consts)
+    exec("\n".join(lines), namespace)  # noqa: S102  (our own generated code, no user text)
+    return namespace["_replay"]
 
 
 def _get(env, tensors, kind, x):
@@ -163,12 +215,6 @@ def _get(env, tensors, kind, x):
 
 def _as_array(o):
     return np.asarray(o) if isinstance(o, np.generic) else o
-
-
-def _dig(r, path):
-    for i in path:
-        r = r[i]
-    return r.data if isinstance(r, Tensor) else r
 
 
 def _build(spec, env, tensors):
@@ -260,7 +306,7 @@ class _Recorder:
         found = []
         if isinstance(value, Tensor) or _is_array(value):
             arr = value.data if isinstance(value, Tensor) else value
-            found.append((path, self._new_slot(arr)))
+            found.append((path, self._new_slot(arr), isinstance(value, Tensor)))
         elif isinstance(value, tuple):
             for i, v in enumerate(value):
                 found.extend(self.register_outputs(op, v, path + (i,)))
@@ -283,7 +329,8 @@ class _Recorder:
         op.device = outs[0].device
         node = next((o.grad_fn for o in outs if o.grad_fn is not None and
                      getattr(o.grad_fn, "fn", None) is cls), None)
-        op.outs = [(j, self._new_slot(o.data)) for j, o in enumerate(outs)]
+        op.tuple_out = type(out) is tuple
+        op.outs = [(j, self._new_slot(o.data), o.data.ndim == 0) for j, o in enumerate(outs)]
         if node is None:
             op.nig = (False,) * len(args)
         else:
@@ -293,7 +340,7 @@ class _Recorder:
             for k, (s, origin) in enumerate(zip(node._saved, origins)):
                 if _is_array(s) and (origin is None or origin >= 0) and \
                         id(s) not in self.src:
-                    saved.append((k, origin, self._new_slot(s)))
+                    saved.append((k, self._new_slot(s), s.ndim == 0))
             op.saved = saved
             attrs = []
             for name, v in vars(node).items():
