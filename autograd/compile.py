@@ -55,13 +55,20 @@ class CompileMismatchError(CompileError):
 
 _REC = None  # the recorder of the call being recorded, or None
 _new = object.__new__
-_SLOT, _DATA, _CONST, _GRAD, _TENSOR = range(5)
+_SLOT, _DATA, _CONST, _GRAD, _TENSOR, _SEQ = range(6)
 _scalars = (int, float, bool, complex, str, type(None))
 
 
 def _is_array(a) -> bool:
+    """A backend array (NumPy or CuPy ndarray), not a Tensor nor a NumPy scalar."""
     return hasattr(a, "__array_priority__") and hasattr(a, "dtype") and hasattr(a, "shape") \
-        and not isinstance(a, np.generic)
+        and not isinstance(a, (np.generic, Tensor))
+
+
+# the graph's own fields of a node: not arrays that forward stored for backward
+_NODE_FIELDS = frozenset(("fn", "device", "edges", "edge_idx", "needs_input_grad", "seq",
+                          "_saved", "_origins", "_versions", "_non_diff", "out_shapes",
+                          "_out_dtypes", "_place", "_trace", "_hooks", "_freed"))
 
 
 def replayable(fn):
@@ -155,6 +162,9 @@ def _generate(ops, arg_slots, result_slots):
             return f"{const(x)}.data"
         if kind == _GRAD:
             return f"{const(x)}.grad.data"
+        if kind == _SEQ:
+            items = "".join(expr(k, e) + ", " for k, e in x[1])
+            return f"({items})" if x[0] is tuple else f"[{items}]"
         how, v, dev = x
         if how == "arg":
             return f"tensors[{v}]"
@@ -281,6 +291,16 @@ class _Recorder:
         self.ext[id(t)] = t  # it outlives the call: read its .data when replayed
         return _DATA, t
 
+    def input_source(self, a):
+        """Where an argument of a Function comes from (a tuple of arrays element-wise)."""
+        if isinstance(a, Tensor):
+            return self.data_source(a)
+        if _is_array(a):
+            return self.array_source(a)
+        if type(a) in (tuple, list) and any(_is_array(e) for e in a):
+            return _SEQ, (type(a), [self.input_source(e) for e in a])
+        return _CONST, a
+
     def value_source(self, a):
         """Where an argument of a replayable step comes from."""
         if isinstance(a, Tensor):
@@ -318,8 +338,7 @@ class _Recorder:
             return inner(cls, *args)
         op = _Op()
         op.cls = cls
-        op.ins = [self.data_source(a) if isinstance(a, Tensor) else
-                  (self.array_source(a) if _is_array(a) else (_CONST, a)) for a in args]
+        op.ins = [self.input_source(a) for a in args]
         self.depth += 1
         try:
             out = inner(cls, *args)
@@ -344,8 +363,14 @@ class _Recorder:
             op.saved = saved
             attrs = []
             for name, v in vars(node).items():
+                if name in _NODE_FIELDS:
+                    continue
                 if _is_array(v) and id(v) not in self.src:
                     attrs.append((name, self._new_slot(v)))
+                elif type(v) in (tuple, list):  # e.g. a recurrence's per-step arrays
+                    for i, e in enumerate(v):
+                        if _is_array(e) and id(e) not in self.src:
+                            attrs.append((f"{name}[{i}]", self._new_slot(e)))
             op.attrs = attrs
         op.name = cls.__name__
         self.ops.append(op)
@@ -398,12 +423,19 @@ class _Recorder:
 def _plan_frees(ops, spec, nslots):
     """Drop each intermediate from the replay's table after its last use."""
     last = {}
+
+    def use(kind, x, k):
+        if kind == _SLOT:
+            last[x] = k
+        elif kind == _TENSOR and x[0] == "slot":
+            last[x[1]] = k
+        elif kind == _SEQ:
+            for e in x[1]:
+                use(*e, k)
+
     for k, op in enumerate(ops):
         for kind, x in list(op.ins) + list((op.kw or {}).values()):
-            if kind == _SLOT:
-                last[x] = k
-            elif kind == _TENSOR and x[0] == "slot":
-                last[x[1]] = k
+            use(kind, x, k)
     keep = set()
 
     def walk(s):
@@ -638,6 +670,9 @@ def _same(a, b) -> bool:
             return type(xa) is type(xb) and bool(xa == xb)
         except Exception:  # noqa: BLE001  (an object without a plain ==)
             return xa is xb
+    if ka == _SEQ:
+        return xa[0] is xb[0] and len(xa[1]) == len(xb[1]) and all(
+            _same(e, f) for e, f in zip(xa[1], xb[1]))
     if ka == _TENSOR:
         return xa[0] == xb[0] and (xa[1] is xb[1] if xa[0] == "ext" else xa[1] == xb[1])
     if ka == _DATA and xa is not xb:  # a tensor made inside the call (backward's seed)

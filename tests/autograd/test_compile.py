@@ -67,6 +67,48 @@ def test_digits_cnn_batchnorm_dropout_bit_identical():
     _assert_same_training(_cnn, (8, 1, 8, 8), 30)
 
 
+class _SeqModel(nn.Module):
+    def __init__(self, body, width):
+        super().__init__()
+        self.body, self.head = body, nn.Linear(width, 10)
+
+    def forward(self, x):
+        out = self.body(x)
+        out = out[0] if isinstance(out, tuple) else out
+        return self.head(out[:, -1])
+
+
+def test_lstm_bit_identical():
+    _assert_same_training(lambda: _SeqModel(nn.LSTM(8, 16, batch_first=True), 16),
+                          (4, 6, 8), 20)
+
+
+def test_transformer_encoder_with_dropout_bit_identical():
+    def make():
+        layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True)
+        return _SeqModel(nn.TransformerEncoder(layer, 2), 8)
+
+    _assert_same_training(make, (4, 6, 8), 20)
+
+
+def test_memory_stays_flat_over_replays():
+    import tracemalloc
+
+    _, _, _, run = _train(_mlp, (16, 64), 3, compiled=True)
+    x, y = ag.randn(16, 64), ag.randint(0, 10, (16,))
+    for _ in range(50):
+        run(x, y)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(1000):
+            run(x, y)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 256 * 1024, (before, after)
+
+
 def test_replay_builds_no_graph_and_returns_tensors():
     ag.manual_seed(0)
     w = ag.randn(3, 3, requires_grad=True)
