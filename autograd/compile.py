@@ -314,11 +314,14 @@ class _Recorder:
             return _TENSOR, ("ext", a, None)
         if _is_array(a):
             return self.array_source(a)
-        if isinstance(a, (list, tuple)) and any(isinstance(e, Tensor) or _is_array(e)
-                                                for e in a):
+        if type(a) in (list, tuple) and any(isinstance(e, Tensor) or _is_array(e)
+                                            for e in a):
+            return _SEQ, (type(a), [self.value_source(e) for e in a])
+        if hasattr(a, "__next__"):
             raise CompileError(
-                "ag.compile: a replayable step received a list of tensors; pass them as "
-                "separate arguments")
+                f"ag.compile: {getattr(self, 'step_name', 'a replayable step')} received an "
+                f"iterator ({type(a).__name__}), which its first call used up: a replay would "
+                "see it empty. Pass a list (list(model.parameters())).")
         return _CONST, a
 
     def register_outputs(self, op, value, path=()):
@@ -379,7 +382,7 @@ class _Recorder:
     def step(self, fn, args, kwargs):
         op = _Op()
         op.fn = fn
-        op.name = getattr(fn, "__qualname__", repr(fn))
+        op.name = self.step_name = getattr(fn, "__qualname__", repr(fn))
         op.ins = [self.value_source(a) for a in args]
         op.kw = {n: self.value_source(v) for n, v in kwargs.items()}
         self.depth += 1

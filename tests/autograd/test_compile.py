@@ -257,3 +257,42 @@ def test_uncompiled_path_is_untouched():
     f(ag.ones(1))
     f(ag.ones(1))
     assert Function.__dict__["apply"] is apply and ag.Tensor.item is item
+
+
+def test_gradient_clipping_and_sgd_momentum_bit_identical():
+    def run(compiled):
+        ag.manual_seed(0)
+        emb, lin = nn.Embedding(20, 8), nn.Linear(8, 5)
+        params = list(emb.parameters()) + list(lin.parameters())
+        opt = optim.SGD(params, lr=0.1, momentum=0.9)
+        rng = np.random.default_rng(0)
+        data = [(ag.tensor(rng.integers(0, 20, (4, 3))), ag.tensor(rng.integers(0, 5, 4)))
+                for _ in range(3)]
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(lin(F.gelu(emb(x)).mean(1)), y, label_smoothing=0.1)
+            loss.backward()
+            norm = nn.utils.clip_grad_norm_(params, 0.5)
+            opt.step()
+            return loss, norm
+
+        f = ag.compile(step) if compiled else step
+        out = [[t.numpy().copy() for t in f(*data[i % 3])] for i in range(8)]
+        return out, [p.data.copy() for p in params]
+
+    (o0, p0), (o1, p1) = run(False), run(True)
+    for a, b in zip(sum(o0, []) + p0, sum(o1, []) + p1):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_an_iterator_given_to_a_replayable_step_raises():
+    lin = nn.Linear(2, 2)
+
+    @ag.compile
+    def f(x):
+        lin(x).sum().backward()
+        nn.utils.clip_grad_norm_(lin.parameters(), 1.0)
+
+    with pytest.raises(ag.CompileError, match="iterator.*Pass a list"):
+        f(ag.ones(1, 2))
