@@ -296,3 +296,12 @@ def test_an_iterator_given_to_a_replayable_step_raises():
 
     with pytest.raises(ag.CompileError, match="iterator.*Pass a list"):
         f(ag.ones(1, 2))
+
+
+def test_benchmark_smoke(capsys):
+    pytest.importorskip("threadpoolctl")
+    from benchmarks import compile_step
+
+    assert compile_step.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny_mlp" in out and "compiled" in out and "x numpy" in out
