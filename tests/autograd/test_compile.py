@@ -9,6 +9,11 @@ import nn.functional as F
 import optim
 from autograd.graph import Function
 
+try:  # the emulated GPU of the CuPy backend's tests, as a fixture here too
+    from tests.backends.test_cupy_backend import emulated_cuda  # noqa: F401
+except ImportError:
+    emulated_cuda = None
+
 
 def _mlp():
     return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 10))
@@ -305,3 +310,34 @@ def test_benchmark_smoke(capsys):
     assert compile_step.main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert "tiny_mlp" in out and "compiled" in out and "x numpy" in out
+
+
+def test_compiled_step_on_emulated_cuda(request):
+    """The replay on the CuPy backend (emulated on the host: CuPy's array rules, the
+    real CupyBackend): the same bits as the uncompiled step there."""
+    if emulated_cuda is None:
+        pytest.skip("no emulated GPU harness (tests/backends/test_cupy_backend.py)")
+    device = request.getfixturevalue("emulated_cuda")
+
+    def run(compiled):
+        ag.manual_seed(0)
+        model = _mlp().to(device)
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+        rng = np.random.default_rng(0)
+        data = [(ag.tensor(rng.standard_normal((8, 64)).astype(np.float32), device=device),
+                 ag.tensor(rng.integers(0, 10, 8), device=device)) for _ in range(3)]
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = ag.compile(step) if compiled else step
+        ag.manual_seed(1)
+        losses = [f(*data[i % 3]).cpu().numpy().copy() for i in range(6)]
+        return losses + [p.cpu().numpy().copy() for p in model.parameters()]
+
+    for a, b in zip(run(False), run(True)):
+        assert a.tobytes() == b.tobytes()
