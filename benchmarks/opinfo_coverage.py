@@ -13,7 +13,8 @@ import argparse
 from collections import Counter
 
 
-def _has(name: str) -> bool:
+def has(name: str) -> bool:
+    """Whether the OpInfo name ``name`` (e.g. ``"linalg.norm"``) resolves here."""
     import autograd as ag
 
     root = name.split(".")[0]
@@ -34,6 +35,12 @@ def _family(name: str) -> str:
     return name.split(".")[0] if "." in name else "torch"
 
 
+def coverage(names) -> tuple[list[str], list[str]]:
+    """``(present, missing)``: the distinct ``names``, sorted, split by ``has``."""
+    distinct = sorted(set(names))
+    return [n for n in distinct if has(n)], [n for n in distinct if not has(n)]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--missing", nargs="*", default=(),
@@ -46,7 +53,7 @@ def main(argv=None) -> int:
         return 2
     names = sorted({op.name for op in op_db})
     total = Counter(_family(n) for n in names)
-    have = Counter(_family(n) for n in names if _has(n))
+    have = Counter(_family(n) for n in names if has(n))
     print(f"{'family':<10} {'have':>5} {'of':>5}")
     for fam, n in total.most_common():
         print(f"{fam:<10} {have[fam]:>5} {n:>5}")
@@ -54,7 +61,7 @@ def main(argv=None) -> int:
           f"({100 * sum(have.values()) / len(names):.0f}%)")
     for fam in args.missing:
         print(f"missing in {fam}: " + " ".join(n for n in names
-                                                if _family(n) == fam and not _has(n)))
+                                                if _family(n) == fam and not has(n)))
     return 0
 
 

@@ -110,6 +110,9 @@ _reg("conv_transpose1d", lambda x, w: _F().conv_transpose1d(x, w, stride=2, padd
      _args((2, 2, 4), (2, 3, 3)),
      lambda x, w: _np_conv_transpose2d(x[:, :, None], w[:, :, None], None, (1, 2),
                                        (0, 1))[:, :, 0])
+_reg("conv_transpose3d", lambda x, w, b: _F().conv_transpose3d(x, w, b, stride=(2, 1, 1),
+                                                                padding=(1, 0, 0)),
+     _args((1, 2, 2, 2, 3), (2, 2, 2, 2, 2), (2,)))
 _reg("conv3d/basic", lambda x, w, b: _F().conv3d(x, w, b), _args((1, 2, 3, 3, 4), (2, 2, 2, 2, 2),
                                                                (2,)), _np_conv3d)
 _reg("conv3d/stride_pad_groups", lambda x, w: _F().conv3d(x, w, stride=2, padding=1, groups=2),

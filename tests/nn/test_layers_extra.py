@@ -55,6 +55,17 @@ def test_conv_transpose1d():
              RNG.standard_normal((2, 2, 5)), RNG.standard_normal((2, 3, 3)))
 
 
+@pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=1, output_padding=1),
+                                dict(stride=(3, 1, 2), padding=(1, 0, 1), dilation=(2, 1, 1),
+                                     output_padding=(2, 0, 1)), dict(groups=2, stride=(2, 1, 1))])
+def test_conv_transpose3d(kw):
+    g = kw.get("groups", 1)
+    _compare(lambda x, w, b: F.conv_transpose3d(x, w, b, **kw),
+             lambda x, w, b: _tf().conv_transpose3d(x, w, b, **kw),
+             RNG.standard_normal((2, 4, 3, 3, 2)), RNG.standard_normal((4, 3, 2, 2, 3)),
+             RNG.standard_normal(3 * g))
+
+
 @pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=1),
                                 dict(stride=(2, 1, 1), padding=(1, 0, 1), dilation=(2, 1, 2)),
                                 dict(groups=2), dict(padding="same")])
@@ -284,6 +295,7 @@ def test_embedding_bag_per_sample_weights_and_module():
     ("ConvTranspose2d", (4, 6, 3), dict(stride=2, padding=1, groups=2)),
     ("ConvTranspose1d", (2, 3, 4), dict(bias=False)),
     ("Conv3d", (2, 4, (1, 2, 3)), dict(groups=2)),
+    ("ConvTranspose3d", (2, 4, (2, 1, 2)), dict(stride=2, groups=2)),
 ])
 def test_conv_layers_match_torch_layout(name, args, kwargs):
     torch = pytest.importorskip("torch")
