@@ -560,6 +560,10 @@ def _flatten(value, tensors, sig):
             sig.append((type(value), value))
         except TypeError:
             sig.append(("id", id(value)))
+        # an object holding modules (a trainer's ``self``): their training flags too
+        for v in getattr(value, "__dict__", {}).values():
+            if _is_module(v):
+                sig.append(tuple(m.training for m in v.modules()))
 
 
 def _is_module(v) -> bool:
@@ -597,6 +601,9 @@ class Compiled:
         self.programs = {}
         self._warned = False
         self._modules = _closure_modules(fn)
+
+    def __get__(self, obj, objtype=None):  # @ag.compile on a method: ``self`` is an argument
+        return self if obj is None else functools.partial(self.__call__, obj)
 
     def _signature(self, args, kwargs):
         tensors, sig = [], [STATE.enabled]

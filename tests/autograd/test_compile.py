@@ -341,3 +341,23 @@ def test_compiled_step_on_emulated_cuda(request):
 
     for a, b in zip(run(False), run(True)):
         assert a.tobytes() == b.tobytes()
+
+
+def test_compile_a_method():
+    class Trainer:
+        def __init__(self):
+            self.model = nn.Linear(3, 2)
+
+        @ag.compile
+        def step(self, x):
+            return self.model(x).sum()
+
+    t = Trainer()
+    x = ag.ones(4, 3)
+    want = t.model(x).sum().detach().numpy()
+    for _ in range(3):
+        np.testing.assert_array_equal(t.step(x).numpy(), want)
+    assert Trainer.step.programs and next(iter(Trainer.step.programs.values())).replays == 1
+    t.model.eval()  # a module held by ``self``: its training flag is in the signature
+    t.step(x)
+    assert len(Trainer.step.programs) == 2
