@@ -22,11 +22,19 @@ Later calls with that signature replay the program: each ``forward`` runs again 
 arrays (with a bare ``ctx``: no Tensor, no node, no backward bookkeeping), so random
 ops draw fresh numbers and the results are bit-identical to an uncompiled run.
 
+The program becomes one generated Python function (each slot a local, each op a line).
+The second call with a signature runs uncompiled and is compared with the recording, op
+by op; a difference (an array or Python value the recording took for a constant that
+changed) raises :class:`CompileMismatchError`. ``check=True`` compares on every call.
+
 What it is not (yet): the arrays are allocated by each ``forward`` as before (no buffer
-planning, no ``out=``), nothing is fused, and there is no CUDA graph capture; Python
-control flow that depends on tensor values cannot be recorded (reading a value raises).
-A Python value read from elsewhere than the arguments (a global counter) is baked in as
-a constant: ``check=True`` finds that.
+planning, no ``out=``), nothing is fused, ``optimizer.step()`` is called as it is, and
+there is no CUDA graph capture; Python control flow that depends on tensor values cannot
+be recorded (reading a value raises :class:`CompileError`). Code outside the ops that
+computes arrays from data without being :func:`replayable` is taken for a constant (the
+comparison catches it when the data change between the compared calls). A Python value
+read from elsewhere than the arguments (a global counter) is baked in as a constant.
+Recording swaps class attributes process-wide, like the profiler: record from one thread.
 """
 
 from __future__ import annotations
@@ -651,7 +659,9 @@ def compile(fn=None, *, check: bool = False, cache_limit: int = 8):  # noqa: A00
 
     ``check=True`` (debugging): every later call runs ``fn`` uncompiled, records it again
     and compares the two programs step by step (the same ops, wired to the same inputs,
-    with equal constants); the first difference raises :class:`CompileMismatchError`.
+    with equal constants); the first difference raises :class:`CompileMismatchError`, and
+    the call returns the uncompiled run's results. (Without it, only the second call with
+    each signature is compared.) A method can be compiled too (``self`` is an argument).
     ``cache_limit`` bounds the signatures kept per function; past it a warning is given
     and new signatures run uncompiled. Usable as ``@ag.compile`` or
     ``@ag.compile(check=True)``.
