@@ -141,4 +141,8 @@ bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
 float = float32  # noqa: A001
 int = int32  # noqa: A001
 
+# --- ag.compile (issue 13): record a step once, replay its array program ---
+from .compile import CompileError, CompileMismatchError, replayable  # noqa: E402, I001
+from .compile import compile  # noqa: E402, A004, I001
+
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -23,6 +23,7 @@ reads a node's private fields (``ctx._saved``, ``ctx.edges``); a test checks bot
 
 from __future__ import annotations
 
+from .compile import replayable
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import BackwardError, Function, Node, increment_version
 from .ops._util import sum_to
@@ -40,6 +41,7 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "promote",
+    "replayable",
     "set_grad_enabled",
     "sum_to",
     "wrap",

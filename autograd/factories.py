@@ -7,6 +7,7 @@ import numpy as np
 import backends
 
 from . import dtypes
+from .compile import replayable
 from .ops._util import as_size
 from .tensor import Tensor, _wrap
 
@@ -139,18 +140,21 @@ def _random(fn, size, dtype, device, requires_grad, generator=None):
     return t.requires_grad_(True) if requires_grad else t
 
 
+@replayable  # ag.compile draws fresh numbers on replay
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform on [0, 1)."""
     return _random(lambda g, s, d: g.random(s, dtype=d), size, dtype, device, requires_grad,
                    generator)
 
 
+@replayable  # ag.compile draws fresh numbers on replay
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal."""
     return _random(lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype, device,
                    requires_grad, generator)
 
 
+@replayable  # ag.compile draws fresh numbers on replay
 def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None) -> Tensor:
     """Integers uniform on [low, high)."""
     if high is None:
@@ -161,6 +165,7 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None)
     return _wrap(dev.backend.xp.asarray(arr), dev)
 
 
+@replayable  # ag.compile draws fresh numbers on replay
 def randperm(n: int, *, generator=None, device=None) -> Tensor:
     dev = backends.get_device(device)
     arr = _source(dev, generator).permutation(n)

@@ -16,6 +16,7 @@ import numpy as np
 
 import backends
 from autograd import dtypes
+from autograd.extend import replayable
 from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
@@ -355,6 +356,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @replayable  # ag.compile: recorded as one step, called again on replay
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's ``.grad`` (to None, or to zeros)."""
         for p in self.parameters():

@@ -8,6 +8,7 @@ BatchNorm keeps PyTorch's buffers ``running_mean``, ``running_var`` and
 from __future__ import annotations
 
 import autograd as ag
+from autograd.extend import replayable
 from autograd.tensor import Tensor
 
 from . import functional as F
@@ -19,6 +20,12 @@ from .parameter import Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
            "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "LocalResponseNorm"]
 
+
+
+@replayable  # ag.compile: counted again on replay
+def _count_batch(counter: Tensor) -> None:
+    """One more batch seen by a BatchNorm layer (in place, outside the graph)."""
+    counter.data += 1
 
 class _BatchNorm(Module):
     _dims: tuple = ()
@@ -75,7 +82,7 @@ class _BatchNorm(Module):
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data += 1
+            _count_batch(self.num_batches_tracked)
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or (self.running_mean is None

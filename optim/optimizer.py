@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.extend import Tensor, enable_grad, increment_version, no_grad, wrap
+from autograd.extend import Tensor, enable_grad, increment_version, no_grad, replayable, wrap
 
 
 class _Required:
@@ -118,6 +118,7 @@ class Optimizer:
         """Create state eagerly for a new group (most optimizers create it lazily)."""
 
     # --- the update ---------------------------------------------------------------------
+    @replayable  # ag.compile: recorded as one step, called again on replay
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (default), or to zeros in place."""
         for group in self.param_groups:
@@ -134,6 +135,7 @@ class Optimizer:
                         g.requires_grad = False
                     g.data[...] = 0
 
+    @replayable  # ag.compile: recorded as one step, called again on replay
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns ``closure()`` if given.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from autograd.extend import replayable
 from autograd.ops.arithmetic import MulScalar
 from autograd.tensor import Tensor
 
@@ -19,6 +20,7 @@ def _check_p(p: float, op: str) -> float:
     return float(p)
 
 
+@replayable  # ag.compile: a replay draws a fresh mask
 def _keep_mask(x: Tensor, shape: tuple, p: float):
     """A {0, 1/(1-p)} array of ``shape`` from ``x``'s backend generator."""
     backend = x.device.backend

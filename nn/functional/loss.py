@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from autograd import dtypes
-from autograd.extend import Function, Tensor
+from autograd.extend import Function, Tensor, replayable
 from autograd.ops import abs, clamp, log, log1p, log_softmax, sigmoid, softmax, where
 from autograd.ops.arithmetic import stable_softplus
 from autograd.ops.indexing import IndexAddInto
@@ -186,6 +186,21 @@ def _row_weights(x2: Tensor, t, weight, ignore_index: int, op: str):
     return safe, valid, wrow, wc
 
 
+@replayable  # ag.compile: the targets are prepared again (from the new ones) on replay
+def _row_terms(x2: Tensor, target: Tensor, weight, ignore_index: int, op: str,
+               reduction: str, eps: float):
+    """The arrays the row losses need from the class-index ``target``: the targets made
+    safe to index, each row's coefficient ``(1 - eps) * weight / total``, the label
+    smoothing coefficients (None when ``eps`` is 0) and the class weights (or None)."""
+    safe, valid, wrow, wc = _row_weights(x2, target.data.reshape(-1), weight, ignore_index, op)
+    scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
+    coef = (wrow * ((1.0 - eps) * scale)).astype(x2.dtype, copy=False)
+    smooth = None
+    if eps > 0:
+        smooth = (valid.astype(x2.dtype) * (eps / x2.shape[1] * scale)).astype(x2.dtype)
+    return safe, coef, smooth, wc
+
+
 def _class_weight(weight, x2: Tensor, c: int, op: str):
     if isinstance(weight, Tensor):
         _same_device(weight, x2, op, "weight")
@@ -317,18 +332,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         target = Tensor(target, device=input.device)
     if target.data.dtype.kind == "f":
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
-    x2, t, tshape = _class_layout(input, target, op)
-    safe, valid, wrow, wc = _row_weights(x2, t, weight, ignore_index, op)
-    c = x2.shape[1]
-    scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
-    eps = float(label_smoothing)
-    coef = wrow * ((1.0 - eps) * scale)
-    smooth = None
-    if eps > 0:
-        smooth = valid.astype(x2.dtype) * (eps / c * scale)
-    out = CrossEntropyRows.apply(x2, safe, coef.astype(x2.dtype, copy=False),
-                                  None if smooth is None else smooth.astype(x2.dtype),
-                                  wc, reduction != "none")
+    x2, _, tshape = _class_layout(input, target, op)
+    safe, coef, smooth, wc = _row_terms(x2, target, weight, ignore_index, op, reduction,
+                                        float(label_smoothing))
+    out = CrossEntropyRows.apply(x2, safe, coef, smooth, wc, reduction != "none")
     if reduction == "mean" and not x2.shape[0]:
         out = out * math.nan  # the mean of an empty batch is NaN, as PyTorch's
     return out.reshape(tshape) if reduction == "none" else out
@@ -388,10 +395,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     _check_reduction(reduction, op)
     if not isinstance(input, Tensor) or input.data.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating Tensor of log-probabilities")
-    x2, t, tshape = _class_layout(input, target, op)
-    safe, valid, wrow, wc = _row_weights(x2, t, weight, ignore_index, op)
-    scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
-    coef = (wrow * scale).astype(x2.dtype, copy=False)
+    if not isinstance(target, Tensor):
+        target = Tensor(target, device=input.device)
+    x2, _, tshape = _class_layout(input, target, op)
+    safe, coef, _, _ = _row_terms(x2, target, weight, ignore_index, op, reduction, 0.0)
     out = NegPickRows.apply(x2, safe, coef, reduction != "none")
     if reduction == "mean" and not x2.shape[0]:
         out = out * math.nan  # the mean of an empty batch is NaN, as PyTorch's

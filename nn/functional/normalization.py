@@ -9,6 +9,7 @@ into one (C,) vector before they meet the input.
 from __future__ import annotations
 
 from autograd import Tensor, no_grad
+from autograd.extend import replayable
 from autograd.ops import pad, rsqrt
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",
@@ -123,6 +124,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return input * scale.reshape(shape) + shift.reshape(shape)
 
 
+@replayable  # ag.compile: a replay updates the running statistics again
 def _update_running(running_mean, running_var, mean, var, n, momentum):
     """In place, outside the graph: the exponential moving averages of the statistics."""
     if momentum is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from autograd.extend import Tensor, wrap
+from autograd.extend import Tensor, replayable, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -78,6 +78,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
         p.grad = wrap((g.data * coef).astype(g.dtype, copy=False), g.device)
 
 
+@replayable  # ag.compile: clips again (from the new norm) on replay
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False, foreach=None) -> Tensor:
     """Rescale the gradients of ``parameters`` so that their joint ``norm_type``-norm
@@ -93,6 +94,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     return total
 
 
+@replayable  # ag.compile: clips again on replay
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clamp every gradient elementwise to [-clip_value, clip_value]."""
     clip_value = float(clip_value)
