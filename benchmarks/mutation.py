@@ -61,7 +61,8 @@ def mutmut_config(source: list[str], tests: list[str]) -> str:
     return ("[tool.mutmut]\n"
             f"source_paths = {_toml_list(source)}\n"
             f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
-            f"also_copy = {_toml_list(also)}\n")
+            f"also_copy = {_toml_list(also)}\n"
+            'pytest_add_cli_args = ["-p", "benchmarks.mutation_preload"]\n')
 
 
 def _with_config(pyproject: str, table: str) -> str:
