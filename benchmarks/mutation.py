@@ -37,7 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # mutated (mutmut wraps them in a Python trampoline): they carry `# pragma: no mutate block`.
 PACKAGES: dict[str, tuple[list[str], list[str]]] = {
     "optim": (["optim/"], ["tests/optim/"]),
-    "nn/module.py": (["nn/module.py"], ["tests/nn/test_module.py", "tests/nn/test_summary.py"]),
+    "nn/module.py": (["nn/module.py"], ["tests/nn/test_module.py",
+                                      "tests/nn/test_module_contract.py",
+                                      "tests/nn/test_summary.py"]),
     "autograd/serialization.py": (["autograd/serialization.py"],
                                   ["tests/autograd/test_serialization.py",
                                    "tests/autograd/test_safetensors_spec.py"]),
