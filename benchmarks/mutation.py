@@ -5,6 +5,7 @@
     python -m benchmarks.mutation autograd/ops --source autograd/ops/reduction.py \\
         --tests tests/autograd/test_reduction_indices.py
     python -m benchmarks.mutation --list                 # the packages and their test selection
+    python -m benchmarks.mutation optim --rerun-survivors  # after adding tests: survivors only
 
 mutmut 3 mutates a copy of the tree (``mutants/``) and reads its configuration from
 ``pyproject.toml`` only, so one package at a time is measured in a scratch copy of the tracked
@@ -87,16 +88,36 @@ def scratch_copy(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
+def _refresh_tests(dest: Path) -> None:
+    """Copy the tree's current ``tests/`` over the scratch copy's (and its mutants/)."""
+    for target in (dest / "tests", dest / "mutants" / "tests"):
+        shutil.copytree(ROOT / "tests", target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+
+
 def run(package: str, source: list[str], tests: list[str], workdir: Path,
-        max_children: int) -> dict:
-    """Run mutmut over ``source`` with ``tests`` in a scratch copy; returns the counts."""
+        max_children: int, rerun_survivors: bool = False) -> dict:
+    """Run mutmut over ``source`` with ``tests`` in a scratch copy; returns the counts.
+
+    ``rerun_survivors``: keep the previous run's scratch copy and results, take the
+    tree's current tests, and rerun only the mutants that survived or had no test (a
+    killed mutant stays killed when tests are added)."""
     dest = workdir / ("ndgrad-mutation-" + package.replace("/", "_").replace(".py", ""))
-    scratch_copy(dest)
+    names: list[str] = []
+    if rerun_survivors:
+        listed = subprocess.run(["mutmut", "results"], cwd=dest, check=True,
+                                capture_output=True, text=True).stdout
+        names = [line.split(":")[0].strip() for line in listed.splitlines()
+                 if line.strip().endswith(("survived", "no tests"))]
+        _refresh_tests(dest)
+    else:
+        scratch_copy(dest)
     pyproject = dest / "pyproject.toml"
     pyproject.write_text(_with_config(pyproject.read_text(), mutmut_config(source, tests)))
     start = time.perf_counter()
-    subprocess.run(["mutmut", "run", "--max-children", str(max_children)], cwd=dest,
-                   check=False, stdout=subprocess.DEVNULL)
+    if not rerun_survivors or names:
+        subprocess.run(["mutmut", "run", "--max-children", str(max_children), *names],
+                       cwd=dest, check=False, stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
     subprocess.run(["mutmut", "export-cicd-stats"], cwd=dest, check=True,
                    stdout=subprocess.DEVNULL)
@@ -118,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--list", action="store_true", help="list the packages and exit")
+    parser.add_argument("--rerun-survivors", action="store_true",
+                        help="after adding tests: rerun only the last run's survivors")
     args = parser.parse_args(argv)
     if args.list or args.package is None:
         for name, (source, tests) in PACKAGES.items():
@@ -125,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     source, tests = PACKAGES[args.package]
     stats = run(args.package, args.source or source, args.tests or tests, args.workdir,
-                args.max_children)
+                args.max_children, args.rerun_survivors)
     print(json.dumps(stats, indent=1))
     print(f"{args.package}: {stats['killed']} killed of {stats['total'] - stats['skipped']} "
           f"({100 * stats['score']:.1f}%), {stats['survived']} survived, "
