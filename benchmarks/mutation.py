@@ -89,10 +89,12 @@ def scratch_copy(dest: Path) -> None:
 
 
 def _refresh_tests(dest: Path) -> None:
-    """Copy the tree's current ``tests/`` over the scratch copy's (and its mutants/)."""
-    for target in (dest / "tests", dest / "mutants" / "tests"):
-        shutil.copytree(ROOT / "tests", target, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+    """Copy the tree's current ``tests/`` and ``benchmarks/`` over the scratch copy's
+    (and its mutants/)."""
+    for folder in ("tests", "benchmarks"):
+        for target in (dest / folder, dest / "mutants" / folder):
+            shutil.copytree(ROOT / folder, target, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__"))
 
 
 def run(package: str, source: list[str], tests: list[str], workdir: Path,
