@@ -457,3 +457,61 @@ def test_base_scheduler_get_lr_is_abstract():
     with pytest.raises(NotImplementedError):
         S.LRScheduler(make_opt())
     assert S._LRScheduler is S.LRScheduler
+
+
+@pytest.mark.parametrize("name, make", [
+    ("LambdaLR", lambda o: S.LambdaLR(o, lambda e: 1.0)),
+    ("CyclicLR", lambda o: S.CyclicLR(o, 0.01, 0.1)),
+    ("OneCycleLR", lambda o: S.OneCycleLR(o, 0.1, total_steps=10)),
+    ("SequentialLR", lambda o: S.SequentialLR(o, [S.ConstantLR(make_opt())], milestones=[])),
+    ("ExponentialLR", lambda o: S.ExponentialLR(o, 0.5)),
+])
+def test_every_scheduler_names_itself_when_given_no_optimizer(name, make):
+    """Breaks if a scheduler passes another name to the optimizer check."""
+    with pytest.raises(TypeError, match=exact_re(f"{name}: expected an Optimizer, got list")):
+        make([])
+
+
+def exact_re(message):
+    return "^" + re.escape(message) + "$"
+
+
+def test_cosine_annealing_resumed_at_epoch_zero():
+    """Resuming at last_epoch=0: the first step (epoch 1) uses the closed form."""
+    opt = make_opt()
+    for g in opt.param_groups:
+        g["initial_lr"] = g["lr"]
+        g["lr"] = 123.0  # the recursive form would start from this
+    sched = S.CosineAnnealingLR(opt, T_max=4, eta_min=0.01, last_epoch=0)
+    want = [0.01 + (b - 0.01) * (1 + math.cos(math.pi / 4)) / 2 for b in BASE]
+    np.testing.assert_allclose(sched.get_last_lr(), want, rtol=1e-12)
+
+
+SEQUENTIAL = {
+    "lambda_after_constant": lambda L, o: L.SequentialLR(
+        o, [L.ConstantLR(o, 0.5, total_iters=2), L.LambdaLR(o, lambda e: 0.9 ** e)],
+        milestones=[3]),
+    "three_with_linear": lambda L, o: L.SequentialLR(
+        o, [L.LinearLR(o, 0.25, total_iters=3), L.CosineAnnealingLR(o, T_max=4),
+            L.MultiStepLR(o, [1, 3], 0.5)], milestones=[2, 7]),
+    "nested_sequential": lambda L, o: L.SequentialLR(
+        o, [L.SequentialLR(o, [L.ConstantLR(o, 0.5, total_iters=2),
+                               L.ExponentialLR(o, 0.8)], milestones=[2]),
+            L.StepLR(o, 2, 0.5)], milestones=[5]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENTIAL))
+def test_sequential_matches_torch(name):
+    torch, topt = torch_opt()
+    opt = make_opt()
+    ours = SEQUENTIAL[name](S, opt)
+    theirs = SEQUENTIAL[name](torch.optim.lr_scheduler, topt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(14):
+            np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-12)
+            np.testing.assert_allclose([g["lr"] for g in opt.param_groups],
+                                       [g["lr"] for g in topt.param_groups], rtol=1e-12)
+            ours.step()
+            theirs.step()
