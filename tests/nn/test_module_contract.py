@@ -441,3 +441,71 @@ def test_repr_layouts():
     outer.inner = inner
     assert repr(outer) == ("One(\n  k=1\n  (lin): Linear(in_features=2, out_features=3, "
                            "bias=True)\n  (inner): Module(\n    (x): One(k=1)\n  )\n)")
+
+
+def test_report_with_only_missing_or_only_unexpected_keys():
+    """Breaks if strictness or the report's repr needs both kinds of key at once."""
+    m = Tree()
+    sd = {k: v.numpy().copy() for k, v in m.state_dict().items()}
+    del sd["bias"], sd["b.w"]
+    with pytest.raises(RuntimeError, match=exact(
+            'Error(s) in loading state_dict for Tree:\n\tMissing key(s) in state_dict: '
+            '"bias", "b.w".')):
+        m.load_state_dict(sd)
+    only_missing = m.load_state_dict(sd, strict=False)
+    assert repr(only_missing).startswith("_IncompatibleKeys(missing_keys=['bias', 'b.w']")
+    full = {k: v.numpy().copy() for k, v in m.state_dict().items()}
+    only_unexpected = m.load_state_dict({**full, "x": np.zeros(1)}, strict=False)
+    assert repr(only_unexpected) == ("_IncompatibleKeys(missing_keys=[], "
+                                     "unexpected_keys=['x'])")
+
+
+def test_none_entries_do_not_stop_walks_casts_or_loads():
+    """A None parameter or buffer registered first: later ones are still walked, cast
+    and loaded (breaks if a `continue` becomes a `break`)."""
+    m = Module()
+    m.register_parameter("none", None)
+    m.register_buffer("nobuf", None)
+    m.w = Parameter(ag.tensor(np.ones(2)))
+    m.register_buffer("b", ag.tensor(np.ones(2)))
+    assert [n for n, _ in m.named_parameters()] == ["w"]
+    assert [n for n, _ in m.named_buffers()] == ["b"]
+    m.to(dtypes.float32)
+    assert m.w.dtype == np.float32 and m.b.dtype == np.float32
+    m.w.grad = ag.tensor(np.full(2, 5.0, np.float32))
+    m.zero_grad(set_to_none=False)
+    assert m.w.grad.shape == (2,) and m.w.grad.dtype == np.float32
+    np.testing.assert_array_equal(m.w.grad.numpy(), [0.0, 0.0])
+    m.load_state_dict({"b": np.full(2, 3.0)}, strict=False)
+    np.testing.assert_array_equal(m.b.numpy(), [3.0, 3.0])
+
+
+def test_shared_buffers_and_keep_vars_for_buffers():
+    m = Tree()
+    m.b.register_buffer("count", m.a.count)  # the same buffer in two modules
+    assert [n for n, _ in m.named_buffers()] == ["a.count", "a.scratch", "b.scratch"]
+    assert len([n for n, _ in m.named_buffers(remove_duplicate=False)]) == 4
+    kv = m.state_dict(keep_vars=True)
+    assert kv["a.count"] is m.a.count
+    assert m.state_dict()["a.count"] is not m.a.count
+
+
+def test_hooks_receive_the_module():
+    m = Leaf()
+    seen = []
+    m.register_forward_pre_hook(lambda mod, args: seen.append(mod))
+    m.register_forward_hook(lambda mod, args, out: seen.append(mod))
+    m(ag.tensor(np.ones(2)))
+    assert seen == [m, m]
+
+
+def test_deepcopy_keeps_references_inside_the_copy():
+    """A module reachable from itself, and a parameter shared by two children, stay so in
+    the copy (breaks if deepcopy's memo is not used or not filled)."""
+    m = Tree()
+    m.b.w = m.a.w
+    object.__setattr__(m, "refs", [m])
+    c = copy.deepcopy(m)
+    assert c.refs[0] is c
+    assert c.b.w is c.a.w and c.a.w is not m.a.w
+    assert c.a.count.device is m.a.count.device
