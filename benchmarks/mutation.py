@@ -102,15 +102,15 @@ def run(package: str, source: list[str], tests: list[str], workdir: Path,
     """Run mutmut over ``source`` with ``tests`` in a scratch copy; returns the counts.
 
     ``rerun_survivors``: keep the previous run's scratch copy and results, take the
-    tree's current tests, and rerun only the mutants that survived or had no test (a
-    killed mutant stays killed when tests are added)."""
+    tree's current tests, and rerun only the mutants that survived, had no test or were
+    not checked (a killed mutant stays killed when tests are added)."""
     dest = workdir / ("ndgrad-mutation-" + package.replace("/", "_").replace(".py", ""))
     names: list[str] = []
     if rerun_survivors:
         listed = subprocess.run(["mutmut", "results"], cwd=dest, check=True,
                                 capture_output=True, text=True).stdout
         names = [line.split(":")[0].strip() for line in listed.splitlines()
-                 if line.strip().endswith(("survived", "no tests"))]
+                 if line.strip().endswith(("survived", "no tests", "not checked"))]
         _refresh_tests(dest)
     else:
         scratch_copy(dest)
