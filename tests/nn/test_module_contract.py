@@ -509,3 +509,33 @@ def test_deepcopy_keeps_references_inside_the_copy():
     assert c.refs[0] is c
     assert c.b.w is c.a.w and c.a.w is not m.a.w
     assert c.a.count.device is m.a.count.device
+
+
+def test_members_of_a_shared_child_without_deduplication():
+    """remove_duplicate=False lists a child registered twice under both names."""
+    m = Tree()
+    m.c = m.a
+    names = [n for n, _ in m.named_parameters(remove_duplicate=False)]
+    assert names == ["bias", "a.w", "b.w", "c.w"]
+    assert [n for n, _ in m.named_buffers(remove_duplicate=False)][-2:] == ["c.count",
+                                                                           "c.scratch"]
+
+
+def test_a_plain_attribute_replaced_by_a_parameter_or_module():
+    m = Module()
+    m.x = 5
+    m.x = Parameter(ag.tensor(np.ones(1)))
+    assert isinstance(m.x, Parameter) and "x" not in m.__dict__
+    m.y = "text"
+    m.y = Leaf()
+    assert isinstance(m.y, Leaf) and "y" not in m.__dict__
+    m.x, m.y = None, None  # back to None, still registered
+    assert "x" in m._parameters and "y" in m._modules
+
+
+def test_shape_mismatch_after_a_missing_key_is_reported():
+    m = Tree()
+    with pytest.raises(RuntimeError, match=exact(
+            "Error(s) in loading state_dict for Tree:\n\tsize mismatch for b.w: copying a "
+            "param with shape (2,) from checkpoint, the shape in current model is (3,).")):
+        m.load_state_dict({"b.w": np.zeros(2)}, strict=False)
