@@ -539,3 +539,17 @@ def test_shape_mismatch_after_a_missing_key_is_reported():
             "Error(s) in loading state_dict for Tree:\n\tsize mismatch for b.w: copying a "
             "param with shape (2,) from checkpoint, the shape in current model is (3,).")):
         m.load_state_dict({"b.w": np.zeros(2)}, strict=False)
+
+
+def test_modules_walk_continues_past_a_shared_module():
+    m = Tree()
+    m.b.inner = m.a  # reached again, before the last child
+    m.z = Leaf()
+    assert list(m.modules()) == [m, m.a, m.b, m.z]
+
+
+def test_extra_state_entry_then_a_shape_mismatch_is_reported():
+    m = WithExtra()
+    with pytest.raises(RuntimeError, match=re.escape("size mismatch for inner.w: copying a "
+                                                     "param with shape (5,)")):
+        m.load_state_dict({"_extra_state": {"n": 2}, "inner.w": np.zeros(5)}, strict=False)
