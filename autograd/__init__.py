@@ -77,24 +77,23 @@ from . import onnx, profiler, viz  # noqa: E402
 from .dlpack import from_dlpack  # noqa: E402
 
 # isort: split
-# linalg, special, fft (issue 12): submodules, as torch.linalg. ``linalg`` is imported by
-# its full name: the star import above bound the name to autograd.ops.linalg (matmul)
+# linalg, special, fft: submodules, as torch.linalg. ``linalg`` is imported by its full
+# name: the star import above bound the name to autograd.ops.linalg (matmul)
 import importlib as _importlib  # noqa: E402
 
 from . import fft, special  # noqa: E402
 
 linalg = _importlib.import_module(".linalg", __name__)
 
-bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
-float = float32  # noqa: A001
-int = int32  # noqa: A001
+# isort: split
+from .linalg import cholesky, det, logdet, matrix_power, pinverse, slogdet  # noqa: E402
+from .linalg import inv as inverse  # noqa: E402
+from .special import digamma, erfc, erfinv, i0, logit, polygamma, sinc, xlogy  # noqa: E402
+from .special import gammaln as lgamma  # noqa: E402
+from .special import multigammaln as mvlgamma  # noqa: E402
 
-# data loading and data-parallel training (dist): PyTorch's torch.utils / torch.distributed
-from . import distributed, utils  # noqa: E402, I001
-
-__all__ = [n for n in dir() if not n.startswith("_")]
-
-# --- issue 12: tensor ops, random generators, PyTorch's namespaces (ops helper) --------
+# isort: split
+# tensor ops, random generators, PyTorch's namespaces
 from . import accelerator, cuda, random, testing  # noqa: E402
 from .compat import (  # noqa: E402
     BoolTensor,
@@ -119,7 +118,27 @@ from .compat import (  # noqa: E402
     set_float32_matmul_precision,
     version,
 )
+from .factories import logspace, scalar_tensor  # noqa: E402
 from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
 from .random import Generator, bernoulli, multinomial, normal, poisson, randint_like  # noqa: E402
+
+# isort: split
+# data loading and data-parallel training: PyTorch's torch.utils / torch.distributed
+from . import distributed, utils  # noqa: E402
+
+# isort: split
+# out= on the common functions, as PyTorch's
+from . import ops as _ops  # noqa: E402
+from .ops.inplace import with_out as _with_out  # noqa: E402
+
+for _name in ("add", "sub", "mul", "div", "pow", "matmul", "exp", "log", "sqrt", "abs", "neg",
+              "sin", "cos", "tanh", "sigmoid", "clamp", "maximum", "minimum", "sum", "mean",
+              "prod", "cat", "stack", "where"):
+    globals()[_name] = _with_out(getattr(_ops, _name))
+del _name
+
+bool = bool_  # noqa: A001  (ag.bool, as torch.bool)
+float = float32  # noqa: A001
+int = int32  # noqa: A001
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -40,6 +40,8 @@ from .utils.sampler import (
     SequentialSampler,
     SubsetRandomSampler,
     WeightedRandomSampler,
+    _check_generator,
+    _rng,
 )
 from .utils.worker import WorkerInfo, WorkerPool, get_worker_info
 
@@ -170,13 +172,14 @@ def _check_seed(seed, who: str) -> int | None:
 
 
 def random_split(dataset, lengths: Sequence[int | float],
-                 generator: np.random.Generator | None = None, *,
+                 generator=None, *,
                  seed: int | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random subsets of the given lengths, or of
     the given fractions of its length (summing to 1; the remainder goes one by one to
     the first splits), as ``torch.utils.data.random_split``.
 
-    The permutation is drawn from ``generator`` (a ``numpy.random.Generator``), else from
+    The permutation is drawn from ``generator`` (an ``ag.Generator`` or a
+    ``numpy.random.Generator``), else from
     ``numpy.random.default_rng(seed)``, else from the CPU generator (``ag.manual_seed``).
     """
     seed = _check_seed(seed, "random_split")
@@ -206,10 +209,7 @@ def random_split(dataset, lengths: Sequence[int | float],
         raise ValueError(f"random_split: lengths {lengths} sum to {sum(lengths)} but the "
                          f"dataset has {n} samples")
     if generator is not None:
-        if not isinstance(generator, np.random.Generator):
-            raise TypeError(f"random_split: generator must be a numpy.random.Generator, got "
-                            f"{type(generator).__name__}")
-        rng = generator
+        rng = _rng(_check_generator(generator, "random_split"))
     elif seed is not None:
         rng = np.random.default_rng(seed)
     else:
@@ -339,6 +339,12 @@ def _fetch(dataset, indices, collate_fn, batched: bool):
     return collate_fn([dataset[int(i)] for i in indices])
 
 
+def _in_mpi_job() -> bool:
+    from . import distributed
+
+    return distributed.is_initialized()
+
+
 def _stream(dataset, batch_size, drop_last, collate_fn):
     """The batches of an IterableDataset: ``batch_size`` samples each, collated."""
     if batch_size is None:
@@ -373,13 +379,14 @@ class DataLoader:
             worker processes (``prefetch_factor`` batches each in flight, default 2),
             kept between epochs with ``persistent_workers``. ``worker_init_fn(id)`` runs in
             each worker; ``timeout`` (seconds, 0: none) bounds the wait for a batch;
-            ``multiprocessing_context`` picks the start method.
+            ``multiprocessing_context`` picks the start method (default: the platform's,
+            or "forkserver" in a process that has joined a distributed job).
         collate_fn: batches samples (default :func:`default_collate`).
         pin_memory: accepted for PyTorch compatibility (no effect: batches are moved by
             ``device=``).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator: with ``shuffle``, a ``numpy.random.Generator`` to draw orders from
-            (its state advances each epoch).
+        generator: with ``shuffle``, an ``ag.Generator`` or a ``numpy.random.Generator``
+            to draw orders from (its state advances each epoch).
         seed: with ``shuffle``, the order of epoch ``e`` is a permutation drawn from
             ``numpy.random.default_rng([seed, e])``: it depends on (seed, epoch) only,
             so a resumed run sees exactly the batches of an uninterrupted one. The
@@ -400,7 +407,7 @@ class DataLoader:
                  collate_fn: Callable[[list], Any] | None = None, pin_memory: bool = False,
                  drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], None] | None = None,
-                 multiprocessing_context=None, generator: np.random.Generator | None = None,
+                 multiprocessing_context=None, generator=None,
                  *, prefetch_factor: int | None = None, persistent_workers: bool = False,
                  seed: int | None = None, device=None, progress: bool | str = False):
         batch_size = _check_count(batch_size, "batch_size", allow_none=True)
@@ -408,9 +415,7 @@ class DataLoader:
         seed = _check_seed(seed, "DataLoader")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: give either seed or generator, not both")
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(f"DataLoader: generator must be a numpy.random.Generator, got "
-                            f"{type(generator).__name__}")
+        _check_generator(generator, "DataLoader")
         if not (isinstance(timeout, int | float) and timeout >= 0):
             raise ValueError(f"DataLoader: timeout must be a non-negative number, got "
                              f"{timeout!r}")
@@ -484,7 +489,7 @@ class DataLoader:
         if self.seed is not None:
             rng = np.random.default_rng([self.seed, epoch])
         elif self.generator is not None:
-            rng = self.generator
+            rng = _rng(self.generator)
         else:
             rng = backends.get_device("cpu").backend.generator
         return rng.permutation(n)
@@ -541,9 +546,12 @@ class DataLoader:
             base_seed = int(np.random.default_rng([self.seed, epoch, 1]).integers(2 ** 62))
         else:
             base_seed = int(backends.get_device("cpu").backend.generator.integers(2 ** 62))
+        context = self.multiprocessing_context
+        if context is None and _in_mpi_job():
+            context = "forkserver"  # forking a process that has started MPI is unsafe
         pool = WorkerPool(self.dataset, fetch, self.num_workers, init_fn=self.worker_init_fn,
-                          base_seed=base_seed, timeout=self.timeout,
-                          context=self.multiprocessing_context, iterable=iterable)
+                          base_seed=base_seed, timeout=self.timeout, context=context,
+                          iterable=iterable)
         if self.persistent_workers and not iterable:
             self._pool = pool
         return pool

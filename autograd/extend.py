@@ -14,6 +14,8 @@ Everything a new differentiable op or layer needs from ``autograd``, in one impo
   ``is_grad_enabled()`` says whether its result must itself be differentiable.
 * ``sum_to(g, shape)``: the one unbroadcast (a broadcast input's gradient summed back).
 * ``promote(a, b, op)``: PyTorch's dtype promotion for a binary op's two arguments.
+* ``increment_version(t, by=...)``: record an in-place write into ``t.data`` made by
+  array code (an optimizer kernel), so backward refuses arrays saved before it.
 
 Code outside ``autograd`` imports these, never underscore names of the core, and never
 reads a node's private fields (``ctx._saved``, ``ctx.edges``); a test checks both.
@@ -22,7 +24,7 @@ reads a node's private fields (``ctx._saved``, ``ctx.edges``); a test checks bot
 from __future__ import annotations
 
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .graph import BackwardError, Function, Node
+from .graph import BackwardError, Function, Node, increment_version
 from .ops._util import sum_to
 from .ops.arithmetic import promote
 from .tensor import Tensor
@@ -34,6 +36,7 @@ __all__ = [
     "Node",
     "Tensor",
     "enable_grad",
+    "increment_version",
     "is_grad_enabled",
     "no_grad",
     "promote",

@@ -83,6 +83,19 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
                  device, requires_grad)
 
 
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    return _make(lambda b, s, d: b.xp.logspace(start, end, steps, base=base).astype(d),
+                 (steps,), dtype, device, requires_grad)
+
+
+def scalar_tensor(value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A 0-d tensor holding the number ``value`` (the default float dtype unless given)."""
+    return _make(lambda b, s, d: b.xp.asarray(value, dtype=d), (), dtype, device,
+                 requires_grad)
+
+
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _make(lambda b, s, d: b.xp.eye(n, m, dtype=d), (n,), dtype, device, requires_grad)
 

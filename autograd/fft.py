@@ -17,12 +17,13 @@ import numpy as np
 
 from . import dtypes, ops
 from .graph import Function
-from .ops.complex import Complex, real
+from .ops.complex import Complex, conj, real
 from .tensor import Tensor, _wrap
 
 __all__ = [
     "fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn",
-    "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
+    "rfftn", "irfftn", "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq",
+    "rfftfreq", "fftshift", "ifftshift",
 ]
 
 _NORMS = ("backward", "forward", "ortho")
@@ -276,6 +277,48 @@ def irfftn(input: Tensor, s: Sequence[int] | None = None, dim=None, norm: str | 
     """Inverse of ``rfftn``: a real output with ``s[-1]`` entries along the last of ``dim``
     (default ``2 * (m - 1)`` for ``m`` input entries there)."""
     return _c2r(input, s, dim, norm, "irfftn")
+
+
+def _hermitian(input, s, dim, norm, inverse: bool, op: str) -> Tensor:
+    """hfft = irfft of the conjugate, ihfft = conjugate of rfft, with the dual norm
+    (NumPy's and PyTorch's definitions)."""
+    norm = _DUAL[_check_norm(norm, op)]
+    if inverse:
+        return conj(_r2c(input, s, dim, norm, op))
+    return _c2r(conj(_as_complex(_check_input(input, op))), s, dim, norm, op)
+
+
+def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None
+         ) -> Tensor:
+    """DFT of a Hermitian-symmetric signal given by its first half: ``n`` real outputs."""
+    return _hermitian(input, _one(n), (dim,), norm, False, "hfft")
+
+
+def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None
+          ) -> Tensor:
+    """Inverse of ``hfft``: the ``n // 2 + 1`` first entries of the inverse DFT of a real
+    signal."""
+    return _hermitian(input, _one(n), (dim,), norm, True, "ihfft")
+
+
+def hfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
+    """Two-dimensional ``hfft``."""
+    return _hermitian(input, s, dim, norm, False, "hfft2")
+
+
+def ihfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
+    """Two-dimensional ``ihfft``."""
+    return _hermitian(input, s, dim, norm, True, "ihfft2")
+
+
+def hfftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
+    """N-dimensional ``hfft`` (one-sided along the last of ``dim``)."""
+    return _hermitian(input, s, dim, norm, False, "hfftn")
+
+
+def ihfftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
+    """N-dimensional ``ihfft``."""
+    return _hermitian(input, s, dim, norm, True, "ihfftn")
 
 
 # --- frequencies and shifts ----------------------------------------------------------------

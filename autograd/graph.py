@@ -83,8 +83,11 @@ class Node:
         """The saved arrays as Tensors, connected to the graph when grad mode is on."""
         if self._freed:
             raise BackwardError(_freed_message(self))
-        if self._versions is not None:
-            _check_versions(self)
+        versions = self._versions
+        if versions is not None:
+            for rec in versions:
+                if rec is not None and rec[0].value != rec[1]:
+                    _raise_modified(self)
         saved, device = self._saved, self.device
         if not STATE.enabled or self._origins is None:
             return tuple([a if a is None or type(a) in _scalars else _wrap(a, device)
@@ -136,7 +139,7 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-def _check_versions(node) -> None:
+def _raise_modified(node) -> None:
     """Refuse to run backward on a saved array that was changed in place since."""
     for k, rec in enumerate(node._versions):
         if rec is not None and rec[0].value != rec[1]:
@@ -156,6 +159,16 @@ def _modified_message(node, k, vc, saved_at) -> str:
                 "backward; run the forward and backward under ag.detect_anomaly() to see "
                 "where both happened.")
     return msg
+
+
+def increment_version(tensor, by: str | None = None) -> None:
+    """Record an in-place change of ``tensor``'s storage made outside the ops (an
+    optimizer kernel writing ``p.data``), so backward refuses arrays saved before it
+    (PyTorch's ``torch.autograd.graph.increment_version``). ``by`` names the change."""
+    vc = version_counter(tensor)
+    vc.value += 1
+    vc.op = by
+    vc.where = user_place() if STATE.anomaly else None
 
 
 def _refreshed(t) -> bool:
@@ -319,7 +332,9 @@ def _resolve_saved(ctx, raw, outs, arrays, args):
                     origin = i
                     t = args[i]
                     if isinstance(t, Tensor):
-                        vc = version_counter(t)
+                        vc = t._vc
+                        if vc is None:
+                            vc = t._vc = _VersionCounter()
                         rec = (vc, vc.value)
                     break
         origins.append(origin)

@@ -29,7 +29,8 @@ __all__ = [
     "LinAlgError", "inv", "solve", "det", "slogdet", "cholesky", "cholesky_ex", "qr", "svd",
     "svdvals", "eigh", "eigvalsh", "norm", "vector_norm", "matrix_norm", "pinv", "lstsq",
     "matrix_power", "matrix_rank", "multi_dot", "cross", "vecdot", "solve_triangular",
-    "lu_factor", "lu_solve",
+    "lu_factor", "lu_solve", "logdet", "pinverse", "lu", "lu_factor_ex", "inv_ex", "solve_ex",
+    "cond", "diagonal", "vander", "tensorinv", "tensorsolve", "householder_product",
 ]
 
 
@@ -56,6 +57,10 @@ SVDResult = _return_type("svd", ("U", "S", "Vh"))
 EighResult = _return_type("eigh", ("eigenvalues", "eigenvectors"))
 LstsqResult = _return_type("lstsq", ("solution", "residuals", "rank", "singular_values"))
 LUFactorResult = _return_type("lu_factor", ("LU", "pivots"))
+LUFactorExResult = _return_type("lu_factor_ex", ("LU", "pivots", "info"))
+LUResult = _return_type("lu", ("P", "L", "U"))
+InvExResult = _return_type("inv_ex", ("inverse", "info"))
+SolveExResult = _return_type("solve_ex", ("result", "info"))
 
 
 # --- checks and small helpers ---------------------------------------------------------
@@ -226,7 +231,7 @@ class _Cholesky(Function):
         xp = ctx.device.backend.xp
         try:
             L = xp.linalg.cholesky(a)
-            ok = bool(xp.isfinite(L).all())  # CuPy reports failure as NaN, not an error
+            ok = _factored(xp, L)
         except np.linalg.LinAlgError:
             ok = False
         if ok:
@@ -246,6 +251,13 @@ class _Cholesky(Function):
         return solve_triangular(L, gA, upper=False, left=False)
 
 
+def _factored(xp, L) -> bool:
+    """Whether a Cholesky factor is complete: NumPy raises on failure, but CuPy (unless in
+    ``cupyx.errstate(linalg='raise')``) returns a factor with a non-positive or NaN pivot
+    at the failing minor, so the diagonal says it."""
+    return bool((xp.diagonal(L, axis1=-2, axis2=-1) > 0).all())
+
+
 def _cholesky_each(xp, a):
     """The failure path: factor matrix by matrix and find each failing leading minor."""
     n = a.shape[-1]
@@ -256,7 +268,7 @@ def _cholesky_each(xp, a):
         for k in range(1, n + 1):
             try:
                 Lk = xp.linalg.cholesky(flat[b, :k, :k])
-                ok = bool(xp.isfinite(Lk).all())
+                ok = _factored(xp, Lk)
             except np.linalg.LinAlgError:
                 ok = False
             if not ok:
@@ -879,3 +891,179 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) ->
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     raise ValueError(f"linalg.norm: with ord={ord!r} and dim=None the input must be 1-D or "
                      f"2-D, got shape {tuple(A.shape)}")
+
+
+# --- PyTorch's top-level names (torch.det, torch.inverse, ...) -------------------------
+
+
+def logdet(A: Tensor) -> Tensor:
+    """``log(det(A))``: NaN for a negative determinant, -inf for a zero one (torch.logdet)."""
+    sign, logabs = slogdet(A)
+    return ops.where(sign < 0, math.nan, logabs)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """``pinv(input, rtol=rcond)`` (torch.pinverse)."""
+    return pinv(input, rtol=rcond)
+
+
+# --- the _ex forms, lu, and compositions ----------------------------------------------
+
+
+def _getrf_info(A: Tensor):
+    """LAPACK getrf's info per matrix: 0, or the 1-based index of the first zero pivot."""
+    xp = A.device.backend.xp
+    lu, _ = _lu_forward(xp, A.data, True)
+    k = min(lu.shape[-2:])
+    d = xp.diagonal(lu, axis1=-2, axis2=-1)[..., :k]
+    zero = d == 0
+    first = xp.argmax(zero, axis=-1) + 1
+    return _const(xp.where(zero.any(axis=-1), first, 0).astype(np.int32), A)
+
+
+def _raise_singular(info: Tensor, op: str) -> None:
+    bad = info.numpy().reshape(-1)
+    if bad.any():
+        b = int(np.flatnonzero(bad)[0])
+        where = f" (batch element {b})" if info.ndim else ""
+        raise LinAlgError(f"linalg.{op}: the input is singular: U[{bad[b]}, {bad[b]}] is zero "
+                          f"in its LU factorization{where}")
+
+
+def _with_info(A: Tensor, info: Tensor, compute, trailing: int) -> Tensor:
+    """``compute(A)``, with each singular matrix (``info != 0``) swapped for the identity
+    and its result set to NaN (PyTorch leaves those values unspecified)."""
+    bad = info.numpy() != 0
+    if not bad.any():
+        return compute(A)
+    xp = A.device.backend.xp
+    mask = _const(xp.asarray(bad), A)
+    out = compute(ops.where(mask.reshape(mask.shape + (1, 1)), _eye(A.shape[-1], A), A))
+    return ops.where(mask.reshape(mask.shape + (1,) * trailing), math.nan, out)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
+    """``(inverse, info)``; info per matrix is 0 or the first zero pivot of its LU (1-based),
+    and a singular matrix's inverse is NaN; no error unless ``check_errors``."""
+    A = _matrix(A, "inv_ex", square=True)
+    info = _getrf_info(A)
+    if check_errors:
+        _raise_singular(info, "inv_ex")
+    return InvExResult((_with_info(A, info, _Inv.apply, 2), info))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
+             ) -> SolveExResult:
+    """``(solve(A, B, left=left), info)`` with ``info`` and NaN results as ``inv_ex``'s."""
+    A = _matrix(A, "solve_ex", square=True)
+    info = _getrf_info(A)
+    if check_errors:
+        _raise_singular(info, "solve_ex")
+    vector = isinstance(B, Tensor) and (B.ndim == 1 or (
+        B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])))
+    return SolveExResult((_with_info(A, info, lambda a: solve(a, B, left=left),
+                                     1 if vector else 2), info))
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
+                 ) -> LUFactorExResult:
+    """``(LU, pivots, info)``: ``lu_factor`` and getrf's info (0, or the first zero pivot)."""
+    LU, piv = lu_factor(A, pivot=pivot)
+    xp = LU.device.backend.xp
+    k = min(LU.shape[-2:])
+    zero = xp.diagonal(LU.data, axis1=-2, axis2=-1)[..., :k] == 0
+    info = _const(xp.where(zero.any(axis=-1), xp.argmax(zero, axis=-1) + 1, 0).astype(
+        np.int32), LU)
+    if check_errors:
+        _raise_singular(info, "lu_factor_ex")
+    return LUFactorExResult((LU, piv, info))
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
+    """``A = P L U``: permutation ``P`` (*, m, m), unit lower ``L`` (*, m, k) and upper
+    ``U`` (*, k, n), k = min(m, n). Differentiable for square ``A``."""
+    LU, piv = lu_factor(A, pivot=pivot)
+    m, n = LU.shape[-2:]
+    k = min(m, n)
+    L = ops.tril(LU[..., :, :k], -1) + ops.expand_to(_const(
+        LU.device.backend.xp.eye(m, k, dtype=LU.data.dtype), LU), tuple(LU.shape[:-2]) + (m, k))
+    U = ops.triu(LU[..., :k, :])
+    eye = _eye(m, LU)
+    P = _permute_rows(ops.expand_to(eye, tuple(LU.shape[:-2]) + (m, m)), piv, inverse=True)
+    return LUResult((P.detach(), L, U))
+
+
+def cond(A: Tensor, p=None) -> Tensor:
+    """Condition number: ``s_max / s_min`` for ``p`` None or 2 (``s_min / s_max`` for -2),
+    else ``norm(A, p) * norm(inv(A), p)`` (square ``A``)."""
+    A = _matrix(A, "cond")
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        hi, lo = s[..., 0], s[..., -1]
+        return hi / lo if p != -2 else lo / hi
+    _matrix(A, "cond", square=True)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonal ``offset`` of the matrices in dims ``(dim1, dim2)``, as the last dim."""
+    return ops.diagonal(A, offset, dim1, dim2)
+
+
+def vander(x: Tensor, N: int | None = None) -> Tensor:
+    """Vandermonde matrices ``[1, x, x^2, ..., x^(N-1)]`` along a new last dim (*, n, N);
+    ``N`` defaults to ``x.shape[-1]``."""
+    if not isinstance(x, Tensor) or x.ndim < 1:
+        raise ValueError(f"linalg.vander: expected a tensor with at least 1 dimension, got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    N = x.shape[-1] if N is None else int(N)
+    if N < 1:
+        raise ValueError(f"linalg.vander: N must be at least 1, got {N}")
+    cols = [ops.expand_to(_const(x.device.backend.xp.ones((), x.data.dtype), x), tuple(x.shape))]
+    for _ in range(N - 1):
+        cols.append(cols[-1] * x)
+    return ops.stack(cols, -1)
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of ``A`` seen as a square matrix of its first ``ind`` dims by the rest:
+    shape ``A.shape[ind:] + A.shape[:ind]``."""
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    if ind <= 0 or math.prod(rows) != math.prod(cols):
+        raise ValueError(f"linalg.tensorinv: the product of the first ind={ind} dims of "
+                         f"{tuple(A.shape)} must equal that of the rest")
+    return inv(A.reshape(math.prod(rows), math.prod(cols))).reshape(cols + rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+    """``X`` with ``tensordot(A, X, X.ndim) == B``; ``dims`` of ``A`` are first moved last."""
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
+    xshape = tuple(A.shape[B.ndim:])
+    n = math.prod(tuple(B.shape))
+    if math.prod(xshape) != n:
+        raise ValueError(f"linalg.tensorsolve: A {tuple(A.shape)} and B {tuple(B.shape)}: the "
+                         "trailing dims of A must hold as many elements as B")
+    return solve(A.reshape(n, n), B.reshape(n)).reshape(xshape)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of ``H_1 H_2 ... H_k``, ``H_i = I - tau_i v_i v_i^T`` with
+    ``v_i`` column i of ``A`` (*, m, n) below the diagonal and 1 on it (LAPACK's orgqr);
+    ``tau`` (*, k), k <= n. Composed of differentiable ops."""
+    A, tau = _same_dtype(_matrix(A, "householder_product"), tau, "householder_product")
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
+    if n > m or k > n or tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise ValueError(f"linalg.householder_product: expected A (*, m, n) with m >= n and "
+                         f"tau (*, k) with k <= n and the same batch, got A {tuple(A.shape)} "
+                         f"and tau {tuple(tau.shape)}")
+    xp = A.device.backend.xp
+    below = _const(xp.tri(m, n, -1, dtype=A.data.dtype), A)
+    V = A * below + _const(xp.eye(m, n, dtype=A.data.dtype), A)  # (*, m, n)
+    Q = ops.expand_to(_eye(m, A), tuple(A.shape[:-2]) + (m, m))
+    for i in range(k):
+        v = V[..., :, i:i + 1]  # (*, m, 1)
+        Q = Q - (Q @ v) @ (v.mT * tau[..., i:i + 1].unsqueeze(-1))
+    return Q[..., :, :n]

@@ -1,4 +1,10 @@
-"""Bind the ops of ``autograd.ops`` onto ``Tensor`` as methods and operators."""
+"""Bind the ops of ``autograd.ops`` onto ``Tensor`` as methods and operators.
+
+The ops import ``Tensor``, so their methods are bound here, after both exist, from the
+tables below. Editors and type checkers see them through ``autograd/tensor.pyi``,
+generated from the live class by ``python -m autograd._stubgen`` (a test keeps it
+current): after adding a method here, run that command.
+"""
 
 from __future__ import annotations
 
@@ -62,8 +68,22 @@ _methods = {
     "where": lambda self, condition, other: ops.where(condition, self, other),
 }
 
-# complex tensors (issue 12: autograd.fft)
-_methods.update({"conj": ops.conj, "angle": ops.angle, "is_complex": ops.is_complex})
+# complex tensors, special and linalg functions as methods (issue 12: linalg helper)
+from . import linalg as _linalg  # noqa: E402
+from . import special as _special  # noqa: E402
+
+_methods.update({
+    "conj": ops.conj, "angle": ops.angle, "is_complex": ops.is_complex,
+    "resolve_conj": ops.resolve_conj, "conj_physical": ops.conj_physical,
+    "erfc": _special.erfc, "erfinv": _special.erfinv, "lgamma": _special.gammaln,
+    "digamma": _special.digamma, "i0": _special.i0, "sinc": _special.sinc,
+    "logit": _special.logit, "xlogy": _special.xlogy,
+    "polygamma": lambda self, n: _special.polygamma(n, self),
+    "mvlgamma": lambda self, p: _special.multigammaln(self, p),
+    "det": _linalg.det, "logdet": _linalg.logdet, "slogdet": _linalg.slogdet,
+    "inverse": _linalg.inv, "pinverse": _linalg.pinverse,
+    "matrix_power": _linalg.matrix_power, "cholesky": _linalg.cholesky,
+})
 
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
@@ -84,6 +104,8 @@ Tensor.__iter__ = _iter
 
 
 # --- issue 12 tensor ops, constructors and conveniences (ops helper) -----------------
+import numpy as np  # noqa: E402
+
 from . import compat, factories, random  # noqa: E402
 
 
@@ -192,6 +214,28 @@ _issue12_methods = {
     "nelement": Tensor.numel,
     "is_floating_point": lambda self: self.data.dtype.kind == "f",
     "size": _size, "type": _type,
+    # more elementwise, indexing and layout ops
+    "addcmul": ops.addcmul, "addcdiv": ops.addcdiv, "clamp_min": ops.clamp_min,
+    "clamp_max": ops.clamp_max, "float_power": ops.float_power, "fmax": ops.fmax,
+    "fmin": ops.fmin, "heaviside": ops.heaviside, "gcd": ops.gcd, "lcm": ops.lcm,
+    "bitwise_not": ops.bitwise_not,
+    "bitwise_left_shift": ops.bitwise_left_shift,
+    "bitwise_right_shift": ops.bitwise_right_shift, "ldexp": ops.ldexp, "frexp": ops.frexp,
+    "positive": ops.positive, "signbit": ops.signbit, "isneginf": ops.isneginf,
+    "isposinf": ops.isposinf, "isreal": ops.isreal,
+    "index_copy": ops.index_copy, "index_fill": ops.index_fill, "index_put": ops.index_put,
+    "index_reduce": ops.index_reduce, "put": ops.put, "select_scatter": ops.select_scatter,
+    "slice_scatter": ops.slice_scatter, "diagonal_scatter": ops.diagonal_scatter,
+    "ravel": ops.ravel, "select": ops.select, "tensor_split": ops.tensor_split,
+    "hsplit": ops.hsplit, "vsplit": ops.vsplit, "dsplit": ops.dsplit,
+    "split_with_sizes": ops.split_with_sizes, "sum_to_size": _size_args(ops.sum_to_size),
+    "addr": ops.addr, "cov": ops.cov, "corrcoef": ops.corrcoef, "quantile": ops.quantile,
+    "nanquantile": ops.nanquantile, "histogram": ops.histogram,
+    "byte": lambda self: self.to(np.uint8), "char": lambda self: self.to(np.int8),
+    "short": lambda self: self.to(np.int16),
+    "fill": ops.fill,
+    "nonzero_static": ops.nonzero_static, "unsafe_chunk": ops.chunk,
+    "unsafe_split": ops.split,
 }
 
 for _name, _fn in _issue12_methods.items():
@@ -219,6 +263,10 @@ _inplace_methods = {
     "exponential_": _ip.exponential_, "random_": _ip.random_,
     "sign_": _ip.sign_, "floor_": _ip.floor_, "ceil_": _ip.ceil_, "round_": _ip.round_,
     "trunc_": _ip.trunc_, "frac_": _ip.frac_,
+    "index_add_": _ip.index_add_, "index_copy_": _ip.index_copy_,
+    "index_fill_": _ip.index_fill_, "scatter_": _ip.scatter_,
+    "scatter_add_": _ip.scatter_add_, "scatter_reduce_": _ip.scatter_reduce_,
+    "index_copy": _ip.index_copy, "index_fill": _ip.index_fill,
     "sign": _rounding.sign, "floor": _rounding.floor, "ceil": _rounding.ceil,
     "round": _rounding.round, "trunc": _rounding.trunc, "frac": _rounding.frac,
     "view": _size_args(_views.view), "contiguous": _views.contiguous,

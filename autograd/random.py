@@ -135,8 +135,8 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """A Poisson sample of rate ``input`` per element, in ``input``'s dtype."""
     if bool((input.data < 0).any()):
         raise RuntimeError("poisson: rates must be non-negative")
-    g = source(input.device, generator)
-    return _wrap(g.poisson(input.data).astype(input.data.dtype), input.device)
+    draws = source(input.device, generator).poisson(input.data)
+    return _wrap(draws.astype(input.data.dtype), input.device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import dtypes, ops
 from .graph import Function
 from .ops._util import sum_to
@@ -19,7 +21,15 @@ from .tensor import Tensor
 __all__ = [
     "erf", "erfc", "erfinv", "erfcx", "expit", "logit", "gammaln", "digamma", "psi",
     "polygamma", "multigammaln", "xlogy", "xlog1py", "i0", "i0e", "i1", "i1e", "ndtr",
-    "ndtri", "log_ndtr", "entr", "sinc", "softmax", "log_softmax", "logsumexp",
+    "ndtri", "log_ndtr", "entr", "sinc", "softmax", "log_softmax", "logsumexp", "bessel_j0",
+    "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+    "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+    "scaled_modified_bessel_k1", "spherical_bessel_j0", "zeta", "chebyshev_polynomial_t",
+    "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+    "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+    "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w",
+    "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+    "legendre_polynomial_p", "airy_ai",
 ]
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -48,6 +58,14 @@ _DERIVATIVES = {
     "log_ndtr": lambda x, y: ops.exp(-0.5 * x * x - y) / _SQRT_2PI,
     "entr": lambda x, y: -(ops.log(x) + 1),
     "sinc": lambda x, y: ops.where(x == 0, 0.0, (ops.cos(math.pi * x) - y) / _safe(x)),
+    "j0": lambda x, y: -bessel_j1(x),
+    "j1": lambda x, y: ops.where(x == 0, 0.5, bessel_j0(x) - y / _safe(x)),
+    "y0": lambda x, y: -bessel_y1(x),
+    "y1": lambda x, y: bessel_y0(x) - y / x,
+    "k0": lambda x, y: -modified_bessel_k1(x),
+    "k1": lambda x, y: -modified_bessel_k0(x) - y / x,
+    "k0e": lambda x, y: y - scaled_modified_bessel_k1(x),
+    "k1e": lambda x, y: y * (1 - 1 / x) - scaled_modified_bessel_k0(x),
 }
 
 
@@ -109,6 +127,87 @@ ndtri = _unary("ndtri", "Inverse of the standard normal CDF, on (0, 1).")
 log_ndtr = _unary("log_ndtr", "``log(ndtr(x))``, accurate in the lower tail.")
 entr = _unary("entr", "Elementwise entropy ``-x log x`` (0 at 0, -inf for x < 0).")
 sinc = _unary("sinc", "Normalized sinc ``sin(pi x) / (pi x)`` (1 at 0).")
+
+bessel_j0 = _unary("j0", "Bessel function of the first kind, order 0.")
+bessel_j1 = _unary("j1", "Bessel function of the first kind, order 1.")
+bessel_y0 = _unary("y0", "Bessel function of the second kind, order 0 (x > 0).")
+bessel_y1 = _unary("y1", "Bessel function of the second kind, order 1 (x > 0).")
+modified_bessel_i0 = i0
+modified_bessel_i1 = i1
+modified_bessel_k0 = _unary("k0", "Modified Bessel function of the second kind, order 0.")
+modified_bessel_k1 = _unary("k1", "Modified Bessel function of the second kind, order 1.")
+scaled_modified_bessel_k0 = _unary("k0e", "``exp(x) k0(x)``.")
+scaled_modified_bessel_k1 = _unary("k1e", "``exp(x) k1(x)``.")
+for _f, _name in ((bessel_j0, "bessel_j0"), (bessel_j1, "bessel_j1"), (bessel_y0, "bessel_y0"),
+                  (bessel_y1, "bessel_y1"), (modified_bessel_k0, "modified_bessel_k0"),
+                  (modified_bessel_k1, "modified_bessel_k1"),
+                  (scaled_modified_bessel_k0, "scaled_modified_bessel_k0"),
+                  (scaled_modified_bessel_k1, "scaled_modified_bessel_k1")):
+    _f.__name__ = _f.__qualname__ = _name
+
+
+def spherical_bessel_j0(input: Tensor) -> Tensor:
+    """Spherical Bessel function of the first kind, order 0: ``sin(x) / x`` (1 at 0)."""
+    x = _float(input, "spherical_bessel_j0")
+    return ops.where(x == 0, 1.0, ops.sin(x) / _safe(x))
+
+
+class _Zeta(Function):
+    """Hurwitz zeta ``sum_k (k + q)^-x``; differentiable in ``q`` only (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, q):
+        ctx.shapes = (x.shape, q.shape)
+        ctx.save_for_backward(x, q)
+        return ctx.device.backend.special.zeta(x, q).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, q = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("special.zeta: the derivative with respect to the first "
+                                      "argument (the exponent) is not implemented, as in "
+                                      "PyTorch")
+        return None, sum_to(g * -x * zeta(x + 1, q), ctx.shapes[1])
+
+
+class _Airy(Function):
+    """Airy's ``Ai`` (``prime=False``) or ``Ai'``; ``Ai'' = x Ai`` closes the derivatives.
+    CuPy has no ``airy``: there the values are computed on the host."""
+
+    @staticmethod
+    def forward(ctx, x, prime):
+        ctx.prime = prime
+        backend = ctx.device.backend
+        airy = getattr(backend.special, "airy", None)
+        if airy is not None:
+            out = airy(x)[1 if prime else 0]
+        else:
+            import scipy.special
+
+            out = backend.asarray(scipy.special.airy(backend.to_host(x))[1 if prime else 0])
+        ctx.save_for_backward(x)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * (x * _Airy.apply(x, False) if ctx.prime else _Airy.apply(x, True))), None
+
+
+def airy_ai(input: Tensor) -> Tensor:
+    """Airy function ``Ai(x)`` (differentiable: ``Ai'`` and ``Ai'' = x Ai``)."""
+    return _Airy.apply(_float(input, "airy_ai"), False)
+
+
+def zeta(input, other) -> Tensor:
+    """Hurwitz zeta function ``zeta(input, other)`` (either may be a number)."""
+    x, q = _pair(input, other, "zeta")
+    t = x if isinstance(x, Tensor) else q
+    xp = t.device.backend.xp
+    x, q = (v if isinstance(v, Tensor) else Tensor(xp.asarray(v, dtype=t.data.dtype),
+                                                   device=t.device) for v in (x, q))
+    return _Zeta.apply(x, q)
 
 
 def erf(input: Tensor) -> Tensor:
@@ -214,3 +313,71 @@ def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``autograd.logsumexp``."""
     return ops.logsumexp(input, dim, keepdim)
+
+
+# --- orthogonal polynomials (values only, as PyTorch: no gradient) ----------------------
+
+# name: (P_1 from x, P_{k+1} from x, k, P_k, P_{k-1}); P_0 = 1
+_RECURRENCES = {
+    "chebyshev_polynomial_t": (lambda x: x, lambda x, k, p, q: 2 * x * p - q),
+    "chebyshev_polynomial_u": (lambda x: 2 * x, lambda x, k, p, q: 2 * x * p - q),
+    "chebyshev_polynomial_v": (lambda x: 2 * x - 1, lambda x, k, p, q: 2 * x * p - q),
+    "chebyshev_polynomial_w": (lambda x: 2 * x + 1, lambda x, k, p, q: 2 * x * p - q),
+    "hermite_polynomial_h": (lambda x: 2 * x, lambda x, k, p, q: 2 * x * p - 2 * k * q),
+    "hermite_polynomial_he": (lambda x: x, lambda x, k, p, q: x * p - k * q),
+    "laguerre_polynomial_l": (lambda x: 1 - x,
+                              lambda x, k, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1)),
+    "legendre_polynomial_p": (lambda x: x,
+                              lambda x, k, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1)),
+}
+
+
+def _polynomial(name: str, x, n, shifted: bool = False) -> Tensor:
+    """``P_n(x)`` by the three-term recurrence, elementwise over broadcast ``x`` and ``n``
+    (0 where n < 0)."""
+    t = x if isinstance(x, Tensor) else n
+    if not isinstance(t, Tensor):
+        raise TypeError(f"special.{name}: expected a Tensor argument")
+    xp = t.device.backend.xp
+    dt = t.data.dtype if t.data.dtype.kind == "f" else dtypes.get_default_dtype()
+    xa = (x.data if isinstance(x, Tensor) else xp.asarray(x)).astype(dt)
+    na = n.data if isinstance(n, Tensor) else xp.asarray(n)
+    if bool((na != xp.floor(na)).any()) if na.dtype.kind == "f" else False:
+        raise ValueError(f"special.{name}: n must hold integers, got {n}")
+    if shifted:
+        xa = 2 * xa - 1
+    xa, na = xp.broadcast_arrays(xa, na.astype(np.int64))
+    first, step = _RECURRENCES[name]
+    out = xp.where(na == 0, 1.0, 0.0).astype(dt)
+    top = int(na.max()) if na.size else 0
+    q, p = xp.ones_like(xa), first(xa)
+    for k in range(1, top + 1):
+        out = xp.where(na == k, p, out)
+        q, p = p, step(xa, k, p, q)
+    return Tensor(out, device=t.device)
+
+
+def _poly(name: str, shifted: bool = False):
+    base = name.replace("shifted_", "")
+
+    def fn(input, n) -> Tensor:
+        return _polynomial(base, input, n, shifted)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"``{name}(input, n)``: the degree-``n`` polynomial at ``input``"
+                  f"{' (at 2 input - 1)' if shifted else ''}; no gradient, as PyTorch.")
+    return fn
+
+
+chebyshev_polynomial_t = _poly("chebyshev_polynomial_t")
+chebyshev_polynomial_u = _poly("chebyshev_polynomial_u")
+chebyshev_polynomial_v = _poly("chebyshev_polynomial_v")
+chebyshev_polynomial_w = _poly("chebyshev_polynomial_w")
+shifted_chebyshev_polynomial_t = _poly("shifted_chebyshev_polynomial_t", True)
+shifted_chebyshev_polynomial_u = _poly("shifted_chebyshev_polynomial_u", True)
+shifted_chebyshev_polynomial_v = _poly("shifted_chebyshev_polynomial_v", True)
+shifted_chebyshev_polynomial_w = _poly("shifted_chebyshev_polynomial_w", True)
+hermite_polynomial_h = _poly("hermite_polynomial_h")
+hermite_polynomial_he = _poly("hermite_polynomial_he")
+laguerre_polynomial_l = _poly("laguerre_polynomial_l")
+legendre_polynomial_p = _poly("legendre_polynomial_p")

@@ -194,6 +194,10 @@ class CupyGenerator:
         """Integers uniform on [low, high) (or [low, high] with ``endpoint``)."""
         return self._g.integers(low, high, size=size, dtype=dtype, endpoint=endpoint)
 
+    def poisson(self, lam=1.0, size=None):
+        """Poisson samples (int64) of rate ``lam`` (a number or an array)."""
+        return self._g.poisson(lam, size)
+
     def permutation(self, x):
         """A random permutation of ``range(x)`` (int64), or of ``x``'s first axis."""
         if isinstance(x, int | np.integer):

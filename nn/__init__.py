@@ -30,6 +30,9 @@ from .padding import *  # noqa: F403
 from .vision import *  # noqa: F403
 
 # isort: split
+from .parallel import DataParallel  # noqa: F401  (nn.DataParallel, as PyTorch)
+
+# isort: split
 # the op registry: nn hands its provider modules to autograd.testing (no upward import)
 from . import testing  # noqa: F401
 

@@ -1,4 +1,4 @@
-"""Convolution layers ``Conv1d/2d/3d`` and ``ConvTranspose1d/2d`` (PyTorch's parameters
+"""Convolution layers ``Conv1d/2d/3d`` and ``ConvTranspose1d/2d/3d`` (PyTorch's parameters
 and init)."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from .functional.conv import _tuple
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "ConvTranspose3d"]
 
 
 class _ConvNd(Module):
@@ -184,5 +185,17 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution: (N, C_in, D, H, W) -> (N, C_out, OD, OH, OW). See
+    ConvTranspose2d."""
+
+    _nd = 3
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups,
                                   self.dilation)

@@ -1,4 +1,6 @@
-"""Parameter initialisation, in place on ``tensor.data``, outside the graph.
+"""Parameter initialisation, in place (``Tensor.uniform_``, ``copy_``, ...) under
+``no_grad``, as ``torch.nn.init``: each fill is one in-place op, so it bumps the tensor's
+version and works on views (``nn.init.uniform_(w[0])`` fills that row of ``w``).
 
 Random numbers come from the tensor's backend generator (``ag.manual_seed`` seeds
 it), so the same seed gives the same weights on every run. The formulas and defaults
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
 __all__ = [
@@ -33,22 +36,9 @@ def _check(tensor, op: str) -> None:
         raise TypeError(f"nn.init.{op}: expected a Tensor, got {type(tensor).__name__}")
 
 
-def _sample(tensor: Tensor, kind: str):
-    """An array of ``tensor``'s shape and dtype: U[0, 1) (``"uniform"``) or N(0, 1)."""
-    gen = tensor.device.backend.generator
-    shape = tuple(tensor.shape)
-    dt = tensor.dtype
-    draw_dt = dt if dt.kind == "f" and dt.itemsize >= 4 else tensor.device.backend.xp.float32
-    if kind == "uniform":
-        arr = gen.random(shape, dtype=draw_dt)
-    else:
-        arr = gen.standard_normal(shape, dtype=draw_dt)
-    return arr
-
-
 def _fill(tensor: Tensor, arr) -> Tensor:
-    tensor.data[...] = arr.astype(tensor.dtype, copy=False)
-    return tensor
+    with no_grad():
+        return tensor.copy_(Tensor(arr, device=tensor.device))
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -100,13 +90,15 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill ``tensor`` with values from U(a, b)."""
     _check(tensor, "uniform_")
-    return _fill(tensor, _sample(tensor, "uniform") * (b - a) + a)
+    with no_grad():
+        return tensor.uniform_(a, b)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill ``tensor`` with values from N(mean, std^2)."""
     _check(tensor, "normal_")
-    return _fill(tensor, _sample(tensor, "normal") * std + mean)
+    with no_grad():
+        return tensor.normal_(mean, std)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
@@ -116,7 +108,8 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if not a < b:
         raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
     xp = tensor.device.backend.xp
-    arr = _sample(tensor, "normal") * std + mean
+    with no_grad():
+        arr = tensor.normal_(mean, std).data.copy()
     bad = (arr < a) | (arr > b)
     for _ in range(1000):
         n = int(bad.sum())
@@ -133,8 +126,8 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     _check(tensor, "constant_")
-    tensor.data[...] = val
-    return tensor
+    with no_grad():
+        return tensor.fill_(val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
@@ -151,8 +144,7 @@ def eye_(tensor: Tensor) -> Tensor:
     if tensor.ndim != 2:
         raise ValueError(f"eye_: expected a 2-D tensor, got shape {tuple(tensor.shape)}")
     xp = tensor.device.backend.xp
-    tensor.data[...] = xp.eye(*tensor.shape, dtype=tensor.dtype)
-    return tensor
+    return _fill(tensor, xp.eye(*tensor.shape, dtype=tensor.dtype))
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:

@@ -377,10 +377,14 @@ class Module:
                 continue
             if set_to_none:
                 p.grad = None
-            else:
-                g = p.grad.detach()
-                g.data = p.device.backend.xp.zeros_like(g.data)
-                p.grad = g
+            else:  # in place, as the optimizer's zero_grad (no new array)
+                g = p.grad
+                if g.grad_fn is not None:
+                    g.detach_()
+                else:
+                    g.requires_grad = False
+                with no_grad():
+                    g.zero_()
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first) and then on self."""

@@ -199,9 +199,9 @@ class _InstanceNorm(_BatchNorm):
             raise ValueError(f"{name}: expected {self.num_features} channels (dim 1), got "
                              f"input of shape {tuple(input.shape)}")
         use_input_stats = self.training or not self.track_running_stats
+        momentum = self.momentum if self.momentum is not None else 0.0  # PyTorch's rule
         out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                              use_input_stats, self.momentum if self.momentum is not None
-                              else 0.1, self.eps)
+                              use_input_stats, momentum, self.eps)
         return out.squeeze(0) if unbatched else out
 
 

@@ -2,15 +2,15 @@
 ``ReplicationPad*`` and ``CircularPad*`` for 1, 2 and 3 spatial dimensions.
 
 ``padding`` is an int (every side) or a tuple (left, right[, top, bottom[, front,
-back]]) in ``F.pad`` order; (un)batched inputs as in PyTorch.
+back]]) in ``F.pad`` order; (un)batched inputs as in PyTorch. Each layer is one call of
+``F.pad`` (``autograd.ops.pad``) with its mode.
 """
 
 from __future__ import annotations
 
-from autograd.ops import pad as constant_pad
-from autograd.tensor import Tensor
+from autograd.extend import Tensor
+from autograd.ops import pad
 
-from .functional.vision import pad_by_index
 from .module import Module
 
 __all__ = [f"{kind}Pad{n}d" for kind in ("Zero", "Constant", "Reflection", "Replication",
@@ -37,8 +37,8 @@ class _PadNd(Module):
             raise ValueError(f"{name}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D input, "
                              f"got shape {tuple(getattr(input, 'shape', ()))}")
         if self._mode == "constant":
-            return constant_pad(input, self.padding, value=self.value)
-        return pad_by_index(input, self.padding, self._mode)
+            return pad(input, self.padding, value=self.value)
+        return pad(input, self.padding, mode=self._mode)
 
     def extra_repr(self) -> str:
         return f"{self.padding}" + (f", value={self.value}" if self._mode == "constant" else "")

@@ -15,8 +15,8 @@ import math
 import autograd as ag
 import autograd.distributed as dist
 from autograd.distributed.functional import all_reduce
+from autograd.extend import Tensor
 from autograd.ops import rsqrt
-from autograd.tensor import Tensor
 
 from .functional import normalization as _norm
 from .module import Module

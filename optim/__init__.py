@@ -25,3 +25,9 @@ from .radam import RAdam  # noqa: E402
 from .rprop import Rprop  # noqa: E402
 
 __all__ += ["Adadelta", "Adamax", "ASGD", "LBFGS", "NAdam", "RAdam", "Rprop"]
+
+# isort: split
+# data-parallel training (dist): optimizer state sharded across ranks
+from .zero_redundancy import ZeroRedundancyOptimizer  # noqa: E402
+
+__all__ += ["ZeroRedundancyOptimizer"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from autograd.grad_mode import enable_grad, no_grad
+from autograd.extend import enable_grad, increment_version, no_grad
 
 from .optimizer import Optimizer
 
@@ -163,6 +163,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p.data.size
             p.data += step_size * update[offset:offset + n].reshape(p.data.shape)
+            increment_version(p, by="LBFGS.step")  # a graph that saved p is now stale
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -172,6 +173,7 @@ class LBFGS(Optimizer):
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x, strict=True):
             p.data[...] = saved
+            increment_version(p, by="LBFGS.step")
         return loss, flat_grad
 
     def step(self, closure: Callable):

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.extend import Tensor, enable_grad, no_grad, wrap
+from autograd.extend import Tensor, enable_grad, increment_version, no_grad, wrap
 
 
 class _Required:
@@ -145,6 +145,8 @@ class Optimizer:
                 params = [p for p in group["params"] if p.grad is not None]
                 if params:
                     self._update(group, params)
+                    for p in params:  # changed in place: a graph that saved p is stale
+                        increment_version(p, by=f"{type(self).__name__}.step")
         return loss
 
     def _update(self, group: dict[str, Any], params: list[Tensor]) -> None:

@@ -25,6 +25,7 @@ from .collectives import (
     all_reduce,
     barrier,
     broadcast,
+    broadcast_coalesced,
     gather,
     irecv,
     isend,
@@ -40,7 +41,7 @@ __all__ = ["init_process_group", "destroy_process_group", "is_available", "is_in
            "get_rank", "get_world_size", "get_backend", "ReduceOp", "Work", "ProcessGroup",
            "DistError", "DistBackendError", "all_reduce", "reduce", "broadcast", "all_gather",
            "all_gather_into_tensor", "reduce_scatter_tensor", "gather", "scatter", "send",
-           "recv", "isend", "irecv", "barrier"]
+           "recv", "isend", "irecv", "barrier", "broadcast_coalesced"]
 
 
 def init_process_group(backend: str = "mpi", init_method: str | None = None, timeout=None,

@@ -76,6 +76,7 @@ class ProcessGroup:
         self.seq = 0
         self.waiting = (-1, -1)  # (seq, collective code) while this rank waits
         self.nccl = None
+        self.mpi = None  # the MPI transport (collectives.py), made on first use
         self.debug = os.environ.get("AUTOGRAD_DISTRIBUTED_DEBUG", "0") not in ("", "0")
 
     def next_seq(self) -> int:

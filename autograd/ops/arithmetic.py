@@ -52,8 +52,9 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        return ((sum_to(g * conj_of(b), a.shape) if na else None),
-                (sum_to(g * conj_of(a), b.shape) if nb else None))
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            a, b = conj_of(a), conj_of(b)
+        return (sum_to(g * b, a.shape) if na else None), (sum_to(g * a, b.shape) if nb else None)
 
 
 class AddScalar(Function):
@@ -91,8 +92,10 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        ga = sum_to(g / conj_of(b), a.shape) if na else None
-        gb = sum_to(-g * conj_of(a / (b * b)), b.shape) if nb else None
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            a, b = conj_of(a), conj_of(b)
+        ga = sum_to(g / b, a.shape) if na else None
+        gb = sum_to(-g * a / (b * b), b.shape) if nb else None
         return ga, gb
 
 
@@ -100,12 +103,16 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         out = a**b
-        ctx.save_for_backward(a, b, out)
+        # the output only for the exponent's gradient: saved otherwise, a later in-place
+        # change of it would make backward refuse where PyTorch does not (x.pow_(2).add_(1))
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            a, b, out = conj_of(a), conj_of(b), conj_of(out)
         na, nb = ctx.needs_input_grad
         ga = gb = None
         if na:  # b * a**(b-1), exactly 0 where b == 0 (0 * 0**-1 would be NaN), as PyTorch
@@ -209,6 +216,8 @@ class Exp(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            out = conj_of(out)
         return g * out
 
 
@@ -221,6 +230,8 @@ class Log(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            x = conj_of(x)
         return g / x
 
 
@@ -233,6 +244,8 @@ class Log1p(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            x = conj_of(x)
         return g / (x + 1)
 
 
@@ -246,6 +259,8 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            out = conj_of(out)
         return g / (out * 2)
 
 
@@ -270,6 +285,8 @@ class Sin(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            x = conj_of(x)
         return g * cos(x)
 
 
@@ -282,6 +299,8 @@ class Cos(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            x = conj_of(x)
         return -g * sin(x)
 
 
@@ -295,6 +314,8 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            out = conj_of(out)
         return g * (1 - out * out)
 
 
@@ -560,14 +581,20 @@ def neg(x: Tensor) -> Tensor:
     return Neg.apply(x)
 
 
-def _float_unary(fn, name):
+def _float_unary(fn, name, complex_ok=True):
     def op(x: Tensor) -> Tensor:
-        if x.data.dtype.kind != "f":
-            x = x.to(dtypes.get_default_dtype())
+        kind = x.data.dtype.kind
+        if kind != "f":
+            if kind == "c" and not complex_ok:
+                raise TypeError(f"{name}: complex tensors are not supported (got {x.dtype}, "
+                                f"shape {tuple(x.shape)})")
+            if kind != "c":  # complex stays complex
+                x = x.to(dtypes.get_default_dtype())
         return fn.apply(x)
 
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise ``{name}`` (integer inputs become the default float dtype)."
+    op.__doc__ = (f"Elementwise ``{name}`` (integer inputs become the default float dtype; "
+                  "complex ones stay complex).")
     return op
 
 
@@ -578,8 +605,8 @@ sqrt = _float_unary(Sqrt, "sqrt")
 sin = _float_unary(Sin, "sin")
 cos = _float_unary(Cos, "cos")
 tanh = _float_unary(Tanh, "tanh")
-sigmoid = _float_unary(Sigmoid, "sigmoid")
-erf = _float_unary(Erf, "erf")
+sigmoid = _float_unary(Sigmoid, "sigmoid", complex_ok=False)
+erf = _float_unary(Erf, "erf", complex_ok=False)
 
 
 def abs(x: Tensor) -> Tensor:

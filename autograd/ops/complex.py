@@ -160,6 +160,15 @@ def conj(input: Tensor) -> Tensor:
     return Conj.apply(input)
 
 
+conj_physical = conj
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    """``input`` itself: ``conj`` here makes a new tensor, never a lazily conjugated view
+    (PyTorch's conjugate bit), so there is nothing to resolve."""
+    return _check_tensor(input, "resolve_conj")
+
+
 def complex_abs(input: Tensor) -> Tensor:
     """``|z|`` of a complex tensor, real-valued (``autograd.abs`` dispatches here)."""
     return ComplexAbs.apply(input)

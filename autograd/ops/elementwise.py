@@ -8,6 +8,9 @@ that ``create_graph=True`` differentiates it again.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
+
+import numpy as np
 
 from .. import dtypes
 from ..graph import Function
@@ -54,7 +57,7 @@ def _make_unary(name, forward, derivative):
 
     def op(x: Tensor) -> Tensor:
         if x.data.dtype.kind != "f":
-            x = x.to(dtypes.get_default_dtype())
+            x = _floating(x, name)
         return Op.apply(x)
 
     op.__name__ = op.__qualname__ = name
@@ -82,12 +85,12 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 def deg2rad(x: Tensor) -> Tensor:
     """Degrees to radians."""
-    return _floating(x) * (math.pi / 180.0)
+    return _floating(x, "deg2rad") * (math.pi / 180.0)
 
 
 def rad2deg(x: Tensor) -> Tensor:
     """Radians to degrees."""
-    return _floating(x) * (180.0 / math.pi)
+    return _floating(x, "rad2deg") * (180.0 / math.pi)
 
 
 
@@ -96,8 +99,12 @@ def sgn(x: Tensor) -> Tensor:
     return sign(x)
 
 
-def _floating(x: Tensor) -> Tensor:
-    return x if x.data.dtype.kind == "f" else x.to(dtypes.get_default_dtype())
+def _floating(x: Tensor, op: str | None = None) -> Tensor:
+    kind = x.data.dtype.kind
+    if kind == "c":  # a cast would drop the imaginary part
+        raise TypeError(f"{op or 'this op'}: complex tensors are not supported (got "
+                        f"{x.dtype}, shape {tuple(x.shape)})")
+    return x if kind == "f" else x.to(dtypes.get_default_dtype())
 
 
 # --- binary: forward on arrays, gradients (ga, gb) before unbroadcasting ---------------
@@ -188,6 +195,7 @@ def _float_pair(a, b, op):
     a, b = promote(a, b, op)
     t = a if isinstance(a, Tensor) else b
     if t.data.dtype.kind != "f":
+        _floating(t, op)  # complex: a cast would drop the imaginary part
         dt = dtypes.get_default_dtype()
         a = a.to(dt) if isinstance(a, Tensor) else float(a)
         b = b.to(dt) if isinstance(b, Tensor) else float(b)
@@ -261,3 +269,181 @@ def logaddexp2(a, b) -> Tensor:
 def lerp(start: Tensor, end, weight) -> Tensor:
     """``start + weight * (end - start)``; ``weight`` a number or a tensor."""
     return start + weight * (end - start)
+
+
+# --- more elementwise ops: fused multiply-adds, min/max ignoring NaN, predicates, bits ---
+
+
+def addcmul(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
+    """``x + value * tensor1 * tensor2`` (the inputs broadcast)."""
+    prod = tensor1 * tensor2
+    return x + (prod if value == 1 else prod * value)
+
+
+def addcdiv(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
+    """``x + value * tensor1 / tensor2`` (integer division is refused, as PyTorch)."""
+    if all(isinstance(t, Tensor) and t.data.dtype.kind in "biu" for t in (tensor1, tensor2)):
+        raise RuntimeError("addcdiv: integer division of tensors is not supported; use "
+                           "floating tensors (as PyTorch)")
+    quot = tensor1 / tensor2
+    return x + (quot if value == 1 else quot * value)
+
+
+def clamp_min(x: Tensor, min) -> Tensor:
+    """``clamp(x, min=min)``."""
+    from .arithmetic import clamp
+
+    return clamp(x, min=min)
+
+
+def clamp_max(x: Tensor, max) -> Tensor:
+    """``clamp(x, max=max)``."""
+    from .arithmetic import clamp
+
+    return clamp(x, max=max)
+
+
+def float_power(a, b) -> Tensor:
+    """``a ** b`` computed in float64 (the result is float64, as PyTorch)."""
+    from .arithmetic import pow
+
+    a = a.to(dtypes.float64) if isinstance(a, Tensor) else float(a)
+    b = b.to(dtypes.float64) if isinstance(b, Tensor) else float(b)
+    return pow(a, b)
+
+
+def _nan_ignoring(a, b, pick_max, op):
+    # where one side is NaN take the other; elsewhere maximum/minimum (ties split)
+    from .arithmetic import maximum, minimum
+
+    a, b = promote(a, b, op)
+    t = a if isinstance(a, Tensor) else b
+    xp = t.device.backend.xp
+    a, b = (v if isinstance(v, Tensor) else _wrap(xp.asarray(v, dtype=t.data.dtype), t.device)
+            for v in (a, b))
+    out = maximum(a, b) if pick_max else minimum(a, b)
+    if t.data.dtype.kind != "f":
+        return out
+    a_nan, b_nan = a.isnan(), b.isnan()
+    return where(a_nan & ~b_nan, b, where(b_nan, a, out))
+
+
+def fmax(a, b) -> Tensor:
+    """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
+    return _nan_ignoring(a, b, True, "fmax")
+
+
+def fmin(a, b) -> Tensor:
+    """Elementwise minimum that ignores NaN (NaN only where both are NaN)."""
+    return _nan_ignoring(a, b, False, "fmin")
+
+
+def _nograd_binary(name, getfn, float_ok=True):
+    def op(a, b) -> Tensor:
+        a, b = promote(a, b, name)
+        t = a if isinstance(a, Tensor) else b
+        xa = a.data if isinstance(a, Tensor) else a
+        xb = b.data if isinstance(b, Tensor) else b
+        if not float_ok and any(getattr(v, "dtype", np.dtype(int)).kind in "fc" for v in (xa, xb)):
+            raise RuntimeError(f"{name}: expected integer or bool tensors, got "
+                               f"{getattr(xa, 'dtype', type(xa).__name__)} and "
+                               f"{getattr(xb, 'dtype', type(xb).__name__)}")
+        xp = t.device.backend.xp
+        return _wrap(xp.asarray(getfn(xp)(xa, xb)), t.device)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` (not differentiable; returns a new leaf)."
+    return op
+
+
+heaviside = _nograd_binary("heaviside", lambda xp: xp.heaviside)
+gcd = _nograd_binary("gcd", lambda xp: xp.gcd, float_ok=False)
+lcm = _nograd_binary("lcm", lambda xp: xp.lcm, float_ok=False)
+bitwise_left_shift = _nograd_binary("bitwise_left_shift", lambda xp: xp.left_shift,
+                                    float_ok=False)
+bitwise_right_shift = _nograd_binary("bitwise_right_shift", lambda xp: xp.right_shift,
+                                     float_ok=False)
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    """Bitwise NOT of an integer or bool tensor (logical NOT for bool)."""
+    if x.data.dtype.kind not in "biu":
+        raise RuntimeError(f"bitwise_not: expected an integer or bool tensor, got {x.dtype}")
+    return _wrap(x.device.backend.xp.invert(x.data), x.device)
+
+
+def ldexp(x: Tensor, other) -> Tensor:
+    """``x * 2 ** other``; differentiable in ``x``."""
+    from .arithmetic import pow
+
+    x = _floating(x, "ldexp")
+    return x * pow(2.0, other.to(x.dtype) if isinstance(other, Tensor) else float(other))
+
+
+def frexp(x: Tensor):
+    """``(mantissa, exponent)`` with ``x = mantissa * 2 ** exponent`` and |mantissa| in
+    [0.5, 1) (exponent int32, as PyTorch); not differentiable."""
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"frexp: expected a floating tensor, got {x.dtype}")
+    m, e = x.device.backend.xp.frexp(x.data)
+    return _Frexp(_wrap(m, x.device), _wrap(e.astype(np.int32), x.device))
+
+
+def positive(x: Tensor) -> Tensor:
+    """``x`` itself (``+x``); refused for bool tensors, as PyTorch."""
+    if x.data.dtype.kind == "b":
+        raise TypeError("positive: the + operator is not supported for bool tensors")
+    return x
+
+
+def rsub(x: Tensor, other, *, alpha=1) -> Tensor:
+    """``other - alpha * x``."""
+    return other - (x if alpha == 1 else x * alpha)
+
+
+def _predicate(name, fn):
+    def op(x: Tensor) -> Tensor:
+        xp = x.device.backend.xp
+        return _wrap(xp.asarray(fn(xp, x.data)), x.device)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` (a bool tensor)."
+    return op
+
+
+signbit = _predicate("signbit", lambda xp, a: xp.signbit(a) if a.dtype.kind == "f"
+                     else a < 0 if a.dtype.kind == "i" else xp.zeros(a.shape, bool))
+isposinf = _predicate("isposinf", lambda xp, a: (a == xp.inf) if a.dtype.kind == "f"
+                      else xp.zeros(a.shape, bool))
+isneginf = _predicate("isneginf", lambda xp, a: (a == -xp.inf) if a.dtype.kind == "f"
+                      else xp.zeros(a.shape, bool))
+isreal = _predicate("isreal", lambda xp, a: xp.isreal(a) if a.dtype.kind == "c"
+                    else xp.ones(a.shape, bool))
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Whether each element of ``elements`` occurs in ``test_elements`` (a bool tensor
+    of ``elements``' shape); either may be a number."""
+    t = elements if isinstance(elements, Tensor) else test_elements
+    xp = t.device.backend.xp
+    e = elements.data if isinstance(elements, Tensor) else xp.asarray(elements)
+    s = test_elements.data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return _wrap(xp.asarray(xp.isin(e, s, invert=invert)), t.device)
+
+
+_Frexp = namedtuple("frexp", ["mantissa", "exponent"])
+
+
+def fill(x: Tensor, value) -> Tensor:
+    """A tensor like ``x`` filled with ``value`` (a number, or a 0-d tensor that then
+    receives the gradient of every element); the out-of-place ``fill_``."""
+    from ._util import expand
+
+    if isinstance(value, Tensor):
+        if value.data.ndim:
+            raise RuntimeError(f"fill: value must be a number or a 0-d tensor, got shape "
+                               f"{tuple(value.shape)}")
+        return expand(value.to(x.data.dtype), x.data.shape)
+    xp = x.device.backend.xp
+    return _wrap(xp.full(x.data.shape, value, dtype=x.data.dtype), x.device)

@@ -273,7 +273,11 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
         raise ValueError(f"scatter_reduce: reduce must be one of sum, prod, mean, amax, amin; "
                          f"got {reduce!r}")
     _, key = _along_key(x, dim, index, "scatter_reduce")
-    src = _fit(src, index, "scatter_reduce")
+    return _reduce_into(x, key, _fit(src, index, "scatter_reduce"), reduce, include_self)
+
+
+def _reduce_into(x: Tensor, key, src: Tensor, reduce: str, include_self: bool) -> Tensor:
+    """``x`` with the values of ``src`` (of ``x[key]``'s shape) reduced into ``key``."""
     if src.data.dtype != x.data.dtype:
         src = src.to(x.data.dtype)
     if reduce in ("sum", "mean"):
@@ -283,7 +287,8 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
             return total
         xp = x.device.backend.xp
         count = xp.zeros(x.data.shape, np.int64)
-        np.add.at(count, key, 1) if xp is np else x.device.backend.add_at(count, key, 1)
+        ones = xp.ones(src.data.shape, np.int64)
+        np.add.at(count, key, ones) if xp is np else x.device.backend.add_at(count, key, ones)
         count = count + 1 if include_self else xp.where(count == 0, 1, count)
         count = _wrap(count, x.device)
         if x.data.dtype.kind == "f":
@@ -316,3 +321,123 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     if vals.data.dtype != x.data.dtype:
         vals = vals.to(x.data.dtype)
     return Scatter.apply(x, vals, xp.nonzero(full))
+
+
+# --- index_* and *_scatter: the same two primitives with other keys ----------------------
+
+
+def _dim_key(x: Tensor, dim, index: Tensor, op: str):
+    """``(d, key)``: the key selecting the slices ``index`` (1-D) along ``dim``."""
+    d = normalize_dim(dim, max(x.data.ndim, 1), op)
+    if index.data.ndim > 1:
+        raise RuntimeError(f"{op}: index must be 0-D or 1-D, got shape {tuple(index.shape)}")
+    _check_index(index, op, x.data.shape[d] if x.data.ndim else 1)
+    return d, (slice(None),) * d + (index.data.reshape(-1),)
+
+
+def _values_for(x: Tensor, key, values, op: str) -> Tensor | float:
+    """``values`` (a tensor broadcast to ``x[key]``'s shape, or a number) in ``x``'s dtype."""
+    if not isinstance(values, Tensor):
+        return values.item() if isinstance(values, np.generic) else values
+    shape = x.data[key].shape
+    try:
+        np.broadcast_shapes(values.data.shape, shape)
+    except ValueError:
+        raise RuntimeError(f"{op}: values of shape {tuple(values.shape)} do not broadcast to "
+                           f"the indexed shape {shape}") from None
+    if values.data.dtype != x.data.dtype:
+        values = values.to(x.data.dtype)
+    return expand(values, shape) if len(values.data.shape) <= len(shape) else values
+
+
+def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """``x`` with the slices ``index`` along ``dim`` replaced by those of ``source``."""
+    _, key = _dim_key(x, dim, index, "index_copy")
+    if source.data.shape != x.data[key].shape:
+        raise RuntimeError(f"index_copy: source has shape {tuple(source.shape)}, expected "
+                           f"{x.data[key].shape}")
+    return Scatter.apply(x, _values_for(x, key, source, "index_copy"), key)
+
+
+def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """``x`` with the slices ``index`` along ``dim`` set to ``value`` (a number or a
+    0-d tensor, which then gets the gradient of every filled element)."""
+    _, key = _dim_key(x, dim, index, "index_fill")
+    if isinstance(value, Tensor) and value.data.ndim:
+        raise RuntimeError(f"index_fill: value must be a number or a 0-d tensor, got shape "
+                           f"{tuple(value.shape)}")
+    return Scatter.apply(x, _values_for(x, key, value, "index_fill"), key)
+
+
+def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """``x`` with ``x[indices] = values`` (or ``+=`` with ``accumulate``, where repeated
+    indices add up); ``indices`` is a tuple of index tensors."""
+    key = tuple(i.data if isinstance(i, Tensor) else i for i in indices)
+    if len(key) == 1:
+        key = key[0]
+    vals = _values_for(x, key, values, "index_put")
+    if accumulate:
+        if not isinstance(vals, Tensor):
+            vals = _wrap(x.device.backend.xp.full(x.data[key].shape, vals, x.data.dtype),
+                         x.device)
+        return x + _add_into(vals, key, x)
+    return Scatter.apply(x, vals, key)
+
+
+def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """``index_put`` on the flattened ``x`` (``source`` has ``index``'s size)."""
+    _check_index(index, "put", x.data.size)
+    flat = index_put(reshape(x, -1), (index.data.reshape(-1),), reshape(source, -1),
+                     accumulate)
+    return reshape(flat, x.data.shape)
+
+
+def index_reduce(x: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """Reduce the slices of ``source`` into the slices ``index`` of ``x`` along ``dim``:
+    ``reduce`` is ``"prod" "mean" "amax" "amin"``."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise ValueError(f"index_reduce: reduce must be one of prod, mean, amax, amin; got "
+                         f"{reduce!r}")
+    _, key = _dim_key(x, dim, index, "index_reduce")
+    if source.data.shape != x.data[key].shape:
+        raise RuntimeError(f"index_reduce: source has shape {tuple(source.shape)}, expected "
+                           f"{x.data[key].shape}")
+    return _reduce_into(x, key, source, reduce, include_self)
+
+
+def select_scatter(x: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """``x`` with ``select(x, dim, index)`` replaced by ``src``."""
+    d = normalize_dim(dim, x.data.ndim, "select_scatter")
+    key = (slice(None),) * d + (int(index),)
+    return Scatter.apply(x, _exact(x, key, src, "select_scatter"), key)
+
+
+def slice_scatter(x: Tensor, src: Tensor, dim: int = 0, start=None, end=None,
+                  step: int = 1) -> Tensor:
+    """``x`` with ``x[.., start:end:step, ..]`` (along ``dim``) replaced by ``src``."""
+    d = normalize_dim(dim, x.data.ndim, "slice_scatter")
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return Scatter.apply(x, _exact(x, key, src, "slice_scatter"), key)
+
+
+def diagonal_scatter(x: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
+                     dim2: int = 1) -> Tensor:
+    """``x`` with ``diagonal(x, offset, dim1, dim2)`` replaced by ``src``."""
+    from .layout import _diag_index, movedim
+
+    nd = x.data.ndim
+    d1, d2 = normalize_dim(dim1, nd, "diagonal_scatter"), normalize_dim(dim2, nd,
+                                                                         "diagonal_scatter")
+    y = movedim(x, (d1, d2), (-2, -1))
+    rows, cols = _diag_index(x.device.backend.xp, y.data.shape[-2], y.data.shape[-1], offset)
+    key = (Ellipsis, rows, cols)
+    return movedim(Scatter.apply(y, _exact(y, key, src, "diagonal_scatter"), key), (-2, -1),
+                   (d1, d2))
+
+
+def _exact(x, key, src, op):
+    shape = x.data[key].shape
+    if src.data.shape != shape:
+        raise RuntimeError(f"{op}: src has shape {tuple(src.shape)}, expected {shape}")
+    return src if src.data.dtype == x.data.dtype else src.to(x.data.dtype)

@@ -49,11 +49,14 @@ def _normalize_key(x: Tensor, key):
     out = []
     for k in key:
         if isinstance(k, Tensor):
-            if k.device is not x.device:
+            if k.device is x.device:
+                k = k.data
+            elif k.device.type == "cpu":  # CPU indices into a GPU tensor: moved, as PyTorch
+                k = xp.asarray(k.data)
+            else:
                 raise IndexError(
                     f"getitem: index tensor is on {k.device} but the tensor is on {x.device}"
                 )
-            k = k.data
         elif isinstance(k, list):
             k = xp.asarray(np.asarray(k))
         elif isinstance(k, np.ndarray) and xp is not np:

@@ -24,22 +24,21 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..anomaly import user_place
 from ..grad_mode import STATE
-from ..graph import Function, Node, _next_seq, _refreshed
+from ..graph import Function, Node, _next_seq, _refreshed, increment_version
 from ..tensor import Tensor, _wrap, version_counter
 from . import arithmetic as _ar
-from ._util import shape_of, sum_to
+from ._util import normalize_dim, shape_of, sum_to
+from .gather import (
+    Scatter,
+    index_add,
+    masked_scatter,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+)
 
 # --- the engine ----------------------------------------------------------------------
-
-
-def bump_version(t: Tensor, op: str) -> None:
-    """Record one in-place change of ``t``'s storage (by ``op``)."""
-    vc = version_counter(t)
-    vc.value += 1
-    vc.op = op
-    vc.where = user_place() if STATE.anomaly else None
 
 
 def _check_allowed(x: Tensor, op: str) -> None:
@@ -74,7 +73,7 @@ def apply_inplace(x: Tensor, op: str, compute) -> Tensor:
     if not recording:
         out = _fit(compute(x), x, op)
         _write(x, out.data, op)
-        bump_version(x, op)
+        increment_version(x, op)
         return x
     if info is not None:
         _refreshed(x)
@@ -88,12 +87,12 @@ def apply_inplace(x: Tensor, op: str, compute) -> Tensor:
         info is not None and info.base.requires_grad)
     if not tracked:
         _write(x, out.data, op)
-        bump_version(x, op)
+        increment_version(x, op)
         return x
     _protect_saved(out.grad_fn, start, x)
     if info is None:
         _write(x, out.data, op)
-        bump_version(x, op)
+        increment_version(x, op)
         x.grad_fn, x._out_idx, x.requires_grad = out.grad_fn, out._out_idx, True
     else:
         if info.replay is None:
@@ -106,7 +105,7 @@ def apply_inplace(x: Tensor, op: str, compute) -> Tensor:
         base_alias = _wrap(base.data, base.device, base.requires_grad, base.grad_fn,
                            base._out_idx)
         r = CopySlices.apply(base_alias, out, info.replay)
-        bump_version(x, op)
+        increment_version(x, op)
         base.grad_fn, base._out_idx, base.requires_grad = r.grad_fn, 0, True
         v = base
         for fn, extra in info.replay:  # the view's new history, from the new base
@@ -248,31 +247,6 @@ class Copy(Function):
         return gx, gs
 
 
-class IndexPut(Function):
-    """``x`` with ``x[key] = value`` (advanced indexing: integer arrays or masks)."""
-
-    @staticmethod
-    def forward(ctx, x, value, key):
-        ctx.key, ctx.value_shape = key, shape_of(value)
-        out = x.copy()
-        out[key] = value
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        from .indexing import getitem
-
-        nx, nv = ctx.needs_input_grad[:2]
-        gx = gv = None
-        if nx:
-            mask = ctx.device.backend.xp.ones(g.shape, g.data.dtype)
-            mask[ctx.key] = 0
-            gx = g * _wrap(mask, ctx.device)
-        if nv:
-            gv = sum_to(getitem(g, ctx.key), ctx.value_shape)
-        return gx, gv, None
-
-
 # --- the in-place ops -----------------------------------------------------------------
 
 
@@ -386,7 +360,8 @@ def copy_(self: Tensor, src, op: str = "copy_") -> Tensor:
     elif not isinstance(src, Tensor):
         src = Tensor(src, device=self.device)
     try:
-        np.broadcast_shapes(tuple(src.shape), tuple(self.shape))
+        if np.broadcast_shapes(tuple(src.shape), tuple(self.shape)) != tuple(self.shape):
+            raise ValueError
     except ValueError:
         raise RuntimeError(f"{op}: source of shape {tuple(src.shape)} does not broadcast "
                            f"to the destination's shape {tuple(self.shape)}") from None
@@ -417,13 +392,77 @@ def masked_fill_(self: Tensor, mask, value) -> Tensor:
 def masked_scatter_(self: Tensor, mask, source) -> Tensor:
     """Copy ``source``'s first elements, in order, to where ``mask`` is True."""
     mask = _bool_mask(self, mask, "masked_scatter_")
-    m = self.device.backend.xp.broadcast_to(mask.data, self.shape)
-    n = int(m.sum())
-    if source.data.size < n:
-        raise RuntimeError(f"masked_scatter_: the mask selects {n} elements but source "
-                           f"(shape {tuple(source.shape)}) has only {source.data.size}")
-    values = source.reshape(-1)[:n]
-    return setitem(self, _wrap(m, self.device), values)
+    return apply_inplace(self, "masked_scatter_",
+                         lambda a: masked_scatter(a, mask, source))
+
+
+def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """Add ``alpha * source[i]`` to the slice ``index[i]`` along ``dim``."""
+    return apply_inplace(self, "index_add_",
+                         lambda a: index_add(a, dim, index, source, alpha=alpha))
+
+
+def _dim_key(x: Tensor, dim: int, index: Tensor, op: str):
+    if not isinstance(index, Tensor) or index.data.dtype.kind not in "iu" or \
+            index.data.ndim > 1:
+        raise RuntimeError(f"{op}: index must be a 0-d or 1-d integer tensor")
+    d = normalize_dim(dim, max(x.data.ndim, 1), op)
+    return d, (slice(None),) * d + (index.data.reshape(-1),)
+
+
+def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """``x`` with the slices ``index[i]`` along ``dim`` replaced by ``source``'s slices."""
+    d, key = _dim_key(x, dim, index, "index_copy")
+    expected = x.data.shape[:d] + (index.data.size,) + x.data.shape[d + 1:]
+    if tuple(source.shape) != expected:
+        raise RuntimeError(f"index_copy: source has shape {tuple(source.shape)}, expected "
+                           f"{expected} for input {tuple(x.shape)} and {index.data.size} "
+                           "indices")
+    if source.data.dtype != x.data.dtype:
+        source = source.to(x.data.dtype)
+    return Scatter.apply(x, source, key)
+
+
+def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """``x`` with the slices ``index[i]`` along ``dim`` set to ``value`` (a number or a
+    0-d tensor, whose gradient is the sum over those slices)."""
+    _, key = _dim_key(x, dim, index, "index_fill")
+    if isinstance(value, Tensor):
+        if value.data.ndim:
+            raise RuntimeError(f"index_fill: value must be a number or a 0-d tensor, got "
+                               f"shape {tuple(value.shape)}")
+        value = value.to(x.data.dtype).expand(x.data[key].shape)
+    return Scatter.apply(x, value, key)
+
+
+def index_copy_(self: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """In place: ``self = index_copy(self, dim, index, source)``."""
+    return apply_inplace(self, "index_copy_", lambda a: index_copy(a, dim, index, source))
+
+
+def index_fill_(self: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """In place: ``self = index_fill(self, dim, index, value)``."""
+    return apply_inplace(self, "index_fill_", lambda a: index_fill(a, dim, index, value))
+
+
+def scatter_(self: Tensor, dim: int, index: Tensor, src=None, *, value=None,
+             reduce=None) -> Tensor:
+    """In place: ``self = scatter(self, dim, index, src or value, reduce=reduce)``."""
+    return apply_inplace(self, "scatter_", lambda a: scatter(
+        a, dim, index, src, value=value, reduce=reduce))
+
+
+def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """In place: ``self = scatter_add(self, dim, index, src)``."""
+    return apply_inplace(self, "scatter_add_",
+                         lambda a: scatter_add(a, dim, index, src))
+
+
+def scatter_reduce_(self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                    include_self: bool = True) -> Tensor:
+    """In place: ``self = scatter_reduce(self, dim, index, src, reduce, include_self)``."""
+    return apply_inplace(self, "scatter_reduce_", lambda a: scatter_reduce(
+        a, dim, index, src, reduce, include_self=include_self))
 
 
 def _bool_mask(x: Tensor, mask, op: str) -> Tensor:
@@ -442,6 +481,16 @@ def _bool_mask(x: Tensor, mask, op: str) -> Tensor:
 # --- __setitem__ ----------------------------------------------------------------------
 
 
+def _strip_leading_ones(value: Tensor, ndim: int) -> Tensor:
+    """``value`` without leading size-1 dims beyond ``ndim`` (PyTorch's setitem allows
+    ``y[0] = w`` with ``w`` of shape (1, n) for a row of n)."""
+    shape = value.data.shape
+    lead = 0
+    while len(shape) - lead > ndim and shape[lead] == 1:
+        lead += 1
+    return value.reshape(shape[lead:]) if lead else value
+
+
 def setitem(x: Tensor, key, value) -> None:
     """``x[key] = value`` in place; differentiable for ``value`` and ``x``'s history.
 
@@ -458,11 +507,19 @@ def setitem(x: Tensor, key, value) -> None:
             value = value.to(x.data.dtype) if x.data.dtype.kind == "f" else _wrap(
                 value.data.astype(x.data.dtype), x.device)
     if _is_basic(key):
-        copy_(getitem(x, key), value, "setitem")
+        target = getitem(x, key)
+        if isinstance(value, Tensor) and value.data.ndim > target.data.ndim:
+            value = _strip_leading_ones(value, target.data.ndim)
+        copy_(target, value, "setitem")
         return
     key = _normalize_key(x, key)
     try:
-        apply_inplace(x, "setitem", lambda a: IndexPut.apply(a, value, key))
+        if isinstance(value, Tensor):  # broadcast to what the key selects (differentiably)
+            shape = x.data[key].shape
+            value = _strip_leading_ones(value, len(shape))
+            if tuple(value.shape) != shape:
+                value = value.expand(shape)
+        apply_inplace(x, "setitem", lambda a: Scatter.apply(a, value, key))
     except IndexError as exc:
         raise IndexError(f"setitem: {exc} (tensor shape {tuple(x.shape)})") from None
 
@@ -567,3 +624,39 @@ ceil_ = _rounding_op("ceil")
 round_ = _rounding_op("round")
 trunc_ = _rounding_op("trunc")
 frac_ = _rounding_op("frac")
+
+
+# --- out= ------------------------------------------------------------------------------
+
+
+def with_out(fn):
+    """``fn`` with PyTorch's ``out=`` keyword: the result is written into ``out`` (same
+    shape, a dtype it can hold), an in-place change of ``out``, which is returned. As in
+    PyTorch, ``out=`` is refused while an argument requires grad and grad mode is on."""
+
+    def op(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{fn.__name__}: out must be a Tensor, got {type(out).__name__}")
+        if STATE.enabled and any(_needs_grad(a) for a in (*args, *kwargs.values())):
+            raise RuntimeError(
+                f"{fn.__name__}(): functions with out=... arguments don't support automatic "
+                "differentiation, but one of the arguments requires grad; call it under "
+                "ag.no_grad() or without out=")
+        result = fn(*args, **kwargs)
+        if tuple(result.shape) != tuple(out.shape):
+            raise RuntimeError(f"{fn.__name__}: out has shape {tuple(out.shape)} but the "
+                               f"result has shape {tuple(result.shape)}")
+        return apply_inplace(out, f"{fn.__name__}(out=)", lambda _: result.detach())
+
+    op.__name__ = op.__qualname__ = fn.__name__
+    op.__doc__ = fn.__doc__
+    op.__wrapped__ = fn
+    return op
+
+
+def _needs_grad(a) -> bool:
+    if isinstance(a, Tensor):
+        return a.requires_grad
+    return isinstance(a, list | tuple) and any(_needs_grad(b) for b in a)

@@ -402,3 +402,235 @@ def column_stack(tensors) -> Tensor:
     """Stack 0-d and 1-D tensors as columns (``(n,)`` -> ``(n, 1)``), then ``hstack``."""
     cols = [reshape(t, (t.data.size, 1)) if t.data.ndim <= 1 else t for t in tensors]
     return cat(cols, 1)
+
+
+# --- more layout: select, ravel, tensor_split and its h/v/d forms, block_diag, ---------
+# --- combinations, triangle indices, sum_to_size --------------------------------------
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, with that dimension removed (a view)."""
+    d = normalize_dim(dim, x.data.ndim, "select")
+    n = x.data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select: index {index} is out of range for dimension {d} of size "
+                         f"{n}")
+    return getitem(x, (slice(None),) * d + (int(index),))
+
+
+def ravel(x: Tensor) -> Tensor:
+    """``x`` flattened to 1-D."""
+    return reshape(x, -1)
+
+
+def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    """Split along ``dim`` into ``n`` nearly equal pieces (the first ``size % n`` one
+    longer), or at the given indices, as ``numpy.array_split``."""
+    d = normalize_dim(dim, x.data.ndim, "tensor_split")
+    size = x.data.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f"tensor_split: sections must be positive, got {n}")
+        q, r = divmod(size, n)
+        bounds, start = [], 0
+        for i in range(n - 1):
+            start += q + (1 if i < r else 0)
+            bounds.append(start)
+    else:
+        bounds = [int(i) for i in indices_or_sections]
+    edges = [0] + [min(max(b if b >= 0 else b + size, 0), size) for b in bounds] + [size]
+    pre = (slice(None),) * d
+    return tuple(getitem(x, pre + (slice(lo, max(lo, hi)),))
+                 for lo, hi in zip(edges[:-1], edges[1:]))
+
+
+def _np_style_split(x, sections, dim, op):
+    if isinstance(sections, int) and x.data.shape[dim] % sections:
+        raise RuntimeError(f"{op}: dimension {dim} of size {x.data.shape[dim]} is not "
+                           f"divisible by {sections}")
+    return tensor_split(x, sections, dim)
+
+
+def hsplit(x: Tensor, sections) -> tuple:
+    """``tensor_split`` along dimension 1 (0 for 1-D), into equal parts when an int."""
+    if x.data.ndim == 0:
+        raise RuntimeError("hsplit: needs at least 1 dimension")
+    return _np_style_split(x, sections, 1 if x.data.ndim > 1 else 0, "hsplit")
+
+
+def vsplit(x: Tensor, sections) -> tuple:
+    """``tensor_split`` along dimension 0 of a tensor of at least 2 dimensions."""
+    if x.data.ndim < 2:
+        raise RuntimeError(f"vsplit: needs at least 2 dimensions, got shape {tuple(x.shape)}")
+    return _np_style_split(x, sections, 0, "vsplit")
+
+
+def dsplit(x: Tensor, sections) -> tuple:
+    """``tensor_split`` along dimension 2 of a tensor of at least 3 dimensions."""
+    if x.data.ndim < 3:
+        raise RuntimeError(f"dsplit: needs at least 3 dimensions, got shape {tuple(x.shape)}")
+    return _np_style_split(x, sections, 2, "dsplit")
+
+
+def split_with_sizes(x: Tensor, split_sizes, dim: int = 0) -> tuple:
+    """``split`` with a list of sizes (which must add up to the dimension)."""
+    from .shape import split
+
+    return split(x, list(split_sizes), dim)
+
+
+def block_diag(*tensors) -> Tensor:
+    """A block-diagonal matrix of the given (0-, 1- or 2-D) tensors, zeros elsewhere."""
+    mats = []
+    for t in tensors:
+        if t.data.ndim > 2:
+            raise RuntimeError(f"block_diag: inputs must have at most 2 dimensions, got "
+                               f"shape {tuple(t.shape)}")
+        mats.append(reshape(t, (1, -1)) if t.data.ndim < 2 else t)
+    if not mats:
+        from ..factories import zeros
+
+        return zeros(1, 0)  # PyTorch's result for no blocks
+    from ..dtypes import result_type
+    from .shape import pad
+
+    dt = mats[0].data.dtype
+    for m in mats[1:]:
+        dt = result_type(dt, m.data.dtype)
+    cols = sum(m.data.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        w = m.data.shape[1]
+        m = m if m.data.dtype == dt else m.to(dt)
+        rows.append(pad(m, (left, cols - left - w)))
+        left += w
+    return cat(rows, 0)
+
+
+def combinations(x: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """All length-``r`` combinations of the 1-D ``x``'s elements, as rows (as
+    ``itertools.combinations``, or ``combinations_with_replacement``)."""
+    import itertools
+
+    if x.data.ndim != 1:
+        raise RuntimeError(f"combinations: expected a 1-D tensor, got shape {tuple(x.shape)}")
+    pick = (itertools.combinations_with_replacement if with_replacement
+            else itertools.combinations)
+    idx = np.array(list(pick(range(x.data.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    if r == 0:
+        return _wrap(x.device.backend.xp.zeros((0,), x.data.dtype), x.device)
+    return getitem(x, x.device.backend.xp.asarray(idx))
+
+
+def _tri_indices(row, col, offset, lower, dtype, device):
+    import backends
+
+    dev = backends.get_device(device)
+    keep = np.tri(row, col, offset, dtype=bool) if lower else ~np.tri(row, col, offset - 1,
+                                                                     dtype=bool)
+    r, c = np.nonzero(keep)
+    out = np.stack([r, c]).astype(np.dtype(dtype) if dtype is not None else np.int64)
+    return _wrap(dev.backend.asarray(out), dev)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The ``(2, N)`` row and column indices of the lower triangle of a ``row x col``
+    matrix (on and below diagonal ``offset``), in row-major order."""
+    return _tri_indices(row, col, offset, True, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The ``(2, N)`` indices of the upper triangle (on and above diagonal ``offset``)."""
+    return _tri_indices(row, col, offset, False, dtype, device)
+
+
+def sum_to_size(x: Tensor, *size) -> Tensor:
+    """``x`` summed down to ``size`` (which ``x`` must be expandable from)."""
+    from ._util import sum_to
+
+    size = _sizes(size)
+    try:
+        if np.broadcast_shapes(size, x.data.shape) != x.data.shape:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to the "
+                           f"tensor's shape {list(x.shape)}") from None
+    return sum_to(x, size)
+
+
+def gradient(y: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
+    """Estimated derivatives of the samples ``y`` along each of ``dim`` (all dims when
+    None): central differences inside, one-sided first- (``edge_order=1``) or
+    second-order (``edge_order=2``) at the ends, as ``numpy.gradient``. ``spacing`` is a
+    number, one number per dim, or one 1-D tensor of coordinates per dim."""
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
+    nd = y.data.ndim
+    dims = list(range(nd)) if dim is None else [
+        normalize_dim(d, nd, "gradient") for d in ((dim,) if isinstance(dim, int) else dim)]
+    if isinstance(spacing, list | tuple):
+        if len(spacing) != len(dims):
+            raise RuntimeError(f"gradient: {len(spacing)} spacings for {len(dims)} dims")
+        spacings = list(spacing)
+    else:
+        spacings = [spacing] * len(dims)
+    if not y.data.dtype.kind == "f":
+        y = y.to(np.float64 if y.data.dtype.itemsize > 4 else np.float32)
+    return tuple(_gradient_1d(y, d, h, edge_order) for d, h in zip(dims, spacings))
+
+
+def _gradient_1d(y, d, h, edge_order):
+    n = y.data.shape[d]
+    if n < edge_order + 1:
+        raise RuntimeError(f"gradient: dimension {d} of size {n} needs at least "
+                           f"{edge_order + 1} samples for edge_order={edge_order}")
+    pre = (slice(None),) * d
+
+    def at(sl):
+        return getitem(y, pre + (sl,))
+
+    if isinstance(h, Tensor):
+        if h.data.shape != (n,):
+            raise RuntimeError(f"gradient: coordinates of shape {tuple(h.shape)} for a "
+                               f"dimension of size {n}")
+        x = h.to(y.data.dtype)
+        shape = tuple(n if i == d else 1 for i in range(y.data.ndim))
+        dx = reshape(x[1:] - x[:-1], tuple(n - 1 if i == d else 1 for i in range(len(shape))))
+        h1 = getitem(dx, pre + (slice(0, n - 2),))  # x_i - x_{i-1}
+        h2 = getitem(dx, pre + (slice(1, n - 1),))  # x_{i+1} - x_i
+        inner = (at(slice(2, n)) * h1 * h1 - at(slice(0, n - 2)) * h2 * h2
+                 + at(slice(1, n - 1)) * (h2 * h2 - h1 * h1)) / (h1 * h2 * (h1 + h2))
+        d0, dl = getitem(dx, pre + (slice(0, 1),)), getitem(dx, pre + (slice(n - 2, n - 1),))
+        if edge_order == 1:
+            first = (at(slice(1, 2)) - at(slice(0, 1))) / d0
+            last = (at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / dl
+        else:
+            a1, a2 = d0, getitem(dx, pre + (slice(1, 2),))
+            first = (-(2 * a1 + a2) / (a1 * (a1 + a2)) * at(slice(0, 1))
+                     + (a1 + a2) / (a1 * a2) * at(slice(1, 2))
+                     - a1 / (a2 * (a1 + a2)) * at(slice(2, 3)))
+            b1, b2 = getitem(dx, pre + (slice(n - 3, n - 2),)), dl
+            last = (b2 / (b1 * (b1 + b2)) * at(slice(n - 3, n - 2))
+                    - (b1 + b2) / (b1 * b2) * at(slice(n - 2, n - 1))
+                    + (2 * b2 + b1) / (b2 * (b1 + b2)) * at(slice(n - 1, n)))
+    else:
+        h = float(h)
+        inner = (at(slice(2, n)) - at(slice(0, n - 2))) / (2 * h)
+        if edge_order == 1:
+            first = (at(slice(1, 2)) - at(slice(0, 1))) / h
+            last = (at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / h
+        else:
+            first = (-1.5 * at(slice(0, 1)) + 2 * at(slice(1, 2)) - 0.5 * at(slice(2, 3))) / h
+            last = (0.5 * at(slice(n - 3, n - 2)) - 2 * at(slice(n - 2, n - 1))
+                    + 1.5 * at(slice(n - 1, n))) / h
+    return cat([first, inner, last], d)
+
+
+def constant_pad_nd(x: Tensor, pad, value: float = 0) -> Tensor:
+    """``pad`` with a constant (the last dimension's pair first, as ``F.pad``)."""
+    from .shape import pad as _pad
+
+    return _pad(x, pad, value=value)

@@ -24,7 +24,8 @@ class MatMul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        a, b = conj_of(a), conj_of(b)
+        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+            a, b = conj_of(a), conj_of(b)
         ga = sum_to(g @ b.mT, a.shape) if na else None
         gb = None
         if nb:

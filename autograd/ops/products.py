@@ -155,3 +155,10 @@ def addbmm(x: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Ten
 def baddbmm(x: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * x + alpha * (batch1 @ batch2)``, batch by batch."""
     return _fused(x, bmm(batch1, batch2), beta, alpha)
+
+
+def addr(x: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * x + alpha * outer(vec1, vec2)``."""
+    from .layout import outer
+
+    return _fused(x, outer(vec1, vec2), beta, alpha)

@@ -178,7 +178,8 @@ def _product_of_others(xp, data, axes):
     left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], -1), -1)
     right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], -1), -1),
                     -1)
-    return xp.transpose((left * right).reshape(moved.shape), np.argsort(perm))
+    inverse = tuple(int(i) for i in np.argsort(perm))  # axes as ints: CuPy takes no arrays
+    return xp.transpose((left * right).reshape(moved.shape), inverse)
 
 
 def _reduced_shape(shape, axes):
@@ -216,9 +217,9 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim``; needs a floating input (as PyTorch)."""
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind != "f":
+    if x.data.dtype.kind not in "fc":
         raise TypeError(
-            f"mean: expected a floating point input, got {x.data.dtype}; "
+            f"mean: expected a floating point or complex input, got {x.data.dtype}; "
             "pass dtype= or call .float() first"
         )
     return Mean.apply(x, _axes(x, dim, "mean"), keepdim)
@@ -298,6 +299,8 @@ def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed stably (finite for |x| ~ 1e4)."""
     if x.data.dtype.kind != "f":
+        if x.data.dtype.kind == "c":
+            raise TypeError(f"logsumexp: complex tensors are not supported (got {x.dtype})")
         x = x.to(dtypes.get_default_dtype())
     return LogSumExp.apply(x, _axes(x, dim, "logsumexp"), keepdim)
 

@@ -131,7 +131,30 @@ def logcumsumexp(x: Tensor, dim: int) -> Tensor:
     if x.data.ndim == 0:
         return x
     d = _axis(x, dim, "logcumsumexp")
+    if x.data.size == 0:
+        return x.clone()
     # shifting by the (constant) maximum changes nothing in the exact result
     m = x.detach().amax(d, keepdim=True)
     m = where(m.isfinite(), m, 0.0)
     return log(cumsum(exp(x - m), d)) + m
+
+
+def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None,
+                         dim: int = -1) -> Tensor:
+    """Running trapezoid-rule integral along ``dim`` (one element shorter than ``y``):
+    spacing ``dx`` (1 by default) or sample points ``x`` (1-D, or ``y``'s shape)."""
+    from .stats import diff
+
+    d = normalize_dim(dim, y.data.ndim, "cumulative_trapezoid")
+    m = y.data.shape[d]
+    pre = (slice(None),) * d
+    avg = (y[pre + (slice(1, m),)] + y[pre + (slice(0, max(m - 1, 0)),)]) * 0.5
+    if x is None:
+        pieces = avg * (1.0 if dx is None else dx)
+    else:
+        spacing = diff(x, dim=-1 if x.data.ndim == 1 else d)
+        if x.data.ndim == 1:
+            spacing = spacing.reshape(tuple(max(m - 1, 0) if i == d else 1
+                                            for i in range(y.data.ndim)))
+        pieces = avg * spacing
+    return cumsum(pieces, d)

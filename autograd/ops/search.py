@@ -1,8 +1,15 @@
 """Ops that find, count and bin values; their results are indices or counts, so none
 is differentiable: ``nonzero argwhere unique unique_consecutive bincount histc
-bucketize searchsorted all any count_nonzero isclose``."""
+bucketize searchsorted all any count_nonzero isclose``.
+
+``unique`` and ``unique_consecutive`` (like ``sorting.mode`` and the ``cummax`` indices)
+do their bookkeeping with NumPy on the host: on CuPy that is one round trip of the
+input, exact and simple, where a GPU version would need a sort-and-segment kernel.
+"""
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 
@@ -196,3 +203,53 @@ def isclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
     bd = b.data if isinstance(b, Tensor) else b
     return _wrap(xp.asarray(xp.isclose(a.data, bd, rtol=rtol, atol=atol,
                                        equal_nan=equal_nan)), a.device)
+
+
+def histogram(x: Tensor, bins=100, *, range=None, weight: Tensor | None = None,
+              density: bool = False):
+    """``(hist, bin_edges)``: counts (or summed ``weight``) of ``x`` in ``bins`` equal
+    bins over ``range`` (the data's by default), or in the bins of the edges ``bins``."""
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"histogram: expected a floating tensor, got {x.dtype}")
+    xp = x.device.backend.xp
+    edges = bins.data if isinstance(bins, Tensor) else bins
+    w = weight.data if weight is not None else None
+    hist, out_edges = xp.histogram(x.data.reshape(-1), bins=edges, range=range,
+                                   weights=None if w is None else w.reshape(-1),
+                                   density=density)
+    return _Histogram(_out(x, hist.astype(x.data.dtype)),
+                      _out(x, out_edges.astype(x.data.dtype)))
+
+
+def unravel_index(indices, shape) -> tuple:
+    """The coordinates, one int64 tensor per dimension of ``shape``, of the flat
+    ``indices`` (negative values count from the end)."""
+    idx = indices if isinstance(indices, Tensor) else None
+    xp = idx.device.backend.xp if idx is not None else np
+    data = idx.data if idx is not None else np.asarray(indices)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected integer indices, got {data.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    total = int(np.prod(shape))
+    if data.size and (int(data.min()) < -total or int(data.max()) >= total):
+        raise RuntimeError(f"unravel_index: indices out of range for shape {shape}")
+    coords = xp.unravel_index(xp.where(data < 0, data + total, data), shape)
+    if idx is None:
+        from ..tensor import tensor
+
+        return tuple(tensor(c.astype(np.int64)) for c in coords)
+    return tuple(_out(idx, c.astype(np.int64)) for c in coords)
+
+
+_Histogram = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def nonzero_static(x: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """``nonzero(x)`` cut or padded (with ``fill_value`` rows) to exactly ``size`` rows."""
+    idx = nonzero(x).data
+    xp = x.device.backend.xp
+    n = idx.shape[0]
+    if n >= size:
+        return _out(x, idx[:size])
+    pad = xp.full((size - n, idx.shape[1]), fill_value, dtype=np.int64)
+    return _out(x, xp.concatenate([idx, pad], axis=0))

@@ -126,7 +126,8 @@ def nanmean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     if x.data.dtype.kind != "f":
         raise TypeError(f"nanmean: expected a floating input, got {x.dtype}")
     count = sum((~x.isnan()).to(x.data.dtype), dim, keepdim)
-    return nansum(x, dim, keepdim) / count
+    with np.errstate(invalid="ignore"):  # an all-NaN slice is 0 / 0: NaN, as PyTorch
+        return nansum(x, dim, keepdim) / count
 
 
 def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
@@ -187,3 +188,138 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> 
 
 
 trapz = trapezoid
+
+
+# --- covariance, correlation, quantiles --------------------------------------------------
+
+
+def cov(x: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
+        aweights: Tensor | None = None) -> Tensor:
+    """Covariance matrix of the variables in the rows of ``x`` (observations in the
+    columns; a 1-D ``x`` is one variable), with optional integer frequency weights and
+    observation weights, as ``torch.cov``."""
+    if x.data.ndim > 2:
+        raise RuntimeError(f"cov: expected a tensor of at most 2 dimensions, got shape "
+                           f"{tuple(x.shape)}")
+    x = _float(x)
+    obs = reshape(x, (1, -1)) if x.data.ndim < 2 else x  # (vars, n)
+    n = obs.data.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        if wt.data.ndim != 1 or wt.data.shape[0] != n:
+            raise RuntimeError(f"cov: {name} must be 1-D with {n} entries, got shape "
+                               f"{tuple(wt.shape)}")
+        if name == "fweights" and wt.data.dtype.kind not in "iu":
+            raise RuntimeError(f"cov: fweights must be integers, got {wt.dtype}")
+        if bool((wt.data < 0).any()):
+            raise RuntimeError(f"cov: {name} must be non-negative")
+        wt = wt.to(x.data.dtype)
+        w = wt if w is None else w * wt
+    if w is None:
+        avg = mean(obs, 1, keepdim=True)
+        factor = n - correction
+        centered = obs - avg
+        c = centered @ centered.mT
+    else:
+        w_sum = sum(w)
+        avg = sum(obs * w, 1, keepdim=True) / w_sum
+        if correction == 0:
+            factor = w_sum
+        elif aweights is None:
+            factor = w_sum - correction
+        else:
+            factor = w_sum - correction * sum(w * aweights.to(x.data.dtype)) / w_sum
+        centered = obs - avg
+        c = (centered * w) @ centered.mT
+    out = c / (factor if not isinstance(factor, int) or factor > 0 else float("nan"))
+    return reshape(out, ()) if x.data.ndim < 2 else out
+
+
+def corrcoef(x: Tensor) -> Tensor:
+    """Pearson correlation coefficients of the rows of ``x`` (values clipped to
+    [-1, 1], as PyTorch)."""
+    from .arithmetic import clamp
+
+    c = cov(x)
+    if c.data.ndim == 0:
+        return c / c
+    d = sqrt(c.diagonal())
+    return clamp(c / unsqueeze(d, 1) / unsqueeze(d, 0), -1.0, 1.0)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
+    from .sorting import sort
+
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"{op}: interpolation must be one of {_INTERPOLATIONS}, got "
+                         f"{interpolation!r}")
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating input, got {x.dtype}")
+    xp = x.device.backend.xp
+    qs = q.data if isinstance(q, Tensor) else xp.asarray(q, dtype=np.float64)
+    if qs.ndim > 1 or bool(((qs < 0) | (qs > 1)).any()):
+        raise RuntimeError(f"{op}: q must be a number or a 1-D tensor with values in [0, 1]")
+    in_shape = x.data.shape
+    if dim is None:
+        x, d = reshape(x, -1), 0
+    else:
+        d = normalize_dim(dim, x.data.ndim, op) if x.data.ndim else 0
+        if x.data.ndim == 0:
+            x = reshape(x, 1)
+    n = x.data.shape[d]
+    if n == 0:
+        raise RuntimeError(f"{op}: the input is empty along dimension {d}")
+    s = sort(x, d).values  # NaN sorts last
+    nan_count = xp.isnan(x.data).sum(axis=d, keepdims=True)
+    valid = (n - nan_count) if ignore_nan else xp.full(nan_count.shape, n)
+    outs = []
+    for qv in qs.reshape(-1).tolist():
+        rank = qv * xp.maximum(valid - 1, 0)
+        lo, hi = xp.floor(rank), xp.ceil(rank)
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = xp.round(rank)  # half to even, as PyTorch
+        v_lo = _take(s, d, lo)
+        v_hi = _take(s, d, hi)
+        weight = 0.5 if interpolation == "midpoint" else (rank - lo).astype(s.data.dtype)
+        out = v_lo if interpolation in ("lower", "higher", "nearest") else \
+            v_lo + (v_hi - v_lo) * (weight if isinstance(weight, float) else
+                                    _wrap(weight, x.device))
+        bad = (valid == 0) if ignore_nan else (nan_count > 0)
+        if bool(bad.any()):
+            out = where(_wrap(bad, x.device), float("nan"), out)
+        outs.append(out)
+    from .shape import squeeze, stack
+
+    if keepdim:
+        outs = [reshape(o, (1,) * len(in_shape)) if dim is None else o for o in outs]
+    else:
+        outs = [squeeze(o, d) if dim is not None else reshape(o, ()) for o in outs]
+    return outs[0] if qs.ndim == 0 else stack(outs, 0)
+
+
+def _take(s: Tensor, d: int, pos):
+    from .gather import gather
+
+    return gather(s, d, _wrap(pos.astype(np.int64), s.device))
+
+
+def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The ``q``-quantiles (a number or a 1-D tensor in [0, 1]) of ``x`` along ``dim``
+    (all elements when None); a 1-D ``q`` adds a leading dimension. NaN propagates."""
+    return _quantile(x, q, dim, keepdim, interpolation, False, "quantile")
+
+
+def nanquantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """``quantile`` ignoring NaN (NaN only where a slice has no other value)."""
+    return _quantile(x, q, dim, keepdim, interpolation, True, "nanquantile")

@@ -103,3 +103,13 @@ _op("complex.conj", lambda x: _vr(_vc(x).conj()), (3, 2),
 _op("complex.complex_polar", lambda r, t: _vr(ag.polar(r, t) + ag.complex(t, r)),
     {"shape": (3,), "low": 0.5, "high": 2.0}, (3,),
     reference=lambda r, t: _vr(r * np.exp(1j * t) + t + 1j * r))
+
+# --- Hermitian transforms ------------------------------------------------------------------
+_op("fft.hfft", lambda x: F.hfft(_vc(x), n=7), (2, 4, 2),
+    reference=lambda x: np.fft.hfft(_vc(x), n=7))
+_op("fft.ihfft/ortho", lambda x: _vr(F.ihfft(x, norm="ortho")), (2, 6),
+    reference=lambda x: _vr(np.fft.ihfft(x, norm="ortho")))
+_op("fft.hfft2", lambda x: F.hfft2(_vc(x)), (3, 3, 2),
+    reference=lambda x: np.fft.irfft2(np.conj(_vc(x)), norm="forward"))
+_op("fft.ihfftn", lambda x: _vr(F.ihfftn(x, norm="forward")), (2, 3, 4),
+    reference=lambda x: _vr(np.conj(np.fft.rfftn(x, norm="backward"))))

@@ -203,3 +203,45 @@ _op("linalg.matrix_norm/dims_keepdim",
 _op("linalg.norm/flat", LA.norm, (2, 3, 4), reference=lambda x: np.linalg.norm(x.ravel()))
 _op("linalg.norm/matrix_ord", lambda x: LA.norm(x, 2), (3, 4),
     reference=lambda x: np.linalg.norm(x, 2))
+
+# --- the _ex forms, lu, compositions ------------------------------------------------------
+_op("linalg.inv_ex", lambda a: LA.inv_ex(a).inverse, _mat((2, 3, 3), 2.0),
+    reference=np.linalg.inv)
+_op("linalg.solve_ex", lambda a, b: LA.solve_ex(a, b).result, _mat((3, 3), 2.0), (3, 2),
+    reference=np.linalg.solve)
+_op("linalg.lu_factor_ex", lambda a: LA.lu_factor_ex(a).LU, (3, 3), reference=_np_lu_factor)
+
+
+def _np_lu(a):
+    import scipy.linalg
+
+    p, low, up = scipy.linalg.lu(a)
+    return low, up
+
+
+_op("linalg.lu", lambda a: tuple(LA.lu(a))[1:], (4, 4), reference=_np_lu)
+_op("linalg.cond", LA.cond, (2, 3, 3), reference=np.linalg.cond)
+_op("linalg.cond/fro", lambda a: LA.cond(a, "fro"), _mat((3, 3), 1.0),
+    reference=lambda a: np.linalg.cond(a, "fro"))
+_op("linalg.diagonal", lambda a: LA.diagonal(a, offset=1), (2, 3, 4),
+    reference=lambda a: np.diagonal(a, 1, -2, -1))
+_op("linalg.vander", lambda x: LA.vander(x, N=4), (2, 3),
+    reference=lambda x: np.stack([x ** k for k in range(4)], -1))
+_op("linalg.tensorinv", lambda a: LA.tensorinv(a, 1), _mat((4, 2, 2), 0.0),
+    reference=lambda a: np.linalg.tensorinv(a, 1))
+_op("linalg.tensorsolve", LA.tensorsolve, (2, 3, 6), (2, 3),
+    reference=np.linalg.tensorsolve)
+
+
+def _np_householder(a, tau):
+    m, n = a.shape[-2:]
+    v = np.tril(a, -1) + np.eye(m, n)
+    q = np.broadcast_to(np.eye(m), a.shape[:-2] + (m, m)).copy()
+    for i in range(tau.shape[-1]):
+        vi = v[..., :, i:i + 1]
+        q = q - (q @ vi) @ (_T(vi) * tau[..., i:i + 1, None])
+    return q[..., :, :n]
+
+
+_op("linalg.householder_product", LA.householder_product, (2, 4, 3), (2, 2),
+    reference=_np_householder)

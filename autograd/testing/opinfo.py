@@ -30,6 +30,8 @@ _PROVIDERS = (
     "autograd.testing.surface_ops",
     # issue 16 / issue 12 edge cases (reliab)
     "autograd.testing.reliab_ops",
+    # in-place ops, views, step functions (issue 11)
+    "autograd.testing.inplace_ops",
 )
 
 # provider modules of the packages above autograd, handed over by ``add_providers``

@@ -61,3 +61,15 @@ _op("special.log_softmax", lambda x: S.log_softmax(x, 0), (3, 4),
     reference=lambda x: sp.log_softmax(x, axis=0))
 _op("special.logsumexp", lambda x: S.logsumexp(x, (0, 1)), (3, 4),
     reference=lambda x: sp.logsumexp(x, axis=(0, 1)))
+
+# --- Bessel functions and Hurwitz zeta ---------------------------------------------------
+for _name, _ref in (("bessel_j0", sp.j0), ("bessel_j1", sp.j1), ("bessel_y0", sp.y0),
+                    ("bessel_y1", sp.y1), ("modified_bessel_i0", sp.i0),
+                    ("modified_bessel_i1", sp.i1), ("modified_bessel_k0", sp.k0),
+                    ("modified_bessel_k1", sp.k1), ("scaled_modified_bessel_k0", sp.k0e),
+                    ("scaled_modified_bessel_k1", sp.k1e),
+                    ("spherical_bessel_j0", lambda x: sp.spherical_jn(0, x))):
+    _op(f"special.{_name}", getattr(S, _name), _r((3, 4), 0.3, 4.0), reference=_ref)
+_op("special.zeta/q", lambda q: S.zeta(2.5, q), _r((3, 4), 0.5, 3.0),
+    reference=lambda q: sp.zeta(2.5, q))
+_op("special.airy_ai", S.airy_ai, _r((3, 4), -3.0, 2.0), reference=lambda x: sp.airy(x)[0])

@@ -333,3 +333,103 @@ _op("trapezoid", lambda y, x: ag.trapezoid(y, x), (3, 4), (4,),
     reference=lambda y, x: np.trapezoid(y, x))
 _op("trapezoid/dx", lambda y: ag.trapezoid(y, dx=0.5, dim=0), (3, 4),
     reference=lambda y: np.trapezoid(y, dx=0.5, axis=0))
+
+
+# --- second batch: fused adds, NaN-ignoring extremes, index_* and *_scatter, splits,
+# --- covariance and quantiles ---------------------------------------------------------
+_op("addcmul", lambda x, a, b: ag.addcmul(x, a, b, value=0.5), (3, 4), (4,), (3, 1),
+    reference=lambda x, a, b: x + 0.5 * a * b)
+_op("addcdiv", lambda x, a, b: ag.addcdiv(x, a, b, value=2.0), (3, 4), (3, 4),
+    _r((3, 4), 0.5, 2.0), reference=lambda x, a, b: x + 2.0 * a / b)
+_op("fmax", lambda a, b: ag.fmax(_with_nan(a), b), (3, 4), (3, 4), second_order=True,
+    reference=lambda a, b: np.fmax(np.where(_NAN_COL, np.nan, a), b))
+_op("fmin", lambda a, b: ag.fmin(a, b), (3, 4), (4,), reference=np.fmin)
+_op("ldexp", lambda x: ag.ldexp(x, ag.tensor([1, 2, -1, 0], device=x.device)), (3, 4),
+    reference=lambda x: np.ldexp(x, np.array([1, 2, -1, 0])))
+_op("rsub", lambda x, y: ag.rsub(x, y, alpha=2.0), (3, 4), (4,),
+    reference=lambda x, y: y - 2.0 * x)
+_op("index_copy", lambda x, s, i: ag.index_copy(x, 1, i, s), (2, 4), (2, 2), Idx([3, 0]),
+    reference=lambda x, s, i: _np_set(x, (slice(None), i), s))
+_op("index_fill/tensor_value", lambda x, v: ag.index_fill(x, 0, ag.tensor(
+    [2, 0], device=x.device), v.sum()), (3, 2), (2,),
+    reference=lambda x, v: _np_set(x, ([2, 0],), v.sum()))
+_op("index_put", lambda x, v: ag.index_put(x, (ag.tensor([0, 2], device=x.device),
+                                               ag.tensor([1, 1], device=x.device)), v),
+    (3, 2), (2,), reference=lambda x, v: _np_set(x, ([0, 2], [1, 1]), v))
+_op("index_put/accumulate", lambda x, v: ag.index_put(
+    x, (ag.tensor([0, 0, 2], device=x.device),), v, accumulate=True), (3, 2), (2,),
+    reference=lambda x, v: _np_add(x, ([0, 0, 2],), v))
+_op("put/accumulate", lambda x, s: ag.put(x, ag.tensor([[0, 5], [5, 2]], device=x.device), s,
+                                          accumulate=True), (2, 3), (4,),
+    reference=lambda x, s: _np_add(x.reshape(-1), ([0, 5, 5, 2],), s).reshape(2, 3))
+for _red in ("prod", "mean", "amax", "amin"):
+    _op(f"index_reduce/{_red}", (lambda r: lambda x, s: ag.index_reduce(
+        x, 1, ag.tensor([2, 0, 2], device=x.device), s, r))(_red),
+        _r((2, 4), 0.5, 2.0), _r((2, 3), 0.5, 2.0),
+        reference=(lambda r: lambda x, s: _np_scatter_reduce(
+            x, 1, np.broadcast_to(np.array([2, 0, 2]), (2, 3)), s, r))(_red))
+_op("select_scatter", lambda x, s: ag.select_scatter(x, s, 1, 2), (3, 4), (3,),
+    reference=lambda x, s: _np_set(x, (slice(None), 2), s))
+_op("slice_scatter", lambda x, s: ag.slice_scatter(x, s, 1, 0, 4, 2), (3, 4), (3, 2),
+    reference=lambda x, s: _np_set(x, (slice(None), slice(0, 4, 2)), s))
+_op("diagonal_scatter", lambda x, s: ag.diagonal_scatter(x, s, 1), (3, 4), (3,),
+    reference=lambda x, s: _np_set(x, (np.arange(3), np.arange(3) + 1), s))
+_op("select", lambda x: ag.select(x, 1, -1), (3, 4), reference=lambda x: x[:, -1])
+_op("tensor_split", lambda x: ag.tensor_split(x, 3, 1), (2, 5),
+    reference=lambda x: tuple(np.array_split(x, 3, 1)))
+_op("block_diag", lambda a, b, c: ag.block_diag(a, b, c), (2, 2), (3,), (),
+    reference=lambda a, b, c: _np_block_diag(a, b.reshape(1, 3), c.reshape(1, 1)))
+_op("combinations", lambda x: ag.combinations(x, 2), (4,),
+    reference=lambda x: np.array([[x[i], x[j]] for i in range(4) for j in range(i + 1, 4)]))
+_op("sum_to_size", lambda x: x.sum_to_size(3, 1), (2, 3, 4),
+    reference=lambda x: x.sum(axis=(0, 2))[:, None])
+_op("addr", lambda x, a, b: ag.addr(x, a, b, beta=0.5), (3, 4), (3,), (4,),
+    reference=lambda x, a, b: 0.5 * x + np.outer(a, b))
+_op("cov", lambda x: ag.cov(x), (3, 5), reference=np.cov)
+_op("cov/weights", lambda x, a: ag.cov(x, fweights=ag.tensor([1, 2, 1, 3, 1], device=x.device),
+                                        aweights=a), (2, 5), _r((5,), 0.5, 2.0),
+    reference=lambda x, a: np.cov(x, fweights=[1, 2, 1, 3, 1], aweights=a))
+_op("corrcoef", ag.corrcoef, (3, 5), reference=np.corrcoef)
+_op("quantile", lambda x: ag.quantile(x, ag.tensor([0.2, 0.5], dtype=x.dtype,
+                                                    device=x.device), 1, keepdim=True),
+    (3, 5), reference=lambda x: np.quantile(x, [0.2, 0.5], 1, keepdims=True))
+_op("quantile/midpoint_all", lambda x: ag.quantile(x, 0.3, interpolation="midpoint"),
+    (3, 4), reference=lambda x: np.quantile(x, 0.3, method="midpoint"))
+_op("nanquantile", lambda x: ag.nanquantile(_with_nan(x), 0.4, 1), (3, 4),
+    reference=lambda x: np.nanquantile(np.where(_NAN_COL, np.nan, x), 0.4, 1))
+_op("cumulative_trapezoid", lambda y, x: ag.cumulative_trapezoid(y, x), (3, 4), (4,),
+    reference=lambda y, x: np.cumsum((y[:, 1:] + y[:, :-1]) / 2 * np.diff(x), 1))
+
+
+def _np_set(x, key, v):
+    out = x.copy()
+    out[key] = v
+    return out
+
+
+def _np_add(x, key, v):
+    out = x.copy()
+    np.add.at(out, key, v)
+    return out
+
+
+def _np_block_diag(*mats):
+    rows = sum(m.shape[0] for m in mats)
+    cols = sum(m.shape[1] for m in mats)
+    out = np.zeros((rows, cols))
+    r = c = 0
+    for m in mats:
+        out[r:r + m.shape[0], c:c + m.shape[1]] = m
+        r, c = r + m.shape[0], c + m.shape[1]
+    return out
+_op("gradient/uniform_edge2", lambda y: ag.gradient(y, spacing=0.5, edge_order=2), (3, 4),
+    reference=lambda y: tuple(np.gradient(y, 0.5, edge_order=2)))
+_op("gradient/coordinates", lambda y, x: ag.gradient(y, spacing=[x], dim=1)[0], (3, 5),
+    Idx([0.0, 0.5, 1.5, 2.0, 3.5], np.float64),
+    reference=lambda y, x: np.gradient(y, x, axis=1))
+_op("diagonal_copy", lambda x: ag.diagonal_copy(x, 1), (3, 4),
+    reference=lambda x: np.diagonal(x, 1).copy())
+_op("unfold_copy", lambda x: ag.unfold_copy(x, 0, 2, 1), (3, 2),
+    reference=lambda x: np.lib.stride_tricks.sliding_window_view(x, 2, 0).copy())
+_op("fill/tensor_value", lambda x, v: ag.fill(x, v.sum()), (2, 3), (2,),
+    reference=lambda x, v: np.full(x.shape, v.sum()))

@@ -8,9 +8,10 @@
         sampler.set_epoch(epoch)
         for xb, yb in DataLoader(ds, batch_size=32, sampler=sampler): ...
 
-Random draws come from a ``numpy.random.Generator``: the one passed as ``generator=``,
-else a fresh one seeded from the CPU backend's generator (``ag.manual_seed``) at each
-iteration, as PyTorch draws a seed from its default generator.
+Random draws come from the ``generator=`` passed (an ``ag.Generator`` or a
+``numpy.random.Generator``), else from a fresh one seeded from the CPU backend's
+generator (``ag.manual_seed``) at each iteration, as PyTorch draws a seed from its
+default generator.
 """
 
 from __future__ import annotations
@@ -27,16 +28,24 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
 
 
 def _check_generator(generator, who: str):
-    if generator is not None and not isinstance(generator, np.random.Generator):
-        raise TypeError(f"{who}: generator must be a numpy.random.Generator or None, got "
-                        f"{type(generator).__name__}")
+    from ..random import Generator
+
+    if generator is not None and not isinstance(generator, np.random.Generator | Generator):
+        raise TypeError(f"{who}: generator must be an autograd.Generator, a "
+                        f"numpy.random.Generator or None, got {type(generator).__name__}")
+    if isinstance(generator, Generator) and generator.device.type != "cpu":
+        raise ValueError(f"{who}: the generator must be on the CPU (indices are drawn "
+                         f"there), got one on {generator.device}")
     return generator
 
 
 def _rng(generator) -> np.random.Generator:
-    """The generator to draw one iteration's order from."""
-    if generator is not None:
+    """The generator to draw one iteration's order from (an ``ag.Generator`` is read at
+    each draw, so its ``manual_seed`` takes effect)."""
+    if isinstance(generator, np.random.Generator):
         return generator
+    if generator is not None:
+        return generator.for_device(backends.get_device("cpu"))
     seed = backends.get_device("cpu").backend.generator.integers(0, 2 ** 63 - 1)
     return np.random.default_rng(int(seed))
 
@@ -80,7 +89,7 @@ class RandomSampler(Sampler):
     ``num_samples`` indices drawn uniformly with replacement."""
 
     def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None,
-                 generator: np.random.Generator | None = None):
+                 generator=None):
         if not isinstance(replacement, bool):
             raise TypeError(f"RandomSampler: replacement should be a boolean, got "
                             f"{replacement!r}")
@@ -109,7 +118,7 @@ class RandomSampler(Sampler):
 class SubsetRandomSampler(Sampler):
     """The given ``indices`` in a random order (without replacement)."""
 
-    def __init__(self, indices: Sequence[int], generator: np.random.Generator | None = None):
+    def __init__(self, indices: Sequence[int], generator=None):
         self.indices = indices
         self.generator = _check_generator(generator, "SubsetRandomSampler")
 
@@ -126,7 +135,7 @@ class WeightedRandomSampler(Sampler):
     proportional to ``weights`` (with or without replacement)."""
 
     def __init__(self, weights, num_samples: int, replacement: bool = True,
-                 generator: np.random.Generator | None = None):
+                 generator=None):
         num_samples = _check_count(num_samples, "num_samples", "WeightedRandomSampler")
         if not isinstance(replacement, bool):
             raise ValueError(f"WeightedRandomSampler: replacement should be a boolean, got "

@@ -17,7 +17,8 @@ from autograd import Function, Tensor
 from autograd.ops import matmul, pad, stack
 from backends.conv_reference import out_size  # the one formula, shared with the kernels
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "unfold", "fold"]
 
 
 # --- differentiable building blocks ---------------------------------------------------
@@ -393,3 +394,52 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 # the names these Functions had before they became public (kept for one release)
 _ToBatchMajor = ToBatchMajor
 _ToChannelMajor = ToChannelMajor
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """3-D transposed convolution, as ``torch.nn.functional.conv_transpose3d``.
+
+    input (N, C_in, D, H, W) or unbatched; weight (C_in, C_out/groups, kd, kh, kw).
+    Each depth tap is a conv_transpose2d of every input depth slice, placed at depth
+    ``tap * dilation + stride * d`` of the uncropped output; then ``padding`` is cropped
+    from both ends of every axis (``output_padding`` extends the far end).
+    """
+    op = "conv_transpose3d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors")
+    if input.ndim not in (4, 5) or weight.ndim != 5:
+        raise ValueError(f"{op}: expected input (N, C, D, H, W) or (C, D, H, W) and weight "
+                         f"(in_channels, out_channels/groups, kd, kh, kw), got "
+                         f"{tuple(input.shape)} and {tuple(weight.shape)}")
+    unbatched = input.ndim == 4
+    x = input.unsqueeze(0) if unbatched else input
+    s = _tuple(stride, 3, "stride", op, 1)
+    p = _tuple(padding, 3, "padding", op, 0)
+    d = _tuple(dilation, 3, "dilation", op, 1)
+    op_ = _tuple(output_padding, 3, "output_padding", op, 0)
+    if op_[0] >= max(s[0], d[0]):
+        raise ValueError(f"{op}: output_padding {op_} must be smaller than stride {s} or "
+                         f"dilation {d}")
+    n, c, depth, h, w = x.shape
+    kd = weight.shape[2]
+    planes = x.permute(0, 2, 1, 3, 4).reshape(n * depth, c, h, w)  # every depth slice
+    full = (depth - 1) * s[0] + d[0] * (kd - 1) + 1 + op_[0]  # uncropped output depth
+    out = None
+    for a in range(kd):
+        y = conv_transpose2d(planes, weight[:, :, a], None, s[1:], p[1:], op_[1:], groups,
+                             d[1:])
+        o, oh, ow = y.shape[1:]
+        y = y.reshape(n, depth, o, oh, ow)
+        if s[0] > 1:  # interleave stride - 1 zero slices between the input depths
+            y = pad(y.unsqueeze(2), (0, 0, 0, 0, 0, 0, 0, s[0] - 1))
+            y = y.reshape(n, depth * s[0], o, oh, ow)[:, :(depth - 1) * s[0] + 1]
+        start = a * d[0]
+        y = pad(y, (0, 0, 0, 0, 0, 0, start, full - start - y.shape[1]))
+        out = y if out is None else out + y
+    out = out[:, p[0]:full - p[0]].permute(0, 2, 1, 3, 4)  # (N, C_out, OD, OH, OW)
+    if out.shape[2] < 1:
+        raise ValueError(f"{op}: input {tuple(input.shape)} gives an empty output depth")
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out.squeeze(0) if unbatched else out

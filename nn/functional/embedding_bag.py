@@ -3,7 +3,8 @@ the per-bag gathers one by one.
 
 Sum and mean are one product ``M @ weight[indices]`` with a constant (bags, indices)
 matrix M (1 or 1/count where an index belongs to a bag, times per_sample_weights);
-max takes ``amax`` over each bag's rows. Everything is a differentiable Tensor op.
+max gathers every bag's rows into one (bags, longest bag, D) tensor (short bags padded
+with a -inf row) and takes ``amax``. Everything is a differentiable Tensor op.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from autograd import Tensor
-from autograd.extend import wrap as _wrap
+from autograd.extend import wrap
+from autograd.ops import cat, where
 
 from .embedding import embedding
 
@@ -76,27 +78,29 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         padding_idx = int(padding_idx) % n_rows
     keep = flat != padding_idx if padding_idx is not None else np.ones(flat.size, bool)
     dev = weight.device
-    rows = embedding(_wrap(dev.backend.xp.asarray(flat.astype(np.int64)), dev), weight,
+    rows = embedding(wrap(dev.backend.xp.asarray(flat.astype(np.int64)), dev), weight,
                      max_norm=max_norm, norm_type=norm_type,
                      scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)  # (T, D)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.reshape(-1, 1)[:flat.size]
     if mode == "max":
-        out = []
+        # every bag's kept rows as one (B, Lmax) gather; the padding slot reads a -inf row
+        sizes = [int(keep[starts[b]:ends[b]].sum()) for b in range(bags)]
+        slots = np.full((bags, max(sizes + [1])), flat.size, dtype=np.int64)
         for b in range(bags):
             members = np.nonzero(keep[starts[b]:ends[b]])[0] + starts[b]
-            if members.size == 0:
-                out.append(weight[0] * 0.0)
-            else:
-                out.append(rows[_wrap(dev.backend.xp.asarray(members), dev)].amax(0))
-        from autograd.ops import stack
-
-        return stack(out) if out else weight[:0] * 0.0
+            slots[b, :members.size] = members
+        xp = dev.backend.xp
+        filler = wrap(xp.full((1, weight.shape[1]), -np.inf, dtype=weight.dtype), dev)
+        table = cat([rows, filler])  # (T + 1, D)
+        best = table[wrap(xp.asarray(slots), dev)].amax(1)  # (B, D)
+        empty = wrap(xp.asarray(np.array(sizes) == 0)[:, None], dev)
+        return where(empty, 0.0, best)  # an empty bag is zeros, as PyTorch
     membership = np.zeros((bags, flat.size))
     for b in range(bags):  # a bag is a contiguous range of the indices
         membership[b, starts[b]:ends[b]] = keep[starts[b]:ends[b]]
     if mode == "mean":
         counts = membership.sum(1, keepdims=True)
         membership = membership / np.maximum(counts, 1)
-    m = _wrap(dev.backend.xp.asarray(membership.astype(weight.dtype)), dev)
+    m = wrap(dev.backend.xp.asarray(membership.astype(weight.dtype)), dev)
     return m @ rows

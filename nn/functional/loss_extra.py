@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Function, Tensor
-from autograd.extend import wrap as _wrap
+from autograd.extend import wrap
 
 from .distance import pairwise_distance
 
@@ -129,11 +129,11 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0,
     n, c = x.shape
     xp = x.device.backend.xp
     rows = xp.arange(n)
-    correct = x[_wrap(rows, x.device), t].unsqueeze(1)  # (N, 1)
+    correct = x[wrap(rows, x.device), t].unsqueeze(1)  # (N, 1)
     margins = (x - correct + margin).clamp(min=0)
     if p == 2:
         margins = margins * margins
-    others = _wrap(xp.arange(c)[None, :] != t.data[:, None], x.device)  # i != y
+    others = wrap(xp.arange(c)[None, :] != t.data[:, None], x.device)  # i != y
     if weight is not None:
         margins = margins * weight[t].unsqueeze(1)
     loss = ag.where(others, margins, 0.0).sum(1) / c
@@ -221,44 +221,69 @@ def _logsumexp(*terms):
     return np.where(finite, total, -np.inf)
 
 
-def _ctc_one(lp: np.ndarray, labels: np.ndarray, blank: int):
-    """Negative log-likelihood of ``labels`` under lp (T, C) and its gradient (T, C)."""
-    t_len, c = lp.shape
-    ext = np.full(2 * len(labels) + 1, blank, dtype=np.int64)
-    ext[1::2] = labels
-    s_len = len(ext)
-    # the skip s-2 -> s is allowed onto a label that differs from the one two back
-    skip = np.zeros(s_len, bool)
-    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
-    alpha = np.full((t_len, s_len), -np.inf)
-    beta = np.full((t_len, s_len), -np.inf)
-    if t_len == 0:
-        return (0.0 if s_len == 1 else math.inf), np.zeros((0, c))
-    alpha[0, 0] = lp[0, ext[0]]
-    if s_len > 1:
-        alpha[0, 1] = lp[0, ext[1]]
-    for t in range(1, t_len):
+def _ctc_batch(lp: np.ndarray, labels: list, in_len: np.ndarray, blank: int):
+    """Negative log-likelihoods (N,) of the label sequences under lp (T, N, C), and their
+    gradients (T, N, C) with respect to lp: one pass over time for the whole batch.
+
+    alpha[t, s]: log-probability of the prefixes ending in extended label s at t
+    (emission at t included); beta[t, s]: of finishing from s at t (emission excluded).
+    The extended labels (blank, l1, blank, l2, ..., blank) are padded per sample to the
+    longest; padded positions stay at -inf.
+    """
+    t_max, n, c = lp.shape
+    s_len = np.array([2 * len(lab) + 1 for lab in labels])
+    s_max = int(s_len.max()) if n else 1
+    ext = np.full((n, s_max), blank, dtype=np.int64)
+    for i, lab in enumerate(labels):
+        ext[i, 1:2 * len(lab):2] = lab
+    valid = np.arange(s_max)[None, :] < s_len[:, None]  # (N, S)
+    skip = np.zeros((n, s_max), bool)  # s-2 -> s allowed onto a label unlike the one before
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    rows = np.arange(n)[:, None]
+    emit = np.where(valid[None], lp[:, rows, ext], -np.inf)  # (T, N, S)
+    ninf = np.full((n, 1), -np.inf)
+
+    def shift(x, k):  # x[s - k], -inf where s < k
+        return np.concatenate([np.broadcast_to(ninf, (n, k)), x[:, :-k]], 1)
+
+    def unshift(x, k):  # x[s + k], -inf beyond the end
+        return np.concatenate([x[:, k:], np.broadcast_to(ninf, (n, k))], 1)
+
+    alpha = np.full((t_max, n, s_max), -np.inf)
+    if t_max:
+        alpha[0, :, :2] = emit[0, :, :2]
+    for t in range(1, t_max):
         prev = alpha[t - 1]
-        one = np.concatenate([[-np.inf], prev[:-1]])
-        two = np.where(skip, np.concatenate([[-np.inf, -np.inf], prev[:-2]]), -np.inf)
-        alpha[t] = _logsumexp(prev, one, two) + lp[t, ext]
-    beta[-1, -1] = 0.0  # beta excludes the emission at t
-    if s_len > 1:
-        beta[-1, -2] = 0.0
-    for t in range(t_len - 2, -1, -1):
-        nxt = beta[t + 1] + lp[t + 1, ext]
-        one = np.concatenate([nxt[1:], [-np.inf]])
-        skip_next = np.concatenate([skip[2:], [False, False]])
-        two = np.where(skip_next, np.concatenate([nxt[2:], [-np.inf, -np.inf]]), -np.inf)
-        beta[t] = _logsumexp(nxt, one, two)
-    ll = _logsumexp(alpha[-1, -1], alpha[-1, -2]) if s_len > 1 else alpha[-1, -1]
-    nll = -float(ll)
-    grad = np.zeros((t_len, c))
-    if math.isfinite(nll):
-        occupancy = np.exp(alpha + beta + nll)  # posterior of being at s at time t
-        for s in range(s_len):
-            grad[:, ext[s]] -= occupancy[:, s]
-    return nll, grad
+        alpha[t] = _logsumexp(prev, shift(prev, 1),
+                              np.where(skip, shift(prev, 2), -np.inf)) + emit[t]
+    beta = np.full((t_max, n, s_max), -np.inf)
+    last = np.zeros((n, s_max), bool)  # the two accepting positions of each sample
+    last[np.arange(n), s_len - 1] = True
+    last[np.arange(n), np.maximum(s_len - 2, 0)] = True
+    skip_next = np.concatenate([skip[:, 2:], np.zeros((n, 2), bool)], 1)
+    for t in range(t_max - 1, -1, -1):
+        starts = in_len - 1 == t
+        if t + 1 < t_max:
+            nxt = beta[t + 1] + emit[t + 1]
+            rec = _logsumexp(nxt, unshift(nxt, 1),
+                             np.where(skip_next, unshift(nxt, 2), -np.inf))
+            beta[t] = np.where((t < in_len - 1)[:, None], rec, -np.inf)
+        beta[t] = np.where(starts[:, None] & last, 0.0, beta[t])
+    end = np.maximum(in_len - 1, 0)
+    ll = _logsumexp(alpha[end, np.arange(n), s_len - 1],
+                    np.where(s_len > 1, alpha[end, np.arange(n), np.maximum(s_len - 2, 0)],
+                             -np.inf))
+    ll = np.where(in_len > 0, ll, np.where(s_len == 1, 0.0, -np.inf))
+    nll = -ll
+    grads = np.zeros((t_max, n, c))
+    finite = np.isfinite(nll)
+    with np.errstate(invalid="ignore", over="ignore"):
+        occupancy = np.exp(alpha + beta + np.where(finite, nll, 0.0)[None, :, None])
+    inside = (np.arange(t_max)[:, None] < in_len[None, :])[..., None] & valid[None] & \
+        finite[None, :, None]
+    tt, nn_, ss = np.nonzero(inside & (occupancy > 0))
+    np.add.at(grads, (tt, nn_, ext[nn_, ss]), -occupancy[tt, nn_, ss])
+    return nll, grads
 
 
 class _CTCLoss(Function):
@@ -268,36 +293,19 @@ class _CTCLoss(Function):
     def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
         backend = ctx.device.backend
         lp = np.asarray(backend.to_host(log_probs), dtype=np.float64)
-        t_max, n, c = lp.shape
-        losses = np.zeros(n)
-        grads = np.zeros((t_max, n, c))
-        for i in range(n):
-            t_len = int(input_lengths[i])
-            nll, g = _ctc_one(lp[:t_len, i], targets[i], blank)
-            if zero_infinity and math.isinf(nll):
-                nll, g = 0.0, np.zeros_like(g)
-            losses[i] = nll
-            grads[:t_len, i] = g
+        losses, grads = _ctc_batch(lp, targets, np.asarray(input_lengths), blank)
+        if zero_infinity:  # impossible alignments: loss 0 and no gradient
+            losses = np.where(np.isinf(losses), 0.0, losses)
         ctx.save_for_backward(backend.asarray(grads.astype(log_probs.dtype)))
         return backend.asarray(losses.astype(log_probs.dtype))
 
     @staticmethod
     def backward(ctx, g):
+        if ag.is_grad_enabled():  # create_graph: the saved gradient is not differentiable
+            raise RuntimeError("ctc_loss: the second derivative is not implemented (as in "
+                               "PyTorch); differentiate it with create_graph=False")
         (grads,) = ctx.saved_tensors
-        return (_CTCGrad.apply(g, grads),) + (None,) * 5
-
-
-class _CTCGrad(Function):
-    """g (N,) times the saved d(nll)/d(log_probs) (T, N, C); not differentiable again."""
-
-    @staticmethod
-    def forward(ctx, g, grads):
-        return grads * g[None, :, None]
-
-    @staticmethod
-    def backward(ctx, gg):
-        raise RuntimeError("ctc_loss: the second derivative is not implemented (as in "
-                           "PyTorch); use create_graph=False")
+        return (grads * g.reshape(1, -1, 1),) + (None,) * 5
 
 
 def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: int = 0,
@@ -350,7 +358,7 @@ def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: i
                              f"blank={blank}, got {lab.tolist()}")
     losses = _CTCLoss.apply(lp, labels, in_len, tg_len, int(blank), bool(zero_infinity))
     if reduction == "mean":
-        denom = _wrap(lp.device.backend.xp.asarray(np.maximum(tg_len, 1).astype(lp.dtype)),
+        denom = wrap(lp.device.backend.xp.asarray(np.maximum(tg_len, 1).astype(lp.dtype)),
                       lp.device)
         return (losses / denom).mean()
     out = _reduce(losses, reduction, op)

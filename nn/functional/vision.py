@@ -1,6 +1,5 @@
 """Resampling: ``interpolate``/``upsample``, ``pixel_shuffle``/``pixel_unshuffle``,
-``grid_sample`` and ``affine_grid``, and the index-based pads (reflect, replicate,
-circular) behind ``nn.ReflectionPad*``/``nn.ReplicationPad*``/``nn.CircularPad*``.
+``grid_sample`` and ``affine_grid``.
 
 Every mode of ``interpolate`` is separable and linear in the input, so each spatial
 axis is one product with a constant (out, in) matrix built here with PyTorch's
@@ -11,6 +10,7 @@ is exact. ``grid_sample`` gathers the corner values with integer-array indexing
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -57,12 +57,17 @@ def _axis_matrix(mode: str, in_size: int, out_size: int, align_corners: bool, sc
             m[i, lo:hi] = 1.0 / (hi - lo)
         return m
     if mode in ("nearest", "nearest-exact"):
-        s = 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
-        src = np.floor((dst + 0.5) * s) if mode == "nearest-exact" else np.floor(dst * s)
+        # floorf(dst * scale) in float32, as PyTorch's kernel; its float64 kernels round
+        # ~1% of (size, scale) pairs differently, which no single rule reproduces
+        s = np.float32(1.0 / scale if scale is not None and scale > 0 else in_size / out_size)
+        pos = dst.astype(np.float32) + np.float32(0.5 if mode == "nearest-exact" else 0.0)
+        src = np.floor(pos * s)
         m[rows, np.minimum(src.astype(np.int64), in_size - 1)] = 1.0
         return m
     s = _source_scale(in_size, out_size, align_corners, scale)
     src = dst * s if align_corners else (dst + 0.5) * s - 0.5
+    if mode.endswith("-aa"):
+        return _antialias_matrix(mode[:-3], in_size, out_size, s)
     if mode == "cubic":
         i0 = np.floor(src)
         t = src - i0
@@ -75,6 +80,35 @@ def _axis_matrix(mode: str, in_size: int, out_size: int, align_corners: bool, sc
     lam = src - i0
     np.add.at(m, (rows, i0), 1.0 - lam)
     np.add.at(m, (rows, i1), lam)
+    return m
+
+
+def _antialias_matrix(mode: str, in_size: int, out_size: int, scale: float) -> np.ndarray:
+    """PyTorch's antialiased resampling weights (``_upsample_*_aa``): the triangle
+    (linear) or Keys a=-0.5 (cubic) filter stretched by the downscale factor, each row
+    normalised to sum 1."""
+    if mode == "linear":
+        def filt(x):
+            return np.maximum(1.0 - np.abs(x), 0.0)
+        support = 1.0
+    else:
+        def filt(x):
+            x, a = np.abs(x), -0.5
+            return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                            np.where(x < 2, ((x - 5) * x + 8) * x * a - 4 * a, 0.0))
+        support = 2.0
+    if scale >= 1.0:
+        support, invscale = support * scale, 1.0 / scale
+    else:
+        invscale = 1.0
+    m = np.zeros((out_size, in_size))
+    for i in range(out_size):  # one row per output pixel: a few dozen
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), in_size)
+        w = filt((np.arange(lo, hi) - center + 0.5) * invscale)
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
     return m
 
 
@@ -97,6 +131,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     ``scale_factor`` (float or tuple; the output size is floor(in * scale), and unless
     ``recompute_scale_factor`` the scale itself maps output to input coordinates).
     ``align_corners`` (linear modes only) maps corner pixel centres onto each other.
+    ``antialias`` (bilinear, bicubic) low-pass filters when downsampling, as PyTorch.
     """
     op = "interpolate"
     if not isinstance(input, Tensor):
@@ -117,9 +152,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if align_corners is not None and mode not in linear_modes:
         raise ValueError(f"{op}: align_corners can only be set with the linear modes "
                          f"{linear_modes}, not {mode!r}")
-    if antialias:
-        raise ValueError(f"{op}: antialias=True is not supported (PyTorch has it only for "
-                         "downsampling with bilinear/bicubic)")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"{op}: antialias=True is only supported with the 'bilinear' and "
+                         f"'bicubic' modes, got {mode!r}")
     align_corners = bool(align_corners)
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor")
@@ -144,6 +179,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode == "area":
         scales = (None,) * nd
     axis_mode = {"bicubic": "cubic"}.get(mode, "linear" if mode in linear_modes else mode)
+    if antialias:
+        axis_mode += "-aa"
     out = input
     for k in range(nd):
         if out_sizes[k] == in_sizes[k] and scales[k] in (None, 1.0) and axis_mode != "cubic":
@@ -194,54 +231,6 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     h, w = hh // r, ww // r
     x = input.reshape(-1, c, h, r, w, r).permute(0, 1, 3, 5, 2, 4)  # (B, c, r, r, h, w)
     return x.reshape(*lead, c * r * r, h, w)
-
-
-# --- index-based padding -------------------------------------------------------------
-
-
-def _pad_index(n: int, before: int, after: int, mode: str, op: str) -> np.ndarray:
-    """Source index of every output position along one axis."""
-    i = np.arange(-before, n + after)
-    if mode == "reflect":
-        if before >= n or after >= n:
-            raise ValueError(f"{op}: reflect padding ({before}, {after}) must be smaller than "
-                             f"the dimension size {n}")
-        period = 2 * (n - 1)
-        i = np.abs(i) % period if period else np.zeros_like(i)
-        return np.where(i >= n, period - i, i)
-    if mode == "replicate":
-        if n == 0:
-            raise ValueError(f"{op}: cannot replicate-pad an empty dimension")
-        return np.clip(i, 0, n - 1)
-    if before > n or after > n:
-        raise ValueError(f"{op}: circular padding ({before}, {after}) must be at most the "
-                         f"dimension size {n}")
-    return i % n
-
-
-def pad_by_index(input: Tensor, pad, mode: str) -> Tensor:
-    """Pad with ``mode`` 'reflect', 'replicate' or 'circular'; ``pad`` lists (before,
-    after) pairs from the LAST dimension, as ``torch.nn.functional.pad``. Each padded
-    axis is one integer-array gather, so the backward adds the copies back."""
-    op = f"pad(mode={mode!r})"
-    if mode not in ("reflect", "replicate", "circular"):
-        raise ValueError(f"{op}: mode must be 'reflect', 'replicate' or 'circular'")
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > input.ndim - 1:
-        raise ValueError(f"{op}: expected (before, after) pairs for at most {input.ndim - 1} "
-                         f"trailing dims of input {tuple(input.shape)}, got {pad}")
-    out = input
-    for k in range(len(pad) // 2):
-        axis = input.ndim - 1 - k
-        before, after = pad[2 * k], pad[2 * k + 1]
-        if before == 0 and after == 0:
-            continue
-        if before < 0 or after < 0:
-            raise ValueError(f"{op}: negative padding {pad} is only supported in constant mode")
-        idx = _pad_index(input.shape[axis], before, after, mode, op)
-        key = (slice(None),) * axis + (wrap(out.device.backend.xp.asarray(idx), out.device),)
-        out = out[key]
-    return out
 
 
 # --- grid sampling -------------------------------------------------------------------
@@ -311,23 +300,50 @@ def _source_coords(coord: Tensor, n: int, padding_mode: str, align_corners: bool
     return x
 
 
+def _reflect_array(xp, x, lo: float, hi: float):
+    """Reflect array coordinates into [lo, hi] (for the integer taps of bicubic)."""
+    span = hi - lo
+    if span <= 0:
+        return xp.zeros_like(x) + lo
+    d = xp.abs(x - lo)
+    flips = xp.floor(d / span)
+    extra = d - flips * span
+    return xp.where(flips % 2 == 0, extra + lo, span - extra + lo)
+
+
+def _bounded_taps(xp, idx, size: int, padding_mode: str, align_corners: bool):
+    """Integer tap positions after PyTorch's padding rule (bicubic's get_value_bounded)."""
+    if padding_mode == "border":
+        idx = xp.clip(idx, 0, size - 1)
+    elif padding_mode == "reflection":
+        idx = _reflect_array(xp, idx, 0.0, size - 1.0) if align_corners else \
+            _reflect_array(xp, idx, -0.5, size - 0.5)
+        idx = xp.clip(idx, 0, size - 1)
+    return idx.astype(np.int64)
+
+
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
-    """Sample input (N, C, H, W) at grid (N, Ho, Wo, 2) locations (x, y) in [-1, 1], as
-    ``torch.nn.functional.grid_sample`` (4-D input): -> (N, C, Ho, Wo).
+    """Sample input at grid locations in [-1, 1], as ``torch.nn.functional.grid_sample``.
 
-    mode 'bilinear' or 'nearest'; padding_mode 'zeros', 'border' or 'reflection'.
-    Differentiable in the input and (bilinear) in the grid.
+    4-D: input (N, C, H, W), grid (N, Ho, Wo, 2) of (x, y) -> (N, C, Ho, Wo).
+    5-D: input (N, C, D, H, W), grid (N, Do, Ho, Wo, 3) of (x, y, z) -> (N, C, Do, Ho, Wo).
+    mode 'bilinear' (trilinear for 5-D), 'nearest' or 'bicubic' (4-D only);
+    padding_mode 'zeros', 'border' or 'reflection'. Differentiable in the input and
+    (bilinear, bicubic) in the grid; the corner values are integer-array gathers.
     """
     op = "grid_sample"
     if not isinstance(input, Tensor) or not isinstance(grid, Tensor):
         raise TypeError(f"{op}: input and grid must be Tensors")
-    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or \
+    nd = input.ndim - 2
+    if nd not in (2, 3) or grid.ndim != nd + 2 or grid.shape[-1] != nd or \
             grid.shape[0] != input.shape[0]:
-        raise ValueError(f"{op}: expected input (N, C, H, W) and grid (N, Ho, Wo, 2), got "
+        raise ValueError(f"{op}: expected input (N, C, H, W) with grid (N, Ho, Wo, 2), or "
+                         f"input (N, C, D, H, W) with grid (N, Do, Ho, Wo, 3), got "
                          f"{tuple(input.shape)} and {tuple(grid.shape)}")
-    if mode not in ("bilinear", "nearest"):
-        raise ValueError(f"{op}: mode must be 'bilinear' or 'nearest', got {mode!r}")
+    if mode not in ("bilinear", "nearest", "bicubic") or (mode == "bicubic" and nd == 3):
+        raise ValueError(f"{op}: mode must be 'bilinear', 'nearest' or (4-D input only) "
+                         f"'bicubic', got {mode!r} for {input.ndim}-D input")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"{op}: padding_mode must be 'zeros', 'border' or 'reflection', "
                          f"got {padding_mode!r}")
@@ -335,35 +351,53 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         raise TypeError(f"{op}: input ({input.dtype}) and grid ({grid.dtype}) must have the "
                         "same dtype")
     align_corners = bool(align_corners)
-    n, c, h, w = input.shape
-    xp = input.device.backend.xp
-    dev = input.device
-    ix = _source_coords(grid[..., 0], w, padding_mode, align_corners)  # (N, Ho, Wo)
-    iy = _source_coords(grid[..., 1], h, padding_mode, align_corners)
-    values = input.permute(0, 2, 3, 1)  # (N, H, W, C): one gather per corner
-    batch = xp.arange(n).reshape(n, 1, 1)
+    n, sizes = input.shape[0], tuple(input.shape[2:])  # (H, W) or (D, H, W)
+    xp, dev = input.device.backend.xp, input.device
+    values = input.permute(0, *range(2, nd + 2), 1)  # channels last: one gather per corner
+    batch = wrap(xp.arange(n).reshape((n,) + (1,) * nd), dev)
 
-    def tap(yi, xi):
-        """Values at integer corners (N, Ho, Wo, C), zero outside the image."""
-        inside = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
-        key = (wrap(batch, dev), wrap(xp.clip(yi, 0, h - 1), dev),
-               wrap(xp.clip(xi, 0, w - 1), dev))
+    def tap(idx):
+        """Values at integer positions idx (one array per spatial axis, in axis order):
+        (N, *out, C), zero outside the input."""
+        inside = None
+        for i, size in zip(idx, sizes, strict=True):
+            ok = (i >= 0) & (i < size)
+            inside = ok if inside is None else inside & ok
+        key = (batch,) + tuple(wrap(xp.clip(i, 0, size - 1), dev)
+                               for i, size in zip(idx, sizes, strict=True))
         v = values[key]
         if bool(inside.all()):
             return v
         return v * wrap(inside[..., None].astype(input.dtype), dev)
 
-    if mode == "nearest":
-        xi = xp.rint(ix.data).astype(np.int64)  # round half to even, as nearbyint
-        yi = xp.rint(iy.data).astype(np.int64)
-        out = tap(yi, xi)
+    # grid[..., k] addresses spatial axis nd-1-k: x is the last axis (W)
+    coords = [grid[..., nd - 1 - a] for a in range(nd)]  # in axis order
+    if mode == "bicubic":
+        raw = [_unnormalize(coords[a], sizes[a], align_corners) for a in range(nd)]
+        base = [xp.floor(r.data) for r in raw]
+        weights = [[w.unsqueeze(-1) for w in _cubic_weights(r - wrap(b, dev))]
+                   for r, b in zip(raw, base, strict=True)]
+        out = None
+        for i, j in itertools.product(range(4), repeat=2):
+            idx = [_bounded_taps(xp, base[0] + (i - 1), sizes[0], padding_mode, align_corners),
+                   _bounded_taps(xp, base[1] + (j - 1), sizes[1], padding_mode, align_corners)]
+            term = tap(idx) * (weights[0][i] * weights[1][j])
+            out = term if out is None else out + term
     else:
-        x0 = xp.floor(ix.data)
-        y0 = xp.floor(iy.data)
-        wx1 = (ix - wrap(x0, dev)).unsqueeze(-1)  # (N, Ho, Wo, 1)
-        wy1 = (iy - wrap(y0, dev)).unsqueeze(-1)
-        wx0, wy0 = 1 - wx1, 1 - wy1
-        x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-        out = (tap(y0, x0) * (wy0 * wx0) + tap(y0, x0 + 1) * (wy0 * wx1)
-               + tap(y0 + 1, x0) * (wy1 * wx0) + tap(y0 + 1, x0 + 1) * (wy1 * wx1))
-    return out.permute(0, 3, 1, 2)
+        src = [_source_coords(coords[a], sizes[a], padding_mode, align_corners)
+               for a in range(nd)]
+        if mode == "nearest":
+            out = tap([xp.rint(c.data).astype(np.int64) for c in src])  # half to even
+        else:
+            lo = [xp.floor(c.data) for c in src]
+            frac = [(c - wrap(f, dev)).unsqueeze(-1) for c, f in zip(src, lo, strict=True)]
+            lo = [f.astype(np.int64) for f in lo]
+            out = None
+            for corner in itertools.product((0, 1), repeat=nd):  # 4 or 8 corners
+                weight = None
+                for a, bit in enumerate(corner):
+                    w = frac[a] if bit else 1 - frac[a]
+                    weight = w if weight is None else weight * w
+                term = tap([lo[a] + corner[a] for a in range(nd)]) * weight
+                out = term if out is None else out + term
+    return out.permute(0, nd + 1, *range(1, nd + 1))

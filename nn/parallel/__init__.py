@@ -1,5 +1,7 @@
-"""nn.parallel: data parallelism across processes (``DistributedDataParallel``)."""
+"""nn.parallel: data parallelism in one process (``DataParallel``, one device) and across
+processes (``DistributedDataParallel``)."""
 
+from .data_parallel import DataParallel
 from .distributed import DistributedDataParallel
 
-__all__ = ["DistributedDataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel"]

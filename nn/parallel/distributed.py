@@ -29,7 +29,7 @@ import numpy as np
 
 import autograd as ag
 import autograd.distributed as dist
-from autograd.tensor import Tensor
+from autograd.extend import Tensor
 
 from ..module import Module
 
@@ -81,30 +81,15 @@ def _reachable_leaves(outputs) -> set:
         if node in seen:
             continue
         seen.add(node)
-        for t, idx in zip(node.edges, node.edge_idx):
-            if t is None:
+        for edge in node.next_functions:  # (producer node, output) or (leaf, -1)
+            if edge is None:
                 continue
+            t, idx = edge
             if idx < 0:
                 leaves.add(id(t))
             elif t not in seen:
                 stack.append(t)
     return leaves
-
-
-def _broadcast_coalesced(tensors: list, src: int) -> None:
-    """Broadcast ``tensors`` from rank ``src`` in one call per dtype and device."""
-    groups: dict = {}
-    for t in tensors:
-        groups.setdefault((str(t.device), t.dtype), []).append(t)
-    for ts in groups.values():
-        xp = ts[0].device.backend.xp
-        flat = ag.Tensor(xp.concatenate([t.data.reshape(-1) for t in ts]), device=ts[0].device)
-        dist.broadcast(flat, src)
-        n = 0
-        for t in ts:
-            k = t.numel()
-            t.data[...] = flat.data[n:n + k].reshape(t.shape)
-            n += k
 
 
 class DistributedDataParallel(Module):
@@ -160,7 +145,7 @@ class DistributedDataParallel(Module):
         state = list(module.parameters()) + [b for b in module.buffers() if b is not None]
         if self.world_size > 1 and state:
             with ag.no_grad():
-                _broadcast_coalesced(state, 0)
+                dist.broadcast_coalesced(state, 0)
         self._buckets, self._where = self._make_buckets(self._params)
         self._next_launch = 0
         self._started = False  # a hook has fired in this iteration
@@ -220,7 +205,7 @@ class DistributedDataParallel(Module):
             bufs = [b for b in self.module.buffers() if b is not None]
             if bufs:
                 with ag.no_grad():
-                    _broadcast_coalesced(bufs, 0)
+                    dist.broadcast_coalesced(bufs, 0)
         out = self.module(*inputs, **kwargs)
         if ag.is_grad_enabled() and self.require_backward_grad_sync:
             self._prepare_for_backward(out)

@@ -110,6 +110,9 @@ _reg("conv_transpose1d", lambda x, w: _F().conv_transpose1d(x, w, stride=2, padd
      _args((2, 2, 4), (2, 3, 3)),
      lambda x, w: _np_conv_transpose2d(x[:, :, None], w[:, :, None], None, (1, 2),
                                        (0, 1))[:, :, 0])
+_reg("conv_transpose3d", lambda x, w, b: _F().conv_transpose3d(x, w, b, stride=(2, 1, 1),
+                                                                padding=(1, 0, 0)),
+     _args((1, 2, 2, 2, 3), (2, 2, 2, 2, 2), (2,)))
 _reg("conv3d/basic", lambda x, w, b: _F().conv3d(x, w, b), _args((1, 2, 3, 3, 4), (2, 2, 2, 2, 2),
                                                                (2,)), _np_conv3d)
 _reg("conv3d/stride_pad_groups", lambda x, w: _F().conv3d(x, w, stride=2, padding=1, groups=2),
@@ -181,6 +184,9 @@ _reg("interpolate/linear", lambda x: _F().interpolate(x, scale_factor=2, mode="l
      _args((2, 2, 3)))
 _reg("interpolate/trilinear", lambda x: _F().interpolate(x, size=(3, 2, 3), mode="trilinear"),
      _args((1, 1, 2, 3, 2)))
+_reg("interpolate/bicubic_antialias",
+     lambda x: _F().interpolate(x, size=(2, 3), mode="bicubic", antialias=True),
+     _args((1, 1, 4, 5)))
 _reg("interpolate/area", lambda x: _F().interpolate(x, size=(2, 3), mode="area"),
      _args((1, 2, 4, 5)))
 
@@ -217,16 +223,19 @@ _reg("affine_grid/align_corners", lambda t: _F().affine_grid(t, (1, 1, 2, 3), Tr
      _args((1, 2, 3)), lambda t: _np_affine_grid(t, (1, 1, 2, 3), True))
 
 
-def _grid_args(align_corners=False):
-    """input (1, 2, 3, 4) and a grid whose pixel positions stay 0.2 away from integers
-    (where bilinear weights have kinks)."""
+def _grid_args(align_corners=False, sizes=(3, 4)):
+    """input (1, 2, *sizes) and a grid whose pixel positions stay 0.2 away from integers
+    (where the interpolation weights have kinks)."""
 
     def make(rng, dtype, device):
-        x = make_tensor(rng, (1, 2, 3, 4), dtype, device)
-        g = np.empty((1, 3, 2, 2))
-        for axis, size in ((0, 4), (1, 3)):
-            px = rng.integers(-1, size, (1, 3, 2)) + rng.uniform(0.2, 0.8, (1, 3, 2))
-            g[..., axis] = 2 * px / (size - 1) - 1 if align_corners else (2 * px + 1) / size - 1
+        nd = len(sizes)
+        x = make_tensor(rng, (1, 2) + sizes, dtype, device)
+        out = (1, 3, 2, 2)[:nd + 1]
+        g = np.empty(out + (nd,))
+        for k in range(nd):  # grid[..., k] addresses spatial axis nd-1-k
+            size = sizes[nd - 1 - k]
+            px = rng.integers(-1, size, out) + rng.uniform(0.2, 0.8, out)
+            g[..., k] = 2 * px / (size - 1) - 1 if align_corners else (2 * px + 1) / size - 1
         return x, ag.tensor(g, dtype=dtype, device=device).requires_grad_(True)
 
     return make
@@ -239,19 +248,12 @@ _reg("grid_sample/bilinear_border_align",
      _grid_args(True))
 _reg("grid_sample/bilinear_reflection",
      lambda x, g: _F().grid_sample(x, g, padding_mode="reflection"), _grid_args())
+_reg("grid_sample/bicubic_border", lambda x, g: _F().grid_sample(x, g, mode="bicubic",
+                                                                 padding_mode="border"),
+     _grid_args())
+_reg("grid_sample/trilinear_5d", lambda x, g: _F().grid_sample(x, g, align_corners=True),
+     _grid_args(True, (2, 3, 3)))
 
-
-def _pad(mode):
-    from nn.functional.vision import pad_by_index
-
-    return lambda x, pad: pad_by_index(x, pad, mode)
-
-
-for _mode, _np_mode in (("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")):
-    _reg(f"pad/{_mode}_2d", lambda x, _m=_mode: _pad(_m)(x, (1, 2, 2, 1)), _args((1, 2, 3, 4)),
-         lambda x, _n=_np_mode: np.pad(x, ((0, 0), (0, 0), (2, 1), (1, 2)), mode=_n))
-    _reg(f"pad/{_mode}_1d", lambda x, _m=_mode: _pad(_m)(x, (2, 1)), _args((2, 3)),
-         lambda x, _n=_np_mode: np.pad(x, ((0, 0), (2, 1)), mode=_n))
 
 _reg("pixel_shuffle", lambda x: _F().pixel_shuffle(x, 2), _args((1, 8, 2, 3)),
      lambda x: x.reshape(1, 2, 2, 2, 2, 3).transpose(0, 1, 4, 2, 5, 3).reshape(1, 2, 4, 6))

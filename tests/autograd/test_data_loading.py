@@ -236,3 +236,21 @@ def test_workers_refuse_a_gpu_tensor_dataset():
     ds.tensors = (type("GpuTensor", (), {"device": gpu})(),)  # a stand-in: no GPU here
     with pytest.raises(ValueError, match="on the CPU"):
         D.DataLoader(ds, num_workers=1)
+
+
+def test_ag_generator_drives_samplers_loader_and_split():
+    def run(seed):
+        g = ag.Generator().manual_seed(seed)
+        order = list(D.RandomSampler(range(9), generator=g))
+        batches = ys(D.DataLoader(make(9), batch_size=4, shuffle=True, generator=g))
+        split = D.random_split(make(9), [4, 5], generator=g)[0].indices.tolist()
+        return order, batches, split
+
+    assert run(1) == run(1) and run(1) != run(2)
+    g = ag.Generator().manual_seed(3)
+    s = D.RandomSampler(range(9), generator=g)
+    first = list(s)
+    g.manual_seed(3)  # read at each draw: reseeding restarts the stream
+    assert list(s) == first
+    with pytest.raises(TypeError, match="autograd.Generator"):
+        D.RandomSampler(range(3), generator=3)

@@ -34,6 +34,10 @@ CASES = {
     "rfftn_irfftn": (lambda m, f, x, z: (f.rfftn(x), f.rfftn(x, s=(3, 7)),
                                          f.irfftn(z, dim=(0, 1)), f.irfftn(z, s=(2, 3, 8))),
                      [RNG.normal(size=(2, 4, 6)), _c(2, 3, 4)]),
+    "hermitian": (lambda m, f, z, x: (f.hfft(z), f.hfft(z, n=5, norm="ortho"), f.ihfft(x),
+                                      f.hfft2(z), f.ihfft2(x, norm="forward"),
+                                      f.hfftn(z, s=(3, 6)), f.ihfftn(x)),
+                  [_c(3, 4), RNG.normal(size=(3, 6))]),
     "shifts": (lambda m, f, z: (f.fftshift(z), f.ifftshift(z, dim=1), f.fftshift(z, dim=(0,))),
                [_c(3, 5)]),
     "complex_ops": (lambda m, f, z: (z.abs(), m.angle(z), z.real, z.imag, z.conj(),
@@ -41,6 +45,9 @@ CASES = {
     "complex_arith": (lambda m, f, z, w: (z * w, z / (w + 2.0), z @ w.mT, z * 1.5 - w,
                                           m.view_as_complex(m.view_as_real(z) * 2.0)),
                       [_c(3, 4), _c(3, 4)]),
+    "complex_math": (lambda m, f, z: (m.exp(z), m.log(z), m.sqrt(z), z ** 2, z ** 1.5,
+                                      2.0 ** z, z ** z, m.sin(z), m.cos(z), m.tanh(z),
+                                      m.log1p(z), z.mean(), z.sum(0)), [_c(3, 4) + 0.5]),
     "complex_build": (lambda m, f, a, b: (m.complex(a, b), m.polar(a.abs(), b), a * 1j,
                                           m.complex(a, b) * (2 - 1j)),
                       [RNG.normal(size=(3,)), RNG.normal(size=(3,))]),
@@ -158,5 +165,10 @@ def test_errors():
         ag.view_as_complex(ag.ones(3, 3))
     with pytest.raises(RuntimeError, match="view_as_real is only supported for complex"):
         ag.view_as_real(ag.ones(3))
+    z = ag.complex(ag.ones(3), ag.ones(3))
+    for fn, name in ((ag.sigmoid, "sigmoid"), (ag.erf, "erf"), (ag.tan, "tan"),
+                     (ag.logsumexp, "logsumexp"), (lambda t: ag.atan2(t, t), "atan2")):
+        with pytest.raises(TypeError, match=f"{name}: complex tensors are not supported"):
+            fn(z)  # rather than a cast that drops the imaginary part
     with pytest.raises(RuntimeError, match="imag is not implemented"):
         _ = ag.ones(3).imag

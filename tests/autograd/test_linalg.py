@@ -69,6 +69,21 @@ CASES = {
                                      L.lu_solve(*L.lu_factor(a), b, adjoint=True),
                                      L.lu_solve(*L.lu_factor(a), b.mT, left=False)),
                  [RNG.normal(size=(4, 4)), RNG.normal(size=(4, 2))]),
+    "lu": (lambda m, L, a: tuple(L.lu(a)), [RNG.normal(size=(2, 4, 4))]),
+    # (the _ex forms are compared by value in test_extra_outputs: PyTorch's own backward
+    # through inv_ex/solve_ex fails, "modified by an inplace operation")
+    "lu_factor_ex": (lambda m, L, a: (L.lu_factor_ex(a).LU,), [_well(2, 3, 3)]),
+    # (cond with a norm other than 2 goes through inv_ex in PyTorch: values only, below)
+    "cond": (lambda m, L, a: (L.cond(a), L.cond(a, -2)),
+             [_well(2, 3, 3, shift=1.0)]),
+    "vander_diagonal": (lambda m, L, x, a: (L.vander(x), L.vander(x, N=2),
+                                            L.diagonal(a, offset=-1, dim1=0, dim2=2)),
+                        [RNG.normal(size=(2, 3)), RNG.normal(size=(3, 2, 4))]),
+    "tensorinv_tensorsolve": (lambda m, L, a, b: (L.tensorinv(a), L.tensorsolve(
+        a.reshape(2, 2, 4), b)), [_well(2, 2, 4, shift=0.0).reshape(2, 2, 2, 2) + 2 * np.eye(
+            4).reshape(2, 2, 2, 2), RNG.normal(size=(2, 2))]),
+    "householder_product": (lambda m, L, a, t: (L.householder_product(a, t),),
+                            [RNG.normal(size=(2, 5, 3)), RNG.normal(size=(2, 3))]),
     "norms": (lambda m, L, a: (L.norm(a), L.norm(a, dim=1), L.norm(a, "nuc", dim=(1, 2)),
                                L.vector_norm(a, 3.5, dim=(0, 2), keepdim=True),
                                L.vector_norm(a, float("inf")), L.vector_norm(a, 0),
@@ -125,6 +140,24 @@ def test_extra_outputs_match_pytorch():
             assert tuple(o.shape) == tuple(t.shape), (driver, field)
             assert str(o.dtype) == str(t.dtype)[6:], (driver, field)
             np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-9, atol=1e-12)
+
+    sing = np.stack([_well(3, 3), np.array([[1.0, 2, 3], [2, 4, 6], [1, 0, 1]])])
+    for ours, theirs in ((LA.inv_ex(ag.tensor(sing)), torch.linalg.inv_ex(torch.tensor(sing))),
+                         (LA.solve_ex(ag.tensor(sing), ag.tensor(B[:3])),
+                          torch.linalg.solve_ex(torch.tensor(sing), torch.tensor(B[:3]))),
+                         (LA.lu_factor_ex(ag.tensor(sing))[::2],
+                          torch.linalg.lu_factor_ex(torch.tensor(sing))[::2])):
+        assert ours[1].dtype == np.int32 and ours[1].tolist() == theirs[1].tolist() == [0, 3]
+        np.testing.assert_allclose(ours[0].numpy()[0], theirs[0].numpy()[0], rtol=1e-10)
+    assert np.isnan(LA.inv_ex(ag.tensor(sing)).inverse.numpy()[1]).all()
+    with pytest.raises(LA.LinAlgError, match=r"linalg\.inv_ex: the input is singular: U\[3, 3\] "
+                                             r"is zero.*batch element 1"):
+        LA.inv_ex(ag.tensor(sing), check_errors=True)
+
+    for p in ("fro", "nuc", 1, -1, float("inf"), float("-inf")):
+        np.testing.assert_allclose(LA.cond(ag.tensor(sing[:1]), p).numpy(),
+                                   torch.linalg.cond(torch.tensor(sing[:1]), p).numpy(),
+                                   rtol=1e-10)
 
     low = RNG.normal(size=(2, 4, 2)) @ RNG.normal(size=(2, 2, 5))
     assert LA.matrix_rank(ag.tensor(low)).tolist() == torch.linalg.matrix_rank(
@@ -203,3 +236,23 @@ def test_batched_forms_equal_one_matrix_at_a_time():
     lu, piv = LA.lu_factor(ag.tensor(a))
     x = LA.lu_solve(lu, piv, ag.tensor(np.broadcast_to(b, (3, 2, 4, 3)).copy())).numpy()
     np.testing.assert_allclose(x, batched, rtol=1e-10)
+
+
+def test_cholesky_failure_reported_without_an_exception(monkeypatch):
+    """CuPy does not raise on a matrix that is not positive-definite: it returns a factor
+    whose pivot at the failing minor is not positive (here: NaN, as LAPACK's sqrt)."""
+    real = np.linalg.cholesky
+
+    def quiet(a):
+        try:
+            return real(a)
+        except np.linalg.LinAlgError:
+            return np.full(a.shape, np.nan)
+
+    monkeypatch.setattr(np.linalg, "cholesky", quiet)
+    bad = np.stack([np.eye(3), np.diag([1.0, 2.0, -1.0])])
+    L, info = LA.cholesky_ex(ag.tensor(bad))
+    assert info.tolist() == [0, 3]
+    np.testing.assert_array_equal(L.numpy()[0], np.eye(3))
+    with pytest.raises(LA.LinAlgError, match="order 3"):
+        LA.cholesky(ag.tensor(bad))

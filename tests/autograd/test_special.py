@@ -101,3 +101,75 @@ def test_errors():
         S.erfinv([0.5])
     with pytest.raises(TypeError, match=r"special\.gammaln: expected a real tensor"):
         S.gammaln(ag.complex(ag.ones(2), ag.ones(2)))
+
+
+@pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated")
+def test_top_level_names_and_methods_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x = RNG.uniform(0.1, 0.9, 5)
+    a = RNG.normal(size=(3, 3)) + 3 * np.eye(3)
+    for name, call in {
+        "erfinv": lambda m, t: m.erfinv(t), "erfc": lambda m, t: m.erfc(t),
+        "lgamma": lambda m, t: m.lgamma(t), "digamma": lambda m, t: m.digamma(t),
+        "polygamma": lambda m, t: m.polygamma(2, t), "mvlgamma": lambda m, t: m.mvlgamma(t + 2, 3),
+        "i0": lambda m, t: m.i0(t), "sinc": lambda m, t: m.sinc(t),
+        "logit": lambda m, t: m.logit(t), "xlogy": lambda m, t: m.xlogy(t, t + 1),
+        "methods": lambda m, t: t.erfinv() + t.lgamma() + t.polygamma(1) + t.logit() + t.sinc()
+        + t.xlogy(t) + t.digamma() + t.erfc() + t.i0() + (t + 2).mvlgamma(2),
+    }.items():
+        np.testing.assert_allclose(call(ag, ag.tensor(x)).numpy(),  # SciPy vs ATen: ~1e-10
+                                   call(torch, torch.tensor(x)).numpy(), rtol=1e-8, err_msg=name)
+    for name, call in {
+        "det": lambda m, t: m.det(t), "logdet": lambda m, t: m.logdet(-t),
+        "inverse": lambda m, t: m.inverse(t), "pinverse": lambda m, t: m.pinverse(t),
+        "matrix_power": lambda m, t: m.matrix_power(t, 3),
+        "cholesky": lambda m, t: m.cholesky(t @ t.mT),
+        "methods": lambda m, t: t.det() * t.inverse() + t.pinverse() + t.matrix_power(2)
+        + t.slogdet()[1] + (t @ t.mT).cholesky() + t.logdet(),
+    }.items():
+        np.testing.assert_allclose(call(ag, ag.tensor(a)).numpy(),
+                                   call(torch, torch.tensor(a)).numpy(), rtol=1e-10, err_msg=name)
+
+
+def test_bessel_and_zeta_values_match_pytorch():
+    """PyTorch has these without gradients; the registry checks ours by gradcheck and
+    against SciPy (which agrees with mpmath to 1e-16 where ATen's bessel_j0 is off by
+    5e-6 relative, e.g. at x = 4.1)."""
+    torch = pytest.importorskip("torch")
+    x = RNG.uniform(0.2, 6.0, 8)
+    for name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+                 "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+                 "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+                 "spherical_bessel_j0", "airy_ai"):
+        np.testing.assert_allclose(getattr(S, name)(ag.tensor(x)).numpy(),
+                                   getattr(torch.special, name)(torch.tensor(x)).numpy(),
+                                   rtol=1e-5, atol=1e-6, err_msg=name)  # ATen's are off
+    q = ag.tensor(x, requires_grad=True)
+    qt = torch.tensor(x, requires_grad=True)
+    out, out_t = S.zeta(3.0, q), torch.special.zeta(3.0, qt)
+    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-10)
+    out.sum().backward()
+    out_t.sum().backward()
+    np.testing.assert_allclose(q.grad.numpy(), qt.grad.numpy(), rtol=1e-9)
+    np.testing.assert_array_equal(S.spherical_bessel_j0(ag.zeros(1)).numpy(), [1.0])
+    with pytest.raises(NotImplementedError, match="zeta: the derivative with respect to the "
+                                                  "first argument"):
+        S.zeta(q, 2.0).sum().backward()
+
+
+def test_orthogonal_polynomials_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x = RNG.uniform(-1.2, 1.2, (4, 5))
+    n = RNG.integers(-1, 9, (4, 5))
+    names = [k for k in dir(torch.special) if "_polynomial_" in k]
+    assert len(names) == 12
+    for name in names:
+        for degree in (0, 3, n):
+            deg_a = ag.tensor(degree) if isinstance(degree, np.ndarray) else degree
+            deg_t = torch.tensor(degree) if isinstance(degree, np.ndarray) else degree
+            ours = getattr(S, name)(ag.tensor(x), deg_a)
+            theirs = getattr(torch.special, name)(torch.tensor(x), deg_t)
+            assert not ours.requires_grad and ours.dtype == ag.float64
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-9, atol=1e-9,
+                                       err_msg=f"{name} n={degree}")
+    assert S.legendre_polynomial_p(ag.tensor([1, 2]), 2).dtype == ag.float32

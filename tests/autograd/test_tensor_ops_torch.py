@@ -23,6 +23,9 @@ W = _rng.standard_normal(4)
 I = _rng.integers(0, 3, (2, 4))  # noqa: E741
 X3 = _rng.standard_normal((2, 3, 4))
 P = _rng.uniform(0.2, 0.9, (3, 4))
+E = np.zeros((0, 3))
+E1 = np.zeros(0)
+Z = np.array(2.5)
 _R = {
     k: _rng.standard_normal(k)
     for k in [(3, 4), (2, 4, 3), (2, 4, 2), (3, 4, 5), (4, 2), (5, 2), (2, 5, 4)]
@@ -230,6 +233,173 @@ cases = {
         m.iinfo(m.int32).max,
         m.iinfo(m.uint8).min,
     ),
+    # second batch
+    "addcmul": lambda m, t: m.addcmul(t(A), t(B), t(V), value=0.5),
+    "addcdiv": lambda m, t: m.addcdiv(t(A), t(B), t(P), value=2),
+    "clamp_min": lambda m, t: m.clamp_min(t(A), 0.1),
+    "float_power": lambda m, t: m.float_power(t(P.astype(np.float32)), 2),
+    "fmax": lambda m, t: m.fmax(
+        t(np.array([1.0, np.nan, np.nan])), t(np.array([np.nan, 2, np.nan]))
+    ),
+    "fmin": lambda m, t: m.fmin(t(A), t(B)),
+    "heaviside": lambda m, t: m.heaviside(t(np.array([-1.0, 0, 2])), t(np.array([0.5]))),
+    "gcd": lambda m, t: m.gcd(t(np.array([12, 18, -4])), t(np.array([8, 12, 6]))),
+    "lcm": lambda m, t: m.lcm(t(np.array([4, 6])), t(np.array([6, 4]))),
+    "bitwise_and": lambda m, t: m.bitwise_and(t(I), t(I + 3)),
+    "bitwise_xor_bool": lambda m, t: m.bitwise_xor(t(A > 0), t(B > 0)),
+    "bitwise_not": lambda m, t: m.bitwise_not(t(I)),
+    "bitwise_shift": lambda m, t: m.bitwise_left_shift(t(I), 2),
+    "ldexp": lambda m, t: m.ldexp(t(A), t(np.array([1, 2, -1, 0]))),
+    "frexp": lambda m, t: m.frexp(t(A * 10)),
+    "signbit": lambda m, t: m.signbit(t(np.array([-0.0, 0.0, -1, 2]))),
+    "isposinf": lambda m, t: m.isposinf(t(np.array([np.inf, -np.inf, 1]))),
+    "isneginf_int": lambda m, t: m.isneginf(t(I)),
+    "isin": lambda m, t: m.isin(t(I), t(np.array([0, 2]))),
+    "isin_invert": lambda m, t: m.isin(t(I), t(np.array([0, 2])), invert=True),
+    "rsub": lambda m, t: m.rsub(t(A), t(B), alpha=2),
+    "index_copy": lambda m, t: t(A).index_copy(1, t(np.array([3, 0])), t(B[:, :2])),
+    "index_fill": lambda m, t: t(A).index_fill(0, t(np.array([2, 0])), -1.0),
+    "index_put": lambda m, t: t(A).index_put(
+        (t(np.array([0, 0])), t(np.array([1, 1]))), t(np.array([5.0, 6.0])), accumulate=True
+    ),
+    "index_put_bcast": lambda m, t: t(A).index_put((t(np.array([0, 2])),), t(V)),
+    "put": lambda m, t: t(A).put(t(np.array([0, 11, 5])), t(np.array([1.0, 2, 3]))),
+    **{
+        f"index_reduce_{r}_{s}": (
+            lambda rd, inc: (
+                lambda m, t: t(A).index_reduce(
+                    1, t(np.array([2, 0, 2])), t(B[:, :3]), rd, include_self=inc
+                )
+            )
+        )(r, s)
+        for r in ("prod", "mean", "amax", "amin")
+        for s in (True, False)
+    },
+    "select_scatter": lambda m, t: m.select_scatter(t(A), t(V[:3]), 1, 2),
+    "slice_scatter": lambda m, t: m.slice_scatter(t(A), t(B[:, :2]), 1, 1, None, 2),
+    "diagonal_scatter": lambda m, t: m.diagonal_scatter(t(A), t(V[:3]), 1),
+    "diagonal_scatter_3d": lambda m, t: m.diagonal_scatter(t(X3), t(A[:, :1]), -1, 0, 2),
+    "select": lambda m, t: t(X3).select(1, -1),
+    "ravel": lambda m, t: t(A).T.ravel(),
+    "tensor_split": lambda m, t: m.tensor_split(t(np.arange(7)), 3),
+    "tensor_split_idx": lambda m, t: m.tensor_split(t(A), [1, 6], 1),
+    "hsplit": lambda m, t: m.hsplit(t(A), 2),
+    "vsplit": lambda m, t: m.vsplit(t(A), [1]),
+    "dsplit": lambda m, t: m.dsplit(t(X3), 2),
+    "split_with_sizes": lambda m, t: t(A).split_with_sizes([1, 3], 1),
+    "block_diag": lambda m, t: m.block_diag(t(A[:2, :2]), t(V[:3]), t(np.array(2.0))),
+    "block_diag_int": lambda m, t: m.block_diag(t(I[:1]), t(A[:1, :1])),
+    "combinations": lambda m, t: m.combinations(t(V), 3),
+    "combinations_repl": lambda m, t: m.combinations(t(V[:3]), 2, with_replacement=True),
+    "tril_indices": lambda m, t: m.tril_indices(3, 4, 1),
+    "triu_indices": lambda m, t: m.triu_indices(4, 3, -1),
+    "sum_to_size": lambda m, t: t(X3).sum_to_size(1, 3, 1),
+    "addr": lambda m, t: m.addr(t(A[:, :3]), t(V[:3]), t(W[:3]), alpha=2),
+    "cov": lambda m, t: m.cov(t(A)),
+    "cov_weights": lambda m, t: m.cov(
+        t(A), correction=0, fweights=t(np.array([1, 2, 1, 3])), aweights=t(P[0])
+    ),
+    "cov_1d": lambda m, t: m.cov(t(V)),
+    "corrcoef": lambda m, t: m.corrcoef(t(A)),
+    "quantile": lambda m, t: m.quantile(t(A), t(np.array([0.1, 0.5, 1.0])), dim=1),
+    "quantile_scalar": lambda m, t: m.quantile(t(A), 0.3),
+    "quantile_keepdim": lambda m, t: m.quantile(t(A), 0.7, 0, keepdim=True),
+    **{
+        f"quantile_{mode}": (lambda md: lambda m, t: m.quantile(t(A), 0.4, 1, interpolation=md))(
+            mode
+        )
+        for mode in ("lower", "higher", "midpoint", "nearest")
+    },
+    "quantile_nan": lambda m, t: m.quantile(t(np.array([[1.0, np.nan, 2], [0, 1, 3]])), 0.5, 1),
+    "nanquantile": lambda m, t: m.nanquantile(
+        t(np.array([[1.0, np.nan, 2], [np.nan] * 3])), 0.5, 1
+    ),
+    "cumulative_trapezoid": lambda m, t: m.cumulative_trapezoid(t(A), dim=0),
+    "cumulative_trapezoid_x": lambda m, t: m.cumulative_trapezoid(
+        t(A), t(np.array([0.0, 1, 3, 4]))
+    ),
+    "histogram": lambda m, t: m.histogram(t(A), 5),
+    "histogram_range_w": lambda m, t: m.histogram(
+        t(A), 4, range=(-1.0, 1.0), weight=t(P), density=True
+    ),
+    "unravel_index": lambda m, t: m.unravel_index(t(np.array([5, 11, -1])), (3, 4)),
+    "logspace": lambda m, t: m.logspace(0, 2, 5),
+    "logspace_base2": lambda m, t: m.logspace(0, 3, 4, base=2),
+    "byte": lambda m, t: t(I).byte(),
+    "positive": lambda m, t: m.positive(t(A)),
+    # copies and small extras
+    "view_copy": lambda m, t: m.view_copy(t(A), (2, 6)),
+    "diagonal_copy": lambda m, t: m.diagonal_copy(t(X3), 0, 1, 2),
+    "unfold_copy": lambda m, t: m.unfold_copy(t(A), 1, 2, 2),
+    "transpose_copy": lambda m, t: m.transpose_copy(t(X3), 0, 2),
+    "unbind_copy": lambda m, t: m.unbind_copy(t(A), 1),
+    "fill": lambda m, t: m.fill(t(A), 2.5),
+    "scalar_tensor": lambda m, t: m.scalar_tensor(3),
+    "nonzero_static": lambda m, t: m.nonzero_static(t(I), size=3, fill_value=-2),
+    "gradient": lambda m, t: m.gradient(t(A), spacing=2.0),
+    "gradient_coords": lambda m, t: m.gradient(
+        t(A), spacing=[t(np.array([0.0, 1, 3, 4]))], dim=1, edge_order=2
+    ),
+    "unsafe_split": lambda m, t: m.unsafe_split(t(A), 3, 1),
+    "constant_pad_nd": lambda m, t: m.constant_pad_nd(t(A), (1, 2, 0, 1), 0.5),
+    "rand_bool": lambda m, t: True & t(A > 0),
+    # empty and 0-d inputs (PyTorch's results, not NumPy's errors)
+    "sort_empty": lambda m, t: m.sort(t(E), 0),
+    "sort_0d": lambda m, t: m.sort(t(Z)),
+    "argsort_0d": lambda m, t: m.argsort(t(Z)),
+    "topk0": lambda m, t: m.topk(t(E.T), 0),
+    "cumsum_empty": lambda m, t: m.cumsum(t(E), 0),
+    "cumsum_0d": lambda m, t: m.cumsum(t(Z), 0),
+    "cumprod_empty": lambda m, t: m.cumprod(t(E), 1),
+    "cummax_empty": lambda m, t: m.cummax(t(E), 0),
+    "logcumsumexp_empty": lambda m, t: m.logcumsumexp(t(E), 0),
+    "gather_empty": lambda m, t: m.gather(t(E.T), 1, t(np.zeros((3, 0), dtype=np.int64))),
+    "index_select_empty": lambda m, t: m.index_select(t(E.T), 0, t(np.zeros(0, dtype=np.int64))),
+    "unique_empty": lambda m, t: m.unique(t(E1)),
+    "nonzero_empty": lambda m, t: m.nonzero(t(E)),
+    "nonzero_0d": lambda m, t: m.nonzero(t(Z)),
+    "norm_empty": lambda m, t: m.norm(t(E)),
+    "norm_empty_dim": lambda m, t: m.norm(t(E), dim=0),
+    "repeat_zero": lambda m, t: t(np.ones((2, 3))).repeat(0, 2),
+    "flip_empty": lambda m, t: m.flip(t(E), (0,)),
+    "roll_empty": lambda m, t: m.roll(t(E), 1, 0),
+    "tril_empty": lambda m, t: m.tril(t(E)),
+    "diag_empty": lambda m, t: m.diag(t(E1)),
+    "trace_empty": lambda m, t: m.trace(t(E)),
+    "outer_empty": lambda m, t: m.outer(t(E1), t(np.ones(2))),
+    "mm_empty": lambda m, t: m.mm(t(E), t(np.ones((3, 2)))),
+    "mm_k0": lambda m, t: m.mm(t(E.T), t(E)),
+    "dot_empty": lambda m, t: m.dot(t(E1), t(E1)),
+    "bincount_empty": lambda m, t: m.bincount(t(np.zeros(0, dtype=np.int64))),
+    "histc_empty": lambda m, t: m.histc(t(E1), 3),
+    "all_empty": lambda m, t: m.all(t(E)),
+    "any_empty_dim": lambda m, t: m.any(t(E), 1),
+    "count_nonzero_0d": lambda m, t: m.count_nonzero(t(Z)),
+    "diff_short": lambda m, t: m.diff(t(np.ones(1))),
+    "var_mean_0d": lambda m, t: m.var_mean(t(Z)),
+    "cdist_empty": lambda m, t: m.cdist(t(E), t(np.ones((2, 3)))),
+    "kron_0d": lambda m, t: m.kron(t(Z), t(np.ones(2))),
+    "msort_0d": lambda m, t: m.msort(t(np.array([3.0, 1, 2]))),
+    "median_0d": lambda m, t: m.median(t(Z)),
+    "mode_0d": lambda m, t: m.mode(t(Z)),
+    "kthvalue_0d": lambda m, t: m.kthvalue(t(Z), 1),
+    "searchsorted_empty": lambda m, t: m.searchsorted(t(E1), t(np.ones(2))),
+    "take_empty": lambda m, t: m.take(t(np.ones(3)), t(np.zeros(0, dtype=np.int64))),
+    "masked_select_none": lambda m, t: m.masked_select(t(np.ones(3)), t(np.zeros(3, bool))),
+    "scatter_add_empty": lambda m, t: m.scatter_add(
+        t(np.ones((2, 2))), 0, t(np.zeros((0, 2), dtype=np.int64)), t(np.ones((0, 2)))
+    ),
+    "quantile_0d": lambda m, t: m.quantile(t(Z), 0.5),
+    "cov_single": lambda m, t: m.cov(t(np.ones((2, 1)))),
+    "atleast_2d_0d": lambda m, t: m.atleast_2d(t(Z)),
+    "cartesian_one": lambda m, t: m.cartesian_prod(t(np.ones(2))),
+    "meshgrid_empty": lambda m, t: m.meshgrid(t(E1), t(np.ones(2)), indexing="ij"),
+    "nansum_int": lambda m, t: m.nansum(t(np.array([1, 2]))),
+    "nanmean_allnan": lambda m, t: m.nanmean(t(np.array([np.nan]))),
+    "tensordot_0": lambda m, t: m.tensordot(t(np.ones(2)), t(np.ones(3)), 0),
+    "renorm_zero": lambda m, t: m.renorm(t(np.zeros((2, 2))), 2, 0, 1.0),
+    "unique_consecutive_empty": lambda m, t: m.unique_consecutive(t(E1)),
+    "repeat_interleave_0": lambda m, t: m.repeat_interleave(t(np.ones(2)), 0),
 }
 
 

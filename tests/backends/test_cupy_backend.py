@@ -272,12 +272,12 @@ def _generator_calls():
         for path in sorted((ROOT / package).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
                 f = node.func if isinstance(node, ast.Call) else None
-                if not isinstance(f, ast.Attribute):
-                    continue
-                recv = f.value  # ``<...>.generator`` or ``_source(dev, generator)``
-                if ((isinstance(recv, ast.Attribute) and recv.attr == "generator")
-                        or (isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name)
-                            and recv.func.id == "_source")):
+                # x.generator.<name>(...), or source(dev, g).<name>(...) (ag.Generator's)
+                made = f.value.func if isinstance(f, ast.Attribute) and isinstance(
+                    f.value, ast.Call) else None
+                if isinstance(f, ast.Attribute) and (
+                        (isinstance(f.value, ast.Attribute) and f.value.attr == "generator")
+                        or getattr(made, "id", None) in ("source", "_source")):
                     calls.setdefault(f.attr, set()).update(
                         k.arg for k in node.keywords if k.arg)
     return calls

@@ -23,3 +23,12 @@ def test_nccl_transport_logic_on_the_cpu(run_mpi):
     job = run_mpi(2, "nccl_standin.py")
     assert job.returncode == 0, job.out
     assert job.out.count("nccl stand-in ok") == 2, job.out
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_cuda_tensors_stage_through_the_host_or_go_to_nccl(run_mpi, n):
+    """A stand-in "cuda" device: under MPI its arrays are staged through host copies
+    (MPI never sees one); with a NCCL transport they reach NCCL as they are."""
+    job = run_mpi(n, "staging.py")
+    assert job.returncode == 0, job.out
+    assert job.out.count("host staging ok") == n and job.out.count("nccl front end ok") == n

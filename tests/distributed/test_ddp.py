@@ -26,3 +26,10 @@ def test_ddp_options_on_three_ranks(run_mpi, mode, says):
     job = run_mpi(3, "ddp.py", mode)
     assert job.returncode == 0, job.out
     assert job.out.count(says) == 3, job.out
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_zero_redundancy_optimizer_equals_plain_adam(run_mpi, n):
+    job = run_mpi(n, "zero.py")
+    assert job.returncode == 0, job.out
+    assert job.out.count("ZeroRedundancyOptimizer ok") == n, job.out

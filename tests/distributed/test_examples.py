@@ -50,3 +50,10 @@ def test_cnn_example_with_sync_batchnorm_on_two_processes(run_mpi, tmp_path):
     model = _plain_model("train_digits_cnn", 8)
     model.load_state_dict(ckpt["model"])
     assert int(ckpt["model"]["1.num_batches_tracked"].item()) > 0
+
+
+@pytest.mark.slow
+def test_dist_bench_allreduce_part_runs(run_mpi):
+    job = run_mpi(2, "../../../benchmarks/dist_bench.py", "allreduce", timeout=240)
+    assert job.returncode == 0, job.out
+    assert job.out.count(" KB |") == 5 and job.out.count(" MB |") == 4, job.out

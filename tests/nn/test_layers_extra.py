@@ -55,6 +55,17 @@ def test_conv_transpose1d():
              RNG.standard_normal((2, 2, 5)), RNG.standard_normal((2, 3, 3)))
 
 
+@pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=1, output_padding=1),
+                                dict(stride=(3, 1, 2), padding=(1, 0, 1), dilation=(2, 1, 1),
+                                     output_padding=(2, 0, 1)), dict(groups=2, stride=(2, 1, 1))])
+def test_conv_transpose3d(kw):
+    g = kw.get("groups", 1)
+    _compare(lambda x, w, b: F.conv_transpose3d(x, w, b, **kw),
+             lambda x, w, b: _tf().conv_transpose3d(x, w, b, **kw),
+             RNG.standard_normal((2, 4, 3, 3, 2)), RNG.standard_normal((4, 3, 2, 2, 3)),
+             RNG.standard_normal(3 * g))
+
+
 @pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=1),
                                 dict(stride=(2, 1, 1), padding=(1, 0, 1), dilation=(2, 1, 2)),
                                 dict(groups=2), dict(padding="same")])
@@ -110,7 +121,11 @@ _INTERP = [("nearest", 1, dict(size=7)), ("nearest", 1, dict(scale_factor=0.6)),
            ("bicubic", 2, dict(scale_factor=2)), ("bicubic", 2, dict(size=(3, 7),
                                                                    align_corners=True)),
            ("trilinear", 3, dict(scale_factor=0.7)), ("trilinear", 3, dict(size=(4, 2, 3),
-                                                                           align_corners=True))]
+                                                                           align_corners=True)),
+           ("bilinear", 2, dict(size=(2, 3), antialias=True)),
+           ("bilinear", 2, dict(scale_factor=(0.5, 2.0), antialias=True, align_corners=True)),
+           ("bicubic", 2, dict(scale_factor=0.5, antialias=True)),  # torch errs at width 1
+           ("bicubic", 2, dict(size=(7, 9), antialias=True))]
 
 
 @pytest.mark.parametrize("mode,nd,kw", _INTERP)
@@ -120,14 +135,16 @@ def test_interpolate(mode, nd, kw):
              lambda t: _tf().interpolate(t, mode=mode, **kw), x)
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode,nd", [("bilinear", 2), ("nearest", 2), ("bicubic", 2),
+                                     ("bilinear", 3), ("nearest", 3)])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
-def test_grid_sample(mode, padding_mode, align_corners):
+def test_grid_sample(mode, nd, padding_mode, align_corners):
     torch = pytest.importorskip("torch")
-    x, g = RNG.standard_normal((2, 2, 4, 5)), RNG.uniform(-1.3, 1.3, (2, 3, 4, 2))
+    x = RNG.standard_normal((2, 2) + (4, 5, 3)[:nd])
+    g = RNG.uniform(-1.3, 1.3, (2, 3, 4, 2)[:nd + 1] + (nd,))
     kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
-    if mode == "bilinear":
+    if mode != "nearest":
         _compare(lambda a, b: F.grid_sample(a, b, **kw),
                  lambda a, b: _tf().grid_sample(a, b, **kw), x, g)
     else:  # no gradient flows to the grid
@@ -161,7 +178,7 @@ def test_constant_pad_value_and_unbatched():
     np.testing.assert_array_equal(out[:, 0], 3.5)
     assert out.shape == (2, 6)
     assert nn.ReflectionPad2d(1)(ag.tensor(np.ones((2, 3, 3)))).shape == (2, 5, 5)
-    with pytest.raises(ValueError, match="smaller than the dimension"):
+    with pytest.raises(RuntimeError, match="padding must be < the size"):
         nn.ReflectionPad1d(3)(ag.tensor(np.ones((1, 2, 3))))
 
 
@@ -278,6 +295,7 @@ def test_embedding_bag_per_sample_weights_and_module():
     ("ConvTranspose2d", (4, 6, 3), dict(stride=2, padding=1, groups=2)),
     ("ConvTranspose1d", (2, 3, 4), dict(bias=False)),
     ("Conv3d", (2, 4, (1, 2, 3)), dict(groups=2)),
+    ("ConvTranspose3d", (2, 4, (2, 1, 2)), dict(stride=2, groups=2)),
 ])
 def test_conv_layers_match_torch_layout(name, args, kwargs):
     torch = pytest.importorskip("torch")
@@ -310,3 +328,14 @@ def test_pool3d_modules_and_errors():
         F.max_pool3d(ag.ones(2, 3), 2)
     with pytest.raises(ValueError, match="output_padding"):
         F.conv_transpose2d(ag.ones(1, 1, 3, 3), ag.ones(1, 1, 2, 2), stride=2, output_padding=2)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+def test_nearest_source_index_rounds_like_torch_in_float32(mode):
+    torch = pytest.importorskip("torch")
+    for n_in in range(1, 14):
+        x = np.arange(n_in, dtype=np.float32).reshape(1, 1, n_in)
+        for n_out in range(1, 30):
+            ours = F.interpolate(ag.tensor(x), size=n_out, mode=mode).numpy()
+            theirs = _tf().interpolate(torch.tensor(x), size=n_out, mode=mode).numpy()
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"{n_in} -> {n_out}")

@@ -182,3 +182,20 @@ def test_state_dict_round_trip(name):
         opt.step()
     np.testing.assert_allclose(np.concatenate([w.numpy().ravel(), b.numpy().ravel()]), a[-1],
                                rtol=1e-12)
+
+
+def test_lbfgs_step_bumps_parameter_versions():
+    """A graph that saved a parameter before LBFGS changed it refuses backward."""
+    w = ag.tensor(np.ones(3), requires_grad=True)
+    stale = (w * w).sum()
+    opt = optim.LBFGS([w], max_iter=2)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((w - 2.0) ** 2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with pytest.raises(ag.BackwardError, match="LBFGS.step"):
+        stale.backward()
