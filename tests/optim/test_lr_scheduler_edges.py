@@ -515,3 +515,43 @@ def test_sequential_matches_torch(name):
                                        [g["lr"] for g in topt.param_groups], rtol=1e-12)
             ours.step()
             theirs.step()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(total_steps=0), "OneCycleLR: expected a positive integer total_steps, got 0"),
+    (dict(total_steps=2.0), "OneCycleLR: expected a positive integer total_steps, got 2.0"),
+    (dict(epochs=0, steps_per_epoch=3), "OneCycleLR: expected a positive integer epochs, "
+                                        "got 0"),
+    (dict(epochs=1.0, steps_per_epoch=3), "OneCycleLR: expected a positive integer epochs, "
+                                          "got 1.0"),
+    (dict(epochs=2, steps_per_epoch=0), "OneCycleLR: expected a positive integer "
+                                        "steps_per_epoch, got 0"),
+    (dict(epochs=2, steps_per_epoch="3"), "OneCycleLR: expected a positive integer "
+                                          "steps_per_epoch, got 3"),
+    (dict(epochs=2), "OneCycleLR: define either total_steps or (epochs and steps_per_epoch)"),
+    (dict(steps_per_epoch=2), "OneCycleLR: define either total_steps or (epochs and "
+                              "steps_per_epoch)"),
+    (dict(total_steps=5, pct_start=1.5), "OneCycleLR: expected a float pct_start in [0, 1], "
+                                         "got 1.5"),
+    (dict(total_steps=5, pct_start=-0.5), "OneCycleLR: expected a float pct_start in [0, 1], "
+                                          "got -0.5"),
+    (dict(total_steps=5, pct_start=1), "OneCycleLR: expected a float pct_start in [0, 1], "
+                                       "got 1"),
+    (dict(total_steps=5, anneal_strategy="exp"), "OneCycleLR: anneal_strategy must be 'cos' "
+                                                 "or 'linear', got 'exp'"),
+    (dict(total_steps=5, max_lr=[0.1]), "max_lr must have the same length as "
+                                        "optimizer.param_groups: max_lr has 1 values, "
+                                        "param_groups has 2"),
+])
+def test_one_cycle_errors_are_exact(kwargs, message):
+    kwargs = {"max_lr": 0.5, **kwargs}
+    with pytest.raises(ValueError, match=exact_re(message)):
+        S.OneCycleLR(make_opt(), **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(total_steps=1), dict(epochs=1, steps_per_epoch=1),
+                                    dict(total_steps=4, pct_start=0.0),
+                                    dict(total_steps=4, pct_start=1.0)])
+def test_one_cycle_boundaries_are_accepted(kwargs):
+    sched = S.OneCycleLR(make_opt(), max_lr=0.5, **kwargs)
+    assert sched.optimizer is not None and sched.total_steps >= 1

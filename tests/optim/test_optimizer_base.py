@@ -279,3 +279,47 @@ def test_repr():
                     "    weight_decay: 0.0"]
     assert lines[9] == "Parameter Group 1" and "    lr: 0.5" in lines[10:]
     assert len(lines) == 18
+
+
+@pytest.mark.parametrize("cls", [optim.Adam, optim.AdamW])
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(lr=-0.1), "invalid learning rate -0.1 (must be >= 0)"),
+    (dict(eps=-1e-8), "invalid epsilon value -1e-08 (must be >= 0)"),
+    (dict(betas=(-0.1, 0.9)), "invalid beta parameter at index 0: -0.1 (must be in [0, 1))"),
+    (dict(betas=(1.0, 0.9)), "invalid beta parameter at index 0: 1.0 (must be in [0, 1))"),
+    (dict(betas=(0.9, -0.5)), "invalid beta parameter at index 1: -0.5 (must be in [0, 1))"),
+    (dict(betas=(0.9, 1.0)), "invalid beta parameter at index 1: 1.0 (must be in [0, 1))"),
+    (dict(weight_decay=-0.5), "invalid weight_decay value -0.5 (must be >= 0)"),
+])
+def test_adam_errors_are_exact(cls, kwargs, message):
+    with pytest.raises(ValueError, match="^" + re.escape(f"{cls.__name__}: {message}") + "$"):
+        cls([leaf(2)], **kwargs)
+
+
+@pytest.mark.parametrize("cls", [optim.Adam, optim.AdamW])
+def test_adam_boundaries_and_defaults(cls):
+    """Zero lr, eps, betas and weight decay are valid; betas are stored as a tuple."""
+    opt = cls([leaf(2)], lr=0.0, eps=0.0, betas=[0.0, 0.0], weight_decay=0.0)
+    g = opt.param_groups[0]
+    assert g["betas"] == (0.0, 0.0) and isinstance(g["betas"], tuple)
+    assert g["lr"] == 0.0 and g["eps"] == 0.0 and g["weight_decay"] == 0.0
+    d = cls([leaf(2)]).defaults
+    assert d["lr"] == 1e-3 and d["betas"] == (0.9, 0.999) and d["eps"] == 1e-8
+    assert d["weight_decay"] == (1e-2 if cls is optim.AdamW else 0.0)
+    assert d["amsgrad"] is False and d["maximize"] is False
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(lr=-1.0), "SGD: invalid learning rate -1.0 (must be >= 0)"),
+    (dict(momentum=-0.5), "SGD: invalid momentum value -0.5 (must be >= 0)"),
+    (dict(weight_decay=-0.1), "SGD: invalid weight_decay value -0.1 (must be >= 0)"),
+    (dict(nesterov=True), "SGD: Nesterov momentum requires a momentum and zero dampening "
+                          "(got momentum=0.0, dampening=0.0)"),
+    (dict(nesterov=True, momentum=0.9, dampening=0.1),
+     "SGD: Nesterov momentum requires a momentum and zero dampening (got momentum=0.9, "
+     "dampening=0.1)"),
+])
+def test_sgd_errors_are_exact(kwargs, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        optim.SGD([leaf(2)], **kwargs)
+    optim.SGD([leaf(2)], lr=0.0, momentum=0.0, weight_decay=0.0)  # zeros are valid
