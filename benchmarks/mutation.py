@@ -103,7 +103,9 @@ def run(package: str, source: list[str], tests: list[str], workdir: Path,
 
     ``rerun_survivors``: keep the previous run's scratch copy and results, take the
     tree's current tests, and rerun only the mutants that survived, had no test or were
-    not checked (a killed mutant stays killed when tests are added)."""
+    not checked (a killed mutant stays killed when tests are added). The scratch copy's
+    sources are not refreshed: rerun only while the sources and the other tests are as
+    they were at the full run (after a merge, run the full measurement again)."""
     dest = workdir / ("ndgrad-mutation-" + package.replace("/", "_").replace(".py", ""))
     names: list[str] = []
     if rerun_survivors:
