@@ -146,7 +146,8 @@ def adam_reference(xp, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
 prange = range  # numba.prange once LazyKernel compiles the loop
 
 
-def _adam_loop(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):
+# numba compiles this loop, so mutmut cannot wrap it in its Python trampoline
+def _adam_loop(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):  # pragma: no mutate block
     # hp: [1 - beta1, beta2, 1 - beta2, eps, wd, -lr / bias_correction1,
     #      sqrt(bias_correction2)] in the parameter's dtype
     one_m_b1, b2, one_m_b2, eps, wd, neg_step, bc2_sqrt = (hp[0], hp[1], hp[2], hp[3],

@@ -125,7 +125,8 @@ def sgd_momentum_reference(xp, param, grad, momentum_buffer, lr, momentum, dampe
 prange = range  # numba.prange once LazyKernel compiles the loop
 
 
-def _sgd_loop(p, g, buf, hp, nesterov, maximize, first):
+# numba compiles this loop, so mutmut cannot wrap it in its Python trampoline
+def _sgd_loop(p, g, buf, hp, nesterov, maximize, first):  # pragma: no mutate block
     # hp: [-lr, momentum, 1 - dampening, weight_decay] in the parameter's dtype
     neg_lr, momentum, one_m_damp, wd = hp[0], hp[1], hp[2], hp[3]
     for i in prange(p.shape[0]):

@@ -1,0 +1,165 @@
+"""Mutation testing of one package with mutmut (issue 18): how many planted bugs the tests kill.
+
+    python -m benchmarks.mutation optim                  # the default [tool.mutmut] package
+    python -m benchmarks.mutation nn/module.py
+    python -m benchmarks.mutation autograd/ops --source autograd/ops/reduction.py \\
+        --tests tests/autograd/test_reduction_indices.py
+    python -m benchmarks.mutation --list                 # the packages and their test selection
+    python -m benchmarks.mutation optim --rerun-survivors  # after adding tests: survivors only
+
+mutmut 3 mutates a copy of the tree (``mutants/``) and reads its configuration from
+``pyproject.toml`` only, so one package at a time is measured in a scratch copy of the tracked
+and untracked (not ignored) files, under ``--workdir`` (default: the system's temp folder),
+whose ``[tool.mutmut]`` names that package's source and tests. The scratch copy is kept:
+``cd`` there and ``mutmut show <name>`` / ``mutmut results`` to read a survivor. The score
+printed is killed / (all - skipped), as ``mutmut export-cicd-stats`` counts them; survivors
+that cannot change behaviour (equivalent mutants) are listed in ``benchmarks/RESULTS.md``.
+
+Slow on two cores (optim: about 6 minutes; autograd/ops and nn/functional: hours for the
+whole package, so pass ``--source`` with a subset of files and ``--tests`` with their tests).
+Not run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# package -> (source paths to mutate, test selection). Functions numba compiles cannot be
+# mutated (mutmut wraps them in a Python trampoline): they carry `# pragma: no mutate block`.
+PACKAGES: dict[str, tuple[list[str], list[str]]] = {
+    "optim": (["optim/"], ["tests/optim/"]),
+    "nn/module.py": (["nn/module.py"], ["tests/nn/test_module.py",
+                                      "tests/nn/test_module_contract.py",
+                                      "tests/nn/test_summary.py"]),
+    "autograd/serialization.py": (["autograd/serialization.py"],
+                                  ["tests/autograd/test_serialization.py",
+                                   "tests/autograd/test_serialization_errors.py",
+                                   "tests/autograd/test_safetensors_spec.py"]),
+    "autograd/graph.py": (["autograd/graph.py"],
+                          ["tests/autograd/test_graph.py",
+                           "tests/autograd/test_post_accumulate_hook.py",
+                           "tests/autograd/test_tensor.py"]),
+    "autograd/ops": (["autograd/ops/"], ["tests/autograd/"]),
+    "nn/functional": (["nn/functional/"], ["tests/nn/"]),
+}
+ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
+
+
+def _toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def mutmut_config(source: list[str], tests: list[str]) -> str:
+    """The ``[tool.mutmut]`` table for one package."""
+    also = [p for p in ALSO_COPY if p not in source]
+    return ("[tool.mutmut]\n"
+            f"source_paths = {_toml_list(source)}\n"
+            f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
+            f"also_copy = {_toml_list(also)}\n"
+            'pytest_add_cli_args = ["-p", "benchmarks.mutation_preload"]\n')
+
+
+def _with_config(pyproject: str, table: str) -> str:
+    """``pyproject`` with its ``[tool.mutmut]`` table (if any) replaced by ``table``."""
+    text = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[|\Z)", "", pyproject)
+    return text.rstrip("\n") + "\n\n" + table
+
+
+def scratch_copy(dest: Path) -> None:
+    """Copy the tree's tracked and untracked, not ignored, files to ``dest`` (fresh)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                           check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+
+
+def _refresh_tests(dest: Path) -> None:
+    """Copy the tree's current ``tests/`` and ``benchmarks/`` over the scratch copy's
+    (and its mutants/)."""
+    for folder in ("tests", "benchmarks"):
+        for target in (dest / folder, dest / "mutants" / folder):
+            shutil.copytree(ROOT / folder, target, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def run(package: str, source: list[str], tests: list[str], workdir: Path,
+        max_children: int, rerun_survivors: bool = False) -> dict:
+    """Run mutmut over ``source`` with ``tests`` in a scratch copy; returns the counts.
+
+    ``rerun_survivors``: keep the previous run's scratch copy and results, take the
+    tree's current tests, and rerun only the mutants that survived, had no test or were
+    not checked (a killed mutant stays killed when tests are added). The scratch copy's
+    sources are not refreshed: rerun only while the sources and the other tests are as
+    they were at the full run (after a merge, run the full measurement again)."""
+    dest = workdir / ("ndgrad-mutation-" + package.replace("/", "_").replace(".py", ""))
+    names: list[str] = []
+    if rerun_survivors:
+        listed = subprocess.run(["mutmut", "results"], cwd=dest, check=True,
+                                capture_output=True, text=True).stdout
+        names = [line.split(":")[0].strip() for line in listed.splitlines()
+                 if line.strip().endswith(("survived", "no tests", "not checked"))]
+        _refresh_tests(dest)
+    else:
+        scratch_copy(dest)
+    pyproject = dest / "pyproject.toml"
+    pyproject.write_text(_with_config(pyproject.read_text(), mutmut_config(source, tests)))
+    start = time.perf_counter()
+    if not rerun_survivors or names:
+        subprocess.run(["mutmut", "run", "--max-children", str(max_children), *names],
+                       cwd=dest, check=False, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    subprocess.run(["mutmut", "export-cicd-stats"], cwd=dest, check=True,
+                   stdout=subprocess.DEVNULL)
+    stats = json.loads((dest / "mutants" / "mutmut-cicd-stats.json").read_text())
+    survivors = subprocess.run(["mutmut", "results"], cwd=dest, check=True,
+                               capture_output=True, text=True).stdout
+    (dest / "survivors.txt").write_text(survivors)
+    counted = stats["total"] - stats["skipped"]
+    stats.update(package=package, source=source, tests=tests, seconds=round(elapsed),
+                 score=stats["killed"] / counted if counted else float("nan"), workdir=str(dest))
+    return stats
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("package", nargs="?", choices=sorted(PACKAGES))
+    parser.add_argument("--source", nargs="+", help="mutate these paths (a subset of files)")
+    parser.add_argument("--tests", nargs="+", help="run these tests (default: the package's)")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--list", action="store_true", help="list the packages and exit")
+    parser.add_argument("--rerun-survivors", action="store_true",
+                        help="after adding tests: rerun only the last run's survivors")
+    args = parser.parse_args(argv)
+    if args.list or args.package is None:
+        for name, (source, tests) in PACKAGES.items():
+            print(f"{name:28s} source {' '.join(source)}  tests {' '.join(tests)}")
+        return
+    source, tests = PACKAGES[args.package]
+    stats = run(args.package, args.source or source, args.tests or tests, args.workdir,
+                args.max_children, args.rerun_survivors)
+    print(json.dumps(stats, indent=1))
+    print(f"{args.package}: {stats['killed']} killed of {stats['total'] - stats['skipped']} "
+          f"({100 * stats['score']:.1f}%), {stats['survived']} survived, "
+          f"{stats['no_tests']} without a covering test, {stats['timeout']} timed out, "
+          f"{stats['seconds']} s; survivors in {stats['workdir']}/survivors.txt",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

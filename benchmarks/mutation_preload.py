@@ -1,0 +1,25 @@
+"""A pytest plugin for mutation runs (``-p benchmarks.mutation_preload``, set in
+``[tool.mutmut]``): imports torch and numba and loads the fused optimizer kernels once in
+mutmut's fork server, so each forked mutant run does not pay them again (importing torch
+costs seconds on a loaded 2-core machine). Nothing here changes what a test checks.
+No thread pool is started before the fork: only serial kernels run here."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+with contextlib.suppress(ImportError):
+    import torch  # noqa: F401
+
+with contextlib.suppress(ImportError):
+    import numba  # noqa: F401
+
+    import autograd as ag
+    import optim
+
+    for _opt in (optim.SGD, optim.Adam):
+        _w = ag.tensor(np.zeros(4, np.float32), requires_grad=True)
+        _w.grad = ag.tensor(np.ones(4, np.float32))
+        (_opt([_w], lr=0.1, momentum=0.5) if _opt is optim.SGD else _opt([_w], lr=0.1)).step()
