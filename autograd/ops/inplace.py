@@ -497,7 +497,7 @@ def setitem(x: Tensor, key, value) -> None:
     Basic keys write through a view (``x[key].copy_(value)``); integer-array and mask
     keys are an index_put of the out-of-place result.
     """
-    from .indexing import _is_basic, _normalize_key, getitem
+    from .indexing import _ints_first, _is_basic, _normalize_key, getitem
 
     if isinstance(value, Tensor):
         if value.device is not x.device:
@@ -513,6 +513,10 @@ def setitem(x: Tensor, key, value) -> None:
         copy_(target, value, "setitem")
         return
     key = _normalize_key(x, key)
+    split = _ints_first(key)
+    if split is not None:  # PyTorch's layout, as getitem: the integers select a view first
+        setitem(getitem(x, split[0]), split[1], value)
+        return
     try:
         if isinstance(value, Tensor):  # broadcast to what the key selects (differentiably)
             shape = x.data[key].shape

@@ -326,3 +326,29 @@ def test_out_keyword_writes_in_place():
     with ag.no_grad():
         ag.mul(x, 2.0, out=out)
     assert out.tolist() == [2.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("key, first, rest", [
+    ((0, slice(None), [1, 2]), (0,), (slice(None), [1, 2])),
+    ((0, Ellipsis, [1, 2]), (0,), (Ellipsis, [1, 2])),
+    ((slice(None), [0], None, 0), (slice(None), slice(None), 0), (slice(None), [0], None)),
+])
+def test_setitem_with_integers_and_arrays_uses_pytorchs_layout(key, first, rest):
+    """As getitem: the integers select first, so the value has PyTorch's shape ((3, 2) for
+    x[0, :, [1, 2]] of a (2, 3, 4) tensor, where NumPy's layout is (2, 3)); the gradient
+    reaches the value and the untouched part of the base."""
+    ref = np.arange(24.0).reshape(2, 3, 4)
+    view = ref[first]
+    shape = view[rest].shape
+    value = -np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
+    view[rest] = value
+    base = ag.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    v = ag.tensor(value, requires_grad=True)
+    y = base * 1.0
+    y[key] = v
+    np.testing.assert_array_equal(y.numpy(), ref)
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(v.grad.numpy(), 2 * value)
+    written = np.zeros((2, 3, 4), bool)
+    written[first][rest] = True
+    np.testing.assert_array_equal(base.grad.numpy(), np.where(written, 0.0, 2 * ref))
