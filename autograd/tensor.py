@@ -241,6 +241,12 @@ class Tensor:
                     f"backward(): grad can be implicitly created only for one-element "
                     f"outputs, got shape {tuple(self.data.shape)}; pass gradient="
                 )
+            if self.data.dtype.kind == "c":  # as PyTorch: which real direction is unclear
+                raise RuntimeError(
+                    f"backward(): grad can be implicitly created only for real scalar "
+                    f"outputs, got {self.data.dtype}; reduce to a real loss (e.g. .abs() or "
+                    ".real) or pass gradient="
+                )
             gradient = _wrap(self.device.backend.xp.ones(self.data.shape, self.data.dtype),
                              self.device)
         else:

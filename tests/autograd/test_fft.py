@@ -172,3 +172,12 @@ def test_errors():
             fn(z)  # rather than a cast that drops the imaginary part
     with pytest.raises(RuntimeError, match="imag is not implemented"):
         _ = ag.ones(3).imag
+
+
+def test_backward_of_a_complex_scalar_needs_a_gradient():
+    """As PyTorch: an implicit gradient exists only for real scalars."""
+    z = ag.tensor(1.0 + 2.0j, requires_grad=True)
+    with pytest.raises(RuntimeError, match="real scalar outputs, got complex"):
+        (z * z).backward()
+    (z * z).backward(gradient=ag.tensor(1.0 + 0.0j))  # explicit: fine
+    assert z.grad is not None
