@@ -126,3 +126,25 @@ def _walk(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, ms
         return
     raise TypeError(f"assert_close: cannot compare {type(actual).__name__} with "
                     f"{type(expected).__name__}{' at ' + path if path else ''}")
+
+
+def compare_with_torch(fn, tfn, *arrays, consts=(), rng=None, rtol=1e-10, atol=1e-12):
+    """``fn(*Tensors)`` and ``tfn(*torch tensors)`` of the same float64 ``arrays`` (and
+    constant ``consts``) agree, and so do the input gradients of a random projection
+    ``sum(w * out)`` of their outputs. Needs PyTorch (imported here, not by the engine)."""
+    import torch
+
+    import autograd as ag
+
+    rng = np.random.default_rng(0) if rng is None else rng
+    xs = [ag.tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*xs, *[ag.tensor(c) for c in consts])
+    tout = tfn(*ts, *[torch.tensor(c) for c in consts])
+    assert tuple(out.shape) == tuple(tout.shape), (tuple(out.shape), tuple(tout.shape))
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol, atol=atol)
+    w = rng.standard_normal(tuple(tout.shape))
+    (out * ag.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    for x, t in zip(xs, ts, strict=True):
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol)

@@ -10,25 +10,14 @@ import pytest
 import autograd as ag
 import nn
 import nn.functional as F
+from autograd.testing.comparison import compare_with_torch
 
 RNG = np.random.default_rng(5)
 
 
 def _compare(fn, tfn, *arrays, consts=(), atol=1e-12):
-    """fn(*Tensors) and tfn(*torch tensors) agree, and so do the input gradients of a
-    random projection of the output."""
-    torch = pytest.importorskip("torch")
-    xs = [ag.tensor(a, requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out = fn(*xs, *[ag.tensor(c) for c in consts])
-    tout = tfn(*ts, *[torch.tensor(c) for c in consts])
-    assert tuple(out.shape) == tuple(tout.shape)
-    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), atol=atol, rtol=1e-10)
-    w = RNG.standard_normal(tuple(tout.shape))
-    (out * ag.tensor(w)).sum().backward()
-    (tout * torch.tensor(w)).sum().backward()
-    for x, t in zip(xs, ts, strict=True):
-        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=atol, rtol=1e-10)
+    pytest.importorskip("torch")
+    compare_with_torch(fn, tfn, *arrays, consts=consts, rng=RNG, rtol=1e-10, atol=atol)
 
 
 def _tf():

@@ -9,24 +9,15 @@ import pytest
 import autograd as ag
 import nn
 import nn.functional as F
+from autograd.testing.comparison import compare_with_torch
 
 RNG = np.random.default_rng(9)
 REDUCTIONS = ["mean", "sum", "none"]
 
 
 def _compare(fn, tfn, *arrays, consts=(), rtol=1e-10):
-    torch = pytest.importorskip("torch")
-    xs = [ag.tensor(a, requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out = fn(*xs, *[ag.tensor(c) for c in consts])
-    tout = tfn(*ts, *[torch.tensor(c) for c in consts])
-    assert tuple(out.shape) == tuple(tout.shape)
-    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol, atol=1e-12)
-    w = RNG.standard_normal(tuple(tout.shape))
-    (out * ag.tensor(w)).sum().backward()
-    (tout * torch.tensor(w)).sum().backward()
-    for x, t in zip(xs, ts, strict=True):
-        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=1e-12)
+    pytest.importorskip("torch")
+    compare_with_torch(fn, tfn, *arrays, consts=consts, rng=RNG, rtol=rtol, atol=1e-12)
 
 
 def _tf():
