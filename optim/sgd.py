@@ -73,13 +73,13 @@ class SGD(Optimizer):
                 first = buf is None
                 if first:
                     buf = state["momentum_buffer"] = self._zeros_like(p)
-                sgd_momentum_update(p.device.backend, p.data, grad, buf.data, lr, momentum,
+                sgd_momentum_update(p.device.backend, p.array, grad, buf.array, lr, momentum,
                                     dampening, wd, nesterov, maximize, first)
                 continue
             g = -grad if maximize else grad
             if wd != 0:
-                g = g + wd * p.data
-            p.data -= g * lr
+                g = g + wd * p.array
+            p.array -= g * lr
 
 
 # --- the momentum step: one formula in three forms, dispatched by backend -----------------

@@ -36,9 +36,9 @@ def test_inplace_equals_out_of_place(pair):
 
 def test_inplace_keeps_the_array_and_bumps_the_version():
     x = ag.zeros(3)
-    arr = x.data
+    arr = x.array
     x.add_(1).mul_(3)
-    assert x.data is arr and x.tolist() == [3.0, 3.0, 3.0]
+    assert x.array is arr and x.tolist() == [3.0, 3.0, 3.0]
     assert x._version == 2
 
 
@@ -172,13 +172,37 @@ def test_detach_shares_storage_and_version_data_does_not_bump():
     y = x * 1
     z = y * y
     d = y.detach()
-    assert not d.requires_grad and np.shares_memory(d.data, y.data)
-    y.data[0] = 5.0  # the raw array: not seen by the version check (PyTorch's .data)
+    assert not d.requires_grad and np.shares_memory(d.array, y.array)
+    y.data[0] = 5.0  # .data has a version counter of its own: not seen by the check
     z.sum().backward(retain_graph=True)
     d.add_(1)  # the detached alias shares the version counter
     assert y._version == 1
     with pytest.raises(ag.BackwardError):
         z.sum().backward()
+
+
+def test_data_is_a_detached_tensor_on_the_same_storage():
+    """PyTorch's ``p.data``: a Tensor (not the raw array, not a Parameter) sharing the
+    storage, outside the graph, so ``p.data.add_(u)`` updates a leaf that requires grad
+    without the leaf-mutation error and without being recorded."""
+    p = nn.Parameter(ag.tensor([1.0, 2.0, 3.0]))
+    d = p.data
+    assert type(d) is ag.Tensor and not d.requires_grad and d.is_leaf and d.grad_fn is None
+    assert np.shares_memory(d.array, p.array) and d.data_ptr() == p.data_ptr()
+    p.data.add_(-0.5 * ag.ones(3))  # grad mode on: no "leaf requires grad" error
+    np.testing.assert_array_equal(p.numpy(), [0.5, 1.5, 2.5])
+    assert p._version == 0 and p.grad_fn is None and p.requires_grad
+    p.data.mul_(2).sub_(1)
+    np.testing.assert_array_equal(p.numpy(), [0.0, 2.0, 4.0])
+
+
+def test_data_assignment_replaces_the_values_and_checks_its_type():
+    x = _leaf([1.0, 2.0])
+    new = ag.tensor([5.0, 6.0, 7.0], dtype=ag.float64)
+    x.data = new
+    assert x.shape == (3,) and np.shares_memory(x.array, new.array) and x.requires_grad
+    with pytest.raises(TypeError, match="Tensor.data = value: expected a Tensor, got ndarray"):
+        x.data = np.zeros(3)
 
 
 def test_optimizer_step_bumps_versions_and_allocates_no_new_array():
@@ -187,10 +211,10 @@ def test_optimizer_step_bumps_versions_and_allocates_no_new_array():
     x = ag.randn(4, 3)
     loss = (lin(x) ** 2).sum()
     loss.backward(retain_graph=True)
-    arrays = [p.data for p in lin.parameters()]
+    arrays = [p.array for p in lin.parameters()]
     version = lin.weight._version  # 1: nn.init filled it in place, as in PyTorch
     opt.step()
-    assert all(p.data is a for p, a in zip(lin.parameters(), arrays))
+    assert all(p.array is a for p, a in zip(lin.parameters(), arrays))
     assert lin.weight._version == version + 1
     with pytest.raises(ag.BackwardError, match="SGD.step"):
         loss.backward()
@@ -200,9 +224,9 @@ def test_module_zero_grad_zeroes_in_place():
     lin = nn.Linear(2, 2)
     lin(ag.ones(1, 2)).sum().backward()
     g = lin.weight.grad
-    arr = g.data
+    arr = g.array
     lin.zero_grad(set_to_none=False)
-    assert lin.weight.grad is g and g.data is arr and not g.data.any()
+    assert lin.weight.grad is g and g.array is arr and not g.array.any()
 
 
 def test_init_fills_a_view_in_place():
@@ -313,8 +337,8 @@ def test_step_functions_have_zero_gradients():
 def test_out_keyword_writes_in_place():
     a, b = ag.ones(3), ag.arange(3.0)
     out = ag.zeros(3)
-    arr = out.data
-    assert ag.add(a, b, out=out) is out and out.data is arr
+    arr = out.array
+    assert ag.add(a, b, out=out) is out and out.array is arr
     assert out.tolist() == [1.0, 2.0, 3.0] and out._version == 1
     assert ag.sum(ag.ones(2, 3), dim=1, out=ag.zeros(2)).tolist() == [3.0, 3.0]
     ag.matmul(ag.ones(2, 3), ag.ones(3, 2), out=ag.zeros(2, 2))

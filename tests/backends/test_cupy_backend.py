@@ -977,14 +977,14 @@ def test_emulated_cupy_is_strict(emulated_cuda):
         _ = a.ctypes
     assert isinstance(a * np.float64(2.0) + 1, DevArray)  # NumPy scalars mix freely
     t = ag.tensor([1.0, 2.0], device="cuda", requires_grad=True)
-    assert isinstance(t.data, DevArray) and t.device is emulated_cuda
+    assert isinstance(t.array, DevArray) and t.device is emulated_cuda
     with pytest.raises(backends.DeviceMismatchError, match=r"cpu.*cuda|cuda.*cpu"):
         _ = t + ag.tensor([1.0, 2.0])
     (t * np.float64(3.0) + 1).sum().backward()
-    assert isinstance(t.grad.data, DevArray)
+    assert isinstance(t.grad.array, DevArray)
     np.testing.assert_array_equal(t.grad.numpy(), [3.0, 3.0])
     back = t.detach().cpu()
-    assert type(back.data) is np.ndarray and back.device.type == "cpu"
+    assert type(back.array) is np.ndarray and back.device.type == "cpu"
 
 
 def test_device_flag_reaches_everything_on_emulated_cuda(emulated_cuda, tmp_path,
@@ -994,7 +994,7 @@ def test_device_flag_reaches_everything_on_emulated_cuda(emulated_cuda, tmp_path
     from autograd.data import DataLoader, TensorDataset
 
     def on_device(t):
-        return t.device is emulated_cuda and isinstance(t.data, DevArray)
+        return t.device is emulated_cuda and isinstance(t.array, DevArray)
 
     ag.manual_seed(0)
     a = ag.randn(3, 4, device="cuda")
@@ -1049,7 +1049,7 @@ def test_device_flag_reaches_everything_on_emulated_cuda(emulated_cuda, tmp_path
     # the transfer is differentiable both ways
     x = ag.tensor([1.0, 2.0], device="cpu", requires_grad=True)
     (x.to("cuda") * 3).to("cpu").sum().backward()
-    assert type(x.grad.data) is np.ndarray
+    assert type(x.grad.array) is np.ndarray
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 

@@ -395,7 +395,7 @@ def test_state_dict_resume_gives_the_same_trajectory(make, tmp_path):
     ck = ag.load(tmp_path / "ck.safetensors")
     resumed = params()
     for p, saved in zip(resumed, ck["params"], strict=True):
-        p.data[...] = saved.data
+        p.array[...] = saved.array
     opt2 = make(resumed)
     opt2.load_state_dict(ck["opt"])
     _train(opt2, resumed, 3, seed=2)
