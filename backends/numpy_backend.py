@@ -54,22 +54,3 @@ class NumpyBackend(Backend):
 
     def erf(self, x):
         return _numba("numpy_kernels").erf(x)
-
-    # convolution and pooling: numba kernels (backends/numba_conv.py)
-    def im2col(self, x, kernel_size, stride, padding, dilation):
-        return _numba("numba_conv").im2col(x, kernel_size, stride, padding, dilation)
-
-    def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
-        return _numba("numba_conv").col2im(cols, x_shape, kernel_size, stride, padding, dilation)
-
-    def max_pool2d(self, x, kernel_size, stride, padding, dilation):
-        return _numba("numba_conv").max_pool2d(x, kernel_size, stride, padding, dilation)
-
-    def max_pool2d_backward(self, g, argmax, x_shape, kernel_size, stride, padding, dilation):
-        return _numba("numba_conv").max_pool2d_backward(g, argmax, x_shape)
-
-    def max_pool2d_gather(self, x, argmax):
-        return _numba("numba_conv").max_pool2d_gather(x, argmax)
-
-    def gemm_to_batch_major(self, y, bias, n):
-        return _numba("numba_conv").gemm_to_batch_major(y, bias, n)
