@@ -136,7 +136,8 @@ def test_threads_never_share_a_buffer():
         t.start()
     for t in threads:
         t.join()
-    assert not errors and len(cache) <= 4
+    # each thread holds at most two at once (the previous until the new one is bound)
+    assert not errors and len(cache) <= 8
 
 
 def test_each_backend_has_its_own_cache_and_empty_cache_clears_the_devices():
