@@ -232,7 +232,7 @@ def empty_cache() -> None:
     ``max_bytes`` to 0 (``get_device("cpu").backend.buffers.max_bytes = 0``) or start the
     process with ``AUTOGRAD_BUFFER_CACHE_MB=0``."""
     for dev in set(_devices.values()):
-        cache = dev.backend.__dict__.get("_buffers")
+        cache = dev.backend.__dict__.get("buffers")  # made on first use
         if cache is not None:
             cache.clear()
 

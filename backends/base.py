@@ -10,6 +10,7 @@ by ``backend.name``, with the CUDA source registered here (``register_elementwis
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 
@@ -115,20 +116,17 @@ class Backend:
     # a BufferCache's bound for this backend (None: backends.buffers.DEFAULT_MAX_BYTES)
     buffer_cache_bytes: int | None = None
 
-    @property
+    @functools.cached_property
     def buffers(self):
         """This backend's :class:`~backends.buffers.BufferCache`: where layer kernels take
         the large arrays they hand out every step (``buffers.empty(shape, dtype)``), so
         that a training step reuses them instead of page-faulting fresh memory. Made on
         first use; ``buffers.clear()`` releases it, ``buffers.max_bytes = 0`` turns it off."""
-        cache = self.__dict__.get("_buffers")
-        if cache is None:
-            from .buffers import DEFAULT_MAX_BYTES, BufferCache
+        from .buffers import DEFAULT_MAX_BYTES, BufferCache
 
-            limit = self.buffer_cache_bytes
-            cache = self._buffers = BufferCache(
-                self.empty, DEFAULT_MAX_BYTES if limit is None else limit)
-        return cache
+        limit = self.buffer_cache_bytes
+        return BufferCache(self.empty, self.zeros,
+                           DEFAULT_MAX_BYTES if limit is None else limit)
 
     # --- kernel building --------------------------------------------------------------
     def launch_elementwise(self, key: str, *args) -> None:

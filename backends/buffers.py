@@ -52,14 +52,15 @@ _FREE = _refs([object()], 0)
 class BufferCache:
     """Arrays kept for reuse, keyed by (shape, dtype); see the module docstring.
 
-    ``allocate(shape, dtype)`` makes a new array on the owning device. ``hits`` and
-    ``misses`` count the requests served from the cache and by ``allocate`` (arrays
-    below ``min_bytes`` are not counted).
+    ``empty(shape, dtype)`` (and ``zeros``, optional) make a new array on the owning
+    device. ``hits`` and ``misses`` count the requests served from the cache and by a new
+    array (requests outside [``min_bytes``, ``max_bytes``] are not counted).
     """
 
-    def __init__(self, allocate, max_bytes: int = DEFAULT_MAX_BYTES,
+    def __init__(self, empty, zeros=None, max_bytes: int = DEFAULT_MAX_BYTES,
                  min_bytes: int = DEFAULT_MIN_BYTES):
-        self._allocate = allocate
+        self._empty = empty
+        self._zeros = zeros
         self.max_bytes = int(max_bytes)
         self.min_bytes = int(min_bytes)
         self._arrays: dict[tuple, list] = {}  # (shape, dtype) -> the cached arrays
@@ -79,12 +80,22 @@ class BufferCache:
     def empty(self, shape, dtype):
         """An uninitialised array of ``shape`` and ``dtype`` that nobody else holds:
         a cached one when one is free, else a new one (cached if the bound allows)."""
-        shape = tuple(int(s) for s in shape)
-        dtype = np.dtype(dtype)
-        nbytes = math.prod(shape) * dtype.itemsize
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
         if nbytes < self.min_bytes or nbytes > self.max_bytes:
-            return self._allocate(shape, dtype)
-        key = (shape, dtype)
+            return self._empty(shape, dtype)
+        return self._take(shape, dtype, nbytes)
+
+    def zeros(self, shape, dtype):
+        """:meth:`empty`, filled with zeros."""
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        if (nbytes < self.min_bytes or nbytes > self.max_bytes) and self._zeros is not None:
+            return self._zeros(shape, dtype)
+        array = self.empty(shape, dtype)
+        array.fill(0)
+        return array
+
+    def _take(self, shape, dtype, nbytes: int):
+        key = (tuple(shape), np.dtype(dtype))
         with self._lock:
             arrays = self._arrays.get(key)
             if arrays is not None:
@@ -95,7 +106,7 @@ class BufferCache:
                         self.hits += 1
                         return array
             self.misses += 1
-            array = self._allocate(shape, dtype)
+            array = self._empty(*key)
             if self._nbytes + nbytes > self.max_bytes:
                 self._evict(self._nbytes + nbytes - self.max_bytes)
             if self._nbytes + nbytes <= self.max_bytes:
@@ -103,12 +114,6 @@ class BufferCache:
                 self._lru[id(array)] = key
                 self._nbytes += nbytes
             return array
-
-    def zeros(self, shape, dtype):
-        """:meth:`empty`, filled with zeros."""
-        array = self.empty(shape, dtype)
-        array.fill(0)
-        return array
 
     def _evict(self, need: int) -> None:
         """Drop free arrays, least recently used first, until ``need`` bytes are freed

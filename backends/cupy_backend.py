@@ -18,8 +18,6 @@ Ops are written once against ``xp``; this file is the whole CuPy-specific part:
   ``optim/sgd.py``), im2col and col2im (``nn/functional/_conv_kernels.py``), max-pool
   forward and backward (``nn/functional/_pool_kernels.py``).
 
-Deliberately inherited from the base class (listed in :data:`INHERITED`): ``buffers``.
-
 Importing this module needs neither CuPy nor a GPU; CuPy compiles a kernel on its first
 launch, and the generator is made on first use. tests/backends/test_cupy_backend.py
 checks the kernels without a GPU: it compiles their C bodies as host C++ and compares
@@ -56,8 +54,8 @@ def kernel(name: str):
     return k
 
 
-# Backend members this backend takes from the base class on purpose
-INHERITED = frozenset({"buffers"})
+# Backend methods this backend takes from the base class on purpose (none at present)
+INHERITED: frozenset = frozenset()
 
 
 # --- random numbers ------------------------------------------------------------------

@@ -46,6 +46,10 @@ class NumpyBackend(Backend):
     def generator(self):
         return self._generator
 
+    # allocation: NumPy's own functions (no Python frame between a kernel and malloc)
+    empty = staticmethod(np.empty)
+    zeros = staticmethod(np.zeros)
+
     def index_add(self, out, index, src) -> None:
         _numba("numpy_kernels").index_add(out, index, src)
 

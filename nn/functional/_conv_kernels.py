@@ -44,12 +44,9 @@ def _out_hw(h, w, kernel_size, stride, padding, dilation) -> tuple[int, int]:
             out_size(w, kernel_size[1], stride[1], padding[1], dilation[1]))
 
 
-def _dispatch(forms, reference, backend, *args):
-    """The backend's compiled form of a kernel, or the reference when it has none or
-    its form declines these arrays (returns None)."""
-    form = forms.get(backend.name)
-    out = None if form is None else form(backend, *args)
-    return reference(backend.xp, *args) if out is None else out
+# Each kernel below picks its backend's compiled form by ``backend.name`` (a dict of
+# forms beside it); a form returns None for arrays it does not take (another dtype), and
+# then, as for a backend with no form, the reference runs.
 
 
 # --- the dispatched kernels ------------------------------------------------------------
@@ -59,15 +56,23 @@ def im2col(backend, x, kernel_size, stride, padding, dilation):
     """Unfold sliding windows: x (N, C, H, W) -> cols (C*kh*kw, N*OH*OW), so that
     ``cols[(c*kh + i)*kw + j, (n*OH + oy)*OW + ox] = xpad[n, c, oy*sh + i*dh,
     ox*sw + j*dw]`` (zero in the padding)."""
-    return _dispatch(_IM2COL, im2col_reference, backend, x, kernel_size, stride, padding,
-                     dilation)
+    form = _IM2COL.get(backend.name)
+    out = form and form(backend, x, kernel_size, stride, padding, dilation)
+    if out is None:
+        out = im2col_reference(backend.xp, x, kernel_size, stride, padding, dilation)
+    return out
 
 
 def col2im(backend, cols, x_shape, kernel_size, stride, padding, dilation):
     """The adjoint of :func:`im2col`: cols (C*kh*kw, N*OH*OW) -> (N, C, H, W) of
     ``x_shape``, overlapping windows summed."""
-    return _dispatch(_COL2IM, col2im_reference, backend, cols, tuple(x_shape), kernel_size,
-                     stride, padding, dilation)
+    x_shape = tuple(x_shape)
+    form = _COL2IM.get(backend.name)
+    out = form and form(backend, cols, x_shape, kernel_size, stride, padding, dilation)
+    if out is None:
+        out = col2im_reference(backend.xp, cols, x_shape, kernel_size, stride, padding,
+                               dilation)
+    return out
 
 
 def gemm_to_batch_major(backend, y, bias, n):
@@ -81,13 +86,15 @@ def gemm_to_batch_major(backend, y, bias, n):
 
 
 def to_channel_major(backend, g):
-    """(N, O, *spatial) -> a contiguous (O, N*prod(spatial)): the adjoint of
+    """(N, O, H, W) -> a contiguous (O, N*H*W): the adjoint of
     :func:`gemm_to_batch_major` (one strided copy on every backend)."""
-    n, o = g.shape[:2]
-    length = g.size // (n * o) if n * o else 0
-    out = backend.buffers.empty((o, n * length), g.dtype)
-    out.reshape(o, n, length)[...] = g.reshape(n, o, length).transpose(1, 0, 2)
-    return out
+    n, o, h, w = g.shape
+    src = g.transpose(1, 0, 2, 3)
+    if g.nbytes < backend.buffers.min_bytes:  # not cached: one copy is quicker
+        return backend.xp.ascontiguousarray(src).reshape(o, n * h * w)
+    out = backend.buffers.empty((o, n, h, w), g.dtype)
+    out[...] = src
+    return out.reshape(o, n * h * w)  # the view keeps the cached array in use
 
 
 # --- the references: whole-array xp code, any backend ------------------------------------

@@ -1,10 +1,10 @@
 """Max pooling's array kernels: the window max with its argmax, the scatter of a gradient
 to the argmax positions, and the gather that is its adjoint.
 
-Each kernel sits here in its forms, dispatched by backend as in ``_conv_kernels.py``
-(which describes the pattern): a whole-array reference on any ``xp`` (``*_reference``),
-a numba loop for NumPy arrays and a CUDA kernel for CuPy arrays; the compiled forms
-take the arrays they return from ``backend.buffers``.
+Each kernel sits here in its forms, dispatched by ``backend.name`` as in
+``_conv_kernels.py`` (which describes the pattern): a whole-array reference on any
+``xp`` (``*_reference``), a numba loop for NumPy arrays and a CUDA kernel for CuPy
+arrays; the compiled forms take the arrays they return from ``backend.buffers``.
 
 Layouts: x ``(N, C, H, W)``; out and argmax ``(N, C, OH, OW)``, argmax (int64) the flat
 position ``iy*W + ix`` of the chosen tap inside its ``(H, W)`` plane (PyTorch's
@@ -19,7 +19,7 @@ import numpy as np
 from backends.base import KernelSpec, register_elementwise
 from backends.numba_util import LazyKernel
 
-from ._conv_kernels import _FLOATS, _dispatch, _out_hw, _window
+from ._conv_kernels import _FLOATS, _out_hw, _window
 
 __all__ = ["max_pool2d", "max_pool2d_backward", "max_pool2d_gather", "max_pool2d_reference",
            "max_pool2d_backward_reference", "max_pool2d_gather_reference"]
@@ -30,21 +30,29 @@ __all__ = ["max_pool2d", "max_pool2d_backward", "max_pool2d_gather", "max_pool2d
 
 def max_pool2d(backend, x, kernel_size, stride, padding, dilation):
     """Max pooling: x (N, C, H, W) -> (out, argmax), both (N, C, OH, OW)."""
-    return _dispatch(_MAX_POOL2D, max_pool2d_reference, backend, x, kernel_size, stride,
-                     padding, dilation)
+    form = _MAX_POOL2D.get(backend.name)
+    out = form and form(backend, x, kernel_size, stride, padding, dilation)
+    if out is None:
+        out = max_pool2d_reference(backend.xp, x, kernel_size, stride, padding, dilation)
+    return out
 
 
 def max_pool2d_backward(backend, g, argmax, x_shape, kernel_size, stride, padding, dilation):
     """Scatter-add g (N, C, OH, OW) into zeros of ``x_shape`` at ``argmax``. Overlapping
     windows may choose one pixel more than once: the gradients accumulate."""
-    return _dispatch(_MAX_POOL2D_BACKWARD, max_pool2d_backward_reference, backend, g, argmax,
-                     tuple(x_shape), kernel_size, stride, padding, dilation)
+    x_shape = tuple(x_shape)
+    form = _MAX_POOL2D_BACKWARD.get(backend.name)
+    args = (g, argmax, x_shape, kernel_size, stride, padding, dilation)
+    out = form and form(backend, *args)
+    return max_pool2d_backward_reference(backend.xp, *args) if out is None else out
 
 
 def max_pool2d_gather(backend, x, argmax):
     """The adjoint of :func:`max_pool2d_backward`: ``x[n, c].flat[argmax[n, c, oy, ox]]``,
     x (N, C, H, W) -> (N, C, OH, OW)."""
-    return _dispatch(_MAX_POOL2D_GATHER, max_pool2d_gather_reference, backend, x, argmax)
+    form = _MAX_POOL2D_GATHER.get(backend.name)
+    out = form and form(backend, x, argmax)
+    return max_pool2d_gather_reference(backend.xp, x, argmax) if out is None else out
 
 
 # --- the references: whole-array xp code, any backend ------------------------------------

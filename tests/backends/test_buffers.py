@@ -24,7 +24,7 @@ def _cache(max_bytes=64 * MB, min_bytes=1024):
         made.append(id(a))
         return a
 
-    return BufferCache(allocate, max_bytes, min_bytes), made
+    return BufferCache(allocate, None, max_bytes, min_bytes), made
 
 
 def test_a_released_array_is_handed_out_again_and_a_held_one_is_not():
