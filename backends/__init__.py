@@ -23,7 +23,7 @@ __all__ = [
     "cuda_is_available",
     "backend_for_array",
     "reuse_freed_memory",
-    "empty_cache",
+    "release_buffers",
     "manual_seed",
     "initial_seed",
     # ag.cuda's view of the registry
@@ -225,7 +225,7 @@ def reuse_freed_memory(trim_mb: int = 512, mmap_mb: int = 128) -> bool:
         return False
 
 
-def empty_cache() -> None:
+def release_buffers() -> None:
     """Release the arrays that every device's kernel buffer cache keeps for reuse
     (``Backend.buffers``, see ``backends/buffers.py``); arrays still in use live on with
     their users. The caches fill again on the next steps; to turn one off, set its

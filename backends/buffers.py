@@ -16,7 +16,7 @@ reference (no raw pointer kept without the array).
 The cache is bounded (``max_bytes``; a request that would exceed it evicts the least
 recently used free arrays, or is served uncached), holds only arrays of at least
 ``min_bytes`` (smaller ones come from the allocator's free lists, without page faults)
-and is released with :meth:`BufferCache.clear`, or ``backends.empty_cache()`` for
+and is released with :meth:`BufferCache.clear`, or ``backends.release_buffers()`` for
 every device. ``max_bytes = 0`` turns it off. Each backend owns one (``Backend.buffers``);
 the CuPy backend's is off by default, since CuPy's memory pool already reuses device
 memory (and knows the stream ordering that a reference count does not).

@@ -1,6 +1,6 @@
 """The per-device buffer cache (backends/buffers.py): an array is handed out again only
 when nobody else holds it; the cache is bounded, evicts least recently used free arrays,
-and is released by clear() / backends.empty_cache()."""
+and is released by clear() / backends.release_buffers()."""
 
 from __future__ import annotations
 
@@ -140,12 +140,12 @@ def test_threads_never_share_a_buffer():
     assert not errors and len(cache) <= 8
 
 
-def test_each_backend_has_its_own_cache_and_empty_cache_clears_the_devices():
+def test_each_backend_has_its_own_cache_and_release_buffers_clears_the_devices():
     b1, b2 = NumpyBackend(), NumpyBackend()
     assert b1.buffers is b1.buffers and b1.buffers is not b2.buffers
     cpu = backends.get_device("cpu").backend.buffers
     a = cpu.empty((512, 512), np.float32)
     assert len(cpu) >= 1
-    backends.empty_cache()
+    backends.release_buffers()
     assert len(cpu) == 0 and cpu.nbytes == 0
     a[...] = 0.0  # still usable: only the cache's reference went

@@ -243,5 +243,5 @@ def test_training_is_bitwise_the_same_with_and_without_the_cache(monkeypatch):
     assert plain[0] == cached[0]
     for a, b in zip(plain[1] + plain[2], cached[1] + cached[2], strict=True):
         np.testing.assert_array_equal(a, b)
-    backends.empty_cache()
+    backends.release_buffers()
     assert len(cache) == 0 and cache.nbytes == 0
