@@ -44,6 +44,7 @@ import warnings
 
 import numpy as np
 
+from . import compile_forms as _forms
 from . import graph as _graph
 from .grad_mode import STATE
 from .graph import Node
@@ -103,12 +104,13 @@ class _Op:
     """One recorded step: a Function forward (``cls`` set) or a replayable call."""
 
     __slots__ = ("cls", "fn", "ins", "kw", "device", "nig", "outs", "saved", "attrs",
-                 "ret", "name", "free", "tuple_out")
+                 "ret", "name", "free", "tuple_out", "site", "form")
 
     def __init__(self):
         self.cls = self.fn = self.kw = self.device = self.nig = None
         self.outs = self.saved = self.attrs = self.ret = ()
         self.free = ()
+        self.site = self.form = None  # the recorded call, and its out-form if planned
 
 
 class _Program:
@@ -116,14 +118,15 @@ class _Program:
     each op one line (its forward on a bare ctx, or a replayable call), each
     intermediate dropped after its last use."""
 
-    def __init__(self, nslots, ops, result, arg_slots):
+    def __init__(self, nslots, ops, result, arg_slots, plan=None):
         self.nslots, self.ops, self.result, self.arg_slots = nslots, ops, result, arg_slots
         self.replays = 0
         # the second call with a signature runs uncompiled and is compared with the
         # recording (as check=True does on every call): it catches an array or a Python
         # value that the recording took for a constant but that changes between calls
         self.verified = False
-        self._fn = _generate(ops, arg_slots, _result_slots(result))
+        self.plan = plan  # the buffers planned for the out-forms (None: none)
+        self._fn = _generate(ops, arg_slots, _result_slots(result), plan)
 
     def run(self, tensors):
         prev = STATE.enabled
@@ -149,9 +152,12 @@ def _result_slots(spec, out=None):
     return out
 
 
-def _generate(ops, arg_slots, result_slots):
+def _generate(ops, arg_slots, result_slots, plan=None):
     consts = {"_new": _new, "_Node": Node, "_as": _as_array, "_wrap": _wrap}
     ids = {}
+    bufs = plan.slot_name if plan is not None else {}
+    for name, arr in (plan.buffers.items() if plan is not None else ()):
+        consts[name] = arr
 
     def const(v):
         key = id(v)
@@ -161,9 +167,12 @@ def _generate(ops, arg_slots, result_slots):
             consts[name] = v
         return name
 
+    def slot(x):
+        return bufs.get(x) or f"s{x}"
+
     def expr(kind, x):
         if kind == _SLOT:
-            return f"s{x}"
+            return slot(x)
         if kind == _CONST:
             return const(x)
         if kind == _DATA:
@@ -178,38 +187,69 @@ def _generate(ops, arg_slots, result_slots):
             return f"tensors[{v}]"
         if how == "ext":
             return const(v)
-        return f"_wrap(s{v}, {const(dev)})"
+        return f"_wrap({slot(v)}, {const(dev)})"
 
     lines = ["def _replay(tensors):"]
-    for i, slot in enumerate(arg_slots):
-        lines.append(f"    s{slot} = tensors[{i}].array")
+    for i, s in enumerate(arg_slots):
+        lines.append(f"    s{s} = tensors[{i}].array")
     for op in ops:
-        args = ", ".join(expr(k, x) for k, x in op.ins)
-        if op.cls is not None:
+        form = op.form
+        if form is not None:
+            lines.extend(_form_lines(op, form, expr, slot, const))
+        elif op.cls is not None:
+            args = ", ".join(expr(k, x) for k, x in op.ins)
             lines.append(f"    ctx = _new(_Node); ctx.device = {const(op.device)}; "
                          f"ctx.needs_input_grad = {const(op.nig)}")
             lines.append(f"    o = {const(op.cls.forward)}(ctx{', ' if args else ''}{args})")
-            for j, slot, zero_d in op.outs:
+            for j, s, zero_d in op.outs:
                 v = f"o[{j}]" if op.tuple_out else "o"
-                lines.append(f"    s{slot} = _as({v})" if zero_d else f"    s{slot} = {v}")
-            for k, slot, zero_d in op.saved:
+                lines.append(f"    s{s} = _as({v})" if zero_d else f"    s{s} = {v}")
+            for k, s, zero_d in op.saved:
                 v = f"ctx._saved[{k}]"
-                lines.append(f"    s{slot} = _as({v})" if zero_d else f"    s{slot} = {v}")
-            for name, slot in op.attrs:
-                lines.append(f"    s{slot} = ctx.{name}")
+                lines.append(f"    s{s} = _as({v})" if zero_d else f"    s{s} = {v}")
+            for name, s in op.attrs:
+                lines.append(f"    s{s} = ctx.{name}")
         else:
+            args = ", ".join(expr(k, x) for k, x in op.ins)
             kw = ", ".join(f"{n}={expr(k, x)}" for n, (k, x) in op.kw.items())
             call = ", ".join(a for a in (args, kw) if a)
             lines.append(f"    r = {const(op.fn)}({call})")
-            for path, slot, is_tensor in op.ret:
+            for path, s, is_tensor in op.ret:
                 v = "r" + "".join(f"[{i}]" for i in path) + (".array" if is_tensor else "")
-                lines.append(f"    s{slot} = {v}")
-        for slot in op.free:
-            lines.append(f"    s{slot} = None")
-    lines.append("    return {" + ", ".join(f"{s}: s{s}" for s in result_slots) + "}")
+                lines.append(f"    s{s} = {v}")
+        for s in op.free:
+            if s not in bufs:
+                lines.append(f"    s{s} = None")
+    # a result in a planned buffer is copied out: the next call overwrites the buffer
+    lines.append("    return {" + ", ".join(
+        f"{s}: {bufs[s]}.copy()" if s in bufs else f"{s}: s{s}" for s in result_slots) + "}")
     namespace = dict(consts)
-    exec("\n".join(lines), namespace)  # noqa: S102  (our own generated code, no user text)
-    return namespace["_replay"]
+    source = "\n".join(lines)
+    exec(source, namespace)  # noqa: S102  (our own generated code, no user text)
+    fn = namespace["_replay"]
+    fn.source = source  # what the replay runs, for reading (print(program._fn.source))
+    return fn
+
+
+def _form_lines(op, form, expr, slot, const):
+    """The replay of an op by its out-form: one call writing into planned buffers."""
+    ins = [expr(*op.ins[i]) for i in form.inputs]
+    outs = {j: s for j, s, _ in op.outs}
+    saved = {k: s for k, s, _ in op.saved}
+    for spec in form.buffers:
+        ins.append(slot(outs[spec[1]] if spec[0] == "out" else saved[spec[1]]))
+    call = f"{const(form.call)}({', '.join(ins)})"
+    lines = []
+    if form.returns:
+        names = [f"s{outs[j]}" for _, j in form.returns]
+        lhs = names[0] if len(names) == 1 else ", ".join(names)
+        lines.append(f"    {lhs} = {call}")
+    else:
+        lines.append(f"    {call}")
+    for k, i in form.aliases.items():
+        if k in saved:
+            lines.append(f"    s{saved[k]} = {expr(*op.ins[i])}")
+    return ["    " + ln.strip() for ln in lines]
 
 
 def _get(env, tensors, kind, x):
@@ -261,6 +301,7 @@ class _Recorder:
         self.src = {}  # id(array) -> slot
         self.keep = []  # every array seen, so no id is reused while recording
         self.nslots = 0
+        self.arrays = {}  # slot -> the array it held while recording
         self.arg_ids = {id(t): i for i, t in enumerate(arg_tensors)}
         self.arg_slots = []
         for t in arg_tensors:
@@ -273,6 +314,7 @@ class _Recorder:
         self.nslots += 1
         self.src[id(arr)] = slot
         self.keep.append(arr)
+        self.arrays[slot] = arr
         return slot
 
     def array_source(self, a):
@@ -350,6 +392,7 @@ class _Recorder:
         op = _Op()
         op.cls = cls
         op.ins = [self.input_source(a) for a in args]
+        op.site = [a.array if isinstance(a, Tensor) else a for a in args]
         self.depth += 1
         try:
             out = inner(cls, *args)
@@ -393,6 +436,7 @@ class _Recorder:
         op.name = self.step_name = getattr(fn, "__qualname__", repr(fn))
         op.ins = [self.value_source(a) for a in args]
         op.kw = {n: self.value_source(v) for n, v in kwargs.items()}
+        op.site = (args, kwargs)
         self.depth += 1
         try:
             r = fn(*args, **kwargs)
@@ -427,8 +471,11 @@ class _Recorder:
     def finish(self, result):
         spec = self.result_spec(result)
         ops = self.ops
-        _plan_frees(ops, spec, self.nslots)
-        return _Program(self.nslots, ops, spec, self.arg_slots)
+        last = _plan_frees(ops, spec, self.nslots)
+        plan = _plan_buffers(ops, spec, self.arrays, last)
+        for op in ops:  # the recorded arrays are not kept by the program
+            op.site = None
+        return _Program(self.nslots, ops, spec, self.arg_slots, plan)
 
 
 def _plan_frees(ops, spec, nslots):
@@ -466,6 +513,119 @@ def _plan_frees(ops, spec, nslots):
             frees.setdefault(k, []).append(slot)
     for k, op in enumerate(ops):
         op.free = tuple(frees.get(k, ()))
+    return last
+
+
+class _Plan:
+    """The buffers of a program: ``buffers`` (name -> array, allocated once) and
+    ``slot_name`` (slot -> the name of the buffer its value is written into)."""
+
+    def __init__(self):
+        self.buffers, self.slot_name = {}, {}
+        self.forms = 0  # ops replayed by an out-form
+
+    def nbytes(self) -> int:
+        return sum(int(b.nbytes) for b in self.buffers.values())
+
+
+def _owner(a):
+    """The array that owns ``a``'s memory (``a`` itself unless it is a view)."""
+    while getattr(a, "base", None) is not None and hasattr(a.base, "shape"):
+        a = a.base
+    return a
+
+
+def _site(op, arrays, used):
+    """The recorded call of ``op`` as an out-form factory sees it, or None."""
+    if op.cls is not None:
+        if any(s in used for _, s in op.attrs):  # no form writes ctx attributes
+            return None
+        saved = {k: arrays[s] for k, s, _ in op.saved if s in used}
+        dev = op.device
+        return _forms.Site(op.site, {}, [arrays[s] for _, s, _ in op.outs], saved, (),
+                           dev.backend.xp, dev)
+    if any(s in used for _, s, _ in op.ret):  # a replayable's results read later
+        return None
+    args, kwargs = op.site
+    dev = next((a.device for a in args if isinstance(a, Tensor)), None)
+    if dev is None:
+        return None
+    return _forms.Site(args, kwargs, [], {}, (), dev.backend.xp, dev)
+
+
+def _plan_buffers(ops, spec, arrays, last):
+    """Give each op that has an out-form (``compile_forms``) its form, and each array it
+    writes a buffer, allocated once here and shared by intermediates whose lifetimes do
+    not overlap (same shape and dtype). A lifetime runs from the op that writes the
+    buffer to the last use of anything that views its memory; a buffer returned by the
+    function, or handed to a replayable step without a form (which might keep it), is
+    never shared. CPU (NumPy) only: on CuPy every op replays its ``forward``."""
+    results = set(_result_slots(spec))
+    used = set(last) | results
+    plan = _Plan()
+    for op in ops:
+        if op.site is None or op.device is not None and op.device.backend.name != "numpy":
+            continue
+        factory = _forms.lookup(op.cls if op.cls is not None else op.fn)
+        if factory is None:
+            continue
+        site = _site(op, arrays, used)
+        if site is None or site.device.backend.name != "numpy":
+            continue
+        form = factory(site)
+        if form is None:
+            continue
+        covered = {k for kind, k in form.buffers if kind == "saved"} | set(form.aliases)
+        if any(k not in covered for k in site.saved):
+            continue
+        op.form = form
+        plan.forms += 1
+    # lifetimes: each group of slots viewing one memory ends at its last use
+    forever = len(ops)
+    end = {}
+    for s, a in arrays.items():
+        key = id(_owner(a))
+        e = forever if s in results else last.get(s, -1)
+        if e > end.get(key, -1):
+            end[key] = e
+    for op in ops:  # handed to a replayable without a form: it may keep the array
+        if op.cls is None and op.form is None:
+            for kind, x in list(op.ins) + list((op.kw or {}).values()):
+                for s in _slots_in(kind, x):
+                    end[id(_owner(arrays[s]))] = forever
+    free, release = {}, {}
+    for k, op in enumerate(ops):
+        form = op.form
+        if form is not None:
+            outs = {j: s for j, s, _ in op.outs}
+            saved = {kk: s for kk, s, _ in op.saved}
+            for kind, j in form.buffers:
+                s = outs[j] if kind == "out" else saved[j]
+                a = arrays[s]
+                key = (a.shape, a.dtype.str)
+                pool = free.get(key)
+                if pool:
+                    name = pool.pop()
+                else:
+                    name = f"b{len(plan.buffers)}"
+                    plan.buffers[name] = np.empty(a.shape, a.dtype)
+                plan.slot_name[s] = name
+                e = max(end.get(id(_owner(a)), -1), k)
+                if e < forever:
+                    release.setdefault(e, []).append((key, name))
+        for key, name in release.pop(k, ()):
+            free.setdefault(key, []).append(name)
+    return plan if plan.forms else None
+
+
+def _slots_in(kind, x):
+    if kind == _SLOT:
+        return [x]
+    if kind == _TENSOR and x[0] == "slot":
+        return [x[1]]
+    if kind == _SEQ:
+        return [s for e in x[1] for s in _slots_in(*e)]
+    return []
 
 
 # --- value reads raise while recording --------------------------------------------------
