@@ -236,8 +236,7 @@ def _form_lines(op, form, expr, slot, const):
     ins = [expr(*op.ins[i]) for i in form.inputs]
     outs = {j: s for j, s, _ in op.outs}
     saved = {k: s for k, s, _ in op.saved}
-    for spec in form.buffers:
-        ins.append(slot(outs[spec[1]] if spec[0] == "out" else saved[spec[1]]))
+    ins.extend(slot(s) for s in _buffer_slots(op, form))
     call = f"{const(form.call)}({', '.join(ins)})"
     lines = []
     if form.returns:
@@ -538,19 +537,27 @@ def _owner(a):
 def _site(op, arrays, used):
     """The recorded call of ``op`` as an out-form factory sees it, or None."""
     if op.cls is not None:
-        if any(s in used for _, s in op.attrs):  # no form writes ctx attributes
-            return None
         saved = {k: arrays[s] for k, s, _ in op.saved if s in used}
+        attrs = {n: arrays[s] for n, s in op.attrs if s in used}
         dev = op.device
-        return _forms.Site(op.site, {}, [arrays[s] for _, s, _ in op.outs], saved, (),
+        return _forms.Site(op.site, {}, [arrays[s] for _, s, _ in op.outs], saved, attrs,
                            dev.backend.xp, dev)
-    if any(s in used for _, s, _ in op.ret):  # a replayable's results read later
-        return None
     args, kwargs = op.site
     dev = next((a.device for a in args if isinstance(a, Tensor)), None)
     if dev is None:
         return None
-    return _forms.Site(args, kwargs, [], {}, (), dev.backend.xp, dev)
+    return _forms.Site(args, kwargs, [arrays[s] for _, s, _ in op.ret], {},
+                       {}, dev.backend.xp, dev)
+
+
+def _buffer_slots(op, form):
+    """The slot each buffer of ``form`` holds, in order."""
+    outs = {j: s for j, s, _ in op.outs} if op.cls is not None else \
+        {i: s for i, (_, s, _) in enumerate(op.ret)}
+    saved = {k: s for k, s, _ in op.saved}
+    attrs = dict(op.attrs)
+    return [outs[j] if kind == "out" else saved[j] if kind == "saved" else attrs[j]
+            for kind, j in form.buffers]
 
 
 def _plan_buffers(ops, spec, arrays, last):
@@ -576,8 +583,14 @@ def _plan_buffers(ops, spec, arrays, last):
         if form is None:
             continue
         covered = {k for kind, k in form.buffers if kind == "saved"} | set(form.aliases)
-        if any(k not in covered for k in site.saved):
+        written = {k for kind, k in form.buffers if kind == "attr"}
+        if any(k not in covered for k in site.saved) or any(n not in written
+                                                             for n in site.attrs):
             continue
+        if op.cls is None:  # a replayable: every result read later is in a buffer
+            ret = {s for _, s, _ in op.ret if s in used}
+            if ret - set(_buffer_slots(op, form)):
+                continue
         op.form = form
         plan.forms += 1
     # lifetimes: each group of slots viewing one memory ends at its last use
@@ -597,10 +610,7 @@ def _plan_buffers(ops, spec, arrays, last):
     for k, op in enumerate(ops):
         form = op.form
         if form is not None:
-            outs = {j: s for j, s, _ in op.outs}
-            saved = {kk: s for kk, s, _ in op.saved}
-            for kind, j in form.buffers:
-                s = outs[j] if kind == "out" else saved[j]
+            for s in _buffer_slots(op, form):
                 a = arrays[s]
                 key = (a.shape, a.dtype.str)
                 pool = free.get(key)

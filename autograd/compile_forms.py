@@ -98,6 +98,17 @@ def _plain(a) -> bool:
 # --- elementwise: the forward is one ufunc on its operands ------------------------------
 
 
+def _scalar_operand(c, x, out):
+    """A Python number operand as a 0-d array of the array operand's dtype, made once: a
+    ufunc converts a Python scalar into a fresh array on every call. Under NumPy's
+    promotion (NEP 50) a Python number next to a float array is cast to the array's
+    dtype first, so the 0-d array gives the same bits; None for other dtypes."""
+    if x.dtype.kind != "f" or out.dtype != x.dtype or not isinstance(c, (int, float)):
+        return None
+    return np.asarray(c, dtype=x.dtype)
+
+
+
 def _binary(ufunc, saves_inputs):
     def factory(site):
         a, b = site.args
@@ -112,9 +123,13 @@ def _binary(ufunc, saves_inputs):
             return None
         if len(arrays) == 2:
             return Form(lambda x, y, o: ufunc(x, y, out=o), (0, 1), aliases=aliases)
+        x = a if arrays == [0] else b
+        c = _scalar_operand(b if arrays == [0] else a, x, out)
+        if c is None:
+            return None
         if arrays == [0]:
-            return Form(lambda x, o, c=b: ufunc(x, c, out=o), (0,), aliases=aliases)
-        return Form(lambda y, o, c=a: ufunc(c, y, out=o), (1,), aliases=aliases)
+            return Form(lambda x, o: ufunc(x, c, out=o), (0,), aliases=aliases)
+        return Form(lambda y, o: ufunc(c, y, out=o), (1,), aliases=aliases)
 
     return factory
 
@@ -144,15 +159,17 @@ register(_arith.Tanh)(_unary(np.tanh, True))
 @register(_arith.Relu)
 def _relu(site):
     # forward: mask = ~(x <= 0) (saved), out = maximum(x, 0)
-    def relu(x, o, mask):
-        np.less_equal(x, 0, out=mask)
-        np.logical_not(mask, out=mask)
-        np.maximum(x, 0, out=o)
-
-    if set(site.saved) - {0}:
+    zero = _scalar_operand(0, site.args[0], site.outs[0])
+    if zero is None or set(site.saved) - {0}:
         return None
+
+    def relu(x, o, mask):
+        np.less_equal(x, zero, out=mask)
+        np.logical_not(mask, out=mask)
+        np.maximum(x, zero, out=o)
+
     if 0 not in site.saved:  # no backward reads the mask
-        return Form(lambda x, o: np.maximum(x, 0, out=o), (0,))
+        return Form(lambda x, o: np.maximum(x, zero, out=o), (0,))
     return Form(relu, (0,), (("out", 0), ("saved", 0)))
 
 
@@ -251,3 +268,131 @@ def _accumulate(site):
             _accumulate_leaf(t, g, None)
 
     return Form(accumulate, (0, 1), buffers=())
+
+
+# --- cross entropy with class indices (nn.functional.loss), no class weights, no label
+# smoothing: the three steps of nn/functional/loss.py, the same array calls into buffers.
+# Fancy indexing ``a[arange(M), t]`` is ``take``/``put`` on the flat array at
+# ``arange(M) * C + t`` (one index a row, so the same elements in the same order).
+
+
+def _row_starts(m, c):
+    return np.arange(m, dtype=np.intp) * c
+
+
+@register("nn.functional.loss._row_terms")
+def _ce_row_terms(site):
+    x2, target, weight, ignore_index, op, reduction, eps = site.args
+    if weight is not None or eps != 0 or site.kwargs or reduction not in ("mean", "sum",
+                                                                          "none"):
+        return None
+    t = target.array.reshape(-1)
+    dtype = x2.array.dtype
+    if t.dtype.kind not in "iu" or dtype.kind != "f" or not t.flags.c_contiguous:
+        return None
+    c = x2.shape[1]
+    m = t.shape[0]
+    ign = np.asarray(ignore_index, dtype=t.dtype)
+    zero = np.zeros((), t.dtype)
+    valid, invalid = np.empty(m, bool), np.empty(m, bool)
+    bound = np.empty((), t.dtype)
+    wrow = np.empty(m, dtype)
+    total = np.empty((), dtype)
+    factor = np.empty((), dtype)
+
+    def row_terms(x2, target, safe, coef):
+        t = target.array.reshape(-1)
+        np.equal(t, ign, out=invalid)
+        np.logical_not(invalid, out=valid)
+        np.copyto(safe, t)  # where(valid, t, 0)
+        np.copyto(safe, zero, where=invalid)
+        if m:  # the bounds check of _row_weights, on 0-d buffers
+            np.minimum.reduce(safe, out=bound)
+            lo = int(bound)
+            np.maximum.reduce(safe, out=bound)
+            hi = int(bound)
+            if lo < 0 or hi >= c:
+                bad = hi if hi >= c else lo
+                raise IndexError(f"{op}: target {bad} is out of bounds for {c} classes "
+                                 f"(ignore_index={ignore_index})")
+        np.copyto(wrow, valid)  # valid.astype(dtype)
+        scale = 1.0
+        if reduction == "mean":
+            np.sum(wrow, out=total)
+            d = float(total)
+            scale = 1.0 / d if d != 0 else float("nan")
+        factor[...] = (1.0 - eps) * scale  # a Python float, rounded once to dtype
+        np.multiply(wrow, factor, out=coef)
+        return None, None
+
+    if np.result_type(t, zero) != t.dtype:
+        return None
+    return Form(row_terms, (0, 1), (("out", 0), ("out", 1)), returns=())
+
+
+@register("nn.functional.loss.CrossEntropyRows")
+def _ce_rows(site):
+    x, t, coef, smooth, wc, total = site.args
+    if smooth is not None or wc is not None or x.ndim != 2 or not _plain(x) or \
+            x.dtype.kind != "f" or coef.dtype != x.dtype or set(site.saved) - {0} or \
+            set(site.attrs) - {"p"}:
+        return None
+    m, c = x.shape
+    starts = _row_starts(m, c)
+    idx = np.empty(m, np.intp)
+    mx = np.empty((m, 1), x.dtype)
+    shifted = np.empty_like(x)
+    s = np.empty(m, x.dtype)
+    log_s = np.empty(m, x.dtype)
+    picked = np.empty(m, x.dtype)
+    loss = np.empty(m, x.dtype)
+
+    def rows(x, t, coef, out, e):
+        np.max(x, axis=1, keepdims=True, out=mx)
+        np.subtract(x, mx, out=shifted)
+        np.exp(shifted, out=e)
+        np.sum(e, axis=1, out=s)
+        np.log(s, out=log_s)
+        np.add(starts, t, out=idx)
+        np.take(shifted.reshape(-1), idx, out=picked, mode="clip")  # checked
+        np.subtract(log_s, picked, out=picked)
+        if total:
+            np.multiply(coef, picked, out=loss)
+            np.sum(loss, out=out)
+        else:
+            np.multiply(coef, picked, out=out)
+        np.divide(e, s[:, None], out=e)
+
+    if "p" not in site.attrs:  # no backward reads the softmax: a scratch buffer
+        p = np.empty_like(x)
+        return Form(lambda x, t, coef, out: rows(x, t, coef, out, p), (0, 1, 2),
+                    aliases={0: 0})
+    return Form(rows, (0, 1, 2), (("out", 0), ("attr", "p")), aliases={0: 0})
+
+
+@register("nn.functional.loss.CrossEntropyGrad")
+def _ce_grad(site):
+    x, g, p, t, coef, smooth, wc = site.args
+    if smooth is not None or wc is not None or p.ndim != 2 or not _plain(p) or \
+            set(site.saved) - {0, 1} or coef.dtype != p.dtype or g.dtype != p.dtype:
+        return None
+    m, c = p.shape
+    starts = _row_starts(m, c)
+    idx = np.empty(m, np.intp)
+    rows = g.reshape(-1, 1).shape[0]
+    scaled = np.empty((max(m, rows), 1), p.dtype)
+    picked = np.empty(m, p.dtype)
+    if rows not in (1, m):
+        return None
+
+    def ce_grad(g, p, t, coef, grad):
+        gr = g.reshape(-1, 1)
+        np.multiply(gr, coef[:, None], out=scaled)  # gr * row_total[:, None], = pick
+        np.multiply(p, scaled, out=grad)
+        flat = grad.reshape(-1)
+        np.add(starts, t, out=idx)
+        np.take(flat, idx, out=picked, mode="clip")  # (raise buffers)
+        np.subtract(picked, scaled.reshape(-1), out=picked)
+        flat.put(idx, picked)
+
+    return Form(ce_grad, (1, 2, 3, 4), aliases={0: 0, 1: 1})
