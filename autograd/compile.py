@@ -817,9 +817,74 @@ class Compiled:
 
     def _record(self, tensors, args, kwargs):
         rec = _Recorder(tensors)
-        with _Recording(rec):
-            result = self.fn(*args, **kwargs)
+        guarded = _guard_steps(self.fn, args, kwargs)
+        try:
+            with _Recording(rec):
+                result = self.fn(*args, **kwargs)
+        finally:
+            for obj in guarded:
+                del obj.step
         return rec.finish(result), result
+
+
+def _unreplayable_step(obj) -> str | None:
+    """Why ``obj.step`` cannot be recorded, when ``obj`` is an optimizer whose ``step``
+    is not replayable (LBFGS: it re-evaluates a closure and branches on the loss) or an
+    lr scheduler (it changes ``lr`` in Python, which a replay would not redo)."""
+    step = getattr(type(obj), "step", None)
+    if step is None or hasattr(step, "__wrapped_replayable__") or "step" in vars(obj):
+        return None
+    name = type(obj).__name__
+    if isinstance(getattr(obj, "param_groups", None), list):
+        return (f"{name}.step() inside a function being recorded by ag.compile: it is not "
+                "replayable (it re-evaluates its closure and branches on the values it "
+                "reads), so a replay could not repeat it. Call it outside the compiled "
+                "function (compile the closure instead).")
+    if isinstance(getattr(getattr(obj, "optimizer", None), "param_groups", None), list):
+        return (f"{name}.step() inside a function being recorded by ag.compile: it changes "
+                "the learning rate in Python, which a replay would not redo. Call it "
+                "outside the compiled function: the replayed optimizer step reads the "
+                "current lr of each parameter group on every call.")
+    return None
+
+
+def _guard_steps(fn, args, kwargs):
+    """Make ``step`` raise a CompileError, for the recording, on the optimizers and lr
+    schedulers that ``fn`` reaches (closure, globals, arguments and their attributes)
+    and that a replay could not repeat; returns the objects so guarded."""
+    seen, found = set(), []
+    cells = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            cells.append(cell.cell_contents)
+        except ValueError:
+            continue
+    code, g = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    cells.extend(g[n] for n in (code.co_names if code is not None else ()) if n in g)
+    cells.extend(args)
+    cells.extend(kwargs.values())
+    for v in list(cells):
+        d = getattr(v, "__dict__", None)
+        if isinstance(d, dict) and not isinstance(v, type):
+            cells.extend(d.values())
+    for v in cells:
+        if id(v) in seen or isinstance(v, (type, Tensor)) or callable(v) and \
+                not hasattr(v, "param_groups") and not hasattr(v, "optimizer"):
+            continue
+        seen.add(id(v))
+        why = _unreplayable_step(v)
+        if why is None:
+            continue
+
+        def refuse(*a, _why=why, **k):
+            raise CompileError(_why)
+
+        try:
+            v.step = refuse
+        except AttributeError:
+            continue
+        found.append(v)
+    return found
 
 
 def compile(fn=None, *, check: bool = False, cache_limit: int = 8):  # noqa: A001
