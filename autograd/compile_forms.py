@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .graph import _accumulate_leaf
 from .grad_mode import STATE
+from .graph import _accumulate_leaf
 from .ops import arithmetic as _arith
 from .ops import reduce as _reduce
 from .tensor import Tensor, _wrap
