@@ -159,6 +159,11 @@ class Scatter(Function):
         return gx, gsrc, None
 
 
+class IndexPut(Scatter):
+    """``x[key] = src`` with an integer-array or mask key: Scatter under PyTorch's node
+    name (``IndexPutBackward``), so a graph reads as PyTorch's does."""
+
+
 def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None):
     """``x`` with ``src[i][j]`` written at ``[index[i][j]][j]`` (for ``dim=0``); ``src``
     may be a number (``value``). ``reduce="add"`` or ``"multiply"`` combine instead."""

@@ -30,6 +30,7 @@ from ..tensor import Tensor, _wrap, version_counter
 from . import arithmetic as _ar
 from ._util import normalize_dim, shape_of, sum_to
 from .gather import (
+    IndexPut,
     Scatter,
     index_add,
     masked_scatter,
@@ -68,6 +69,11 @@ def apply_inplace(x: Tensor, op: str, compute) -> Tensor:
     """Write ``compute(x)`` (an out-of-place result of ``x``'s shape) into ``x``."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if not x.array.flags.c_contiguous and overlaps_itself(x.array):
+        raise RuntimeError(
+            f"{op}: cannot write into this tensor (shape {tuple(x.shape)}, strides "
+            f"{x.stride()}): more than one element refers to the same memory location (an "
+            "expanded view, or unfold windows that overlap); clone it first")
     recording = STATE.enabled
     info = x._view
     if not recording:
@@ -131,6 +137,18 @@ def _fit(out, x: Tensor, op: str) -> Tensor:
                 f"{x.array.dtype} of the tensor changed in place (shape {tuple(x.shape)})")
         out = out.to(x.array.dtype)
     return out
+
+
+def overlaps_itself(a) -> bool:
+    """Whether two elements of the strided array ``a`` share memory. Exact for the
+    layouts views make (slices, transposes, diagonals, expands, unfold windows): sorted
+    by stride, each dimension must step past everything the smaller ones reach."""
+    reach = 0
+    for stride, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n > 1):
+        if stride <= reach:
+            return True
+        reach += stride * (n - 1)
+    return False
 
 
 def _write(x: Tensor, arr, op: str) -> None:
@@ -523,7 +541,7 @@ def setitem(x: Tensor, key, value) -> None:
             value = _strip_leading_ones(value, len(shape))
             if tuple(value.shape) != shape:
                 value = value.expand(shape)
-        apply_inplace(x, "setitem", lambda a: Scatter.apply(a, value, key))
+        apply_inplace(x, "setitem", lambda a: IndexPut.apply(a, value, key))
     except IndexError as exc:
         raise IndexError(f"setitem: {exc} (tensor shape {tuple(x.shape)})") from None
 

@@ -376,3 +376,72 @@ def test_setitem_with_integers_and_arrays_uses_pytorchs_layout(key, first, rest)
     written = np.zeros((2, 3, 4), bool)
     written[first][rest] = True
     np.testing.assert_array_equal(base.grad.numpy(), np.where(written, 0.0, 2 * ref))
+
+
+def _offsets_repeat(a) -> bool:
+    """Brute force: do two elements of the strided array ``a`` share a byte offset?"""
+    idx = np.indices(a.shape).reshape(a.ndim, -1).T
+    offs = idx @ np.array(a.strides) if a.ndim else np.zeros(1)
+    return len(set(offs.tolist())) < a.size
+
+
+def test_overlap_test_agrees_with_brute_force_on_view_layouts():
+    """overlaps_itself against every element's offset, on the layouts views make: it
+    would let a write into overlapping windows through (or refuse a plain slice)."""
+    from autograd.ops.inplace import overlaps_itself
+    a = np.arange(60.0).reshape(3, 4, 5)
+    x = ag.tensor(a)
+    views = [x, x.transpose(0, 2), x[::2, 1:, ::3], x[:, 2], x.diagonal(0, 1, 2),
+             x.expand(2, 3, 4, 5), x[:, :1].expand(3, 4, 5), x.unfold(2, 2, 1),
+             x.unfold(2, 2, 2), x.unfold(1, 3, 1).transpose(0, 3), x.unfold(2, 1, 1),
+             x.permute(2, 0, 1)[1:, ::2], x.reshape(60).unfold(0, 5, 5)]
+    got = [overlaps_itself(v.array) for v in views]
+    assert got == [_offsets_repeat(v.array) for v in views]
+    assert got.count(True) == 4  # the two expands and the two overlapping unfolds
+
+
+@pytest.mark.parametrize("op", [lambda v: v.add_(1), lambda v: v.zero_(),
+                                lambda v: v.mul_(2), lambda v: v.__setitem__(..., 1.0),
+                                lambda v: v.uniform_()], ids=["add_", "zero_", "mul_",
+                                                              "setitem", "uniform_"])
+def test_writes_into_overlapping_views_raise(op):
+    """PyTorch refuses expanded targets; it writes overlapping unfold windows one element
+    at a time (each location changed once per window), which NumPy would not reproduce:
+    both raise here, naming the shape and strides, and leave the base unchanged."""
+    x = ag.zeros(4)
+    for view in (x.unfold(0, 2, 1), x.expand(3, 4)):
+        with pytest.raises(RuntimeError, match=r"strides \(.*more than one element "
+                                               r"refers to the same memory location"):
+            op(view)
+    np.testing.assert_array_equal(x.numpy(), np.zeros(4))
+    op(x.unfold(0, 2, 2))  # windows that do not overlap are written without complaint
+
+
+def test_setitem_with_an_index_array_is_index_put_as_in_pytorch():
+    x = _leaf([1.0, 2.0, 3.0])
+    y = x * 1
+    y[ag.tensor([0, 2])] = 0.0
+    assert y.grad_fn.name() == "IndexPutBackward"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
+
+
+_M = np.array([[1.5, -2.0], [0.5, 3.0]])
+OUT_CASES = {  # name -> arguments (arrays become float64 tensors)
+    "mm": (_M, _M), "bmm": (_M[None], _M[None]), "addmm": (_M, _M, _M), "mv": (_M, _M[0]),
+    "dot": (_M[0], _M[1]), "log1p": (np.abs(_M),), "expm1": (_M,), "rsqrt": (np.abs(_M),),
+    "floor": (_M,), "ceil": (_M,), "round": (_M,), "sinh": (_M,), "cosh": (_M,),
+    "atan2": (_M, _M.T), "cumsum": (_M, 1), "remainder": (_M, 0.75), "fmod": (_M, 0.75),
+    "lerp": (_M, _M.T, 0.25), "addcmul": (_M, _M, _M.T), "addcdiv": (_M, _M, _M.T + 5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OUT_CASES))
+def test_out_keyword_writes_the_out_of_place_result(name):
+    args = [ag.tensor(a) if isinstance(a, np.ndarray) else a for a in OUT_CASES[name]]
+    want = getattr(ag, name)(*args)
+    out = ag.full(tuple(want.shape), 7.0, dtype=want.dtype)
+    arr = out.array
+    assert getattr(ag, name)(*args, out=out) is out and out.array is arr
+    np.testing.assert_array_equal(out.numpy(), want.numpy())
+    assert out._version == 1
