@@ -27,10 +27,18 @@ The second call with a signature runs uncompiled and is compared with the record
 by op; a difference (an array or Python value the recording took for a constant that
 changed) raises :class:`CompileMismatchError`. ``check=True`` compares on every call.
 
-What it is not (yet): the arrays are allocated by each ``forward`` as before (no buffer
-planning, no ``out=``), nothing is fused, ``optimizer.step()`` is called as it is, and
-there is no CUDA graph capture; Python control flow that depends on tensor values cannot
-be recorded (reading a value raises :class:`CompileError`). Code outside the ops that
+On the CPU, ops that have an out-form (``compile_forms.py``) replay as array calls
+writing into buffers planned once from the recorded lifetimes (``_plan_buffers``) and
+shared by intermediates that are not alive at once; ``.grad`` lives in a buffer of the
+program; a returned tensor held in a buffer is copied (the next call overwrites it).
+
+What it is not (yet): ops without an out-form (convolution, pooling, ...) allocate their
+results in ``forward`` as before; nothing is fused; ``optimizer.step()`` is called as it
+is (it reads the current ``lr``, so lr schedulers stepped between calls work); on CuPy
+every op replays kernel by kernel, without planned buffers or a CUDA graph. Python
+control flow that depends on tensor values cannot be recorded (reading a value raises
+:class:`CompileError`), nor can an optimizer step that re-evaluates a closure (LBFGS) or
+an lr scheduler's ``step()`` inside the step (both raise). Code outside the ops that
 computes arrays from data without being :func:`replayable` is taken for a constant (the
 comparison catches it when the data change between the compared calls). A Python value
 read from elsewhere than the arguments (a global counter) is baked in as a constant.
