@@ -552,10 +552,9 @@ def _site(op, arrays, used):
                            dev.backend.xp, dev)
     args, kwargs = op.site
     dev = next((a.device for a in args if isinstance(a, Tensor)), None)
-    if dev is None:
-        return None
-    return _forms.Site(args, kwargs, [arrays[s] for _, s, _ in op.ret], {},
-                       {}, dev.backend.xp, dev)
+    # no tensor argument (optimizer.step()): the form checks its own arrays
+    return _forms.Site(args, kwargs, [arrays[s] for _, s, _ in op.ret], {}, {},
+                       np if dev is None else dev.backend.xp, dev)
 
 
 def _buffer_slots(op, form):
@@ -585,7 +584,7 @@ def _plan_buffers(ops, spec, arrays, last):
         if factory is None:
             continue
         site = _site(op, arrays, used)
-        if site is None or site.device.backend.name != "numpy":
+        if site is None or site.device is not None and site.device.backend.name != "numpy":
             continue
         form = factory(site)
         if form is None:

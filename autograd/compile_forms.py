@@ -396,3 +396,108 @@ def _ce_grad(site):
         flat.put(idx, picked)
 
     return Form(ce_grad, (1, 2, 3, 4), aliases={0: 0, 1: 1})
+
+
+# --- Adam / AdamW (optim.adam) on NumPy: the fused numba kernel called directly ---------
+# ``Optimizer.step`` replayed as it is costs ~5 us a parameter in Python (the group loop,
+# ``_init_state``, the 1-d views, the hyperparameter array); this form keeps the views,
+# the kernel and a hyperparameter buffer per parameter, and does per call what
+# ``Adam._update`` and ``optim.adam._adam_cpu`` do: count the step in the state's 0-d
+# tensor, round the same 7 hyperparameters to the parameter's dtype, run the same kernel,
+# bump the version. Anything it does not cover, checked on every call before any update
+# (AMSGrad, a replaced state or parameter array, a non-contiguous gradient, new groups),
+# runs the optimizer's own ``step``. The optimizer's module is the one its class came
+# from (``sys.modules``): autograd does not import optim.
+
+
+@register("optim.optimizer.Optimizer.step")
+def _adam_step(site):
+    import math
+    import sys
+
+    from .graph import increment_version
+
+    if len(site.args) != 1 or site.kwargs:
+        return None
+    opt = site.args[0]
+    cls = type(opt)
+    mod = sys.modules.get(cls.__module__)
+    if cls.__module__ != "optim.adam" or cls.__qualname__ not in ("Adam", "AdamW") or \
+            mod is None or not hasattr(mod, "_ADAM_LOOP"):
+        return None
+    original = cls.step.__wrapped_replayable__
+    by = f"{cls.__name__}.step"
+    groups = []
+    for group in opt.param_groups:
+        entries = []
+        for p in group["params"]:
+            state = opt.state.get(p)
+            a = p.array
+            if not state or "exp_avg" not in state or type(a) is not np.ndarray or \
+                    a.dtype.kind != "f" or not a.flags.c_contiguous or not a.flags.writeable:
+                return None
+            m, v, st = state["exp_avg"].array, state["exp_avg_sq"].array, state["step"].array
+            if st.shape != () or st.dtype != np.float32 or m.shape != a.shape or v.shape != a.shape or not (m.flags.c_contiguous and
+                                                                  v.flags.c_contiguous):
+                return None
+            entries.append((p, a, m, v, st, state, a.reshape(-1), m.reshape(-1),
+                            v.reshape(-1), np.empty(7, a.dtype),
+                            mod._ADAM_LOOP.for_size(a.size)))
+        groups.append((group, group["params"], len(group["params"]), entries))
+    n_groups = len(opt.param_groups)
+    one = np.ones((), np.float32)
+
+    def covered():
+        if len(opt.param_groups) != n_groups:
+            return False
+        for (group, params, n, entries), g2 in zip(groups, opt.param_groups):
+            if g2 is not group or group["params"] is not params or len(params) != n or \
+                    group["amsgrad"]:
+                return False
+            for p, a, m, v, st, state, *_ in entries:
+                if p.grad is None:
+                    continue
+                ga = p.grad.array
+                if p.array is not a or opt.state.get(p) is not state or \
+                        state["exp_avg"].array is not m or \
+                        state["exp_avg_sq"].array is not v or \
+                        state["step"].array is not st or type(ga) is not np.ndarray or \
+                        ga.shape != a.shape or ga.dtype != a.dtype or \
+                        not ga.flags.c_contiguous:
+                    return False
+        return True
+
+    def step(opt):
+        if not covered():
+            return original(opt)
+        for group, _, _, entries in groups:
+            beta1, beta2 = group["betas"]
+            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+            maximize = bool(group["maximize"])
+            if weight_decay == 0:
+                wd_mode, wd = 0, 0.0
+            elif group["decoupled_weight_decay"]:
+                wd_mode, wd = 2, 1 - lr * weight_decay
+            else:
+                wd_mode, wd = 1, weight_decay
+            done = []
+            for p, a, m, v, st, _, pf, mf, vf, hp, kernel in entries:
+                grad = p.grad
+                if grad is None:
+                    continue
+                np.add(st, one, out=st)  # Optimizer._advance's += 1, no scalar made
+                t = float(st)
+                hp[0] = 1 - beta1
+                hp[1] = beta2
+                hp[2] = 1 - beta2
+                hp[3] = eps
+                hp[4] = wd
+                hp[5] = -(lr / (1 - beta1 ** t))
+                hp[6] = math.sqrt(1 - beta2 ** t)
+                kernel(pf, grad.array.reshape(-1), mf, vf, vf, hp, wd_mode, maximize, False)
+                done.append(p)
+            for p in done:
+                increment_version(p, by=by)
+        return None
+
+    return Form(step, (0,), buffers=())
