@@ -437,8 +437,8 @@ def _adam_step(site):
                     a.dtype.kind != "f" or not a.flags.c_contiguous or not a.flags.writeable:
                 return None
             m, v, st = state["exp_avg"].array, state["exp_avg_sq"].array, state["step"].array
-            if st.shape != () or st.dtype != np.float32 or m.shape != a.shape or v.shape != a.shape or not (m.flags.c_contiguous and
-                                                                  v.flags.c_contiguous):
+            if st.shape != () or st.dtype != np.float32 or m.shape != a.shape or \
+                    v.shape != a.shape or not (m.flags.c_contiguous and v.flags.c_contiguous):
                 return None
             entries.append((p, a, m, v, st, state, a.reshape(-1), m.reshape(-1),
                             v.reshape(-1), np.empty(7, a.dtype),
@@ -481,7 +481,7 @@ def _adam_step(site):
             else:
                 wd_mode, wd = 1, weight_decay
             done = []
-            for p, a, m, v, st, _, pf, mf, vf, hp, kernel in entries:
+            for p, _, _, _, st, _, pf, mf, vf, hp, kernel in entries:
                 grad = p.grad
                 if grad is None:
                     continue
