@@ -723,7 +723,7 @@ def _flatten(value, tensors, sig):
     """Collect the tensors of ``value`` (in order) and append its signature to ``sig``."""
     if isinstance(value, Tensor):
         tensors.append(value)
-        sig.append(("T", value.array.shape, value.array.dtype, str(value.device),
+        sig.append(("T", value.array.shape, value.array.dtype, value.device,
                     value.requires_grad))
     elif isinstance(value, (list, tuple)):
         sig.append((type(value), len(value)))
@@ -786,16 +786,27 @@ class Compiled:
         self.programs = {}
         self._warned = False
         self._modules = _closure_modules(fn)
+        self._module_lists = None
 
     def __get__(self, obj, objtype=None):  # @ag.compile on a method: ``self`` is an argument
         return self if obj is None else functools.partial(self.__call__, obj)
 
     def _signature(self, args, kwargs):
         tensors, sig = [], [STATE.enabled]
-        _flatten(args, tensors, sig)
-        _flatten(kwargs, tensors, sig)
-        for m in self._modules:
-            sig.append(tuple(x.training for x in m.modules()))
+        if kwargs or any(type(a) is not Tensor for a in args):
+            _flatten(args, tensors, sig)
+            _flatten(kwargs, tensors, sig)
+        else:  # the common case, all positional Tensors: what _flatten appends, inline
+            sig.append((tuple, len(args)))
+            for t in args:
+                a = t.array
+                tensors.append(t)
+                sig.append(("T", a.shape, a.dtype, t.device, t.requires_grad))
+        lists = self._module_lists
+        if lists is None:  # walked once: a module added to the model later is not seen
+            lists = self._module_lists = [list(m.modules()) for m in self._modules]
+        for mods in lists:
+            sig.append(tuple([x.training for x in mods]))
         return tuple(sig), tensors
 
     def __call__(self, *args, **kwargs):
