@@ -239,9 +239,21 @@ def _generate(ops, arg_slots, result_slots, plan=None):
     return fn
 
 
+def _raw_expr(src, expr, slot):
+    """The array of a replayable's tensor argument, without a Tensor around it."""
+    kind, x = src
+    if kind == _TENSOR:
+        how, v, _ = x
+        if how == "slot":
+            return slot(v)
+        return f"{expr(kind, x)}.array"
+    return expr(kind, x)
+
+
 def _form_lines(op, form, expr, slot, const):
     """The replay of an op by its out-form: one call writing into planned buffers."""
-    ins = [expr(*op.ins[i]) for i in form.inputs]
+    ins = [_raw_expr(op.ins[i], expr, slot) if i in form.raw else expr(*op.ins[i])
+           for i in form.inputs]
     outs = {j: s for j, s, _ in op.outs}
     saved = {k: s for k, s, _ in op.saved}
     ins.extend(slot(s) for s in _buffer_slots(op, form))

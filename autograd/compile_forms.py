@@ -53,13 +53,17 @@ class Form:
     (``("saved", k)``), in the order of ``buffers``. It returns the outputs listed in
     ``returns`` (views it makes, not buffers), as one value or a tuple.
     ``aliases``: saved index -> argument position, for a saved array that is an input.
+    ``raw``: positions of a replayable's tensor arguments passed as their arrays (no
+    Tensor made per call).
     """
 
-    __slots__ = ("call", "inputs", "buffers", "returns", "aliases")
+    __slots__ = ("call", "inputs", "buffers", "returns", "aliases", "raw")
 
-    def __init__(self, call, inputs, buffers=(("out", 0),), returns=(), aliases=None):
+    def __init__(self, call, inputs, buffers=(("out", 0),), returns=(), aliases=None,
+                 raw=()):
         self.call, self.inputs, self.buffers = call, tuple(inputs), tuple(buffers)
         self.returns, self.aliases = tuple(returns), dict(aliases or {})
+        self.raw = frozenset(raw)
 
 
 _BY_KEY: dict = {}  # Function class or replayable function -> factory
@@ -254,8 +258,7 @@ def _accumulate(site):
     buf = site.xp.empty(arr.shape, arr.dtype)  # the gradient's home, kept by the program
     dev = t.device
 
-    def accumulate(t, g):
-        ga = g.array
+    def accumulate(t, ga):
         prev = t.grad
         if prev is None and not STATE.enabled and ga.dtype == buf.dtype and \
                 ga.shape == buf.shape:
@@ -265,9 +268,9 @@ def _accumulate(site):
                 prev.array.shape == ga.shape and ga.dtype == prev.array.dtype:
             prev.array += ga
         else:  # anything else: the engine's own rule
-            _accumulate_leaf(t, g, None)
+            _accumulate_leaf(t, _wrap(ga, dev), None)
 
-    return Form(accumulate, (0, 1), buffers=())
+    return Form(accumulate, (0, 1), buffers=(), raw=(1,))
 
 
 # --- cross entropy with class indices (nn.functional.loss), no class weights, no label
@@ -300,8 +303,8 @@ def _ce_row_terms(site):
     total = np.empty((), dtype)
     factor = np.empty((), dtype)
 
-    def row_terms(x2, target, safe, coef):
-        t = target.array.reshape(-1)
+    def row_terms(target, safe, coef):
+        t = target.reshape(-1)
         np.equal(t, ign, out=invalid)
         np.logical_not(invalid, out=valid)
         np.copyto(safe, t)  # where(valid, t, 0)
@@ -327,7 +330,7 @@ def _ce_row_terms(site):
 
     if np.result_type(t, zero) != t.dtype:
         return None
-    return Form(row_terms, (0, 1), (("out", 0), ("out", 1)), returns=())
+    return Form(row_terms, (1,), (("out", 0), ("out", 1)), raw=(1,))
 
 
 @register("nn.functional.loss.CrossEntropyRows")
