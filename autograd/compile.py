@@ -52,6 +52,7 @@ import warnings
 
 import numpy as np
 
+from . import compile_cuda as _cuda
 from . import compile_forms as _forms
 from . import graph as _graph
 from .grad_mode import STATE
@@ -126,7 +127,7 @@ class _Program:
     each op one line (its forward on a bare ctx, or a replayable call), each
     intermediate dropped after its last use."""
 
-    def __init__(self, nslots, ops, result, arg_slots, plan=None):
+    def __init__(self, nslots, ops, result, arg_slots, plan=None, graphs=None):
         self.nslots, self.ops, self.result, self.arg_slots = nslots, ops, result, arg_slots
         self.replays = 0
         # the second call with a signature runs uncompiled and is compared with the
@@ -135,16 +136,85 @@ class _Program:
         self.verified = False
         self.plan = plan  # the buffers planned for the out-forms (None: none)
         self._fn = _generate(ops, arg_slots, _result_slots(result), plan)
+        # on CuPy with stream capture: the replay in pieces, captured as CUDA graphs
+        self.graphs = None if graphs is None else _cuda.GraphRunner(
+            _segments(ops, arg_slots, _result_slots(result)), graphs)
 
     def run(self, tensors):
         prev = STATE.enabled
         STATE.enabled = False
         try:
-            env = self._fn(tensors)
+            if self.graphs is None:
+                env = self._fn(tensors)
+            else:
+                env = {s: tensors[i].array for i, s in enumerate(self.arg_slots)}
+                env["tensors"] = tensors
+                env = self.graphs.run(env)
+                # a graph rewrites its outputs at the next launch: results are copies
+                env = {s: env[s].copy() for s in _result_slots(self.result)}
         finally:
             STATE.enabled = prev
         self.replays += 1
         return _build(self.result, env, tensors)
+
+
+def _op_slots(op):
+    """(slots ``op`` reads, slots it defines)."""
+    used = []
+    for kind, x in list(op.ins) + list((op.kw or {}).values()):
+        used.extend(_slots_in(kind, x))
+    made = [s for _, s, _ in op.outs] + [s for _, s, _ in op.saved] + \
+        [s for _, s in op.attrs] + [s for _, s, _ in op.ret]
+    return used, made
+
+
+def _persistent_sources(op):
+    out = []
+
+    def walk(kind, x):
+        if kind == _DATA:
+            out.append(("data", x))
+        elif kind == _GRAD:
+            out.append(("grad", x))
+        elif kind == _SEQ:
+            for e in x[1]:
+                walk(*e)
+
+    for kind, x in op.ins:
+        walk(kind, x)
+    return out
+
+
+def _segments(ops, arg_slots, result_slots):
+    """Cut ``ops`` into runs of Function forwards (captured as CUDA graphs) and runs of
+    replayable steps (run eagerly), each a generated function on an env dict."""
+    pieces = []
+    for op in ops:
+        eager = op.cls is None
+        if pieces and pieces[-1][0] == eager:
+            pieces[-1][1].append(op)
+        else:
+            pieces.append((eager, [op]))
+    made_in = [set() for _ in pieces]
+    used_in = [set() for _ in pieces]
+    for k, (_, piece) in enumerate(pieces):
+        for op in piece:
+            used, made = _op_slots(op)
+            used_in[k].update(used)
+            made_in[k].update(made)
+    segments = []
+    later = set(result_slots)
+    needed_after = [None] * len(pieces)
+    for k in range(len(pieces) - 1, -1, -1):
+        needed_after[k] = set(later)
+        later |= used_in[k]
+    for k, (eager, piece) in enumerate(pieces):
+        inputs = sorted(used_in[k] - made_in[k])
+        outputs = sorted(made_in[k] & needed_after[k])
+        fn = _generate(piece, arg_slots, (), None, segment=(inputs, outputs))
+        persistent = [] if eager else [p for op in piece for p in _persistent_sources(op)]
+        segments.append(_cuda.Segment(fn, inputs, outputs, eager, persistent))
+    return segments
 
 
 def _result_slots(spec, out=None):
@@ -160,7 +230,11 @@ def _result_slots(spec, out=None):
     return out
 
 
-def _generate(ops, arg_slots, result_slots, plan=None):
+def _generate(ops, arg_slots, result_slots, plan=None, segment=None):
+    """The replay of ``ops`` as one Python function ``_replay(tensors)`` returning the
+    result slots; or, with ``segment=(inputs, outputs)`` (slot lists), a function
+    ``_replay(env)`` reading its inputs from the dict ``env`` and storing its outputs
+    there (a piece of the program, as the CUDA-graph runner replays it)."""
     consts = {"_new": _new, "_Node": Node, "_as": _as_array, "_wrap": _wrap}
     ids = {}
     bufs = plan.slot_name if plan is not None else {}
@@ -197,9 +271,13 @@ def _generate(ops, arg_slots, result_slots, plan=None):
             return const(v)
         return f"_wrap({slot(v)}, {const(dev)})"
 
-    lines = ["def _replay(tensors):"]
-    for i, s in enumerate(arg_slots):
-        lines.append(f"    s{s} = tensors[{i}].array")
+    if segment is None:
+        lines = ["def _replay(tensors):"]
+        for i, s in enumerate(arg_slots):
+            lines.append(f"    s{s} = tensors[{i}].array")
+    else:
+        lines = ["def _replay(env):", "    tensors = env.get('tensors')"]
+        lines.extend(f"    s{s} = env[{s}]" for s in segment[0])
     for op in ops:
         form = op.form
         if form is not None:
@@ -228,9 +306,13 @@ def _generate(ops, arg_slots, result_slots, plan=None):
         for s in op.free:
             if s not in bufs:
                 lines.append(f"    s{s} = None")
-    # a result in a planned buffer is copied out: the next call overwrites the buffer
-    lines.append("    return {" + ", ".join(
-        f"{s}: {bufs[s]}.copy()" if s in bufs else f"{s}: s{s}" for s in result_slots) + "}")
+    if segment is not None:
+        lines.extend(f"    env[{s}] = s{s}" for s in segment[1])
+        lines.append("    return env")
+    else:  # a result in a planned buffer is copied out: the next call overwrites it
+        lines.append("    return {" + ", ".join(
+            f"{s}: {bufs[s]}.copy()" if s in bufs else f"{s}: s{s}"
+            for s in result_slots) + "}")
     namespace = dict(consts)
     source = "\n".join(lines)
     exec(source, namespace)  # noqa: S102  (our own generated code, no user text)
@@ -314,7 +396,8 @@ def _build(spec, env, tensors):
 
 
 class _Recorder:
-    def __init__(self, arg_tensors):
+    def __init__(self, arg_tensors, cuda_graphs=True):
+        self.cuda_graphs = cuda_graphs
         self.depth = 0
         self.ops = []
         self.src = {}  # id(array) -> slot
@@ -494,7 +577,9 @@ class _Recorder:
         plan = _plan_buffers(ops, spec, self.arrays, last)
         for op in ops:  # the recorded arrays are not kept by the program
             op.site = None
-        return _Program(self.nslots, ops, spec, self.arg_slots, plan)
+        device = next((op.device for op in ops if op.device is not None), None)
+        graphs = _cuda.graphs_for(device) if self.cuda_graphs else None
+        return _Program(self.nslots, ops, spec, self.arg_slots, plan, graphs)
 
 
 def _plan_frees(ops, spec, nslots):
@@ -790,9 +875,10 @@ def _closure_modules(fn):
 class Compiled:
     """A function compiled by :func:`compile`; call it as the function itself."""
 
-    def __init__(self, fn, check=False, cache_limit=8):
+    def __init__(self, fn, check=False, cache_limit=8, cuda_graphs=True):
         functools.update_wrapper(self, fn)
         self.fn = fn
+        self.cuda_graphs = cuda_graphs
         self.check = check
         self.cache_limit = cache_limit
         self.programs = {}
@@ -846,7 +932,7 @@ class Compiled:
         return result
 
     def _record(self, tensors, args, kwargs):
-        rec = _Recorder(tensors)
+        rec = _Recorder(tensors, self.cuda_graphs)
         guarded = _guard_steps(self.fn, args, kwargs)
         try:
             with _Recording(rec):
@@ -917,7 +1003,8 @@ def _guard_steps(fn, args, kwargs):
     return found
 
 
-def compile(fn=None, *, check: bool = False, cache_limit: int = 8):  # noqa: A001
+def compile(fn=None, *, check: bool = False, cache_limit: int = 8,  # noqa: A001
+            cuda_graphs: bool = True):
     """Compile a training or inference step: record it on the first call with a given
     signature, replay the recorded array program on later calls (see the module
     docstring for what is recorded and what is not).
@@ -928,12 +1015,15 @@ def compile(fn=None, *, check: bool = False, cache_limit: int = 8):  # noqa: A00
     the call returns the uncompiled run's results. (Without it, only the second call with
     each signature is compared.) A method can be compiled too (``self`` is an argument).
     ``cache_limit`` bounds the signatures kept per function; past it a warning is given
-    and new signatures run uncompiled. Usable as ``@ag.compile`` or
+    and new signatures run uncompiled. ``cuda_graphs`` (CuPy with stream capture only):
+    capture the runs of recorded kernels between the replayable steps as CUDA graphs
+    (``compile_cuda.py``); False replays kernel by kernel. Usable as ``@ag.compile`` or
     ``@ag.compile(check=True)``.
     """
+    opts = dict(check=check, cache_limit=cache_limit, cuda_graphs=cuda_graphs)
     if fn is None:
-        return lambda f: Compiled(f, check=check, cache_limit=cache_limit)
-    return Compiled(fn, check=check, cache_limit=cache_limit)
+        return lambda f: Compiled(f, **opts)
+    return Compiled(fn, **opts)
 
 
 # --- check=True ------------------------------------------------------------------------
