@@ -34,8 +34,9 @@ program; a returned tensor held in a buffer is copied (the next call overwrites 
 
 What it is not (yet): ops without an out-form (convolution, pooling, ...) allocate their
 results in ``forward`` as before; nothing is fused; ``optimizer.step()`` is called as it
-is (it reads the current ``lr``, so lr schedulers stepped between calls work); on CuPy
-every op replays kernel by kernel, without planned buffers or a CUDA graph. Python
+is, or by Adam's out-form (both read the current ``lr``, so lr schedulers stepped
+between calls work); on CuPy there are no planned buffers, but the runs of kernels between
+the replayable steps are captured as CUDA graphs (``compile_cuda.py``). Python
 control flow that depends on tensor values cannot be recorded (reading a value raises
 :class:`CompileError`), nor can an optimizer step that re-evaluates a closure (LBFGS) or
 an lr scheduler's ``step()`` inside the step (both raise). Code outside the ops that

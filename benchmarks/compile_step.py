@@ -137,6 +137,9 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
+    from .cnn_step import _limit_threads
+
+    _limit_threads(1)  # numba's parallel loops (conv, Adam) and torch: one thread too
     only = [w for w in args.only.split(",") if w]
     chosen = [w for w in WORKLOADS if not only or any(w[0].startswith(o) for o in only)]
     if args.quick:  # the smoke test: the small workloads only
