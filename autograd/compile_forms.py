@@ -35,7 +35,8 @@ class Site:
     array, other arguments unchanged, as ``forward`` received them), ``kwargs`` (of a
     replayable call), ``outs`` (the recorded output arrays), ``saved`` (index -> array
     that ``forward`` saved for backward and a later op reads), ``attrs`` (ctx attribute
-    names read later) and ``xp`` (the array module)."""
+    name -> array, for those a later op reads), ``xp`` (the array module) and ``device``
+    (None for a replayable without tensor arguments, such as ``optimizer.step()``)."""
 
     __slots__ = ("args", "kwargs", "outs", "saved", "attrs", "xp", "device", "result")
 
