@@ -595,6 +595,69 @@ def check_training(report: Report, device, steps: int, rtol: float) -> None:
         _run(report, "training", name, one)
 
 
+# --- ag.compile on the device: CUDA graphs (issue 13) ------------------------------------
+
+
+def _compiled_losses(device, steps: int, compiled: bool):
+    """Losses of ``steps`` Adam steps of a digits-sized MLP with dropout on ``device``,
+    compiled or not, the same seeds; and the compiled function."""
+    import nn
+    import nn.functional as F
+    import optim
+
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.1),
+                          nn.Linear(128, 10)).to(device)
+    opt = optim.Adam(model.parameters(), lr=3e-3)
+    rng = np.random.default_rng(0)
+    x = ag.tensor(rng.standard_normal((128, 64)).astype(np.float32), device=device)
+    y = ag.tensor(rng.integers(0, 10, 128), device=device)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    f = ag.compile(step) if compiled else step
+    ag.manual_seed(1)
+    losses = [float(f(x, y).item()) for _ in range(steps)]
+    synchronize(device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        f(x, y)
+    synchronize(device)
+    return losses, (time.perf_counter() - t0) / steps, f
+
+
+def check_compile(report: Report, device, steps: int, rtol: float) -> None:
+    """Compiled steps against uncompiled ones on the device; on CuPy the pieces between
+    the replayable steps are captured as CUDA graphs (``autograd/compile_cuda.py``):
+    the detail says how many were captured and launched, and why any fell back."""
+
+    def one():
+        plain, t_plain, _ = _compiled_losses(device, steps, False)
+        comp, t_comp, f = _compiled_losses(device, steps, True)
+        worst = rel_err(comp, plain, 1e-7)
+        program = next(iter(f.programs.values()))
+        runner = program.graphs
+        if runner is None:
+            graphs = "no CUDA graphs (CPU, or CuPy without stream capture)"
+        else:
+            segs = [sg for sg in runner.segments if not sg.eager]
+            falls = sorted({sg.fallback for sg in segs if sg.fallback})
+            graphs = (f"{len(segs)} kernel runs: {sum(sg.captures for sg in segs)} captured, "
+                      f"{sum(sg.launches for sg in segs)} graph launches"
+                      + (f"; fallback: {'; '.join(falls)}" if falls else ""))
+        detail = (f"{steps} steps, loss {plain[0]:.4f} -> {plain[-1]:.4f}; step "
+                  f"{t_plain * 1e3:.3g} ms uncompiled, {t_comp * 1e3:.3g} ms compiled; "
+                  + graphs)
+        return (PASS if worst <= rtol else FAIL), detail, worst
+
+    _run(report, "compile", "MLP Adam step, ag.compile", one)
+
+
 # --- 4. step times -------------------------------------------------------------------
 
 
@@ -776,7 +839,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer steps, smaller timings")
     p.add_argument("--only", default=None, help="only registry ops whose name contains this")
     p.add_argument("--limit", type=int, default=None, help="at most this many registry ops")
-    p.add_argument("--sections", default="gradcheck,parity,kernels,training,timing")
+    p.add_argument("--sections", default="gradcheck,parity,kernels,training,compile,timing")
     p.add_argument("--steps", type=int, default=None, help="training steps (default 5)")
     p.add_argument("--gradcheck-budget", type=float, default=240.0,
                    help="seconds for section 1 before the remaining ops are skipped")
@@ -810,6 +873,8 @@ def main(argv=None) -> int:
         check_kernels(report, device)
     if "training" in sections:
         check_training(report, device, args.steps or (3 if args.quick else 12), args.rtol)
+    if "compile" in sections:
+        check_compile(report, device, args.steps or (6 if args.quick else 20), args.rtol)
     if "timing" in sections:
         check_timing(report, device, smoke or args.quick)
     report.environment["seconds"] = round(time.perf_counter() - t0, 2)
