@@ -12,7 +12,7 @@ in ``_pool_kernels.py``.
 from __future__ import annotations
 
 from autograd import Function, Tensor
-from autograd.extend import wrap
+from autograd.extend import replayable, wrap
 from autograd.ops import pad, stack
 
 from . import _conv_kernels, _pool_kernels
@@ -138,15 +138,19 @@ def _max_pool(x: Tensor, k, s, p, d, return_indices: bool, op: str, ceil_mode: b
     _check_output(x.shape, k, s, p, d, op)
     if not return_indices:
         return MaxPool2d.apply(x, k, s, p, d)
-    backend = x.device.backend
-    out, argmax = _pool_kernels.max_pool2d(backend, x.array, k, s, p, d)
+    out, argmax, indices = _max_pool_with_indices(x, k, s, p, d, w, ew)
     if x.requires_grad:
-        out = MaxPoolGather.apply(x, argmax, x.shape, k, s, p, d)
-    else:
-        out = wrap(out, x.device)
-    if ew:  # indices into the original (H, W) plane
-        argmax = (argmax // (w + ew)) * w + argmax % (w + ew)
-    return out, wrap(argmax, x.device)
+        out = MaxPoolGather.apply(x, argmax.array, x.shape, k, s, p, d)
+    return out, indices
+
+
+@replayable  # ag.compile: the indices are computed again on every replay, not baked in
+def _max_pool_with_indices(x: Tensor, k, s, p, d, w: int, ew: int):
+    """The pooled values, the argmax into the (padded) plane and the indices PyTorch
+    returns (into the original (H, W) plane when ``ew`` columns were appended)."""
+    out, argmax = _pool_kernels.max_pool2d(x.device.backend, x.array, k, s, p, d)
+    indices = (argmax // (w + ew)) * w + argmax % (w + ew) if ew else argmax
+    return wrap(out, x.device), wrap(argmax, x.device), wrap(indices, x.device)
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
