@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from autograd.extend import Function, Tensor
+import numpy as np
+
+from autograd.extend import Function, OutForm, Tensor, register_out_form
 from autograd.ops.linalg import mm
 
 __all__ = ["linear", "bilinear"]
@@ -13,11 +15,8 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        out = mm(x, w.T)
-        if b is not None:
-            out += b
         ctx.save_for_backward(x, w)
-        return out
+        return _linear_arrays(x, w, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -40,19 +39,9 @@ class LinearGrad(Function):
 
     @staticmethod
     def forward(ctx, g, x, w, needs):
-        nx, nw, nb = needs
         ctx.save_for_backward(g, x, w)
         ctx.needs = needs
-        out = []
-        if nx:
-            out.append(mm(g, w))  # (*, in)
-        if nw or nb:
-            g2 = g.reshape(-1, w.shape[0])  # (M, out)
-            if nw:
-                out.append(g2.T @ x.reshape(-1, w.shape[1]))  # (out, in)
-            if nb:
-                out.append(g2.sum(0))  # (out,)
-        return out[0] if len(out) == 1 else tuple(out)
+        return _linear_grad_arrays(g, x, w, needs)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -76,6 +65,65 @@ class LinearGrad(Function):
         if ctx.needs_input_grad[2] and ggx is not None:  # g @ w is linear in w
             dw = g.reshape(-1, w.shape[0]).T @ ggx.reshape(-1, n_in)  # (out, in)
         return dg, dx, dw, None
+
+
+# --- the array code of both Functions, written once: their forwards call it with fresh
+# results, their out-forms (ag.compile's replay, NumPy 2-d) with buffers planned once
+
+
+def _mm(a, b, out=None):
+    """``mm(a, b)``, or the same product written into ``out`` (a NumPy buffer)."""
+    return mm(a, b) if out is None else np.matmul(a, b, out=out)
+
+
+def _linear_arrays(x, w, b, out=None):
+    """``x @ w.T + b`` (``b`` may be None) on arrays, into ``out`` when given (2-d)."""
+    y = _mm(x, w.T, out)
+    if b is not None:
+        y += b
+    return y
+
+
+def _linear_grad_arrays(g, x, w, needs, gx=None, gw=None, gb=None):
+    """The gradients in ``needs`` (x, w, b) of ``Linear`` for the output gradient ``g``:
+    ``(g @ w, g2.T @ x2, g2.sum(0))``, each into its buffer when given (2-d)."""
+    nx, nw, nb = needs
+    out = []
+    if nx:
+        out.append(_mm(g, w, gx))  # (*, in)
+    if nw or nb:
+        g2 = g.reshape(-1, w.shape[0])  # (M, out)
+        if nw:
+            out.append(_mm(g2.T, x.reshape(-1, w.shape[1]), gw))  # (out, in)
+        if nb:
+            out.append(g2.sum(0, out=gb))  # (out,)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@register_out_form(Linear)
+def _linear_form(site):
+    x, w, b = site.args
+    if x.ndim != 2 or not site.contiguous(x, w) or set(site.saved) - {0, 1}:
+        return None
+    aliases = {0: 0, 1: 1}  # the saved x and w are the inputs themselves
+    if b is None:
+        return OutForm(lambda x, w, o: _linear_arrays(x, w, None, o), (0, 1), aliases=aliases)
+    return OutForm(_linear_arrays, (0, 1, 2), aliases=aliases)
+
+
+@register_out_form(LinearGrad)
+def _linear_grad_form(site):
+    g, x, w, needs = site.args
+    if g.ndim != 2 or x.ndim != 2 or not site.contiguous(g, x, w) or \
+            set(site.saved) - {0, 1, 2}:
+        return None
+    names = [n for n, k in zip(("gx", "gw", "gb"), needs) if k]
+
+    def linear_grad(g, x, w, *bufs):
+        _linear_grad_arrays(g, x, w, needs, **dict(zip(names, bufs)))
+
+    return OutForm(linear_grad, (0, 1, 2), [("out", j) for j in range(len(names))],
+                   aliases={0: 0, 1: 1, 2: 2})
 
 
 # the name this Function had before it became public (kept for one release)

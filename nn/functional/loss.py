@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from autograd import dtypes
-from autograd.extend import Function, Tensor, replayable
+from autograd.extend import Function, OutForm, Tensor, register_out_form, replayable
 from autograd.ops import abs, clamp, log, log1p, log_softmax, sigmoid, softmax, where
 from autograd.ops.arithmetic import stable_softplus
 from autograd.ops.indexing import IndexAddInto
@@ -167,23 +167,93 @@ def _class_layout(input: Tensor, target: Tensor, op: str):
     return x2, target.array.reshape(-1), tshape
 
 
-def _row_weights(x2: Tensor, t, weight, ignore_index: int, op: str):
-    """Per-row class weight (0 for ignored rows) and the targets made safe to index."""
-    xp = x2.device.backend.xp
-    c = x2.shape[1]
-    valid = t != ignore_index
-    safe = xp.where(valid, t, 0)
-    if safe.size and (int(safe.min()) < 0 or int(safe.max()) >= c):
-        bad = int(safe.max()) if int(safe.max()) >= c else int(safe.min())
-        raise IndexError(f"{op}: target {bad} is out of bounds for {c} classes "
-                         f"(ignore_index={ignore_index})")
-    if weight is None:
-        wrow = valid.astype(x2.dtype)
-        wc = None
+class _Scratch:
+    """Where the cross-entropy array code below puts its intermediates. ``_FRESH`` (an
+    ordinary forward): every op allocates its result and a scalar operand stays a Python
+    number. A kept scratch (ag.compile's out-forms, NumPy): one buffer per name,
+    allocated on first use and reused by every later call, and scalars held in 0-d
+    buffers (a ufunc makes a fresh array of a Python number on every call; under NumPy's
+    promotion the 0-d array of the operand's dtype gives the same bits)."""
+
+    def __init__(self, keep: bool):
+        self.keep = {} if keep else None
+
+    def __call__(self, name, shape, dtype):
+        """The buffer ``name`` (None: let the op allocate)."""
+        if self.keep is None:
+            return None
+        buf = self.keep.get(name)
+        if buf is None:
+            buf = self.keep[name] = np.empty(shape, dtype)
+        return buf
+
+    def scalar(self, name, value, dtype):
+        """``value`` as an operand of dtype ``dtype``."""
+        if self.keep is None:
+            return value
+        buf = self(name, (), dtype)
+        buf[...] = value
+        return buf
+
+    def starts(self, xp, m, c):
+        """``arange(m) * c``: where each row of an (m, c) array starts, flat."""
+        if self.keep is None:
+            return xp.arange(m) * c
+        buf = self.keep.get("starts")
+        if buf is None:
+            buf = self.keep["starts"] = np.arange(m, dtype=np.intp) * c
+        return buf
+
+
+_FRESH = _Scratch(keep=False)
+
+
+def _target_index(xp, a, t, w):
+    """The flat indices of ``a[i, t[i]]`` in the (M, C) array ``a`` (t in range)."""
+    m, c = a.shape
+    return xp.add(w.starts(xp, m, c), t, out=w("idx", (m,), np.intp))
+
+
+def _take(flat, idx, out):
+    """``flat[idx]``, into ``out`` when given (indices checked already: no buffering)."""
+    return flat.take(idx) if out is None else flat.take(idx, out=out, mode="clip")
+
+
+def _row_arrays(xp, c, dtype, t, wc, ignore_index, op, reduction, eps, w=_FRESH,
+                safe=None, coef=None):
+    """From the class-index targets ``t`` (M,): the targets made safe to index (ignored
+    rows 0; any other out of [0, c) raises), each row's coefficient ``(1 - eps) *
+    weight / total`` and the label-smoothing coefficients (None when ``eps`` is 0).
+    ``wc``: the (C,) class weights or None. ``safe``, ``coef``: buffers (ag.compile)."""
+    m = t.shape[0]
+    invalid = xp.equal(t, w.scalar("ign", ignore_index, t.dtype), out=w("invalid", (m,), bool))
+    valid = xp.logical_not(invalid, out=w("valid", (m,), bool))
+    if safe is None:
+        safe = t.copy()
     else:
-        wc = _class_weight(weight, x2, c, op)
+        xp.copyto(safe, t)
+    xp.copyto(safe, w.scalar("zero", 0, t.dtype), where=invalid)
+    if m:
+        lo = int(safe.min(out=w("lo", (), t.dtype)))
+        hi = int(safe.max(out=w("hi", (), t.dtype)))
+        if lo < 0 or hi >= c:
+            raise IndexError(f"{op}: target {hi if hi >= c else lo} is out of bounds for "
+                             f"{c} classes (ignore_index={ignore_index})")
+    if wc is None:
+        wrow = w("wrow", (m,), dtype)
+        if wrow is None:
+            wrow = valid.astype(dtype)
+        else:
+            xp.copyto(wrow, valid)
+    else:
         wrow = wc[safe] * valid
-    return safe, valid, wrow, wc
+    scale = _scale(wrow.sum(out=w("total", (), dtype))) if reduction == "mean" else 1.0
+    factor = w.scalar("factor", (1.0 - eps) * scale, dtype)
+    coef = xp.multiply(wrow, factor, out=coef).astype(dtype, copy=False)
+    smooth = None
+    if eps > 0:
+        smooth = (valid.astype(dtype) * (eps / c * scale)).astype(dtype)
+    return safe, coef, smooth
 
 
 @replayable  # ag.compile: the targets are prepared again (from the new ones) on replay
@@ -192,13 +262,29 @@ def _row_terms(x2: Tensor, target: Tensor, weight, ignore_index: int, op: str,
     """The arrays the row losses need from the class-index ``target``: the targets made
     safe to index, each row's coefficient ``(1 - eps) * weight / total``, the label
     smoothing coefficients (None when ``eps`` is 0) and the class weights (or None)."""
-    safe, valid, wrow, wc = _row_weights(x2, target.array.reshape(-1), weight, ignore_index, op)
-    scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
-    coef = (wrow * ((1.0 - eps) * scale)).astype(x2.dtype, copy=False)
-    smooth = None
-    if eps > 0:
-        smooth = (valid.astype(x2.dtype) * (eps / x2.shape[1] * scale)).astype(x2.dtype)
+    c = x2.shape[1]
+    wc = None if weight is None else _class_weight(weight, x2, c, op)
+    safe, coef, smooth = _row_arrays(x2.device.backend.xp, c, x2.array.dtype,
+                                     target.array.reshape(-1), wc, ignore_index, op,
+                                     reduction, eps)
     return safe, coef, smooth, wc
+
+
+@register_out_form(_row_terms)
+def _row_terms_form(site):
+    x2, target, weight, ignore_index, op, reduction, eps = site.args
+    t = target.array
+    if weight is not None or eps != 0 or site.kwargs or t.dtype.kind not in "iu" or \
+            not site.contiguous(t) or x2.array.dtype.kind != "f":
+        return None
+    c, dtype, w = x2.shape[1], x2.array.dtype, _Scratch(keep=True)
+
+    def row_terms(target, safe, coef):
+        _row_arrays(np, c, dtype, target.reshape(-1), None, ignore_index, op, reduction, 0.0,
+                    w, safe, coef)
+        return None, None  # the smoothing coefficients and class weights
+
+    return OutForm(row_terms, (1,), (("out", 0), ("out", 1)), raw=(1,))
 
 
 def _class_weight(weight, x2: Tensor, c: int, op: str):
@@ -226,25 +312,11 @@ class CrossEntropyRows(Function):
 
     @staticmethod
     def forward(ctx, x, t, coef, smooth, wc, total):
-        xp = ctx.device.backend.xp
-        shifted = x - x.max(axis=1, keepdims=True)
-        e = xp.exp(shifted)
-        s = e.sum(axis=1)
-        log_s = xp.log(s)
-        # logp = shifted - log_s, used only where needed (saves a pass over (M, C))
-        loss = coef * (log_s - shifted[xp.arange(x.shape[0]), t])
-        if smooth is not None:
-            if wc is None:
-                lw = shifted.sum(axis=1) - x.shape[1] * log_s
-            else:
-                lw = shifted @ wc - wc.sum() * log_s
-            loss = loss - smooth * lw
-        e /= s[:, None]
-        ctx.p = e  # the softmax, kept for the plain backward's array code
+        # the softmax, kept for the plain backward's array code
+        out, ctx.p = _ce_rows_arrays(ctx.device.backend.xp, x, t, coef, smooth, wc, total)
         ctx.t, ctx.coef, ctx.smooth, ctx.wc = t, coef, smooth, wc
         ctx.save_for_backward(x)
-        out = loss.sum() if total else loss
-        return out.astype(x.dtype, copy=False)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -266,13 +338,7 @@ class CrossEntropyGrad(Function):
     def forward(ctx, x, g, p, t, coef, smooth, wc):
         ctx.p, ctx.t, ctx.coef, ctx.smooth, ctx.wc = p, t, coef, smooth, wc
         ctx.save_for_backward(x, g)
-        gr = g.reshape(-1, 1)  # (1, 1) for a total, (M, 1) per row
-        grad = p * (gr * _row_total(coef, smooth, wc, p.shape[1])[:, None])
-        pick = (gr * coef[:, None]).reshape(-1)
-        grad[ctx.device.backend.xp.arange(p.shape[0]), t] -= pick  # one target a row
-        if smooth is not None:
-            grad -= (gr * smooth[:, None]) * (1.0 if wc is None else wc)
-        return grad.astype(p.dtype, copy=False)
+        return _ce_grad_arrays(ctx.device.backend.xp, g, p, t, coef, smooth, wc)
 
     @staticmethod
     def backward(ctx, gg):
@@ -299,6 +365,89 @@ def _row_total(coef, smooth, wc, c):
     if smooth is None:
         return coef
     return coef + smooth * (c if wc is None else wc.sum())
+
+
+# --- the array code of CrossEntropyRows and CrossEntropyGrad, written once: their
+# forwards call it with fresh results (_FRESH), their out-forms (ag.compile's replay,
+# NumPy, no smoothing, no class weights) with buffers planned once
+
+
+def _ce_rows_arrays(xp, x, t, coef, smooth, wc, total, w=_FRESH, out=None, p=None):
+    """The row losses ``coef_i (log sum_c exp x_ic - x_it)`` (minus the smoothing term),
+    or their sum when ``total``, and the softmax of ``x``; into ``out`` and ``p`` when
+    given. Returns ``(loss, p)``."""
+    m, c = x.shape
+    mx = x.max(axis=1, keepdims=True, out=w("mx", (m, 1), x.dtype))
+    shifted = xp.subtract(x, mx, out=w("shifted", x.shape, x.dtype))
+    e = xp.exp(shifted, out=p)
+    s = e.sum(axis=1, out=w("s", (m,), x.dtype))
+    log_s = xp.log(s, out=w("log_s", (m,), x.dtype))
+    # logp = shifted - log_s, used only where needed (saves a pass over (M, C))
+    picked = _take(shifted.reshape(-1), _target_index(xp, shifted, t, w),
+                   w("picked", (m,), x.dtype))
+    d = xp.subtract(log_s, picked, out=picked)
+    loss = xp.multiply(coef, d, out=out if smooth is None and not total else
+                       w("loss", (m,), x.dtype))
+    if smooth is not None:
+        if wc is None:
+            lw = shifted.sum(axis=1) - c * log_s
+        else:
+            lw = shifted @ wc - wc.sum() * log_s
+        loss = loss - smooth * lw
+    if total:
+        loss = loss.sum(out=out)
+    xp.divide(e, s[:, None], out=e)
+    return loss.astype(x.dtype, copy=False), e
+
+
+def _ce_grad_arrays(xp, g, p, t, coef, smooth, wc, w=_FRESH, out=None):
+    """``g_i (p_ij (coef_i + smooth_i sum(wc)) - coef_i [j = t_i] - smooth_i wc_j)``,
+    into ``out`` when given."""
+    m, c = p.shape
+    gr = g.reshape(-1, 1)  # (1, 1) for a total, (M, 1) per row
+    scaled = xp.multiply(gr, _row_total(coef, smooth, wc, c)[:, None],
+                         out=w("scaled", (m, 1), p.dtype))
+    grad = xp.multiply(p, scaled, out=out)
+    pick = scaled if smooth is None else gr * coef[:, None]  # coef alone is the total
+    flat, idx = grad.reshape(-1), _target_index(xp, grad, t, w)
+    picked = _take(flat, idx, w("picked", (m,), p.dtype))
+    flat.put(idx, xp.subtract(picked, pick.reshape(-1), out=picked))  # one target a row
+    if smooth is not None:
+        grad -= (gr * smooth[:, None]) * (1.0 if wc is None else wc)
+    return grad.astype(p.dtype, copy=False)
+
+
+@register_out_form(CrossEntropyRows)
+def _ce_rows_form(site):
+    x, t, coef, smooth, wc, total = site.args
+    if smooth is not None or wc is not None or x.ndim != 2 or not site.contiguous(x) or \
+            x.dtype.kind != "f" or coef.dtype != x.dtype or set(site.saved) - {0} or \
+            set(site.attrs) - {"p"}:
+        return None
+    w = _Scratch(keep=True)
+
+    def rows(x, t, coef, out, p):
+        _ce_rows_arrays(np, x, t, coef, None, None, total, w, out, p)
+
+    if "p" not in site.attrs:  # no backward reads the softmax: a scratch buffer
+        return OutForm(lambda x, t, coef, out: rows(x, t, coef, out, w("p", x.shape, x.dtype)),
+                       (0, 1, 2), aliases={0: 0})
+    return OutForm(rows, (0, 1, 2), (("out", 0), ("attr", "p")), aliases={0: 0})
+
+
+@register_out_form(CrossEntropyGrad)
+def _ce_grad_form(site):
+    x, g, p, t, coef, smooth, wc = site.args
+    if smooth is not None or wc is not None or p.ndim != 2 or not site.contiguous(p) or \
+            set(site.saved) - {0, 1} or coef.dtype != p.dtype or g.dtype != p.dtype or \
+            g.reshape(-1).shape[0] not in (1, p.shape[0]):
+        return None
+    w = _Scratch(keep=True)
+
+    def ce_grad(g, p, t, coef, grad):
+        _ce_grad_arrays(np, g, p, t, coef, None, None, w, grad)
+
+    return OutForm(ce_grad, (1, 2, 3, 4), aliases={0: 0, 1: 1})
 
 
 # the names these Functions had before they became public (kept for one release)
