@@ -210,16 +210,44 @@ def test_lbfgs_inside_the_compiled_step_is_refused():
     assert "step" not in vars(opt)
 
 
-def test_batchnorm_cumulative_average_is_refused_clearly():
-    """``momentum=None`` reads ``num_batches_tracked`` into Python (``.item()``) to make
-    the factor 1/n: a replay would keep the first n, so the recording refuses it."""
-    bn = nn.BatchNorm1d(3, momentum=None)
-    f = ag.compile(lambda x: bn(x).sum())
-    with pytest.raises(ag.CompileError, match=r"\.item\(\).*replay would not see"):
-        f(ag.randn(4, 3))
-    bn.eval()  # in eval mode nothing is counted: it compiles and uses the running stats
-    g = ag.compile(lambda x: bn(x).sum())
-    x = ag.randn(4, 3)
-    for _ in range(3):
-        out = g(x)
-    np.testing.assert_array_equal(out.numpy(), bn(x).sum().detach().numpy())
+def test_batchnorm_cumulative_average_compiles_bit_for_bit():
+    """``momentum=None`` (cumulative moving average, factor 1/num_batches_tracked): the
+    factor is made in a replayable step from the count, so 100 compiled training steps
+    give the same parameters, running statistics, count and losses as 100 uncompiled
+    ones, bit for bit (a replay that kept the recorded factor would drift from step 3)."""
+    def run(compiled):
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8, momentum=None), nn.ReLU(),
+                              nn.Linear(8, 3))
+        opt = optim.SGD(model.parameters(), lr=0.05)
+
+        def step(x, y):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = ag.compile(step) if compiled else step
+        rng = np.random.default_rng(3)
+        losses = []
+        for i in range(100):
+            x = ag.tensor(rng.standard_normal((16, 6)).astype(np.float32) + i % 5)
+            y = ag.tensor(rng.integers(0, 3, 16))
+            losses.append(f(x, y).numpy())
+        if compiled:
+            assert next(iter(f.programs.values())).replays == 98
+        return losses, {k: v.numpy().copy() for k, v in model.state_dict().items()}
+
+    (l0, s0), (l1, s1) = run(False), run(True)
+    np.testing.assert_array_equal(np.array(l0), np.array(l1))
+    assert s0.keys() == s1.keys() and int(s1["1.num_batches_tracked"]) == 100
+    for k in s0:
+        np.testing.assert_array_equal(s0[k], s1[k], err_msg=k)
+    # the cumulative average itself, uncompiled: PyTorch's factor 1/n (a double)
+    bn = nn.BatchNorm1d(2, momentum=None).double()
+    batches = [np.random.default_rng(i).standard_normal((5, 2)) for i in range(3)]
+    for b in batches:
+        bn(ag.tensor(b))
+    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean([b.mean(0) for b in batches],
+                                                                axis=0), rtol=1e-12)
