@@ -99,11 +99,12 @@ def register_out_form(*keys):
             return OutForm(lambda x, out: _my_op_arrays(x, out=out), inputs=(0,))
     """
 
+    if not keys or any(isinstance(k, str) or not callable(k) for k in keys):
+        raise TypeError("register_out_form: pass the Function classes or replayable "
+                        f"functions themselves, not their names (got {keys!r})")
+
     def deco(factory):
         for k in keys:
-            if isinstance(k, str):
-                raise TypeError("register_out_form: pass the Function class or the "
-                                "replayable function itself, not its name")
             _BY_KEY[getattr(k, "__wrapped_replayable__", k)] = factory
         return factory
 
