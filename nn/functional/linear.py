@@ -71,32 +71,32 @@ class LinearGrad(Function):
 # results, their out-forms (ag.compile's replay, NumPy 2-d) with buffers planned once
 
 
-def _mm(a, b, out=None):
-    """``mm(a, b)``, or the same product written into ``out`` (a NumPy buffer)."""
-    return mm(a, b) if out is None else np.matmul(a, b, out=out)
-
-
 def _linear_arrays(x, w, b, out=None):
     """``x @ w.T + b`` (``b`` may be None) on arrays, into ``out`` when given (2-d)."""
-    y = _mm(x, w.T, out)
+    y = mm(x, w.T) if out is None else np.matmul(x, w.T, out=out)
     if b is not None:
         y += b
     return y
 
 
-def _linear_grad_arrays(g, x, w, needs, gx=None, gw=None, gb=None):
+_NO_BUFFERS = (None, None, None)
+
+
+def _linear_grad_arrays(g, x, w, needs, outs=_NO_BUFFERS):
     """The gradients in ``needs`` (x, w, b) of ``Linear`` for the output gradient ``g``:
-    ``(g @ w, g2.T @ x2, g2.sum(0))``, each into its buffer when given (2-d)."""
+    ``(g @ w, g2.T @ x2, g2.sum(0))``, each into the next buffer of ``outs`` when
+    given (2-d)."""
     nx, nw, nb = needs
     out = []
-    if nx:
-        out.append(_mm(g, w, gx))  # (*, in)
+    if nx:  # (*, in)
+        out.append(mm(g, w) if outs[0] is None else np.matmul(g, w, out=outs[0]))
     if nw or nb:
         g2 = g.reshape(-1, w.shape[0])  # (M, out)
-        if nw:
-            out.append(_mm(g2.T, x.reshape(-1, w.shape[1]), gw))  # (out, in)
-        if nb:
-            out.append(g2.sum(0, out=gb))  # (out,)
+        if nw:  # (out, in)
+            x2, o = x.reshape(-1, w.shape[1]), outs[len(out)]
+            out.append(g2.T @ x2 if o is None else np.matmul(g2.T, x2, out=o))
+        if nb:  # (out,)
+            out.append(g2.sum(0, out=outs[len(out)]))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -117,12 +117,10 @@ def _linear_grad_form(site):
     if g.ndim != 2 or x.ndim != 2 or not site.contiguous(g, x, w) or \
             set(site.saved) - {0, 1, 2}:
         return None
-    names = [n for n, k in zip(("gx", "gw", "gb"), needs) if k]
-
     def linear_grad(g, x, w, *bufs):
-        _linear_grad_arrays(g, x, w, needs, **dict(zip(names, bufs)))
+        _linear_grad_arrays(g, x, w, needs, bufs)
 
-    return OutForm(linear_grad, (0, 1, 2), [("out", j) for j in range(len(names))],
+    return OutForm(linear_grad, (0, 1, 2), [("out", j) for j in range(sum(map(bool, needs)))],
                    aliases={0: 0, 1: 1, 2: 2})
 
 

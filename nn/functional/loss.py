@@ -167,51 +167,45 @@ def _class_layout(input: Tensor, target: Tensor, op: str):
     return x2, target.array.reshape(-1), tshape
 
 
-class _Scratch:
+class _Buffers:
     """Where the cross-entropy array code below puts its intermediates. ``_FRESH`` (an
-    ordinary forward): every op allocates its result and a scalar operand stays a Python
-    number. A kept scratch (ag.compile's out-forms, NumPy): one buffer per name,
-    allocated on first use and reused by every later call, and scalars held in 0-d
-    buffers (a ufunc makes a fresh array of a Python number on every call; under NumPy's
-    promotion the 0-d array of the operand's dtype gives the same bits)."""
+    ordinary forward): every attribute None, so each op allocates its result and the
+    scalar operands stay Python numbers. ``_Buffers(m, c, dtype, tdtype)`` (ag.compile's
+    out-forms, NumPy): arrays allocated once for (m, c) logits of ``dtype`` and targets
+    of ``tdtype``, reused by every call; a scalar operand lives in a 0-d array of its
+    operand's dtype (a ufunc makes an array of a Python number on every call; under
+    NumPy's promotion the 0-d array gives the same bits)."""
 
-    def __init__(self, keep: bool):
-        self.keep = {} if keep else None
+    __slots__ = ("mx", "shifted", "s", "log_s", "picked", "loss", "scaled", "idx",
+                 "starts", "invalid", "valid", "lo", "hi", "wrow", "total", "factor",
+                 "ign", "zero")
 
-    def __call__(self, name, shape, dtype):
-        """The buffer ``name`` (None: let the op allocate)."""
-        if self.keep is None:
-            return None
-        buf = self.keep.get(name)
-        if buf is None:
-            buf = self.keep[name] = np.empty(shape, dtype)
-        return buf
-
-    def scalar(self, name, value, dtype):
-        """``value`` as an operand of dtype ``dtype``."""
-        if self.keep is None:
-            return value
-        buf = self(name, (), dtype)
-        buf[...] = value
-        return buf
-
-    def starts(self, xp, m, c):
-        """``arange(m) * c``: where each row of an (m, c) array starts, flat."""
-        if self.keep is None:
-            return xp.arange(m) * c
-        buf = self.keep.get("starts")
-        if buf is None:
-            buf = self.keep["starts"] = np.arange(m, dtype=np.intp) * c
-        return buf
+    def __init__(self, m=None, c=None, dtype=None, tdtype=None, ignore_index=0, rows=False):
+        """``rows``: also the (m, c) scratch of the row losses."""
+        if m is None:
+            for name in self.__slots__:
+                setattr(self, name, None)
+            return
+        e = np.empty
+        self.mx, self.shifted = e((m, 1), dtype), e((m, c), dtype) if rows else None
+        self.s, self.log_s, self.picked = e(m, dtype), e(m, dtype), e(m, dtype)
+        self.loss, self.scaled, self.wrow = e(m, dtype), e((m, 1), dtype), e(m, dtype)
+        self.idx, self.starts = e(m, np.intp), np.arange(0, m * c, c, dtype=np.intp)
+        self.invalid, self.valid = e(m, bool), e(m, bool)
+        self.lo, self.hi, self.total, self.factor = e((), tdtype), e((), tdtype), \
+            e((), dtype), e((), dtype)
+        self.ign = np.asarray(ignore_index, tdtype)
+        self.zero = np.zeros((), tdtype)
 
 
-_FRESH = _Scratch(keep=False)
+_FRESH = _Buffers()
 
 
 def _target_index(xp, a, t, w):
     """The flat indices of ``a[i, t[i]]`` in the (M, C) array ``a`` (t in range)."""
     m, c = a.shape
-    return xp.add(w.starts(xp, m, c), t, out=w("idx", (m,), np.intp))
+    starts = xp.arange(0, m * c, c) if w.starts is None else w.starts
+    return xp.add(starts, t, out=w.idx)
 
 
 def _take(flat, idx, out):
@@ -226,29 +220,30 @@ def _row_arrays(xp, c, dtype, t, wc, ignore_index, op, reduction, eps, w=_FRESH,
     weight / total`` and the label-smoothing coefficients (None when ``eps`` is 0).
     ``wc``: the (C,) class weights or None. ``safe``, ``coef``: buffers (ag.compile)."""
     m = t.shape[0]
-    invalid = xp.equal(t, w.scalar("ign", ignore_index, t.dtype), out=w("invalid", (m,), bool))
-    valid = xp.logical_not(invalid, out=w("valid", (m,), bool))
+    invalid = xp.equal(t, ignore_index if w.ign is None else w.ign, out=w.invalid)
+    valid = xp.logical_not(invalid, out=w.valid)
     if safe is None:
         safe = t.copy()
     else:
         xp.copyto(safe, t)
-    xp.copyto(safe, w.scalar("zero", 0, t.dtype), where=invalid)
+    xp.copyto(safe, 0 if w.zero is None else w.zero, where=invalid)
     if m:
-        lo = int(safe.min(out=w("lo", (), t.dtype)))
-        hi = int(safe.max(out=w("hi", (), t.dtype)))
+        lo, hi = int(safe.min(out=w.lo)), int(safe.max(out=w.hi))
         if lo < 0 or hi >= c:
             raise IndexError(f"{op}: target {hi if hi >= c else lo} is out of bounds for "
                              f"{c} classes (ignore_index={ignore_index})")
-    if wc is None:
-        wrow = w("wrow", (m,), dtype)
-        if wrow is None:
-            wrow = valid.astype(dtype)
-        else:
-            xp.copyto(wrow, valid)
-    else:
+    if wc is not None:
         wrow = wc[safe] * valid
-    scale = _scale(wrow.sum(out=w("total", (), dtype))) if reduction == "mean" else 1.0
-    factor = w.scalar("factor", (1.0 - eps) * scale, dtype)
+    elif w.wrow is None:
+        wrow = valid.astype(dtype)
+    else:
+        wrow = w.wrow
+        xp.copyto(wrow, valid)
+    scale = _scale(wrow.sum(out=w.total)) if reduction == "mean" else 1.0
+    factor = (1.0 - eps) * scale
+    if w.factor is not None:
+        w.factor[...] = factor
+        factor = w.factor
     coef = xp.multiply(wrow, factor, out=coef).astype(dtype, copy=False)
     smooth = None
     if eps > 0:
@@ -274,10 +269,11 @@ def _row_terms(x2: Tensor, target: Tensor, weight, ignore_index: int, op: str,
 def _row_terms_form(site):
     x2, target, weight, ignore_index, op, reduction, eps = site.args
     t = target.array
-    if weight is not None or eps != 0 or site.kwargs or t.dtype.kind not in "iu" or \
+    if weight is not None or eps != 0 or site.kwargs or t.dtype.kind != "i" or \
             not site.contiguous(t) or x2.array.dtype.kind != "f":
         return None
-    c, dtype, w = x2.shape[1], x2.array.dtype, _Scratch(keep=True)
+    c, dtype = x2.shape[1], x2.array.dtype
+    w = _Buffers(t.size, c, dtype, t.dtype, ignore_index)
 
     def row_terms(target, safe, coef):
         _row_arrays(np, c, dtype, target.reshape(-1), None, ignore_index, op, reduction, 0.0,
@@ -377,17 +373,14 @@ def _ce_rows_arrays(xp, x, t, coef, smooth, wc, total, w=_FRESH, out=None, p=Non
     or their sum when ``total``, and the softmax of ``x``; into ``out`` and ``p`` when
     given. Returns ``(loss, p)``."""
     m, c = x.shape
-    mx = x.max(axis=1, keepdims=True, out=w("mx", (m, 1), x.dtype))
-    shifted = xp.subtract(x, mx, out=w("shifted", x.shape, x.dtype))
+    shifted = xp.subtract(x, x.max(axis=1, keepdims=True, out=w.mx), out=w.shifted)
     e = xp.exp(shifted, out=p)
-    s = e.sum(axis=1, out=w("s", (m,), x.dtype))
-    log_s = xp.log(s, out=w("log_s", (m,), x.dtype))
+    s = e.sum(axis=1, out=w.s)
+    log_s = xp.log(s, out=w.log_s)
     # logp = shifted - log_s, used only where needed (saves a pass over (M, C))
-    picked = _take(shifted.reshape(-1), _target_index(xp, shifted, t, w),
-                   w("picked", (m,), x.dtype))
+    picked = _take(shifted.reshape(-1), _target_index(xp, shifted, t, w), w.picked)
     d = xp.subtract(log_s, picked, out=picked)
-    loss = xp.multiply(coef, d, out=out if smooth is None and not total else
-                       w("loss", (m,), x.dtype))
+    loss = xp.multiply(coef, d, out=out if smooth is None and not total else w.loss)
     if smooth is not None:
         if wc is None:
             lw = shifted.sum(axis=1) - c * log_s
@@ -405,12 +398,11 @@ def _ce_grad_arrays(xp, g, p, t, coef, smooth, wc, w=_FRESH, out=None):
     into ``out`` when given."""
     m, c = p.shape
     gr = g.reshape(-1, 1)  # (1, 1) for a total, (M, 1) per row
-    scaled = xp.multiply(gr, _row_total(coef, smooth, wc, c)[:, None],
-                         out=w("scaled", (m, 1), p.dtype))
+    scaled = xp.multiply(gr, _row_total(coef, smooth, wc, c)[:, None], out=w.scaled)
     grad = xp.multiply(p, scaled, out=out)
     pick = scaled if smooth is None else gr * coef[:, None]  # coef alone is the total
     flat, idx = grad.reshape(-1), _target_index(xp, grad, t, w)
-    picked = _take(flat, idx, w("picked", (m,), p.dtype))
+    picked = _take(flat, idx, w.picked)
     flat.put(idx, xp.subtract(picked, pick.reshape(-1), out=picked))  # one target a row
     if smooth is not None:
         grad -= (gr * smooth[:, None]) * (1.0 if wc is None else wc)
@@ -424,14 +416,15 @@ def _ce_rows_form(site):
             x.dtype.kind != "f" or coef.dtype != x.dtype or set(site.saved) - {0} or \
             set(site.attrs) - {"p"}:
         return None
-    w = _Scratch(keep=True)
+    w = _Buffers(x.shape[0], x.shape[1], x.dtype, t.dtype, rows=True)
 
     def rows(x, t, coef, out, p):
         _ce_rows_arrays(np, x, t, coef, None, None, total, w, out, p)
 
     if "p" not in site.attrs:  # no backward reads the softmax: a scratch buffer
-        return OutForm(lambda x, t, coef, out: rows(x, t, coef, out, w("p", x.shape, x.dtype)),
-                       (0, 1, 2), aliases={0: 0})
+        p = np.empty_like(x)
+        return OutForm(lambda x, t, coef, out: rows(x, t, coef, out, p), (0, 1, 2),
+                       aliases={0: 0})
     return OutForm(rows, (0, 1, 2), (("out", 0), ("attr", "p")), aliases={0: 0})
 
 
@@ -442,7 +435,7 @@ def _ce_grad_form(site):
             set(site.saved) - {0, 1} or coef.dtype != p.dtype or g.dtype != p.dtype or \
             g.reshape(-1).shape[0] not in (1, p.shape[0]):
         return None
-    w = _Scratch(keep=True)
+    w = _Buffers(p.shape[0], p.shape[1], p.dtype, t.dtype)
 
     def ce_grad(g, p, t, coef, grad):
         _ce_grad_arrays(np, g, p, t, coef, None, None, w, grad)
