@@ -26,6 +26,7 @@ import numpy as np
 from .grad_mode import STATE
 from .graph import _accumulate_leaf
 from .ops import arithmetic as _arith
+from .ops import linalg as _linalg
 from .ops import reduce as _reduce
 from .tensor import Tensor, _wrap
 
@@ -217,6 +218,17 @@ def _expand(site):  # a view of its input: nothing to allocate, nothing to plan
         return a if a.shape == shape else np.broadcast_to(a, shape)
 
     return OutForm(expand, (0,), buffers=(), returns=(("out", 0),))
+
+
+# --- matmul: ``mm`` (autograd.ops.linalg) is ``a @ b`` unless it folds an N-d ``a`` ----
+
+
+@register_out_form(_linalg.MatMul)
+def _matmul(site):
+    a, b = site.args
+    if not (_arr(a) and _arr(b)) or b.ndim == 2 and a.ndim > 2 or set(site.saved) - {0, 1}:
+        return None  # the folded product reshapes its result: replay the forward
+    return OutForm(lambda a, b, o: np.matmul(a, b, out=o), (0, 1), aliases={0: 0, 1: 1})
 
 
 # --- the leaf accumulation: .grad lives in a buffer of the program ------------------------
