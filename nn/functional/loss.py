@@ -192,10 +192,9 @@ class _Buffers:
         self.loss, self.scaled, self.wrow = e(m, dtype), e((m, 1), dtype), e(m, dtype)
         self.idx, self.starts = e(m, np.intp), np.arange(0, m * c, c, dtype=np.intp)
         self.invalid, self.valid = e(m, bool), e(m, bool)
-        self.lo, self.hi, self.total, self.factor = e((), tdtype), e((), tdtype), \
+        self.lo, self.hi, self.total, self.factor = e((), np.intp), e((), np.intp), \
             e((), dtype), e((), dtype)
-        self.ign = np.asarray(ignore_index, tdtype)
-        self.zero = np.zeros((), tdtype)
+        self.ign, self.zero = np.asarray(ignore_index, tdtype), np.zeros((), np.intp)
 
 
 _FRESH = _Buffers()
@@ -223,7 +222,7 @@ def _row_arrays(xp, c, dtype, t, wc, ignore_index, op, reduction, eps, w=_FRESH,
     invalid = xp.equal(t, ignore_index if w.ign is None else w.ign, out=w.invalid)
     valid = xp.logical_not(invalid, out=w.valid)
     if safe is None:
-        safe = t.copy()
+        safe = t.astype(np.intp)  # row * C + safe indexes the flat logits
     else:
         xp.copyto(safe, t)
     xp.copyto(safe, 0 if w.zero is None else w.zero, where=invalid)
