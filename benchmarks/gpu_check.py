@@ -11,8 +11,8 @@ Sections (each check is PASS, FAIL, ERROR or SKIP; any FAIL/ERROR exits 1):
    and gradgradcheck where registered, on the device in float64.
 2. ``parity``: every registry op and each nn layer in float32, forward and input/param
    gradients on the device against the CPU (relative tolerance ~1e-4).
-   ``kernels``: each kernel the backend overrides (im2col, col2im, max-pool, Adam, SGD)
-   against the base class's ``xp`` reference on the same device.
+   ``kernels``: each compiled kernel (im2col, col2im, max-pool, Adam, SGD) against the
+   ``xp`` reference beside it, on the same device.
 3. ``training``: a few steps of a digits MLP and a small CNN from the same initial
    weights on both devices; the losses must agree to ~1e-4.
 4. ``timing``: ms per training step of the MLP 784-512-512-10 (batch 8192, Adam) and of
@@ -394,10 +394,11 @@ def check_layer_parity(report: Report, device, rtol: float, atol: float) -> None
 
 
 def _kernel_cases(b, rng, dtype):
-    """(name, run the backend's kernel, run the base-class reference) on backend ``b``;
+    """(name, run the dispatched kernel, run its xp reference) on backend ``b``;
     each run returns the arrays to compare (fresh inputs per call, same values); the
     optimizers' kernels live beside them, dispatched by backend."""
-    from backends.base import Backend
+    from nn.functional import _conv_kernels as ck
+    from nn.functional import _pool_kernels as pk
     from optim.adam import adam_reference, adam_update
     from optim.sgd import sgd_momentum_reference, sgd_momentum_update
 
@@ -413,23 +414,23 @@ def _kernel_cases(b, rng, dtype):
     cases = []
     for conf in (((3, 3), (1, 1), (1, 1), (1, 1)), ((2, 3), (2, 1), (1, 0), (2, 1))):
         tag = "k{}s{}p{}d{}".format(*(f"{a}{b_}" for a, b_ in conf))
-        cols_shape = Backend.im2col(b, *dev(x), *conf).shape
+        cols_shape = ck.im2col_reference(b.xp, *dev(x), *conf).shape
         g_cols = arr(cols_shape)
         cases += [
-            (f"im2col/{tag}", lambda c=conf: [b.im2col(*dev(x), *c)],
-             lambda c=conf: [Backend.im2col(b, *dev(x), *c)]),
-            (f"col2im/{tag}", lambda c=conf, g=g_cols: [b.col2im(*dev(g), x.shape, *c)],
-             lambda c=conf, g=g_cols: [Backend.col2im(b, *dev(g), x.shape, *c)]),
-            (f"max_pool2d/{tag}", lambda c=conf: list(b.max_pool2d(*dev(x), *c)),
-             lambda c=conf: list(Backend.max_pool2d(b, *dev(x), *c))),
+            (f"im2col/{tag}", lambda c=conf: [ck.im2col(b, *dev(x), *c)],
+             lambda c=conf: [ck.im2col_reference(b.xp, *dev(x), *c)]),
+            (f"col2im/{tag}", lambda c=conf, g=g_cols: [ck.col2im(b, *dev(g), x.shape, *c)],
+             lambda c=conf, g=g_cols: [ck.col2im_reference(b.xp, *dev(g), x.shape, *c)]),
+            (f"max_pool2d/{tag}", lambda c=conf: list(pk.max_pool2d(b, *dev(x), *c)),
+             lambda c=conf: list(pk.max_pool2d_reference(b.xp, *dev(x), *c))),
         ]
-        out, idx = Backend.max_pool2d(b, *dev(x), *conf)
+        out, idx = pk.max_pool2d_reference(b.xp, *dev(x), *conf)
         g_pool = arr(out.shape)
         cases.append((f"max_pool2d_backward/{tag}",
                       lambda c=conf, g=g_pool, i=idx: [
-                          b.max_pool2d_backward(*dev(g), i, x.shape, *c)],
+                          pk.max_pool2d_backward(b, *dev(g), i, x.shape, *c)],
                       lambda c=conf, g=g_pool, i=idx: [
-                          Backend.max_pool2d_backward(b, *dev(g), i, x.shape, *c)]))
+                          pk.max_pool2d_backward_reference(b.xp, *dev(g), i, x.shape, *c)]))
     state = [arr((5, 7)), arr((5, 7)), 0.1 * arr((5, 7)), np.abs(0.1 * arr((5, 7))),
              np.abs(0.12 * arr((5, 7)))]
     for amsgrad, decoupled, maximize, wd in ((False, False, False, 0.0),
@@ -459,8 +460,8 @@ def _kernel_cases(b, rng, dtype):
 
 
 def check_kernels(report: Report, device) -> None:
-    """Each kernel the backend overrides, against the base class's ``xp`` reference on
-    the same device (on the CPU: the numba kernels; on a GPU: the CuPy kernels), in
+    """Each compiled kernel, against the ``xp`` reference beside it on the same device
+    (on the CPU: the numba forms; on a GPU: the CUDA forms), in
     float32 (summation order may differ: rtol and atol 1e-4 of the largest value) and
     float64 (1e-10)."""
     b = device.backend
