@@ -27,15 +27,18 @@ The second call with a signature runs uncompiled and is compared with the record
 by op; a difference (an array or Python value the recording took for a constant that
 changed) raises :class:`CompileMismatchError`. ``check=True`` compares on every call.
 
-On the CPU, ops that have an out-form (``compile_forms.py``) replay as array calls
-writing into buffers planned once from the recorded lifetimes (``_plan_buffers``) and
-shared by intermediates that are not alive at once; ``.grad`` lives in a buffer of the
-program; a returned tensor held in a buffer is copied (the next call overwrites it).
+On the CPU, ops that have an out-form replay as array calls writing into buffers
+planned once from the recorded lifetimes (``_plan_buffers``) and shared by intermediates
+that are not alive at once. The generic forms are in ``compile_forms.py``; the others sit
+beside their ops, registered with ``autograd.extend.register_out_form``
+(``nn/functional/linear.py``, ``nn/functional/loss.py``, ``optim/adam.py`` through
+``Optimizer._step_out_form``). ``.grad`` lives in a buffer of the program; a returned
+tensor held in a buffer is copied (the next call overwrites it).
 
 What it is not (yet): ops without an out-form (convolution, pooling, ...) allocate their
 results in ``forward`` as before; nothing is fused; ``optimizer.step()`` is called as it
-is, or by Adam's out-form (both read the current ``lr``, so lr schedulers stepped
-between calls work); on CuPy there are no planned buffers, but the runs of kernels between
+is, or by its class's out-form (Adam's; both read the current ``lr``, so lr schedulers
+stepped between calls work); on CuPy there are no planned buffers, but the runs of kernels between
 the replayable steps are captured as CUDA graphs (``compile_cuda.py``). Python
 control flow that depends on tensor values cannot be recorded (reading a value raises
 :class:`CompileError`), nor can an optimizer step that re-evaluates a closure (LBFGS) or
@@ -666,7 +669,7 @@ def _buffer_slots(op, form):
 
 
 def _plan_buffers(ops, spec, arrays, last):
-    """Give each op that has an out-form (``compile_forms``) its form, and each array it
+    """Give each op that has an out-form (``compile_forms.lookup``) its form, and each array it
     writes a buffer, allocated once here and shared by intermediates whose lifetimes do
     not overlap (same shape and dtype). A lifetime runs from the op that writes the
     buffer to the last use of anything that views its memory; a buffer returned by the
