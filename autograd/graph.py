@@ -230,8 +230,21 @@ class Function:
     def apply(cls, *args):
         device = None
         arrays = []
+        if not STATE.enabled:  # nothing is recorded (no_grad, a plain backward): lean
+            for a in args:
+                if isinstance(a, Tensor):
+                    d = a.device
+                    if device is None:
+                        device = d
+                    elif d is not device:
+                        _raise_device_mismatch(cls, args)
+                    arrays.append(a.array)
+                else:
+                    arrays.append(a)
+            if device is None:
+                raise TypeError(f"{cls.__name__}: expected at least one Tensor argument")
+            return _apply_bare(cls, device, arrays, args)
         edges = idx = None
-        recording = STATE.enabled
         for a in args:
             if isinstance(a, Tensor):
                 d = a.device
@@ -240,8 +253,8 @@ class Function:
                 elif d is not device:
                     _raise_device_mismatch(cls, args)
                 arrays.append(a.array)
-                if recording and (a.requires_grad or a._view is not None) and (
-                        a._view is None or _refreshed(a)):
+                view = a._view
+                if (a.requires_grad if view is None else _refreshed(a)):
                     if edges is None:
                         edges = [None] * (len(arrays) - 1)
                         idx = [0] * (len(arrays) - 1)
@@ -260,19 +273,8 @@ class Function:
                 idx.append(0)
         if device is None:
             raise TypeError(f"{cls.__name__}: expected at least one Tensor argument")
-        if edges is None:  # nothing to record: the array call plus a wrapper
-            ctx = _new(Node)  # a bare ctx: forward reads only device and needs_input_grad
-            ctx.device = device
-            ctx.needs_input_grad = (False,) * len(args)
-            try:
-                out = cls.forward(ctx, *arrays)
-            except ValueError as exc:
-                _raise_forward_error(cls, args, exc)
-            if type(out) is tuple:
-                return tuple(_wrap(_as_array(o), device) for o in out)
-            if isinstance(out, _generic):
-                out = np.asarray(out)
-            return _wrap(out, device)
+        if edges is None:  # no input requires grad: nothing to record
+            return _apply_bare(cls, device, arrays, args)
         ctx = Node(cls, device, tuple(edges), tuple(idx), tuple([e is not None for e in edges]))
         if STATE.anomaly:
             ctx._trace = "".join(traceback.format_stack()[:-1])
@@ -297,6 +299,23 @@ class Function:
         if counters is not None:  # its output is saved: backward checks its version
             t._vc = counters[0]
         return t
+
+
+def _apply_bare(cls, device, arrays, args):
+    """Run ``cls.forward`` with nothing recorded: the array call plus a wrapper."""
+    ctx = _new(Node)  # a bare ctx: forward reads only device and needs_input_grad
+    ctx.device = device
+    ctx.needs_input_grad = (False,) * len(args)
+    try:
+        out = cls.forward(ctx, *arrays)
+    except ValueError as exc:
+        _raise_forward_error(cls, args, exc)
+    if type(out) is tuple:
+        return tuple([_wrap(np.asarray(o) if isinstance(o, _generic) else o, device)
+                      for o in out])
+    if isinstance(out, _generic):
+        out = np.asarray(out)
+    return _wrap(out, device)
 
 
 def _as_array(o):
