@@ -66,9 +66,12 @@ class Adam(Optimizer):
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         amsgrad, maximize = group["amsgrad"], group["maximize"]
         decoupled = group["decoupled_weight_decay"]
+        states = self.state
         for p in params:
             grad = self._grad(p)
-            state = self._init_state(p, exp_avg=0.0, exp_avg_sq=0.0)
+            state = states.get(p)
+            if not state:
+                state = self._init_state(p, exp_avg=0.0, exp_avg_sq=0.0)
             if amsgrad and "max_exp_avg_sq" not in state:  # also when switched on later
                 state["max_exp_avg_sq"] = self._zeros_like(p)
             step = self._advance(state)
@@ -282,8 +285,10 @@ def _adam_cpu(backend, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
     """The numba form; False (doing nothing) unless every array is a C-contiguous NumPy
     float array of one dtype (a non-contiguous gradient is copied)."""
     amsgrad = max_exp_avg_sq is not None
-    flat = flat_float_arrays(param, grad, exp_avg, exp_avg_sq,
-                                        *((max_exp_avg_sq,) if amsgrad else ()))
+    if amsgrad:
+        flat = flat_float_arrays(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)
+    else:
+        flat = flat_float_arrays(param, grad, exp_avg, exp_avg_sq)
     if flat is None:
         return False
     hp = np.empty(7, param.dtype)

@@ -153,13 +153,14 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        by = f"{type(self).__name__}.step"
         with no_grad():
             for group in self.param_groups:
                 params = [p for p in group["params"] if p.grad is not None]
                 if params:
                     self._update(group, params)
                     for p in params:  # changed in place: a graph that saved p is stale
-                        increment_version(p, by=f"{type(self).__name__}.step")
+                        increment_version(p, by=by)
         return loss
 
     def _update(self, group: dict[str, Any], params: list[Tensor]) -> None:
