@@ -332,33 +332,38 @@ def _resolve_saved(ctx, raw, outs, arrays, args):
     kept = []
     versions = []
     out_counters = None
+    n_out = len(raw)
     for s in ctx._saved:
-        origin = rec = None
-        for j, o in enumerate(raw):
-            if s is o:
-                origin = -1 - j
-                s = outs[j]  # a NumPy scalar output was turned into a 0-d array
+        for j in range(n_out):
+            if s is raw[j]:
+                origins.append(-1 - j)
+                kept.append(outs[j])  # a NumPy scalar output was turned into a 0-d array
                 if out_counters is None:
-                    out_counters = [None] * len(raw)
+                    out_counters = [None] * n_out
                 vc = out_counters[j]
                 if vc is None:
                     vc = out_counters[j] = _VersionCounter()
-                rec = (vc, 0)
+                versions.append((vc, 0))
                 break
         else:
             for i, a in enumerate(arrays):
                 if s is a:
-                    origin = i
+                    origins.append(i)
                     t = args[i]
                     if isinstance(t, Tensor):
+                        kept.append(s)  # a Tensor's array
                         vc = t._vc
                         if vc is None:
                             vc = t._vc = _VersionCounter()
-                        rec = (vc, vc.value)
+                        versions.append((vc, vc.value))
+                    else:
+                        kept.append(_as_array(s))
+                        versions.append(None)
                     break
-        origins.append(origin)
-        kept.append(_as_array(s))
-        versions.append(rec)
+            else:
+                origins.append(None)
+                kept.append(_as_array(s))
+                versions.append(None)
     ctx._origins = tuple(origins)
     ctx._saved = tuple(kept)
     ctx._versions = tuple(versions)
