@@ -25,6 +25,10 @@ class Linear(Function):
         grads = LinearGrad.apply(g, x, w, needs)  # a Tensor, or a tuple of two or three
         if type(grads) is not tuple:
             return tuple([grads if n else None for n in needs])
+        if len(grads) == 3:  # all three (a hidden layer)
+            return grads
+        if not needs[0]:  # weight and bias (the first layer)
+            return (None,) + grads
         grads = iter(grads)
         return tuple([next(grads) if n else None for n in needs])
 
