@@ -113,7 +113,7 @@ class _LegacyType(type):
     def __instancecheck__(cls, obj) -> bool:
         from .tensor import Tensor
 
-        return (isinstance(obj, Tensor) and obj.data.dtype == cls.dtype
+        return (isinstance(obj, Tensor) and obj.array.dtype == cls.dtype
                 and obj.device.type == cls.device_type)
 
     def __call__(cls, *args, device=None):

@@ -8,7 +8,7 @@ runs it normally while an observer (``graph.observe``) records a flat program:
 * every ``Function.forward`` call, forward pass and backward pass alike (a plain
   backward runs Tensor ops, each a ``Function``), with each array input named by where
   it comes from: an argument, an output or a saved / ``ctx``-stored array of an earlier
-  step, the current ``.data`` of a tensor that outlives the call (a parameter, a buffer,
+  step, the current ``.array`` of a tensor that outlives the call (a parameter, a buffer,
   optimizer state), or a constant;
 * every call of a function marked :func:`replayable`: code outside the ops that changes
   persistent state in place or draws random numbers (``optimizer.step()`` and
@@ -167,9 +167,9 @@ def _generate(ops, arg_slots, result_slots):
         if kind == _CONST:
             return const(x)
         if kind == _DATA:
-            return f"{const(x)}.data"
+            return f"{const(x)}.array"
         if kind == _GRAD:
-            return f"{const(x)}.grad.data"
+            return f"{const(x)}.grad.array"
         if kind == _SEQ:
             items = "".join(expr(k, e) + ", " for k, e in x[1])
             return f"({items})" if x[0] is tuple else f"[{items}]"
@@ -182,7 +182,7 @@ def _generate(ops, arg_slots, result_slots):
 
     lines = ["def _replay(tensors):"]
     for i, slot in enumerate(arg_slots):
-        lines.append(f"    s{slot} = tensors[{i}].data")
+        lines.append(f"    s{slot} = tensors[{i}].array")
     for op in ops:
         args = ", ".join(expr(k, x) for k, x in op.ins)
         if op.cls is not None:
@@ -202,7 +202,7 @@ def _generate(ops, arg_slots, result_slots):
             call = ", ".join(a for a in (args, kw) if a)
             lines.append(f"    r = {const(op.fn)}({call})")
             for path, slot, is_tensor in op.ret:
-                v = "r" + "".join(f"[{i}]" for i in path) + (".data" if is_tensor else "")
+                v = "r" + "".join(f"[{i}]" for i in path) + (".array" if is_tensor else "")
                 lines.append(f"    s{slot} = {v}")
         for slot in op.free:
             lines.append(f"    s{slot} = None")
@@ -218,9 +218,9 @@ def _get(env, tensors, kind, x):
     if kind == _CONST:
         return x
     if kind == _DATA:
-        return x.data
+        return x.array
     if kind == _GRAD:
-        return x.grad.data
+        return x.grad.array
     # _TENSOR: a tensor object itself (an argument by position, or one that persists),
     # or a fresh Tensor around a slot's array
     how, v, dev = x
@@ -264,7 +264,7 @@ class _Recorder:
         self.arg_ids = {id(t): i for i, t in enumerate(arg_tensors)}
         self.arg_slots = []
         for t in arg_tensors:
-            self.arg_slots.append(self._new_slot(t.data))
+            self.arg_slots.append(self._new_slot(t.array))
         self.ext = {}  # id(tensor) -> tensor: tensors that outlive the call
         self.grads = {}  # id(grad array) -> leaf whose .grad it is
 
@@ -280,23 +280,23 @@ class _Recorder:
         if slot is not None:
             return _SLOT, slot
         leaf = self.grads.get(id(a))
-        if leaf is not None and leaf.grad is not None and leaf.grad.data is a:
+        if leaf is not None and leaf.grad is not None and leaf.grad.array is a:
             return _GRAD, leaf
         self.keep.append(a)
         return _CONST, a
 
     def data_source(self, t):
         """Where the array of tensor ``t`` comes from, as a Function input."""
-        slot = self.src.get(id(t.data))
+        slot = self.src.get(id(t.array))
         if slot is not None:
             return _SLOT, slot
         i = self.arg_ids.get(id(t))
         if i is not None:
             return _SLOT, self.arg_slots[i]
-        kind, x = self.array_source(t.data)
+        kind, x = self.array_source(t.array)
         if kind == _GRAD:
             return kind, x
-        self.ext[id(t)] = t  # it outlives the call: read its .data when replayed
+        self.ext[id(t)] = t  # it outlives the call: read its .array when replayed
         return _DATA, t
 
     def input_source(self, a):
@@ -315,7 +315,7 @@ class _Recorder:
             i = self.arg_ids.get(id(a))
             if i is not None:
                 return _TENSOR, ("arg", i, None)
-            slot = self.src.get(id(a.data))
+            slot = self.src.get(id(a.array))
             if slot is not None and id(a) not in self.ext:
                 return _TENSOR, ("slot", slot, a.device)
             self.ext[id(a)] = a
@@ -336,7 +336,7 @@ class _Recorder:
         """Give each array (or tensor's array) in ``value`` a slot; returns (path, slot)."""
         found = []
         if isinstance(value, Tensor) or _is_array(value):
-            arr = value.data if isinstance(value, Tensor) else value
+            arr = value.array if isinstance(value, Tensor) else value
             found.append((path, self._new_slot(arr), isinstance(value, Tensor)))
         elif isinstance(value, tuple):
             for i, v in enumerate(value):
@@ -360,7 +360,7 @@ class _Recorder:
         node = next((o.grad_fn for o in outs if o.grad_fn is not None and
                      getattr(o.grad_fn, "fn", None) is cls), None)
         op.tuple_out = type(out) is tuple
-        op.outs = [(j, self._new_slot(o.data), o.data.ndim == 0) for j, o in enumerate(outs)]
+        op.outs = [(j, self._new_slot(o.array), o.array.ndim == 0) for j, o in enumerate(outs)]
         if node is None:
             op.nig = (False,) * len(args)
         else:
@@ -407,8 +407,8 @@ class _Recorder:
             return inner(t, g, capture)
         self.step(inner, (t, g, None), {})
         if t.grad is not None:
-            self.grads[id(t.grad.data)] = t
-            self.keep.append(t.grad.data)
+            self.grads[id(t.grad.array)] = t
+            self.keep.append(t.grad.array)
         return None
 
     def result_spec(self, value):
@@ -486,7 +486,7 @@ def _guarded(name, original):
             return original(self, *args, **kwargs)
         raise CompileError(
             f"{what} inside a function being recorded by ag.compile: reading a tensor's "
-            f"value (shape {tuple(self.data.shape)}) into Python would bake this one value "
+            f"value (shape {tuple(self.array.shape)}) into Python would bake this one value "
             "into the compiled program, and a replay would not see the new value. Move it "
             "out of the compiled function (return the tensor and read it after the call), "
             "or compute with tensor ops instead (e.g. torch.where for an `if`).")
@@ -546,7 +546,7 @@ def _flatten(value, tensors, sig):
     """Collect the tensors of ``value`` (in order) and append its signature to ``sig``."""
     if isinstance(value, Tensor):
         tensors.append(value)
-        sig.append(("T", value.data.shape, value.data.dtype, str(value.device),
+        sig.append(("T", value.array.shape, value.array.dtype, str(value.device),
                     value.requires_grad))
     elif isinstance(value, (list, tuple)):
         sig.append((type(value), len(value)))
@@ -696,7 +696,7 @@ def _same(a, b) -> bool:
     if ka == _TENSOR:
         return xa[0] == xb[0] and (xa[1] is xb[1] if xa[0] == "ext" else xa[1] == xb[1])
     if ka == _DATA and xa is not xb:  # a tensor made inside the call (backward's seed)
-        return _same((_CONST, xa.data), (_CONST, xb.data))
+        return _same((_CONST, xa.array), (_CONST, xb.array))
     if ka in (_DATA, _GRAD):
         return xa is xb
     return xa == xb

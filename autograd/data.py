@@ -229,7 +229,7 @@ def default_collate(samples: list):
     first = samples[0]
     if isinstance(first, Tensor):
         xp = first.device.backend.xp
-        return _wrap(xp.stack([s.data for s in samples]), first.device)
+        return _wrap(xp.stack([s.array for s in samples]), first.device)
     if isinstance(first, np.ndarray | np.generic):
         return _wrap(np.stack([np.asarray(s) for s in samples]), backends.get_device("cpu"))
     if isinstance(first, bool):
@@ -332,7 +332,7 @@ def _fetch(dataset, indices, collate_fn, batched: bool):
         out = []
         for t in dataset.tensors:
             idx = indices if t.device.type == "cpu" else t.device.backend.asarray(indices)
-            out.append(_wrap(t.data[idx], t.device))
+            out.append(_wrap(t.array[idx], t.device))
         return tuple(out)
     if hasattr(dataset, "__getitems__"):
         return collate_fn(dataset.__getitems__(indices.tolist()))
@@ -559,7 +559,7 @@ class DataLoader:
     def _to_device(self, t: Tensor) -> Tensor:
         if self.device is None or t.device == self.device:
             return t
-        return _wrap(self.device.backend.asarray(t.device.backend.to_host(t.data)),
+        return _wrap(self.device.backend.asarray(t.device.backend.to_host(t.array)),
                      self.device)
 
     def _move(self, batch):

@@ -14,7 +14,7 @@ Everything a new differentiable op or layer needs from ``autograd``, in one impo
   ``is_grad_enabled()`` says whether its result must itself be differentiable.
 * ``sum_to(g, shape)``: the one unbroadcast (a broadcast input's gradient summed back).
 * ``promote(a, b, op)``: PyTorch's dtype promotion for a binary op's two arguments.
-* ``increment_version(t, by=...)``: record an in-place write into ``t.data`` made by
+* ``increment_version(t, by=...)``: record an in-place write into ``t.array`` made by
   array code (an optimizer kernel), so backward refuses arrays saved before it.
 
 Code outside ``autograd`` imports these, never underscore names of the core, and never

@@ -109,7 +109,7 @@ class _C2R(Function):
         shape = [1] * gz.ndim
         shape[d] = m
         xp = gz.device.backend.xp
-        w = _wrap(xp.asarray(w.reshape(shape), dtype=g.data.dtype), g.device)
+        w = _wrap(xp.asarray(w.reshape(shape), dtype=g.array.dtype), g.device)
         return gz * w, None, None, None
 
 
@@ -127,21 +127,21 @@ def _check_norm(norm, op):
 def _check_input(x, op: str, real_only: bool = False) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"fft.{op}: expected a Tensor, got {type(x).__name__}")
-    kind = x.data.dtype.kind
+    kind = x.array.dtype.kind
     if kind in "iub":
         x = x.to(dtypes.get_default_dtype())
-    elif kind not in "fc" or x.data.dtype == np.float16:
+    elif kind not in "fc" or x.array.dtype == np.float16:
         raise TypeError(f"fft.{op}: unsupported dtype {x.dtype}")
-    if real_only and x.data.dtype.kind == "c":
+    if real_only and x.array.dtype.kind == "c":
         raise TypeError(f"fft.{op}: expects a real input tensor, got {x.dtype} (shape "
                         f"{tuple(x.shape)})")
     return x
 
 
 def _as_complex(x: Tensor) -> Tensor:
-    if x.data.dtype.kind == "c":
+    if x.array.dtype.kind == "c":
         return x
-    return Complex.apply(x, _wrap(x.device.backend.xp.zeros((), x.data.dtype), x.device))
+    return Complex.apply(x, _wrap(x.device.backend.xp.zeros((), x.array.dtype), x.device))
 
 
 def _dims_sizes(x: Tensor, s, dim, op: str):

@@ -34,12 +34,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 "requires grad)"
             )
         if g is None:
-            if out.data.size != 1:
+            if out.array.size != 1:
                 raise RuntimeError(
                     f"grad: grad_outputs must be given for an output of shape "
                     f"{tuple(out.shape)} (implicit only for one-element outputs)"
                 )
-            g = _wrap(out.device.backend.xp.ones_like(out.data), out.device)
+            g = _wrap(out.device.backend.xp.ones_like(out.array), out.device)
         else:
             g = _as_grad(g, out, "grad")
         roots.append(out)
@@ -70,7 +70,7 @@ def _prepare(inputs):
 
 def _zeros_if_none(grads, like):
     return tuple(
-        g if g is not None else _wrap(t.device.backend.xp.zeros_like(t.data), t.device)
+        g if g is not None else _wrap(t.device.backend.xp.zeros_like(t.array), t.device)
         for g, t in zip(grads, like)
     )
 
@@ -96,13 +96,13 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J v)``: the Jacobian-vector product, by the double-vjp trick."""
     xs, single = _prepare(inputs)
-    vs = [_wrap(t.device.backend.xp.ones_like(t.data), t.device) for t in xs] if v is None \
+    vs = [_wrap(t.device.backend.xp.ones_like(t.array), t.device) for t in xs] if v is None \
         else _as_list(v)[0]
     with enable_grad():
         out = func(*xs)
         outs, single_out = _as_list(out)
         # u is a dummy cotangent; J^T u is linear in u, so d(J^T u . v)/du = J v
-        us = [_wrap(o.device.backend.xp.zeros_like(o.data), o.device).requires_grad_(True)
+        us = [_wrap(o.device.backend.xp.zeros_like(o.array), o.device).requires_grad_(True)
               for o in outs]
         gs = grad(outs, xs, us, create_graph=True, allow_unused=True)
         pairs = [(g, vi) for g, vi in zip(gs, vs) if g is not None]
@@ -122,7 +122,7 @@ def hvp(func, inputs, v, create_graph=False, strict=False):
     vs = _as_list(v)[0]
     with enable_grad():
         out = func(*xs)
-        if out.data.size != 1:
+        if out.array.size != 1:
             raise RuntimeError(f"hvp: func must return a single-element tensor, got "
                                f"{tuple(out.shape)}")
         gs = grad([out], xs, create_graph=True, allow_unused=True)
@@ -148,10 +148,10 @@ def jacobian(func, inputs, create_graph=False, strict=False):
     rows = []
     for o in outs:
         xp = o.device.backend.xp
-        n = o.data.size
+        n = o.array.size
         per_input = [[] for _ in xs]
         for k in range(n):
-            seed = xp.zeros(n, dtype=o.data.dtype)
+            seed = xp.zeros(n, dtype=o.array.dtype)
             seed[k] = 1
             gs = grad([o], xs, [_wrap(seed.reshape(o.shape), o.device)], retain_graph=True,
                       create_graph=create_graph, allow_unused=True)
@@ -176,7 +176,7 @@ def hessian(func, inputs, create_graph=False, strict=False):
 
     def gradient(*args):
         out = func(*args)
-        if out.data.size != 1:
+        if out.array.size != 1:
             raise RuntimeError(f"hessian: func must return a single-element tensor, got "
                                f"{tuple(out.shape)}")
         gs = grad([out], list(args), create_graph=True, allow_unused=True)

@@ -17,7 +17,7 @@ def _outputs(fn, inputs):
     with enable_grad():
         out = fn(*inputs)
     outs = [out] if isinstance(out, Tensor) else list(out)
-    return [o for o in outs if isinstance(o, Tensor) and o.data.dtype.kind == "f"]
+    return [o for o in outs if isinstance(o, Tensor) and o.array.dtype.kind == "f"]
 
 
 def _eval_host(fn, inputs):
@@ -28,12 +28,12 @@ def _eval_host(fn, inputs):
 def _check_inputs(inputs, name):
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for i, t in enumerate(inputs):
-        if isinstance(t, Tensor) and t.requires_grad and t.data.dtype not in (np.float64,
+        if isinstance(t, Tensor) and t.requires_grad and t.array.dtype not in (np.float64,
                                                                             np.complex128):
             import warnings
 
             warnings.warn(
-                f"{name}: input {i} is {t.data.dtype}, not float64; finite differences in "
+                f"{name}: input {i} is {t.array.dtype}, not float64; finite differences in "
                 "low precision fail by rounding alone", stacklevel=3)
     return inputs
 
@@ -43,31 +43,31 @@ def _realify(fn, inputs):
     (``view_as_real``), so finite differences perturb real and imaginary parts apart.
     The gradient of a real loss then reads ``dL/dRe + i dL/dIm``: PyTorch's convention
     for complex tensors (the conjugate Wirtinger derivative, times 2)."""
-    cin = [isinstance(t, Tensor) and t.data.dtype.kind == "c" for t in inputs]
+    cin = [isinstance(t, Tensor) and t.array.dtype.kind == "c" for t in inputs]
     with enable_grad():
         out = fn(*inputs)
     outs = [out] if isinstance(out, Tensor) else list(out)
-    if not any(cin) and not any(isinstance(o, Tensor) and o.data.dtype.kind == "c"
+    if not any(cin) and not any(isinstance(o, Tensor) and o.array.dtype.kind == "c"
                                 for o in outs):
         return fn, inputs
     from .ops.complex import view_as_complex, view_as_real
 
     real_inputs = tuple(
-        _wrap(view_as_real(t.detach()).data, t.device, t.requires_grad) if c else t
+        _wrap(view_as_real(t.detach()).array, t.device, t.requires_grad) if c else t
         for t, c in zip(inputs, cin))
 
     def real_fn(*args):
         out = fn(*[view_as_complex(a) if c else a for a, c in zip(args, cin)])
         outs = [out] if isinstance(out, Tensor) else list(out)
-        return tuple(view_as_real(o) if isinstance(o, Tensor) and o.data.dtype.kind == "c"
+        return tuple(view_as_real(o) if isinstance(o, Tensor) and o.array.dtype.kind == "c"
                      else o for o in outs)
 
     return real_fn, real_inputs
 
 
 def _set_element(t: Tensor, flat_index: int, value) -> None:
-    """Set one element of a contiguous ``t.data`` in place (on any backend)."""
-    t.data.reshape(-1)[flat_index] = value
+    """Set one element of a contiguous ``t.array`` in place (on any backend)."""
+    t.array.reshape(-1)[flat_index] = value
 
 
 def _numerical_jacobian(fn, inputs, diff_idx, eps):
@@ -75,11 +75,11 @@ def _numerical_jacobian(fn, inputs, diff_idx, eps):
     jac = {}
     for i in diff_idx:
         t = inputs[i]
-        if not t.data.flags.c_contiguous:
-            t.data = t.device.backend.xp.ascontiguousarray(t.data)
+        if not t.array.flags.c_contiguous:
+            t.array = t.device.backend.xp.ascontiguousarray(t.array)
         cols = []
         host = t.numpy().reshape(-1).copy()
-        for k in range(t.data.size):
+        for k in range(t.array.size):
             _set_element(t, k, host[k] + eps)
             plus = _eval_host(fn, inputs)
             _set_element(t, k, host[k] - eps)
@@ -97,12 +97,12 @@ def _analytic_jacobian(fn, inputs, diff_idx):
     diff_inputs = [inputs[i] for i in diff_idx]
     for o, out in enumerate(outs):
         xp = out.device.backend.xp
-        n = out.data.size
-        rows = {i: np.zeros((n, inputs[i].data.size)) for i in diff_idx}
+        n = out.array.size
+        rows = {i: np.zeros((n, inputs[i].array.size)) for i in diff_idx}
         for k in range(n):
             if not out.requires_grad:
                 break
-            seed = xp.zeros(n, dtype=out.data.dtype)
+            seed = xp.zeros(n, dtype=out.array.dtype)
             seed[k] = 1
             gs = grad([out], diff_inputs, [_wrap(seed.reshape(out.shape), out.device)],
                       retain_graph=True, allow_unused=True)
@@ -143,8 +143,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     if not diff_idx:
         raise ValueError("gradcheck: no input requires grad")
     if fast_mode is None:
-        n_in = sum(inputs[i].data.size for i in diff_idx)
-        n_out = sum(o.data.size for o in _outputs(fn, inputs))
+        n_in = sum(inputs[i].array.size for i in diff_idx)
+        n_out = sum(o.array.size for o in _outputs(fn, inputs))
         fast_mode = n_in * n_out > 20000
     if fast_mode:
         return _fast_gradcheck(fn, inputs, diff_idx, eps, atol, rtol, raise_exception, seed)
@@ -166,20 +166,20 @@ def _fast_gradcheck(fn, inputs, diff_idx, eps, atol, rtol, raise_exception, seed
     outs = _outputs(fn, inputs)
     for o, out in enumerate(outs):
         v_host = rng.standard_normal(out.shape)
-        v = _wrap(out.device.backend.asarray(v_host.astype(out.data.dtype)), out.device)
+        v = _wrap(out.device.backend.asarray(v_host.astype(out.array.dtype)), out.device)
         gs = grad([out], [inputs[i] for i in diff_idx], [v], retain_graph=True,
                   allow_unused=True) if out.requires_grad else [None] * len(diff_idx)
         for i, g in zip(diff_idx, gs):
             t = inputs[i]
             u_host = rng.standard_normal(t.shape)
             analytic = 0.0 if g is None else float((g.numpy() * u_host).sum())
-            u = t.device.backend.asarray(u_host.astype(t.data.dtype))
-            saved = t.data
-            t.data = saved + eps * u
+            u = t.device.backend.asarray(u_host.astype(t.array.dtype))
+            saved = t.array
+            t.array = saved + eps * u
             plus = _eval_host(fn, inputs)[o]
-            t.data = saved - eps * u
+            t.array = saved - eps * u
             minus = _eval_host(fn, inputs)[o]
-            t.data = saved
+            t.array = saved
             numerical = float((((plus - minus) / (2 * eps)) * v_host).sum())
             if not abs(analytic - numerical) <= atol + rtol * abs(numerical):
                 msg = (f"gradcheck (fast mode): mismatch for input {i} with respect to output "
@@ -201,7 +201,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 1)
         grad_outputs = [
-            _wrap(o.device.backend.asarray(rng.standard_normal(o.shape).astype(o.data.dtype)),
+            _wrap(o.device.backend.asarray(rng.standard_normal(o.shape).astype(o.array.dtype)),
                   o.device).requires_grad_(True)
             for o in outs
         ]

@@ -163,7 +163,7 @@ def _modified_message(node, k, vc, saved_at) -> str:
 
 def increment_version(tensor, by: str | None = None) -> None:
     """Record an in-place change of ``tensor``'s storage made outside the ops (an
-    optimizer kernel writing ``p.data``), so backward refuses arrays saved before it
+    optimizer kernel writing ``p.array``), so backward refuses arrays saved before it
     (PyTorch's ``torch.autograd.graph.increment_version``). ``by`` names the change."""
     vc = version_counter(tensor)
     vc.value += 1
@@ -239,7 +239,7 @@ class Function:
                     device = d
                 elif d is not device:
                     _raise_device_mismatch(cls, args)
-                arrays.append(a.data)
+                arrays.append(a.array)
                 if recording and (a.requires_grad or a._view is not None) and (
                         a._view is None or _refreshed(a)):
                     if edges is None:
@@ -457,7 +457,7 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                 if s is None:
                     s = pending[t] = [None] * len(t.out_shapes)
                     heappush(heap, (-t.seq, t))
-                if g.data.shape != t.out_shapes[idx]:
+                if g.array.shape != t.out_shapes[idx]:
                     _raise_shape(g, t, idx)
                 prev = s[idx]
                 s[idx] = g if prev is None else prev + g
@@ -519,11 +519,11 @@ def _capture(capture, pos, g):
 
 
 def _deliver_leaf(t, g, capture, node, held):
-    if g.data.shape != t.data.shape:
+    if g.array.shape != t.array.shape:
         by = f"{node.fn.__name__}.backward" if node is not None else "backward"
         raise BackwardError(
             f"{by} produced a gradient of shape {tuple(g.shape)} for a leaf of shape "
-            f"{tuple(t.data.shape)}"
+            f"{tuple(t.array.shape)}"
         )
     if t._hooks:  # hold it: the hooks see the sum over every path, once
         entry = held.get(id(t))
@@ -552,18 +552,18 @@ def _accumulate_leaf(t, g, capture):
         if pos is not None:
             _capture(capture, pos, g)
         return
-    if g.data.dtype != t.data.dtype:
-        g = g.to(t.data.dtype)
+    if g.array.dtype != t.array.dtype:
+        g = g.to(t.array.dtype)
     prev = t.grad
     if STATE.enabled:  # create_graph: the accumulated gradient stays differentiable
         t.grad = g if prev is None else prev + g
-    elif prev is None or prev.requires_grad or prev.data.shape != g.data.shape:
+    elif prev is None or prev.requires_grad or prev.array.shape != g.array.shape:
         # own the array (g may be shared with another leaf or the caller), so later
         # accumulations can add in place as PyTorch's AccumulateGrad does
-        t.grad = _wrap(g.data.copy(), g.device) if prev is None else _wrap(
-            prev.data + g.data, g.device)
+        t.grad = _wrap(g.array.copy(), g.device) if prev is None else _wrap(
+            prev.array + g.array, g.device)
     else:
-        prev.data += g.data
+        prev.array += g.array
 
 
 # --- post-accumulate-grad hooks ------------------------------------------------------
@@ -650,7 +650,7 @@ def _check_anomaly(node, grads):
         if g is None:
             continue
         xp = node.device.backend.xp
-        if not bool(xp.isfinite(g.data).all()):
+        if not bool(xp.isfinite(g.array).all()):
             where = node._trace or "(creation traceback not recorded)\n"
             raise AnomalyError(
                 f"Function '{node.name()}' returned nan or inf values in its gradient for "

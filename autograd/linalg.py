@@ -69,13 +69,13 @@ SolveExResult = _return_type("solve_ex", ("result", "info"))
 def _matrix(A, op: str, square: bool = False) -> Tensor:
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg.{op}: expected a Tensor, got {type(A).__name__}")
-    if A.data.ndim < 2:
+    if A.array.ndim < 2:
         raise ValueError(f"linalg.{op}: expected a matrix or a batch of matrices (at least 2 "
                          f"dimensions), got shape {tuple(A.shape)}")
-    if A.data.dtype.kind != "f":
+    if A.array.dtype.kind != "f":
         raise TypeError(f"linalg.{op}: expected a float32 or float64 tensor, got "
-                        f"{A.data.dtype} (shape {tuple(A.shape)})")
-    if square and A.data.shape[-1] != A.data.shape[-2]:
+                        f"{A.array.dtype} (shape {tuple(A.shape)})")
+    if square and A.array.shape[-1] != A.array.shape[-2]:
         raise ValueError(f"linalg.{op}: expected square matrices, got shape {tuple(A.shape)}")
     return A
 
@@ -101,7 +101,7 @@ def _const(array, like: Tensor) -> Tensor:
 
 
 def _eye(n: int, like: Tensor) -> Tensor:
-    return _const(like.device.backend.xp.eye(n, dtype=like.data.dtype), like)
+    return _const(like.device.backend.xp.eye(n, dtype=like.array.dtype), like)
 
 
 def _broadcast_batch(xp, a, b):
@@ -599,7 +599,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
 
 def _rtol_default(A, atol, rtol):
     if rtol is None:
-        eps = float(np.finfo(A.data.dtype).eps)
+        eps = float(np.finfo(A.array.dtype).eps)
         rtol = 0.0 if atol is not None and atol > 0 else eps * max(A.shape[-2:])
     return 0.0 if atol is None else float(atol), float(rtol)
 
@@ -662,8 +662,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     Bm = B.unsqueeze(-1) if vector else B
     X = pinv(A, rtol=rtol) @ Bm
     xp = A.device.backend.xp
-    empty = _const(xp.zeros((0,), dtype=A.data.dtype), A)
-    s = xp.linalg.svd(A.data, compute_uv=False)
+    empty = _const(xp.zeros((0,), dtype=A.array.dtype), A)
+    s = xp.linalg.svd(A.array, compute_uv=False)
     _, rtol_v = _rtol_default(A, None, rtol)
     rank_arr = (s > rtol_v * s[..., :1]).sum(-1).astype(np.int64)
     rank = _const(rank_arr, A) if driver != "gels" else _const(
@@ -684,7 +684,7 @@ def matrix_rank(A: Tensor, *, atol: float | None = None, rtol: float | None = No
     A = _matrix(A, "matrix_rank")
     atol, rtol = _rtol_default(A, atol, rtol)
     xp = A.device.backend.xp
-    s = xp.linalg.svd(A.data, compute_uv=False)
+    s = xp.linalg.svd(A.array, compute_uv=False)
     tol = xp.maximum(atol, rtol * (s[..., :1] if s.shape[-1] else s))
     return _const((s > tol).sum(-1).astype(np.int64), A)
 
@@ -822,7 +822,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *, d
         raise TypeError(f"linalg.vector_norm: expected a Tensor, got {type(x).__name__}")
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         raise TypeError(f"linalg.vector_norm: expected a floating tensor, got {x.dtype}")
     dims = _dims(dim, x.ndim, "vector_norm")
     if ord == 2:
@@ -913,7 +913,7 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 def _getrf_info(A: Tensor):
     """LAPACK getrf's info per matrix: 0, or the 1-based index of the first zero pivot."""
     xp = A.device.backend.xp
-    lu, _ = _lu_forward(xp, A.data, True)
+    lu, _ = _lu_forward(xp, A.array, True)
     k = min(lu.shape[-2:])
     d = xp.diagonal(lu, axis1=-2, axis2=-1)[..., :k]
     zero = d == 0
@@ -971,7 +971,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
     LU, piv = lu_factor(A, pivot=pivot)
     xp = LU.device.backend.xp
     k = min(LU.shape[-2:])
-    zero = xp.diagonal(LU.data, axis1=-2, axis2=-1)[..., :k] == 0
+    zero = xp.diagonal(LU.array, axis1=-2, axis2=-1)[..., :k] == 0
     info = _const(xp.where(zero.any(axis=-1), xp.argmax(zero, axis=-1) + 1, 0).astype(
         np.int32), LU)
     if check_errors:
@@ -986,7 +986,7 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     m, n = LU.shape[-2:]
     k = min(m, n)
     L = ops.tril(LU[..., :, :k], -1) + ops.expand_to(_const(
-        LU.device.backend.xp.eye(m, k, dtype=LU.data.dtype), LU), tuple(LU.shape[:-2]) + (m, k))
+        LU.device.backend.xp.eye(m, k, dtype=LU.array.dtype), LU), tuple(LU.shape[:-2]) + (m, k))
     U = ops.triu(LU[..., :k, :])
     eye = _eye(m, LU)
     P = _permute_rows(ops.expand_to(eye, tuple(LU.shape[:-2]) + (m, m)), piv, inverse=True)
@@ -1019,7 +1019,7 @@ def vander(x: Tensor, N: int | None = None) -> Tensor:
     N = x.shape[-1] if N is None else int(N)
     if N < 1:
         raise ValueError(f"linalg.vander: N must be at least 1, got {N}")
-    cols = [ops.expand_to(_const(x.device.backend.xp.ones((), x.data.dtype), x), tuple(x.shape))]
+    cols = [ops.expand_to(_const(x.device.backend.xp.ones((), x.array.dtype), x), tuple(x.shape))]
     for _ in range(N - 1):
         cols.append(cols[-1] * x)
     return ops.stack(cols, -1)
@@ -1060,8 +1060,8 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
                          f"tau (*, k) with k <= n and the same batch, got A {tuple(A.shape)} "
                          f"and tau {tuple(tau.shape)}")
     xp = A.device.backend.xp
-    below = _const(xp.tri(m, n, -1, dtype=A.data.dtype), A)
-    V = A * below + _const(xp.eye(m, n, dtype=A.data.dtype), A)  # (*, m, n)
+    below = _const(xp.tri(m, n, -1, dtype=A.array.dtype), A)
+    V = A * below + _const(xp.eye(m, n, dtype=A.array.dtype), A)  # (*, m, n)
     Q = ops.expand_to(_eye(m, A), tuple(A.shape[:-2]) + (m, m))
     for i in range(k):
         v = V[..., :, i:i + 1]  # (*, m, 1)

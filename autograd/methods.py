@@ -88,14 +88,14 @@ _methods.update({
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
 
-Tensor.T = property(lambda self: ops.permute(self, tuple(range(self.data.ndim))[::-1]))
+Tensor.T = property(lambda self: ops.permute(self, tuple(range(self.array.ndim))[::-1]))
 Tensor.mT = property(lambda self: ops.transpose(self, -2, -1))
 Tensor.real = property(ops.real)
 Tensor.imag = property(ops.imag)
 
 
 def _iter(self):
-    if self.data.ndim == 0:
+    if self.array.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
     return iter(ops.unbind(self, 0))
 
@@ -131,8 +131,8 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 
 def _size(self, dim=None):
     if dim is None:
-        return compat.Size(self.data.shape)
-    return self.data.shape[dim]
+        return compat.Size(self.array.shape)
+    return self.array.shape[dim]
 
 
 _plain_type = Tensor.type
@@ -212,7 +212,7 @@ _issue12_methods = {
     "view_as": lambda self, other: ops.reshape(self, other.shape),
     "reshape_as": lambda self, other: ops.reshape(self, other.shape),
     "nelement": Tensor.numel,
-    "is_floating_point": lambda self: self.data.dtype.kind == "f",
+    "is_floating_point": lambda self: self.array.dtype.kind == "f",
     "size": _size, "type": _type,
     # more elementwise, indexing and layout ops
     "addcmul": ops.addcmul, "addcdiv": ops.addcdiv, "clamp_min": ops.clamp_min,

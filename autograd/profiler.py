@@ -229,7 +229,7 @@ class profile:
     def _begin(self, name, kind, args, device):
         shapes = None
         if self.record_shapes:
-            shapes = [list(a.data.shape) if isinstance(a, Tensor) else [] for a in args]
+            shapes = [list(a.array.shape) if isinstance(a, Tensor) else [] for a in args]
         e = FunctionEvent(name, kind, threading.get_ident(), shapes, device)
         if device is not None and device.type == "cuda" and self.use_cuda is not False:
             xp = device.backend.xp

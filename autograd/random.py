@@ -79,7 +79,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     """``num_samples`` category indices (int64) per row of the non-negative weights
     ``input`` (1-D ``(n,)`` or 2-D ``(m, n)``); without replacement each category is
     drawn at most once."""
-    w = input.data
+    w = input.array
     if w.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: input must be 1-D or 2-D, got shape "
                            f"{tuple(input.shape)}")
@@ -119,24 +119,24 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 def bernoulli(input: Tensor, p=None, *, generator: Generator | None = None) -> Tensor:
     """1 with probability ``input`` (or the number ``p``) per element, else 0; in
     ``input``'s floating dtype."""
-    probs = input.data if p is None else p
-    if p is None and input.data.dtype.kind != "f":
+    probs = input.array if p is None else p
+    if p is None and input.array.dtype.kind != "f":
         raise RuntimeError(f"bernoulli: probabilities must be floating, got {input.dtype}")
     xp = input.device.backend.xp
     pa = xp.asarray(probs)
     if bool(((pa < 0) | (pa > 1)).any()):
         raise RuntimeError("bernoulli: probabilities must lie in [0, 1]")
-    u = _uniform(input, input.data.shape, generator)
-    dt = input.data.dtype if input.data.dtype.kind == "f" else dtypes.get_default_dtype()
+    u = _uniform(input, input.array.shape, generator)
+    dt = input.array.dtype if input.array.dtype.kind == "f" else dtypes.get_default_dtype()
     return _wrap((u < pa).astype(dt), input.device)
 
 
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """A Poisson sample of rate ``input`` per element, in ``input``'s dtype."""
-    if bool((input.data < 0).any()):
+    if bool((input.array < 0).any()):
         raise RuntimeError("poisson: rates must be non-negative")
-    draws = source(input.device, generator).poisson(input.data)
-    return _wrap(draws.astype(input.data.dtype), input.device)
+    draws = source(input.device, generator).poisson(input.array)
+    return _wrap(draws.astype(input.array.dtype), input.device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None,
@@ -152,11 +152,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None,
         shape = tuple(size) if not isinstance(size, int) else (size,)
     else:
         dev = like.device
-        dt = like.data.dtype if like.data.dtype.kind == "f" else dtypes.get_default_dtype()
-        shape = np.broadcast_shapes(*(t.data.shape for t in (mean, std)
+        dt = like.array.dtype if like.array.dtype.kind == "f" else dtypes.get_default_dtype()
+        shape = np.broadcast_shapes(*(t.array.shape for t in (mean, std)
                                       if isinstance(t, Tensor)))
-    m = mean.data if isinstance(mean, Tensor) else mean
-    s = std.data if isinstance(std, Tensor) else std
+    m = mean.array if isinstance(mean, Tensor) else mean
+    s = std.array if isinstance(std, Tensor) else std
     if bool((dev.backend.xp.asarray(s) < 0).any()):
         raise RuntimeError("normal: std must be non-negative")
     z = source(dev, generator).standard_normal(shape, dtype=np.float64)
@@ -171,6 +171,6 @@ def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None,
     if high is None:
         low, high = 0, low
     dev = backends.get_device(device) if device is not None else input.device
-    dt = dtypes.to_dtype(dtype) or input.data.dtype
-    arr = source(dev, generator).integers(int(low), int(high), size=input.data.shape)
+    dt = dtypes.to_dtype(dtype) or input.array.dtype
+    arr = source(dev, generator).integers(int(low), int(high), size=input.array.shape)
     return _wrap(dev.backend.xp.asarray(arr).astype(dt), dev)

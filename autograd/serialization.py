@@ -84,7 +84,7 @@ class _Writer:
             name = self.by_id.get(id(obj))
             if name is None:  # a tensor stored twice (tied weights) is saved once
                 name = self.name_for(path)
-                self.arrays[name] = obj.device.backend.to_host(obj.data)
+                self.arrays[name] = obj.device.backend.to_host(obj.array)
                 self.by_id[id(obj)] = name
                 self._keep.append(obj)
             return {"__tensor__": name, "device": str(obj.device),

@@ -94,7 +94,7 @@ class _Special(Function):
 def _float(x, op: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"special.{op}: expected a Tensor, got {type(x).__name__}")
-    kind = x.data.dtype.kind
+    kind = x.array.dtype.kind
     if kind in "iub":
         return x.to(dtypes.get_default_dtype())
     if kind != "f":
@@ -205,7 +205,7 @@ def zeta(input, other) -> Tensor:
     x, q = _pair(input, other, "zeta")
     t = x if isinstance(x, Tensor) else q
     xp = t.device.backend.xp
-    x, q = (v if isinstance(v, Tensor) else Tensor(xp.asarray(v, dtype=t.data.dtype),
+    x, q = (v if isinstance(v, Tensor) else Tensor(xp.asarray(v, dtype=t.array.dtype),
                                                    device=t.device) for v in (x, q))
     return _Zeta.apply(x, q)
 
@@ -243,11 +243,11 @@ def multigammaln(input: Tensor, p: int) -> Tensor:
     x = _float(input, "multigammaln")
     if int(p) != p or p < 1:
         raise ValueError(f"special.multigammaln: p must be a positive integer, got {p!r}")
-    if x.numel() and not bool((x.data > (p - 1) / 2).all()):
+    if x.numel() and not bool((x.array > (p - 1) / 2).all()):
         raise ValueError(f"special.multigammaln: all elements must be greater than (p-1)/2 = "
                          f"{(p - 1) / 2} (input shape {tuple(x.shape)})")
     xp = x.device.backend.xp
-    half = Tensor(xp.arange(p, dtype=x.data.dtype) / 2, device=x.device)
+    half = Tensor(xp.arange(p, dtype=x.array.dtype) / 2, device=x.device)
     return gammaln(x.unsqueeze(-1) - half).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 
 
@@ -285,7 +285,7 @@ def _xlog(x, y, one_p, op):
     x, y = _pair(x, y, op)
     t = x if isinstance(x, Tensor) else y
     xp = t.device.backend.xp
-    x, y = (v if isinstance(v, Tensor) else Tensor(xp.asarray(v, dtype=t.data.dtype),
+    x, y = (v if isinstance(v, Tensor) else Tensor(xp.asarray(v, dtype=t.array.dtype),
                                                    device=t.device) for v in (x, y))
     return _XLogY.apply(x, y, one_p)
 
@@ -339,9 +339,9 @@ def _polynomial(name: str, x, n, shifted: bool = False) -> Tensor:
     if not isinstance(t, Tensor):
         raise TypeError(f"special.{name}: expected a Tensor argument")
     xp = t.device.backend.xp
-    dt = t.data.dtype if t.data.dtype.kind == "f" else dtypes.get_default_dtype()
-    xa = (x.data if isinstance(x, Tensor) else xp.asarray(x)).astype(dt)
-    na = n.data if isinstance(n, Tensor) else xp.asarray(n)
+    dt = t.array.dtype if t.array.dtype.kind == "f" else dtypes.get_default_dtype()
+    xa = (x.array if isinstance(x, Tensor) else xp.asarray(x)).astype(dt)
+    na = n.array if isinstance(n, Tensor) else xp.asarray(n)
     if bool((na != xp.floor(na)).any()) if na.dtype.kind == "f" else False:
         raise ValueError(f"special.{name}: n must hold integers, got {n}")
     if shifted:

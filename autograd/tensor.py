@@ -20,21 +20,23 @@ _ndarray = np.ndarray
 class Tensor:
     """An n-dimensional array on a device that records the ops applied to it.
 
-    Attributes: ``data`` (the backend array), ``grad`` (a Tensor or None),
-    ``requires_grad``, ``grad_fn`` (the node that made it, None for leaves), ``device``.
+    Attributes: ``array`` (the backend array, NumPy or CuPy, not tracked by autograd),
+    ``data`` (PyTorch's: a detached Tensor on the same storage), ``grad`` (a Tensor or
+    None), ``requires_grad``, ``grad_fn`` (the node that made it, None for leaves),
+    ``device``.
     """
 
     # _vc: the version counter shared by every tensor on one storage (None until the
     # storage is first viewed, saved for backward or mutated: only those pay for it);
     # _view: a _ViewInfo when this tensor is a view of another (its base, how to replay it)
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_out_idx", "_hooks", "device",
+    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_out_idx", "_hooks", "device",
                  "_vc", "_view", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
         dev = backends.get_device(device) if device is not None else None
         data = _to_array(data, dtypes.to_dtype(dtype), dev)
-        self.data = data
+        self.array = data
         self.device = dev if dev is not None else backends.backend_for_array(data)
         self.grad = None
         self.grad_fn = None
@@ -49,15 +51,15 @@ class Tensor:
     # --- metadata -----------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -68,32 +70,32 @@ class Tensor:
         return self.device.type == "cuda"
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def element_size(self) -> int:
-        return self.data.dtype.itemsize
+        return self.array.dtype.itemsize
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     # --- conversion ---------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array (shares memory on the CPU)."""
-        return self.device.backend.to_host(self.data)
+        return self.device.backend.to_host(self.array)
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted to a Python scalar, "
-                f"got shape {tuple(self.data.shape)}"
+                f"got shape {tuple(self.array.shape)}"
             )
         return self.numpy().reshape(()).item()
 
@@ -107,14 +109,14 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor of shape {tuple(self.data.shape)} is ambiguous"
+                f"the truth value of a tensor of shape {tuple(self.array.shape)} is ambiguous"
             )
         return bool(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self.array.dtype.kind not in "iub" or self.array.size != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
         return int(self.item())
 
@@ -124,10 +126,10 @@ class Tensor:
         copy). A GPU tensor raises: moving it to the host is explicit, ``.cpu()``."""
         if self.device.type != "cpu":
             raise TypeError(
-                f"can't convert a {self.device} tensor (shape {tuple(self.data.shape)}) to a "
+                f"can't convert a {self.device} tensor (shape {tuple(self.array.shape)}) to a "
                 "NumPy array: call .cpu() first to copy it to host memory"
             )
-        a = self.data
+        a = self.array
         if dtype is not None and a.dtype != dtype:
             if copy is False:
                 raise ValueError(f"__array__: converting {a.dtype} to {np.dtype(dtype)} needs "
@@ -143,11 +145,11 @@ class Tensor:
                 "__dlpack__: can't export a tensor that requires grad (its consumer's writes "
                 "would bypass the graph); use tensor.detach() first"
             )
-        return self.data.__dlpack__(**kwargs)
+        return self.array.__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> tuple:
         """``(device type, index)`` as DLPack numbers them (1: CPU, 2: CUDA)."""
-        return self.data.__dlpack_device__()
+        return self.array.__dlpack_device__()
 
     @property
     def __cuda_array_interface__(self) -> dict:
@@ -157,7 +159,7 @@ class Tensor:
                 f"__cuda_array_interface__: only cuda tensors have it, this one is on "
                 f"{self.device}"
             )
-        return self.data.__cuda_array_interface__
+        return self.array.__cuda_array_interface__
 
     def __hash__(self) -> int:
         return id(self)
@@ -165,10 +167,10 @@ class Tensor:
     # --- graph --------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark a leaf as needing a gradient (floating and complex dtypes only)."""
-        if requires_grad and not dtypes.is_differentiable(self.data.dtype):
+        if requires_grad and not dtypes.is_differentiable(self.array.dtype):
             raise TypeError(
                 f"only floating point and complex tensors can require gradients, got dtype "
-                f"{self.data.dtype} (shape {tuple(self.data.shape)})"
+                f"{self.array.dtype} (shape {tuple(self.array.shape)})"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
@@ -177,10 +179,26 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a new leaf on the same storage, outside the graph, with
+        a version counter of its own (PyTorch's ``.data``): ``p.data.add_(u)`` changes
+        ``p`` without being recorded and without tripping backward's check of saved
+        tensors. Use ``detach()`` when that check should see the change."""
+        return _wrap(self.array, self.device)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data = value: expected a Tensor, got "
+                            f"{type(value).__name__} (wrap an array with ag.as_tensor)")
+        self.array = value.array
+        self.device = value.device
+
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data and its version counter (as PyTorch:
         an in-place change through it is seen by backward), cut from the graph."""
-        out = _wrap(self.data, self.device)
+        out = _wrap(self.array, self.device)
         out._vc = version_counter(self)
         return out
 
@@ -207,22 +225,22 @@ class Tensor:
 
     def stride(self, dim: int | None = None):
         """Steps in elements between neighbours along each dimension."""
-        item = self.data.dtype.itemsize
-        strides = tuple(s // item for s in self.data.strides)
+        item = self.array.dtype.itemsize
+        strides = tuple(s // item for s in self.array.strides)
         return strides if dim is None else strides[dim]
 
     def is_contiguous(self) -> bool:
         """Whether the elements lie in row-major order with no gaps."""
-        return bool(self.data.flags.c_contiguous)
+        return bool(self.array.flags.c_contiguous)
 
     def data_ptr(self) -> int:
         """The address of the first element."""
-        return _data_ptr(self.data)
+        return _data_ptr(self.array)
 
     def storage_offset(self) -> int:
         """Elements between the start of the base's storage and the first element."""
-        root = self.data if self._view is None else self._view.base.data
-        return (_data_ptr(self.data) - _data_ptr(root)) // self.data.dtype.itemsize
+        root = self.array if self._view is None else self._view.base.array
+        return (_data_ptr(self.array) - _data_ptr(root)) // self.array.dtype.itemsize
 
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
@@ -236,18 +254,18 @@ class Tensor:
                 "(no input of the ops that made it had requires_grad=True)"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"backward(): grad can be implicitly created only for one-element "
-                    f"outputs, got shape {tuple(self.data.shape)}; pass gradient="
+                    f"outputs, got shape {tuple(self.array.shape)}; pass gradient="
                 )
-            if self.data.dtype.kind == "c":  # as PyTorch: which real direction is unclear
+            if self.array.dtype.kind == "c":  # as PyTorch: which real direction is unclear
                 raise RuntimeError(
                     f"backward(): grad can be implicitly created only for real scalar "
-                    f"outputs, got {self.data.dtype}; reduce to a real loss (e.g. .abs() or "
+                    f"outputs, got {self.array.dtype}; reduce to a real loss (e.g. .abs() or "
                     ".real) or pass gradient="
                 )
-            gradient = _wrap(self.device.backend.xp.ones(self.data.shape, self.data.dtype),
+            gradient = _wrap(self.device.backend.xp.ones(self.array.shape, self.array.dtype),
                              self.device)
         else:
             gradient = _as_grad(gradient, self, "backward")
@@ -319,7 +337,7 @@ class Tensor:
             else:
                 dtype = a
         out = self
-        if dtype is not None and np.dtype(dtypes.to_dtype(dtype)) != self.data.dtype:
+        if dtype is not None and np.dtype(dtypes.to_dtype(dtype)) != self.array.dtype:
             from .ops import cast
 
             out = cast(out, dtypes.to_dtype(dtype))
@@ -358,15 +376,15 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return str(self.data.dtype)
+            return str(self.array.dtype)
         return self.to(dtype)
 
     # --- printing -----------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
         extra = []
-        if self.data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
-            extra.append(f"dtype={self.data.dtype}")
+        if self.array.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extra.append(f"dtype={self.array.dtype}")
         if self.device.type != "cpu":
             extra.append(f"device='{self.device}'")
         if self.grad_fn is not None:
@@ -382,7 +400,7 @@ _new = object.__new__
 def _wrap(data, device, requires_grad=False, grad_fn=None, idx=0) -> Tensor:
     """Make a Tensor around a backend array without checks (the ops' fast path)."""
     t = _new(Tensor)
-    t.data = data
+    t.array = data
     t.device = device
     t.requires_grad = requires_grad
     t.grad_fn = grad_fn
@@ -434,7 +452,7 @@ class _ViewInfo:
 def _to_array(data, dtype, device):
     """Convert user data to a backend array following the dtype policy."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     backend = device.backend if device is not None else None
     if backend is None:
         if hasattr(data, "__cuda_array_interface__") and not isinstance(data, np.ndarray):
@@ -500,11 +518,11 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     arrays keep their dtype.
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     out = Tensor(data, requires_grad=False, dtype=dtype, device=device)
-    if out.data is data or (isinstance(data, np.ndarray) and isinstance(out.data, np.ndarray)
-                            and np.shares_memory(out.data, data)):  # never a cupy array
-        out.data = out.data.copy()  # tensor() copies, like torch.tensor; from_numpy shares
+    if out.array is data or (isinstance(data, np.ndarray) and isinstance(out.array, np.ndarray)
+                            and np.shares_memory(out.array, data)):  # never a cupy array
+        out.array = out.array.copy()  # tensor() copies, like torch.tensor; from_numpy shares
     return out.requires_grad_(True) if requires_grad else out
 
 

@@ -113,14 +113,14 @@ def part_ddp(comm, rank, world) -> None:
         off = 0
         for p in params:
             k = p.numel()
-            flat.data[off:off + k] = p.grad.data.reshape(-1)
+            flat.array[off:off + k] = p.grad.array.reshape(-1)
             off += k
         dist.all_reduce(flat)
-        flat.data /= world
+        flat.array /= world
         off = 0
         for p in params:
             k = p.numel()
-            p.grad.data[...] = flat.data[off:off + k].reshape(p.shape)
+            p.grad.array[...] = flat.array[off:off + k].reshape(p.shape)
             off += k
 
     def step_local():  # no communication at all: the floor
@@ -226,7 +226,7 @@ def part_zero(comm, rank, world) -> None:
         for _ in range(3):
             step()
         t = _best_time(step, 5, comm)
-        mine = sum(v.data.nbytes for s in opt.state.values() for v in s.values()
+        mine = sum(v.array.nbytes for s in opt.state.values() for v in s.values()
                    if isinstance(v, ag.Tensor))
         per_rank = np.zeros(world, np.int64)
         comm.Allgather(np.array([mine], np.int64), per_rank)

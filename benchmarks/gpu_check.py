@@ -108,8 +108,8 @@ def _move(obj, device):
     """A copy of ``obj`` with every Tensor a new leaf on ``device`` (requires_grad kept)."""
     if isinstance(obj, ag.Tensor):
         t = obj.detach().to(device)
-        if t is obj or t.data is obj.data:
-            t = ag.tensor(t.data, device=device)
+        if t is obj or t.array is obj.array:
+            t = ag.tensor(t.array, device=device)
         return t.requires_grad_(True) if obj.requires_grad else t
     if isinstance(obj, tuple):
         return tuple(_move(o, device) for o in obj)

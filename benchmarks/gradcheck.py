@@ -93,7 +93,7 @@ class _Stats:
 
 def _float_outputs(out) -> list:
     outs = out if isinstance(out, tuple | list) else (out,)
-    return [o for o in outs if isinstance(o, Tensor) and o.data.dtype.kind == "f"]
+    return [o for o in outs if isinstance(o, Tensor) and o.array.dtype.kind == "f"]
 
 
 def _host64(t: Tensor) -> np.ndarray:
@@ -107,9 +107,9 @@ def _numerical_jacobian(fn, args, diff_idx, eps):
     for i in diff_idx:
         t = args[i]
         xp = t.device.backend.xp
-        if not t.data.flags.c_contiguous:
-            t.data = xp.ascontiguousarray(t.data)
-        flat = t.data.reshape(-1)  # a view: writing it perturbs t
+        if not t.array.flags.c_contiguous:
+            t.array = xp.ascontiguousarray(t.array)
+        flat = t.array.reshape(-1)  # a view: writing it perturbs t
         host = t.numpy().reshape(-1).copy()
         dtype = host.dtype
         cols = []
@@ -137,12 +137,12 @@ def _analytic_jacobian(fn, args, diff_idx):
     inputs = [args[i] for i in diff_idx]
     jac = {}
     for o, out in enumerate(outs):
-        n = out.data.size
-        rows = {i: np.zeros((n, args[i].data.size)) for i in diff_idx}
+        n = out.array.size
+        rows = {i: np.zeros((n, args[i].array.size)) for i in diff_idx}
         if out.requires_grad:  # else it is constant: a zero Jacobian, which FD judges
             xp = out.device.backend.xp
             for k in range(n):
-                seed = xp.zeros(n, dtype=out.data.dtype)
+                seed = xp.zeros(n, dtype=out.array.dtype)
                 seed[k] = 1
                 gs = ag.grad([out], inputs, [_wrap(seed.reshape(out.shape), out.device)],
                              retain_graph=True, allow_unused=True)
@@ -228,7 +228,7 @@ def check_op(info, device: str, dtype: str, seed: int = 0) -> Result:
                 outs = [o for o in _float_outputs(info.fn(*args)) if o.requires_grad]
             vs = tuple(
                 _wrap(o.device.backend.asarray(
-                    rng.standard_normal(o.shape).astype(o.data.dtype)), o.device
+                    rng.standard_normal(o.shape).astype(o.array.dtype)), o.device
                 ).requires_grad_(True)
                 for o in outs)
             first = _first_derivative_fn(info.fn, len(args), diff_idx)

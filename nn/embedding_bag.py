@@ -38,13 +38,13 @@ class EmbeddingBag(Module):
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ValueError(f"EmbeddingBag: _weight has shape {tuple(_weight.shape)}, "
                                  f"expected {(num_embeddings, embedding_dim)}")
-            self.weight = Parameter(_weight.data if isinstance(_weight, Tensor) else _weight)
+            self.weight = Parameter(_weight.array if isinstance(_weight, Tensor) else _weight)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight.array[self.padding_idx] = 0
 
     def forward(self, input: Tensor, offsets: Tensor | None = None,
                 per_sample_weights: Tensor | None = None) -> Tensor:

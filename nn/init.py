@@ -109,7 +109,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
     xp = tensor.device.backend.xp
     with no_grad():
-        arr = tensor.normal_(mean, std).data.copy()
+        arr = tensor.normal_(mean, std).array.copy()
     bad = (arr < a) | (arr > b)
     for _ in range(1000):
         n = int(bad.sum())
@@ -193,11 +193,11 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: expected at least 2 dimensions, got shape "
                          f"{tuple(tensor.shape)}")
-    if tensor.data.size == 0:
+    if tensor.array.size == 0:
         return tensor
     xp = tensor.device.backend.xp
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor.array.size // rows
     gen = tensor.device.backend.generator
     flat = gen.standard_normal((rows, cols), dtype=xp.float64)
     if rows < cols:

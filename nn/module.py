@@ -394,7 +394,7 @@ class Module:
                         continue
                     new = fn(t)
                     if new is not None:
-                        t.data, t.device = new.data, new.device
+                        t.array, t.device = new.array, new.device
                     if t.grad is not None:
                         g = fn(t.grad)
                         if g is not None:
@@ -496,7 +496,7 @@ class Module:
             if k not in state_dict or _is_extra(k):
                 continue
             value = state_dict[k]
-            shape = tuple(np.shape(value.data if isinstance(value, Tensor) else value))
+            shape = tuple(np.shape(value.array if isinstance(value, Tensor) else value))
             if shape != tuple(target.shape):
                 errors.append(
                     f"size mismatch for {k}: copying a param with shape {shape} from "
@@ -524,11 +524,11 @@ class Module:
                     mod.set_extra_state(value)
                     continue
                 src = value if isinstance(value, Tensor) else Tensor(value)
-                arr = Tensor(src.data, dtype=target.dtype, device=target.device).data
+                arr = Tensor(src.array, dtype=target.dtype, device=target.device).array
                 if assign:
-                    target.data = arr if arr is not src.data else arr.copy()
+                    target.array = arr if arr is not src.array else arr.copy()
                 else:
-                    target.data[...] = arr
+                    target.array[...] = arr
         return _IncompatibleKeys(missing, unexpected)
 
     # --- copying ----------------------------------------------------------------------
@@ -582,7 +582,7 @@ def _overrides(mod: Module, name: str) -> bool:
 def _convert(t: Tensor, device, dtype, floating_only: bool = True) -> Tensor | None:
     """``t`` (detached) on ``device`` with ``dtype``, or None when nothing changes."""
     dt = dtype
-    if dt is not None and (t.data.dtype == dt or (floating_only and t.data.dtype.kind != "f")):
+    if dt is not None and (t.array.dtype == dt or (floating_only and t.array.dtype.kind != "f")):
         dt = None
     if dt is None and (device is None or device is t.device):
         return None

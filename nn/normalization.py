@@ -25,7 +25,7 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"
 @replayable  # ag.compile: counted again on replay
 def _count_batch(counter: Tensor) -> None:
     """One more batch seen by a BatchNorm layer (in place, outside the graph)."""
-    counter.data += 1
+    counter.array += 1
 
 class _BatchNorm(Module):
     _dims: tuple = ()
@@ -57,9 +57,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()

@@ -101,23 +101,23 @@ def _im2col(g, node):
 def _conv_pattern(g, node):
     """(x, weight (O, C, kh, kw), attributes) when ``node``'s y is
     ``MatMul(weight.reshape(O, -1), Im2Col(x))`` with a constant weight, else None."""
-    mm = g.producers.get(id(node.args[0].data))
+    mm = g.producers.get(id(node.args[0].array))
     if mm is None or mm.cls is not MatMul:
         return None
     w2, cols = mm.args
-    im = g.producers.get(id(cols.data))
-    if im is None or im.cls is not Im2Col or id(w2.data) in g.values or w2.ndim != 2:
+    im = g.producers.get(id(cols.array))
+    if im is None or im.cls is not Im2Col or id(w2.array) in g.values or w2.ndim != 2:
         return None
     (kh, kw), s, p, d = im.args[1:5]
     c = im.arg_shapes(0)[0][1]
     if w2.shape[1] != c * kh * kw:
         return None
     shape4 = (w2.shape[0], c, kh, kw)
-    base = getattr(w2.data, "base", None)  # the layer's (O, C, kh, kw) weight, reshaped
+    base = getattr(w2.array, "base", None)  # the layer's (O, C, kh, kw) weight, reshaped
     if base is not None and id(base) in g.consts and tuple(base.shape) == shape4:
         weight = g.consts[id(base)]  # keep the parameter's name
     else:
-        weight = g.const(w2.data.reshape(shape4))
+        weight = g.const(w2.array.reshape(shape4))
     return im, weight, dict(kernel_shape=[kh, kw], strides=list(s),
                             pads=[p[0], p[1], p[0], p[1]], dilations=list(d))
 

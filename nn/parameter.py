@@ -27,7 +27,7 @@ class Parameter(Tensor):
             data = empty(0)
         if not isinstance(data, Tensor):
             data = Tensor(data)
-        self.data = data.data
+        self.array = data.array
         self.device = data.device
         self.grad = None
         self.grad_fn = None
@@ -49,7 +49,7 @@ class Parameter(Tensor):
         memo.setdefault(id(self.device), self.device)
         out = object.__new__(Parameter)
         memo[id(self)] = out
-        out.data = self.data.copy()
+        out.array = self.array.copy()
         out.device = self.device
         out.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
         out.grad_fn = None

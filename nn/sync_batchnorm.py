@@ -53,7 +53,7 @@ class SyncBatchNorm(_BatchNorm):
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.item())
         c = input.shape[1]

@@ -48,7 +48,7 @@ class Adadelta(Optimizer):
             g = self._directed_grad(p, group)
             state = self._init_state(p, square_avg=0.0, acc_delta=0.0)
             self._advance(state)
-            square_avg, acc_delta = state["square_avg"].data, state["acc_delta"].data
+            square_avg, acc_delta = state["square_avg"].array, state["acc_delta"].array
             square_avg *= rho
             square_avg += (1 - rho) * g * g
             delta = xp.sqrt(acc_delta + eps)
@@ -57,4 +57,4 @@ class Adadelta(Optimizer):
             acc_delta *= rho
             acc_delta += (1 - rho) * delta * delta
             delta *= -lr
-            p.data += delta
+            p.array += delta

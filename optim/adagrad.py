@@ -50,11 +50,11 @@ class Adagrad(Optimizer):
             state = self._init_state(p, sum=group["initial_accumulator_value"])
             step = self._advance(state)
             clr = lr / (1 + (step - 1) * lr_decay)
-            state_sum = state["sum"].data
+            state_sum = state["sum"].array
             tmp = xp.multiply(g, g)
             state_sum += tmp
             std = xp.sqrt(state_sum, out=tmp)
             std += eps
             xp.divide(g, std, out=std)
             std *= -clr
-            p.data += std
+            p.array += std

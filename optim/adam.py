@@ -71,9 +71,9 @@ class Adam(Optimizer):
             if amsgrad and "max_exp_avg_sq" not in state:  # also when switched on later
                 state["max_exp_avg_sq"] = self._zeros_like(p)
             step = self._advance(state)
-            vmax = state["max_exp_avg_sq"].data if amsgrad else None
-            adam_update(p.device.backend, p.data, grad, state["exp_avg"].data,
-                        state["exp_avg_sq"].data, lr, beta1, beta2, eps, wd,
+            vmax = state["max_exp_avg_sq"].array if amsgrad else None
+            adam_update(p.device.backend, p.array, grad, state["exp_avg"].array,
+                        state["exp_avg_sq"].array, lr, beta1, beta2, eps, wd,
                         step, decoupled, maximize, vmax)
 
 

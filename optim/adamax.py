@@ -44,10 +44,10 @@ class Adamax(Optimizer):
             g = self._directed_grad(p, group)
             state = self._init_state(p, exp_avg=0.0, exp_inf=0.0)
             step = self._advance(state)
-            exp_avg, exp_inf = state["exp_avg"].data, state["exp_inf"].data
+            exp_avg, exp_inf = state["exp_avg"].array, state["exp_inf"].array
             exp_avg += (g - exp_avg) * (1 - beta1)  # lerp towards g
             exp_inf *= beta2
             xp.maximum(exp_inf, xp.abs(g) + eps, out=exp_inf)
             clr = lr / (1 - beta1 ** step)
-            p.data += exp_avg / exp_inf * -clr
+            p.array += exp_avg / exp_inf * -clr
 

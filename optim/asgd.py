@@ -47,13 +47,13 @@ class ASGD(Optimizer):
             g = self._directed_grad(p, group)
             state = self._init_state(p, {"eta": lr, "mu": 1.0}, ax=0.0)
             step = self._advance(state)
-            eta, mu = float(state["eta"].data), float(state["mu"].data)
-            p.data *= 1 - lambd * eta
-            p.data -= eta * g
-            ax = state["ax"].data
+            eta, mu = float(state["eta"].array), float(state["mu"].array)
+            p.array *= 1 - lambd * eta
+            p.array -= eta * g
+            ax = state["ax"].array
             if mu != 1:
-                ax += (p.data - ax) * mu
+                ax += (p.array - ax) * mu
             else:
-                ax[...] = p.data
-            state["eta"].data[...] = lr / ((1 + lambd * lr * step) ** alpha)
-            state["mu"].data[...] = 1 / max(1, step - t0)
+                ax[...] = p.array
+            state["eta"].array[...] = lr / ((1 + lambd * lr * step) ** alpha)
+            state["mu"].array[...] = 1 / max(1, step - t0)

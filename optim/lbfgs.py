@@ -155,14 +155,14 @@ class LBFGS(Optimizer):
     # --- the flat vector ----------------------------------------------------------------
     def _gather_flat_grad(self):
         xp = self._params[0].device.backend.xp
-        return xp.concatenate([xp.zeros(p.data.size, p.data.dtype) if p.grad is None
-                               else p.grad.data.reshape(-1) for p in self._params])
+        return xp.concatenate([xp.zeros(p.array.size, p.array.dtype) if p.grad is None
+                               else p.grad.array.reshape(-1) for p in self._params])
 
     def _add_grad(self, step_size: float, update) -> None:
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += step_size * update[offset:offset + n].reshape(p.data.shape)
+            n = p.array.size
+            p.array += step_size * update[offset:offset + n].reshape(p.array.shape)
             increment_version(p, by="LBFGS.step")  # a graph that saved p is now stale
             offset += n
 
@@ -172,7 +172,7 @@ class LBFGS(Optimizer):
             loss = float(closure())
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x, strict=True):
-            p.data[...] = saved
+            p.array[...] = saved
             increment_version(p, by="LBFGS.step")
         return loss, flat_grad
 
@@ -252,7 +252,7 @@ class LBFGS(Optimizer):
                 break
             ls_func_evals = 0
             if line_search_fn is not None:
-                x_init = [p.data.copy() for p in self._params]
+                x_init = [p.array.copy() for p in self._params]
 
                 def obj_func(x, t, d):
                     return self._directional_evaluate(closure, x, t, d)

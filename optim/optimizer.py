@@ -1,7 +1,7 @@
 """``Optimizer``: parameter groups, lazy per-parameter state, PyTorch's state_dict format.
 
 A subclass supplies ``defaults`` (the hyperparameters every group gets unless it sets
-its own) and an ``_update(group, params)`` that changes ``p.data`` in place for the
+its own) and an ``_update(group, params)`` that changes ``p.array`` in place for the
 parameters of one group that have a gradient. Updates run under ``no_grad`` on whole
 backend arrays, so one optimizer works on every backend.
 """
@@ -133,7 +133,7 @@ class Optimizer:
                         g.detach_()
                     else:
                         g.requires_grad = False
-                    g.data[...] = 0
+                    g.array[...] = 0
 
     @replayable  # ag.compile: recorded as one step, called again on replay
     def step(self, closure: Callable[[], Any] | None = None):
@@ -161,16 +161,16 @@ class Optimizer:
     @staticmethod
     def _grad(p: Tensor):
         """The gradient array of ``p``, checked against the parameter."""
-        g = p.grad.data
-        if g.shape != p.data.shape:
+        g = p.grad.array
+        if g.shape != p.array.shape:
             raise RuntimeError(f"optimizer step: gradient of shape {tuple(g.shape)} does not "
-                               f"match its parameter of shape {tuple(p.data.shape)}")
+                               f"match its parameter of shape {tuple(p.array.shape)}")
         return g
 
     @staticmethod
     def _zeros_like(p: Tensor, fill: float = 0.0) -> Tensor:
         xp = p.device.backend.xp
-        arr = xp.zeros_like(p.data) if fill == 0 else xp.full_like(p.data, fill)
+        arr = xp.zeros_like(p.array) if fill == 0 else xp.full_like(p.array, fill)
         return wrap(arr, p.device)
 
     @staticmethod
@@ -199,12 +199,12 @@ class Optimizer:
     def _advance(state: dict[str, Any]) -> float:
         """Count one more step in ``state["step"]``; returns the new step number."""
         step_t = state["step"]
-        step_t.data += 1
-        return float(step_t.data)
+        step_t.array += 1
+        return float(step_t.array)
 
     def _directed_grad(self, p: Tensor, group: dict[str, Any]):
         """The gradient array the update follows: ``-grad`` when ``group["maximize"]``,
-        then with the group's weight decay: ``p.data *= 1 - lr * weight_decay`` in place
+        then with the group's weight decay: ``p.array *= 1 - lr * weight_decay`` in place
         when ``group["decoupled_weight_decay"]`` (AdamW's), else ``+ weight_decay * p``.
         Never the stored gradient itself when it changes it."""
         grad = self._grad(p)
@@ -212,9 +212,9 @@ class Optimizer:
         wd = group["weight_decay"]
         if wd != 0:
             if group.get("decoupled_weight_decay", False):
-                p.data *= 1 - group["lr"] * wd
+                p.array *= 1 - group["lr"] * wd
             else:
-                g = g + wd * p.data
+                g = g + wd * p.array
         return g
 
     # --- state_dict ---------------------------------------------------------------------
@@ -327,7 +327,7 @@ def _cast_state(value, param: Tensor, key: str):
     """A private copy of one saved state value, on the parameter's device."""
     if isinstance(value, Tensor):
         on_other = key == "step" or value.device != param.device
-        arr = value.numpy() if on_other else value.data
+        arr = value.numpy() if on_other else value.array
     elif isinstance(value, np.ndarray):
         arr = value
     elif hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
@@ -337,7 +337,7 @@ def _cast_state(value, param: Tensor, key: str):
     if key == "step":  # the counter stays a CPU scalar in its own dtype
         return Tensor(np.array(arr, copy=True))
     if arr.dtype.kind == "f":
-        arr = arr.astype(param.data.dtype, copy=False)
+        arr = arr.astype(param.array.dtype, copy=False)
     # always a private copy: the optimizer updates its state in place
     return wrap(param.device.backend.asarray(arr).copy(), param.device)
 

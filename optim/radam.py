@@ -52,7 +52,7 @@ class RAdam(Optimizer):
             g = self._directed_grad(p, group)
             state = self._init_state(p, exp_avg=0.0, exp_avg_sq=0.0)
             step = self._advance(state)
-            exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+            exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
             exp_avg += (g - exp_avg) * (1 - beta1)
             exp_avg_sq *= beta2
             exp_avg_sq += (1 - beta2) * g * g
@@ -63,6 +63,6 @@ class RAdam(Optimizer):
                 rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
                                  / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
                 adaptive = bias_correction2 ** 0.5 / (xp.sqrt(exp_avg_sq) + eps)
-                p.data -= corrected * lr * adaptive * rect
+                p.array -= corrected * lr * adaptive * rect
             else:
-                p.data -= corrected * lr
+                p.array -= corrected * lr

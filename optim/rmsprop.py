@@ -51,13 +51,13 @@ class RMSprop(Optimizer):
             g = self._directed_grad(p, group)
             state = self._init_state(p, **buffers)
             self._advance(state)
-            square_avg = state["square_avg"].data
+            square_avg = state["square_avg"].array
             square_avg *= alpha
             tmp = xp.multiply(g, 1 - alpha)
             tmp *= g
             square_avg += tmp
             if centered:
-                grad_avg = state["grad_avg"].data
+                grad_avg = state["grad_avg"].array
                 xp.subtract(g, grad_avg, out=tmp)
                 tmp *= 1 - alpha
                 grad_avg += tmp  # grad_avg.lerp_(g, 1 - alpha)
@@ -68,13 +68,13 @@ class RMSprop(Optimizer):
                 avg = xp.sqrt(square_avg, out=tmp)
             avg += eps
             if momentum > 0:
-                buf = state["momentum_buffer"].data
+                buf = state["momentum_buffer"].array
                 buf *= momentum
                 xp.divide(g, avg, out=avg)
                 buf += avg
                 xp.multiply(buf, -lr, out=avg)
-                p.data += avg
+                p.array += avg
             else:
                 xp.divide(g, avg, out=avg)
                 avg *= -lr
-                p.data += avg
+                p.array += avg

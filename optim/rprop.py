@@ -48,11 +48,11 @@ class Rprop(Optimizer):
             state = self._init_state(p, prev=0.0, step_size=group["lr"])
             self._advance(state)
             g = -grad if group["maximize"] else grad.copy()
-            prev, step_size = state["prev"].data, state["step_size"].data
+            prev, step_size = state["prev"].array, state["step_size"].array
             s = xp.sign(g * prev)
             factor = xp.where(s > 0, etaplus, xp.where(s < 0, etaminus, 1.0))
             step_size *= factor.astype(step_size.dtype, copy=False)
             xp.clip(step_size, step_min, step_max, out=step_size)
             g[s < 0] = 0
-            p.data -= xp.sign(g) * step_size
+            p.array -= xp.sign(g) * step_size
             prev[...] = g

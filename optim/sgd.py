@@ -1,9 +1,10 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
-The momentum step sits here in its three forms, dispatched by backend
-(``sgd_momentum_update``): the whole-array reference on any ``xp``, a fused numba loop
-for NumPy arrays and a fused CUDA kernel for CuPy arrays, in the same order of
-operations (bitwise equal to the reference on the CPU).
+The plain step (``sgd_update``) and the momentum step (``sgd_momentum_update``) sit here
+in three forms each, dispatched by backend: the whole-array reference on any ``xp``, a
+fused numba loop for NumPy arrays and a fused CUDA kernel for CuPy arrays, in the same
+order of operations (bitwise equal to the reference on the CPU); the fused forms change
+the parameter in place without allocating.
 """
 
 from __future__ import annotations
@@ -73,13 +74,30 @@ class SGD(Optimizer):
                 first = buf is None
                 if first:
                     buf = state["momentum_buffer"] = self._zeros_like(p)
-                sgd_momentum_update(p.device.backend, p.data, grad, buf.data, lr, momentum,
+                sgd_momentum_update(p.device.backend, p.array, grad, buf.array, lr, momentum,
                                     dampening, wd, nesterov, maximize, first)
                 continue
-            g = -grad if maximize else grad
-            if wd != 0:
-                g = g + wd * p.data
-            p.data -= g * lr
+            sgd_update(p.device.backend, p.array, grad, lr, wd, maximize)
+
+
+# --- the plain step: one formula in three forms, dispatched by backend --------------------
+
+
+def sgd_update(backend, param, grad, lr, weight_decay=0.0, maximize=False) -> None:
+    """One SGD step without momentum, in place: ``param -= lr * (g + weight_decay *
+    param)`` with ``g = -grad`` when ``maximize``. The fused forms allocate no array
+    (the reference allocates a temporary of ``param``'s size)."""
+    fused = _FUSED_PLAIN.get(backend.name)
+    if fused is None or not fused(backend, param, grad, lr, weight_decay, maximize):
+        sgd_reference(backend.xp, param, grad, lr, weight_decay, maximize)
+
+
+def sgd_reference(xp, param, grad, lr, weight_decay=0.0, maximize=False) -> None:
+    """The reference form of :func:`sgd_update`, in the fused forms' order."""
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    param += xp.multiply(g, -lr)
 
 
 # --- the momentum step: one formula in three forms, dispatched by backend -----------------
@@ -145,8 +163,31 @@ def _sgd_loop(p, g, buf, hp, nesterov, maximize, first):  # pragma: no mutate bl
         p[i] = p[i] + gi * neg_lr
 
 
+# numba compiles this loop, so mutmut cannot wrap it in its Python trampoline
+def _sgd_plain_loop(p, g, neg_lr, wd, maximize):  # pragma: no mutate block
+    # neg_lr, wd: scalars of the parameter's dtype (no array to allocate per call)
+    for i in prange(p.shape[0]):
+        gi = -g[i] if maximize else g[i]
+        if wd != 0:
+            gi = gi + wd * p[i]
+        p[i] = p[i] + gi * neg_lr
+
+
 # error_model="numpy": no ZeroDivisionError branch per division, so the loop vectorizes
 _SGD_LOOP = LazyKernel(_sgd_loop, fastmath=False, error_model="numpy")
+_SGD_PLAIN_LOOP = LazyKernel(_sgd_plain_loop, fastmath=False, error_model="numpy")
+
+
+def _sgd_plain_cpu(backend, param, grad, lr, weight_decay, maximize) -> bool:
+    """The numba form of :func:`sgd_update` (False, doing nothing, unless the arrays are
+    NumPy floats of one dtype and shape, ``param`` contiguous)."""
+    flat = flat_float_arrays(param, grad)
+    if flat is None:
+        return False
+    scalar = param.dtype.type
+    _SGD_PLAIN_LOOP.for_size(param.size)(flat[0], flat[1], scalar(-lr), scalar(weight_decay),
+                                         bool(maximize))
+    return True
 
 
 def _sgd_cpu(backend, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
@@ -175,7 +216,25 @@ CUDA_KERNEL = register_elementwise("sgd_momentum_update", KernelSpec(
     param += d * (-lr);
     """,
     "autograd_sgd_momentum"))
+CUDA_PLAIN_KERNEL = register_elementwise("sgd_update", KernelSpec(
+    "T grad, T lr, T weight_decay, T sign",
+    "T param",
+    """
+    T g = sign * grad;
+    if (weight_decay != 0) g += weight_decay * param;
+    param += g * (-lr);
+    """,
+    "autograd_sgd"))
 _CUDA_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _sgd_plain_cuda(backend, param, grad, lr, weight_decay, maximize) -> bool:
+    """The CUDA form of :func:`sgd_update`, for float32 and float64 parameters."""
+    if param.dtype not in _CUDA_DTYPES:
+        return False
+    backend.launch_elementwise("sgd_update", grad, float(lr), float(weight_decay),
+                               -1.0 if maximize else 1.0, param)
+    return True
 
 
 def _sgd_cuda(backend, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
@@ -191,3 +250,4 @@ def _sgd_cuda(backend, param, grad, momentum_buffer, lr, momentum, dampening, we
 
 
 _FUSED = {"numpy": _sgd_cpu, "cupy": _sgd_cuda}  # backend name -> fused form
+_FUSED_PLAIN = {"numpy": _sgd_plain_cpu, "cupy": _sgd_plain_cuda}

@@ -77,7 +77,7 @@ class _Buffer:
             raise TypeError(f"{who}: expected a Tensor, got {type(tensor).__name__}")
         self.tensor = tensor
         dev = tensor.device
-        arr = tensor.data
+        arr = tensor.array
         self.on_nccl = group.nccl is not None and dev.type == "cuda"
         if dev.type == "cpu" or self.on_nccl:
             xp = dev.backend.xp
@@ -90,7 +90,7 @@ class _Buffer:
     def write_back(self) -> None:
         if self.staged:
             t = self.tensor
-            t.data[...] = (self.array if self.on_nccl or t.device.type == "cpu"
+            t.array[...] = (self.array if self.on_nccl or t.device.type == "cpu"
                            else t.device.backend.asarray(self.array))
 
 
@@ -247,7 +247,7 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None,
             not g.debug and not async_op:
         # the common blocking case on a contiguous CPU tensor: the MPI call on the
         # tensor's own memory and little else (a 1 KB all-reduce is a few microseconds)
-        arr = tensor.data
+        arr = tensor.array
         mpi_op = _MPI_OPS.get((op, arr.dtype.kind))
         if mpi_op is not None and arr.flags.c_contiguous:
             g.seq += 1
@@ -498,10 +498,10 @@ def broadcast_coalesced(tensors: list, src: int, group=None) -> None:
         groups.setdefault((str(t.device), t.dtype), []).append(t)
     for ts in groups.values():
         xp = ts[0].device.backend.xp
-        flat = _wrap(xp.concatenate([t.data.reshape(-1) for t in ts]), ts[0].device)
+        flat = _wrap(xp.concatenate([t.array.reshape(-1) for t in ts]), ts[0].device)
         broadcast(flat, src, group)
         n = 0
         for t in ts:
             k = t.numel()
-            t.data[...] = flat.data[n:n + k].reshape(t.shape)
+            t.array[...] = flat.array[n:n + k].reshape(t.shape)
             n += k

@@ -104,7 +104,7 @@ class Node:
 
 
 def _array_of(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a.array if isinstance(a, Tensor) else a
 
 
 def _trace(fn, inputs) -> tuple[list[Node], object]:
@@ -143,7 +143,7 @@ def _resized(t: Tensor, axes) -> Tensor:
     """``t`` with every axis in ``axes`` one shorter (one longer when it has at most 2),
     for the second trace that tells dynamic sizes from fixed ones."""
     xp = t.device.backend.xp
-    a = t.data
+    a = t.array
     for ax in axes:
         n = a.shape[ax]
         if n > 2:
@@ -272,7 +272,7 @@ def _emit(g: GraphBuilder, nodes: list[Node]) -> None:
                         f"onnx.export: {node.cls.__name__} makes a constant of shape {s1} "
                         f"that follows a dynamic axis ({s2} at the other size) from no "
                         "input; compute it from the inputs with Tensor ops")
-                g.const(t.data, key=t.data)
+                g.const(t.array, key=t.array)
             continue
         sym = SYMBOLICS.get(node.cls)
         if sym is None:
@@ -289,9 +289,9 @@ def _emit(g: GraphBuilder, nodes: list[Node]) -> None:
             raise OnnxExportError(f"onnx.export: the mapping of {node.cls.__name__} gave "
                                   f"{len(names)} outputs, the op has {len(node.outputs)}")
         for t, name in zip(node.outputs, names):
-            g.values[id(t.data)] = name
-            g.producers[id(t.data)] = node
-            g._arrays.append(t.data)
+            g.values[id(t.array)] = name
+            g.producers[id(t.array)] = node
+            g._arrays.append(t.array)
 
 
 def _value_info(onnx, name, t: Tensor, axes: dict):
@@ -363,16 +363,16 @@ def export(model, example_inputs, f, input_names=None, output_names=None,
     g = GraphBuilder(opset)
     if is_module:
         for name, p in list(model.named_parameters()) + list(model.named_buffers()):
-            if p is not None and id(p.data) not in g.consts:
-                g.const(p.data, name=name, key=p.data)
+            if p is not None and id(p.array) not in g.consts:
+                g.const(p.array, name=name, key=p.array)
     for t, name in zip(inputs, input_names):
-        g.values[id(t.data)] = name
-        g._arrays.append(t.data)
+        g.values[id(t.array)] = name
+        g._arrays.append(t.array)
     _emit(g, nodes)
 
     graph_outputs = []
     for i, (t, name) in enumerate(zip(outputs, output_names)):
-        src = g.values.get(id(t.data))
+        src = g.values.get(id(t.array))
         if src is None:
             raise OnnxExportError(
                 f"onnx.export: output {i} ({name!r}, shape {tuple(t.shape)}) was not computed "

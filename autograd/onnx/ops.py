@@ -87,7 +87,7 @@ def _take_along(g, node):
     """``max(dim)``/``min(dim)`` values: the indices are arrays the forward computed with
     argmax/argmin, so the mapping recomputes them (ReduceMax/ReduceMin give the values)."""
     x, idx, axis, keep = node.args
-    xs = np.asarray(_host(x.data))
+    xs = np.asarray(_host(x.array))
     idx = np.asarray(_host(idx))
     for op_type, arg in (("ReduceMax", np.argmax), ("ReduceMin", np.argmin)):
         if np.array_equal(idx, arg(xs, axis=axis)):

@@ -41,13 +41,13 @@ class Expand(Function):
 
 def sum_to(g: Tensor, shape: tuple) -> Tensor:
     """``g`` summed over the axes along which ``shape`` was broadcast to ``g.shape``."""
-    if g.data.shape == shape:
+    if g.array.shape == shape:
         return g
     return SumTo.apply(g, tuple(shape))
 
 
 def expand(x: Tensor, shape: tuple) -> Tensor:
-    if x.data.shape == tuple(shape):
+    if x.array.shape == tuple(shape):
         return x
     return Expand.apply(x, tuple(shape))
 
@@ -55,7 +55,7 @@ def expand(x: Tensor, shape: tuple) -> Tensor:
 def conj_of(t):
     """``t`` conjugated when it is a complex tensor, else ``t`` itself: the gradient of a
     product of complex tensors uses the conjugate (PyTorch's convention)."""
-    if type(t) is Tensor and t.data.dtype.kind == "c":
+    if type(t) is Tensor and t.array.dtype.kind == "c":
         from .complex import conj
 
         return conj(t)
@@ -99,7 +99,7 @@ def as_size(size, op: str) -> tuple:
     out = []
     for s in size:
         if isinstance(s, Tensor):
-            s = s.data  # a 0-d integer tensor is an int here
+            s = s.array  # a 0-d integer tensor is an int here
         try:
             if isinstance(s, bool) or getattr(getattr(s, "dtype", None), "kind", "") == "b":
                 raise TypeError

@@ -52,7 +52,7 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             a, b = conj_of(a), conj_of(b)
         return (sum_to(g * b, a.shape) if na else None), (sum_to(g * a, b.shape) if nb else None)
 
@@ -92,7 +92,7 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             a, b = conj_of(a), conj_of(b)
         ga = sum_to(g / b, a.shape) if na else None
         gb = sum_to(-g * a / (b * b), b.shape) if nb else None
@@ -111,14 +111,14 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             a, b, out = conj_of(a), conj_of(b), conj_of(out)
         na, nb = ctx.needs_input_grad
         ga = gb = None
         if na:  # b * a**(b-1), exactly 0 where b == 0 (0 * 0**-1 would be NaN), as PyTorch
             if isinstance(b, int | float):
                 if b == 0:
-                    ga = _wrap(ctx.device.backend.xp.zeros_like(a.data), a.device)
+                    ga = _wrap(ctx.device.backend.xp.zeros_like(a.array), a.device)
                 else:
                     ga = g * (a * 2) if b == 2 else g * (a ** (b - 1) * b)
             else:
@@ -132,8 +132,8 @@ class Pow(Function):
                 log_a = math.log(a)
             else:  # a constant base <= 0: the limit at 0, NaN below (log of a negative)
                 xp = ctx.device.backend.xp
-                log_a = _wrap(xp.where(b.data >= 0, 0.0, -math.inf if a == 0 else math.nan)
-                              .astype(b.data.dtype), b.device)
+                log_a = _wrap(xp.where(b.array >= 0, 0.0, -math.inf if a == 0 else math.nan)
+                              .astype(b.array.dtype), b.device)
             gb = sum_to(g * out * log_a, b.shape)
         return ga, gb
 
@@ -216,7 +216,7 @@ class Exp(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             out = conj_of(out)
         return g * out
 
@@ -230,7 +230,7 @@ class Log(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             x = conj_of(x)
         return g / x
 
@@ -244,7 +244,7 @@ class Log1p(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             x = conj_of(x)
         return g / (x + 1)
 
@@ -259,7 +259,7 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             out = conj_of(out)
         return g / (out * 2)
 
@@ -285,7 +285,7 @@ class Sin(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             x = conj_of(x)
         return g * cos(x)
 
@@ -299,7 +299,7 @@ class Cos(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             x = conj_of(x)
         return -g * sin(x)
 
@@ -314,7 +314,7 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             out = conj_of(out)
         return g * (1 - out * out)
 
@@ -401,13 +401,13 @@ def promote(a, b, op: str):
     """Return ``(a, b)`` ready for a binary Function: Tensors of one dtype, or one
     Tensor and a Python scalar that does not widen it (PyTorch's promotion rules)."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-    if ta and type(b) is float and a.data.dtype.kind == "f":
+    if ta and type(b) is float and a.array.dtype.kind == "f":
         return a, b  # the common case: a float tensor and a Python float
     if ta and tb:
-        da, db = a.data.dtype, b.data.dtype
+        da, db = a.array.dtype, b.array.dtype
         if da is db or da == db:
             return a, b
-        dt = dtypes.result_type(da, db, a.data.ndim == 0, b.data.ndim == 0)
+        dt = dtypes.result_type(da, db, a.array.ndim == 0, b.array.ndim == 0)
         return (a if da == dt else a.to(dt)), (b if db == dt else b.to(dt))
     if ta:
         t, s, first = a, b, True
@@ -418,8 +418,8 @@ def promote(a, b, op: str):
                         f"{type(b).__name__}")
     if isinstance(s, _scalar_types):
         s = _scalar(s)
-        dt = dtypes.scalar_result_type(t.data.dtype, s)
-        if dt != t.data.dtype:
+        dt = dtypes.scalar_result_type(t.array.dtype, s)
+        if dt != t.array.dtype:
             t = t.to(dt)
     else:
         try:
@@ -435,11 +435,11 @@ def _scalar_op(a, b):
     number (the scalar ops apply, no promotion needed), else None."""
     tb = type(b)
     if tb is float or tb is int:
-        if isinstance(a, Tensor) and a.data.dtype.kind == "f":
+        if isinstance(a, Tensor) and a.array.dtype.kind == "f":
             return a, b
         return None
     ta = type(a)
-    if (ta is float or ta is int) and isinstance(b, Tensor) and b.data.dtype.kind == "f":
+    if (ta is float or ta is int) and isinstance(b, Tensor) and b.array.dtype.kind == "f":
         return b, a
     return None
 
@@ -449,7 +449,7 @@ def _same_float_pair(a, b) -> bool:
     a plain backward) a binary op on them is just the array call, without building a
     ctx, so Tensor ops in backward formulas cost little more than the arithmetic."""
     return (isinstance(a, Tensor) and isinstance(b, Tensor) and a.device is b.device
-            and a.data.dtype == b.data.dtype and a.data.dtype.kind == "f")
+            and a.array.dtype == b.array.dtype and a.array.dtype.kind == "f")
 
 
 def _result(out, device) -> Tensor:
@@ -460,7 +460,7 @@ def _scaled(a, b, alpha, op):
     """``alpha * b`` for ``add``/``sub`` with ``alpha=`` (PyTorch refuses a float alpha
     with integer operands rather than silently truncating it)."""
     if isinstance(alpha, float) and all(
-            not isinstance(t, Tensor) or t.data.dtype.kind in "biu" for t in (a, b)) \
+            not isinstance(t, Tensor) or t.array.dtype.kind in "biu" for t in (a, b)) \
             and not isinstance(a, float) and not isinstance(b, float):
         raise RuntimeError(f"{op}: for integral inputs alpha must not be a floating point "
                            f"number, got alpha={alpha}")
@@ -473,7 +473,7 @@ def add(a, b, *, alpha=1) -> Tensor:
         return add(a, _scaled(a, b, alpha, "add"))
     if not STATE.enabled and _same_float_pair(a, b):
         try:
-            return _result(a.data + b.data, a.device)
+            return _result(a.array + b.array, a.device)
         except ValueError:
             pass  # shapes that do not broadcast: Add.apply names them
     pair = _scalar_op(a, b)
@@ -488,10 +488,10 @@ def sub(a, b, *, alpha=1) -> Tensor:
         return sub(a, _scaled(a, b, alpha, "sub"))
     if not STATE.enabled and _same_float_pair(a, b):
         try:
-            return _result(a.data - b.data, a.device)
+            return _result(a.array - b.array, a.device)
         except ValueError:
             pass
-    if type(b) in (float, int) and isinstance(a, Tensor) and a.data.dtype.kind == "f":
+    if type(b) in (float, int) and isinstance(a, Tensor) and a.array.dtype.kind == "f":
         return AddScalar.apply(a, -b)  # x - c == x + (-c) exactly in IEEE arithmetic
     return Sub.apply(*promote(a, b, "sub"))
 
@@ -499,7 +499,7 @@ def sub(a, b, *, alpha=1) -> Tensor:
 def mul(a, b) -> Tensor:
     if not STATE.enabled and _same_float_pair(a, b):
         try:
-            return _result(a.data * b.data, a.device)
+            return _result(a.array * b.array, a.device)
         except ValueError:
             pass
     pair = _scalar_op(a, b)
@@ -516,16 +516,16 @@ def div(a, b, *, rounding_mode: str | None = None) -> Tensor:
         return _rounded_div(a, b, rounding_mode)
     if not STATE.enabled and _same_float_pair(a, b):
         try:
-            return _result(a.data / b.data, a.device)
+            return _result(a.array / b.array, a.device)
         except ValueError:
             pass
     a, b = promote(a, b, "div")
     # true division of integers gives the default float dtype
-    if isinstance(a, Tensor) and a.data.dtype.kind not in "fc":
+    if isinstance(a, Tensor) and a.array.dtype.kind not in "fc":
         a = a.to(dtypes.get_default_dtype())
         if isinstance(b, Tensor):
             b = b.to(a.dtype)
-    elif isinstance(b, Tensor) and b.data.dtype.kind not in "fc":
+    elif isinstance(b, Tensor) and b.array.dtype.kind not in "fc":
         b = b.to(dtypes.get_default_dtype())
     return Div.apply(a, b)
 
@@ -537,9 +537,9 @@ def _rounded_div(a, b, mode) -> Tensor:
     a, b = promote(a, b, "div")
     t = a if isinstance(a, Tensor) else b
     xp = t.device.backend.xp
-    xa = a.data if isinstance(a, Tensor) else a
-    xb = b.data if isinstance(b, Tensor) else b
-    if t.data.dtype.kind in "biu":
+    xa = a.array if isinstance(a, Tensor) else a
+    xb = b.array if isinstance(b, Tensor) else b
+    if t.array.dtype.kind in "biu":
         if bool(xp.any(xp.asarray(xb) == 0)):
             raise RuntimeError(f"div: integer division by zero (rounding_mode={mode!r})")
         q = xp.floor_divide(xa, xb)
@@ -548,7 +548,7 @@ def _rounded_div(a, b, mode) -> Tensor:
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             q = xp.floor_divide(xa, xb) if mode == "floor" else xp.trunc(xa / xb)
-    return _result(xp.asarray(q, dtype=t.data.dtype), t.device)
+    return _result(xp.asarray(q, dtype=t.array.dtype), t.device)
 
 
 def pow(a, b) -> Tensor:
@@ -572,8 +572,8 @@ def where(condition, a, b) -> Tensor:
         raise TypeError("where: at least one of the two value arguments must be a Tensor")
     if not isinstance(condition, Tensor):
         condition = Tensor(condition, device=dev)
-    if condition.data.dtype.kind != "b":
-        condition = _wrap(condition.data != 0, condition.device)
+    if condition.array.dtype.kind != "b":
+        condition = _wrap(condition.array != 0, condition.device)
     return Where.apply(condition, a, b)
 
 
@@ -583,7 +583,7 @@ def neg(x: Tensor) -> Tensor:
 
 def _float_unary(fn, name, complex_ok=True):
     def op(x: Tensor) -> Tensor:
-        kind = x.data.dtype.kind
+        kind = x.array.dtype.kind
         if kind != "f":
             if kind == "c" and not complex_ok:
                 raise TypeError(f"{name}: complex tensors are not supported (got {x.dtype}, "
@@ -610,7 +610,7 @@ erf = _float_unary(Erf, "erf", complex_ok=False)
 
 
 def abs(x: Tensor) -> Tensor:
-    if x.data.dtype.kind == "c":  # |z| of a complex tensor, PyTorch's complex gradient
+    if x.array.dtype.kind == "c":  # |z| of a complex tensor, PyTorch's complex gradient
         from .complex import complex_abs
 
         return complex_abs(x)
@@ -634,7 +634,7 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:
         return out
     lo = None if min is None else _scalar(min)
     hi = None if max is None else _scalar(max)
-    if x.data.dtype.kind != "f" and isinstance(lo, float) | isinstance(hi, float):
+    if x.array.dtype.kind != "f" and isinstance(lo, float) | isinstance(hi, float):
         x = x.to(dtypes.get_default_dtype())
     return Clamp.apply(x, lo, hi)
 

@@ -11,8 +11,8 @@ def _compare(name, fn):
     def op(a, b) -> Tensor:
         a, b = promote(a, b, name)
         t = a if isinstance(a, Tensor) else b
-        xa = a.data if isinstance(a, Tensor) else a
-        xb = b.data if isinstance(b, Tensor) else b
+        xa = a.array if isinstance(a, Tensor) else a
+        xb = b.array if isinstance(b, Tensor) else b
         return _wrap(t.device.backend.xp.asarray(fn(xa, xb)), t.device)
 
     op.__name__ = op.__qualname__ = name
@@ -47,8 +47,8 @@ def _logical(name, fn):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: expected a Tensor operand")
         xp = t.device.backend.xp
-        xa = a.data if isinstance(a, Tensor) else a
-        xb = b.data if isinstance(b, Tensor) else b
+        xa = a.array if isinstance(a, Tensor) else a
+        xb = b.array if isinstance(b, Tensor) else b
         return _wrap(xp.asarray(fn(xp)(xa, xb)), t.device)
 
     op.__name__ = op.__qualname__ = name
@@ -65,7 +65,7 @@ logical_xor = _logical("logical_xor", lambda xp: xp.logical_xor)
 def _nograd_unary(name, getfn):
     def op(x: Tensor) -> Tensor:
         xp = x.device.backend.xp
-        return _wrap(xp.asarray(getfn(xp)(x.data)), x.device)
+        return _wrap(xp.asarray(getfn(xp)(x.array)), x.device)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` (not differentiable; returns a new leaf)."
@@ -80,9 +80,9 @@ isfinite = _nograd_unary("isfinite", lambda xp: xp.isfinite)
 
 def equal(a: Tensor, b: Tensor) -> bool:
     """True if both have the same shape and values."""
-    return a.shape == b.shape and bool((a.data == b.data).all())
+    return a.shape == b.shape and bool((a.array == b.array).all())
 
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     xp = a.device.backend.xp
-    return bool(xp.allclose(a.data, b.data, rtol=rtol, atol=atol))
+    return bool(xp.allclose(a.array, b.array, rtol=rtol, atol=atol))

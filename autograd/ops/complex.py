@@ -26,7 +26,7 @@ def _real_dtype(dtype) -> np.dtype:
 
 
 def _zeros(like: Tensor) -> Tensor:
-    return _wrap(like.device.backend.xp.zeros(like.shape, like.data.dtype), like.device)
+    return _wrap(like.device.backend.xp.zeros(like.shape, like.array.dtype), like.device)
 
 
 class Complex(Function):
@@ -119,15 +119,15 @@ def _check_tensor(x, op: str) -> Tensor:
 
 def is_complex(input: Tensor) -> bool:
     """Whether ``input`` has a complex dtype."""
-    return _check_tensor(input, "is_complex").data.dtype.kind == "c"
+    return _check_tensor(input, "is_complex").array.dtype.kind == "c"
 
 
 def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001  (torch.complex)
     """The complex tensor ``real + i imag`` (both float32, or both float64; broadcast)."""
     _check_tensor(real, "complex")
     _check_tensor(imag, "complex")
-    if real.data.dtype != imag.data.dtype or real.data.dtype.kind != "f" or \
-            real.data.dtype == np.float16:
+    if real.array.dtype != imag.array.dtype or real.array.dtype.kind != "f" or \
+            real.array.dtype == np.float16:
         raise TypeError(f"complex: expected real and imag of one dtype, float32 or float64, "
                         f"got {real.dtype} and {imag.dtype}")
     return Complex.apply(real, imag)
@@ -140,14 +140,14 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
 
 def real(input: Tensor) -> Tensor:
     """The real part (the tensor itself when it is real)."""
-    if _check_tensor(input, "real").data.dtype.kind != "c":
+    if _check_tensor(input, "real").array.dtype.kind != "c":
         return input
     return Real.apply(input)
 
 
 def imag(input: Tensor) -> Tensor:
     """The imaginary part of a complex tensor."""
-    if _check_tensor(input, "imag").data.dtype.kind != "c":
+    if _check_tensor(input, "imag").array.dtype.kind != "c":
         raise RuntimeError(f"imag is not implemented for tensors with non-complex dtypes "
                            f"(got {input.dtype}, shape {tuple(input.shape)})")
     return Imag.apply(input)
@@ -155,7 +155,7 @@ def imag(input: Tensor) -> Tensor:
 
 def conj(input: Tensor) -> Tensor:
     """Complex conjugate (the tensor itself when it is real)."""
-    if _check_tensor(input, "conj").data.dtype.kind != "c":
+    if _check_tensor(input, "conj").array.dtype.kind != "c":
         return input
     return Conj.apply(input)
 
@@ -177,17 +177,17 @@ def complex_abs(input: Tensor) -> Tensor:
 def angle(input: Tensor) -> Tensor:
     """Elementwise argument ``atan2(imag, real)``; for a real tensor 0 or pi (no
     gradient, as PyTorch)."""
-    if _check_tensor(input, "angle").data.dtype.kind != "c":
+    if _check_tensor(input, "angle").array.dtype.kind != "c":
         xp = input.device.backend.xp
-        dt = input.data.dtype if input.data.dtype.kind == "f" else np.dtype(np.float32)
-        return _wrap(xp.where(input.data < 0, np.pi, 0.0).astype(dt), input.device)
+        dt = input.array.dtype if input.array.dtype.kind == "f" else np.dtype(np.float32)
+        return _wrap(xp.where(input.array < 0, np.pi, 0.0).astype(dt), input.device)
     return Angle.apply(input)
 
 
 def view_as_real(input: Tensor) -> Tensor:
     """A complex (*) tensor as a real (*, 2) one: real and imaginary parts last (a copy,
     not a view of the same memory)."""
-    if _check_tensor(input, "view_as_real").data.dtype.kind != "c":
+    if _check_tensor(input, "view_as_real").array.dtype.kind != "c":
         raise RuntimeError(f"view_as_real is only supported for complex tensors, got "
                            f"{input.dtype}")
     return stack([real(input), imag(input)], -1)

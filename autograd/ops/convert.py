@@ -17,7 +17,7 @@ class Cast(Function):
         to = ctx.in_dtype
         if to.kind not in "fc":
             return None, None
-        if to.kind == "f" and g.data.dtype.kind == "c":  # real -> complex: the real part
+        if to.kind == "f" and g.array.dtype.kind == "c":  # real -> complex: the real part
             from .complex import real
 
             g = real(g)
@@ -58,7 +58,7 @@ class Clone(Function):
 
 def cast(x: Tensor, dtype) -> Tensor:
     """``x`` converted to ``dtype`` (differentiable between floating dtypes)."""
-    if x.data.dtype == dtype:
+    if x.array.dtype == dtype:
         return x
     return Cast.apply(x, dtype)
 

@@ -56,7 +56,7 @@ def _make_unary(name, forward, derivative):
     Op.__name__ = Op.__qualname__ = name.capitalize()
 
     def op(x: Tensor) -> Tensor:
-        if x.data.dtype.kind != "f":
+        if x.array.dtype.kind != "f":
             x = _floating(x, name)
         return Op.apply(x)
 
@@ -100,7 +100,7 @@ def sgn(x: Tensor) -> Tensor:
 
 
 def _floating(x: Tensor, op: str | None = None) -> Tensor:
-    kind = x.data.dtype.kind
+    kind = x.array.dtype.kind
     if kind == "c":  # a cast would drop the imaginary part
         raise TypeError(f"{op or 'this op'}: complex tensors are not supported (got "
                         f"{x.dtype}, shape {tuple(x.shape)})")
@@ -194,7 +194,7 @@ class Copysign(_Binary):
 def _float_pair(a, b, op):
     a, b = promote(a, b, op)
     t = a if isinstance(a, Tensor) else b
-    if t.data.dtype.kind != "f":
+    if t.array.dtype.kind != "f":
         _floating(t, op)  # complex: a cast would drop the imaginary part
         dt = dtypes.get_default_dtype()
         a = a.to(dt) if isinstance(a, Tensor) else float(a)
@@ -217,8 +217,8 @@ def floor_divide(a, b) -> Tensor:
     differentiable (the gradient is zero almost everywhere)."""
     a, b = promote(a, b, "floor_divide")
     t = a if isinstance(a, Tensor) else b
-    xa = a.data if isinstance(a, Tensor) else a
-    xb = b.data if isinstance(b, Tensor) else b
+    xa = a.array if isinstance(a, Tensor) else a
+    xb = b.array if isinstance(b, Tensor) else b
     return _wrap(t.device.backend.xp.asarray(t.device.backend.xp.floor_divide(xa, xb)),
                  t.device)
 
@@ -245,8 +245,8 @@ def nextafter(a, b) -> Tensor:
     """The next floating value after ``a`` toward ``b`` (not differentiable)."""
     a, b = promote(a, b, "nextafter")
     t = a if isinstance(a, Tensor) else b
-    xa = a.data if isinstance(a, Tensor) else a
-    xb = b.data if isinstance(b, Tensor) else b
+    xa = a.array if isinstance(a, Tensor) else a
+    xb = b.array if isinstance(b, Tensor) else b
     return _wrap(t.device.backend.xp.asarray(t.device.backend.xp.nextafter(xa, xb)),
                  t.device)
 
@@ -282,7 +282,7 @@ def addcmul(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
 
 def addcdiv(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
     """``x + value * tensor1 / tensor2`` (integer division is refused, as PyTorch)."""
-    if all(isinstance(t, Tensor) and t.data.dtype.kind in "biu" for t in (tensor1, tensor2)):
+    if all(isinstance(t, Tensor) and t.array.dtype.kind in "biu" for t in (tensor1, tensor2)):
         raise RuntimeError("addcdiv: integer division of tensors is not supported; use "
                            "floating tensors (as PyTorch)")
     quot = tensor1 / tensor2
@@ -319,10 +319,10 @@ def _nan_ignoring(a, b, pick_max, op):
     a, b = promote(a, b, op)
     t = a if isinstance(a, Tensor) else b
     xp = t.device.backend.xp
-    a, b = (v if isinstance(v, Tensor) else _wrap(xp.asarray(v, dtype=t.data.dtype), t.device)
+    a, b = (v if isinstance(v, Tensor) else _wrap(xp.asarray(v, dtype=t.array.dtype), t.device)
             for v in (a, b))
     out = maximum(a, b) if pick_max else minimum(a, b)
-    if t.data.dtype.kind != "f":
+    if t.array.dtype.kind != "f":
         return out
     a_nan, b_nan = a.isnan(), b.isnan()
     return where(a_nan & ~b_nan, b, where(b_nan, a, out))
@@ -342,8 +342,8 @@ def _nograd_binary(name, getfn, float_ok=True):
     def op(a, b) -> Tensor:
         a, b = promote(a, b, name)
         t = a if isinstance(a, Tensor) else b
-        xa = a.data if isinstance(a, Tensor) else a
-        xb = b.data if isinstance(b, Tensor) else b
+        xa = a.array if isinstance(a, Tensor) else a
+        xb = b.array if isinstance(b, Tensor) else b
         if not float_ok and any(getattr(v, "dtype", np.dtype(int)).kind in "fc" for v in (xa, xb)):
             raise RuntimeError(f"{name}: expected integer or bool tensors, got "
                                f"{getattr(xa, 'dtype', type(xa).__name__)} and "
@@ -367,9 +367,9 @@ bitwise_right_shift = _nograd_binary("bitwise_right_shift", lambda xp: xp.right_
 
 def bitwise_not(x: Tensor) -> Tensor:
     """Bitwise NOT of an integer or bool tensor (logical NOT for bool)."""
-    if x.data.dtype.kind not in "biu":
+    if x.array.dtype.kind not in "biu":
         raise RuntimeError(f"bitwise_not: expected an integer or bool tensor, got {x.dtype}")
-    return _wrap(x.device.backend.xp.invert(x.data), x.device)
+    return _wrap(x.device.backend.xp.invert(x.array), x.device)
 
 
 def ldexp(x: Tensor, other) -> Tensor:
@@ -383,15 +383,15 @@ def ldexp(x: Tensor, other) -> Tensor:
 def frexp(x: Tensor):
     """``(mantissa, exponent)`` with ``x = mantissa * 2 ** exponent`` and |mantissa| in
     [0.5, 1) (exponent int32, as PyTorch); not differentiable."""
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         raise RuntimeError(f"frexp: expected a floating tensor, got {x.dtype}")
-    m, e = x.device.backend.xp.frexp(x.data)
+    m, e = x.device.backend.xp.frexp(x.array)
     return _Frexp(_wrap(m, x.device), _wrap(e.astype(np.int32), x.device))
 
 
 def positive(x: Tensor) -> Tensor:
     """``x`` itself (``+x``); refused for bool tensors, as PyTorch."""
-    if x.data.dtype.kind == "b":
+    if x.array.dtype.kind == "b":
         raise TypeError("positive: the + operator is not supported for bool tensors")
     return x
 
@@ -404,7 +404,7 @@ def rsub(x: Tensor, other, *, alpha=1) -> Tensor:
 def _predicate(name, fn):
     def op(x: Tensor) -> Tensor:
         xp = x.device.backend.xp
-        return _wrap(xp.asarray(fn(xp, x.data)), x.device)
+        return _wrap(xp.asarray(fn(xp, x.array)), x.device)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` (a bool tensor)."
@@ -427,8 +427,8 @@ def isin(elements, test_elements, *, assume_unique: bool = False,
     of ``elements``' shape); either may be a number."""
     t = elements if isinstance(elements, Tensor) else test_elements
     xp = t.device.backend.xp
-    e = elements.data if isinstance(elements, Tensor) else xp.asarray(elements)
-    s = test_elements.data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    e = elements.array if isinstance(elements, Tensor) else xp.asarray(elements)
+    s = test_elements.array if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
     return _wrap(xp.asarray(xp.isin(e, s, invert=invert)), t.device)
 
 
@@ -441,9 +441,9 @@ def fill(x: Tensor, value) -> Tensor:
     from ._util import expand
 
     if isinstance(value, Tensor):
-        if value.data.ndim:
+        if value.array.ndim:
             raise RuntimeError(f"fill: value must be a number or a 0-d tensor, got shape "
                                f"{tuple(value.shape)}")
-        return expand(value.to(x.data.dtype), x.data.shape)
+        return expand(value.to(x.array.dtype), x.array.shape)
     xp = x.device.backend.xp
-    return _wrap(xp.full(x.data.shape, value, dtype=x.data.dtype), x.device)
+    return _wrap(xp.full(x.array.shape, value, dtype=x.array.dtype), x.device)

@@ -22,10 +22,10 @@ from .shape import reshape
 def _check_index(index: Tensor, op: str, size: int | None = None):
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}: index must be an integer Tensor, got {type(index).__name__}")
-    if index.data.dtype.kind not in "iu":
+    if index.array.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got dtype {index.dtype}")
-    if size is not None and index.data.size:
-        lo, hi = int(index.data.min()), int(index.data.max())
+    if size is not None and index.array.size:
+        lo, hi = int(index.array.min()), int(index.array.max())
         if lo < -size or hi >= size:
             raise IndexError(f"{op}: index values span [{lo}, {hi}], out of range for a "
                              f"dimension of size {size}")
@@ -34,26 +34,26 @@ def _check_index(index: Tensor, op: str, size: int | None = None):
 def _along_key(x: Tensor, dim, index: Tensor, op: str):
     """The key ``k`` with ``x[k][i, j, ...] = x[i, .., index[i, j, ...], .., ]`` (the
     index replacing coordinate ``dim``), after PyTorch's shape checks."""
-    nd = x.data.ndim
+    nd = x.array.ndim
     d = normalize_dim(dim, nd, op) if nd else 0
     if index.device is not x.device:
         raise RuntimeError(f"{op}: index is on {index.device} but the input is on {x.device}")
-    if index.data.ndim != max(nd, 1) if nd else index.data.ndim > 1:
-        raise RuntimeError(f"{op}: index has {index.data.ndim} dimensions, the input "
+    if index.array.ndim != max(nd, 1) if nd else index.array.ndim > 1:
+        raise RuntimeError(f"{op}: index has {index.array.ndim} dimensions, the input "
                            f"{nd}; they must match")
     if nd == 0:
         _check_index(index, op, 1)
-        return d, (index.data.reshape(()) if index.data.ndim else index.data)
-    for i, (n, m) in enumerate(zip(index.data.shape, x.data.shape)):
+        return d, (index.array.reshape(()) if index.array.ndim else index.array)
+    for i, (n, m) in enumerate(zip(index.array.shape, x.array.shape)):
         if i != d and n > m:
             raise RuntimeError(f"{op}: index shape {tuple(index.shape)} exceeds the input "
                                f"shape {tuple(x.shape)} in dimension {i}")
-    _check_index(index, op, x.data.shape[d])
+    _check_index(index, op, x.array.shape[d])
     xp = x.device.backend.xp
     key = []
-    for i, n in enumerate(index.data.shape):
+    for i, n in enumerate(index.array.shape):
         if i == d:
-            key.append(index.data)
+            key.append(index.array)
         else:
             view = [1] * nd
             view[i] = n
@@ -63,13 +63,13 @@ def _along_key(x: Tensor, dim, index: Tensor, op: str):
 
 def _fit(src: Tensor, index: Tensor, op: str) -> Tensor:
     """``src`` cut to ``index``'s shape (PyTorch reads only that corner of ``src``)."""
-    if src.data.shape == index.data.shape:
+    if src.array.shape == index.array.shape:
         return src
-    if src.data.ndim != index.data.ndim or any(
-            s < i for s, i in zip(src.data.shape, index.data.shape)):
+    if src.array.ndim != index.array.ndim or any(
+            s < i for s, i in zip(src.array.shape, index.array.shape)):
         raise RuntimeError(f"{op}: src of shape {tuple(src.shape)} is smaller than index of "
                            f"shape {tuple(index.shape)}")
-    return getitem(src, tuple(slice(0, n) for n in index.data.shape))
+    return getitem(src, tuple(slice(0, n) for n in index.array.shape))
 
 
 def gather(x: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
@@ -83,61 +83,61 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor
     ``dim``); with ``dim=None`` both are flattened."""
     if dim is None:
         return take(x, reshape(indices, -1))
-    nd = x.data.ndim
+    nd = x.array.ndim
     d = normalize_dim(dim, nd, "take_along_dim")
-    if indices.data.ndim != nd:
-        raise RuntimeError(f"take_along_dim: indices has {indices.data.ndim} dimensions, the "
+    if indices.array.ndim != nd:
+        raise RuntimeError(f"take_along_dim: indices has {indices.array.ndim} dimensions, the "
                            f"input {nd}")
-    shape = np.broadcast_shapes(tuple(n for i, n in enumerate(x.data.shape) if i != d),
-                                tuple(n for i, n in enumerate(indices.data.shape) if i != d))
-    xs = shape[:d] + (x.data.shape[d],) + shape[d:]
-    ishape = shape[:d] + (indices.data.shape[d],) + shape[d:]
+    shape = np.broadcast_shapes(tuple(n for i, n in enumerate(x.array.shape) if i != d),
+                                tuple(n for i, n in enumerate(indices.array.shape) if i != d))
+    xs = shape[:d] + (x.array.shape[d],) + shape[d:]
+    ishape = shape[:d] + (indices.array.shape[d],) + shape[d:]
     xb = expand(x, xs)
-    ib = _wrap(indices.device.backend.xp.broadcast_to(indices.data, ishape), indices.device)
+    ib = _wrap(indices.device.backend.xp.broadcast_to(indices.array, ishape), indices.device)
     return gather(xb, d, ib)
 
 
 def take(x: Tensor, index: Tensor) -> Tensor:
     """Elements of the flattened ``x`` at ``index``; the result has ``index``'s shape."""
-    _check_index(index, "take", x.data.size)
-    return getitem(reshape(x, -1), index.data)
+    _check_index(index, "take", x.array.size)
+    return getitem(reshape(x, -1), index.array)
 
 
 def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices of ``x`` along ``dim`` at the positions of the 1-D ``index``."""
-    d = normalize_dim(dim, max(x.data.ndim, 1), "index_select")
-    if index.data.ndim > 1:
+    d = normalize_dim(dim, max(x.array.ndim, 1), "index_select")
+    if index.array.ndim > 1:
         raise RuntimeError(f"index_select: index must be 0-D or 1-D, got shape "
                            f"{tuple(index.shape)}")
-    _check_index(index, "index_select", x.data.shape[d] if x.data.ndim else 1)
-    if x.data.ndim == 0:
-        return getitem(reshape(x, 1), index.data.reshape(-1)).reshape(())
-    return getitem(x, (slice(None),) * d + (index.data.reshape(-1),))
+    _check_index(index, "index_select", x.array.shape[d] if x.array.ndim else 1)
+    if x.array.ndim == 0:
+        return getitem(reshape(x, 1), index.array.reshape(-1)).reshape(())
+    return getitem(x, (slice(None),) * d + (index.array.reshape(-1),))
 
 
 def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """``x`` with ``alpha * source[i]`` added to slice ``index[i]`` along ``dim``;
     repeated indices accumulate."""
-    d = normalize_dim(dim, max(x.data.ndim, 1), "index_add")
-    _check_index(index, "index_add", x.data.shape[d] if x.data.ndim else 1)
-    expected = x.data.shape[:d] + (index.data.size,) + x.data.shape[d + 1:]
-    if source.data.shape != expected and x.data.ndim:
+    d = normalize_dim(dim, max(x.array.ndim, 1), "index_add")
+    _check_index(index, "index_add", x.array.shape[d] if x.array.ndim else 1)
+    expected = x.array.shape[:d] + (index.array.size,) + x.array.shape[d + 1:]
+    if source.array.shape != expected and x.array.ndim:
         raise RuntimeError(f"index_add: source has shape {tuple(source.shape)}, expected "
-                           f"{expected} for input {tuple(x.shape)} and {index.data.size} "
+                           f"{expected} for input {tuple(x.shape)} and {index.array.size} "
                            "indices")
-    key = (slice(None),) * d + (index.data.reshape(-1),)
+    key = (slice(None),) * d + (index.array.reshape(-1),)
     return x + _add_into(source * alpha if alpha != 1 else source, key, x)
 
 
 def _add_into(src: Tensor, key, like: Tensor) -> Tensor:
     """Zeros of ``like``'s shape with ``src`` added at ``key`` (repeats accumulate)."""
-    if src.data.dtype != like.data.dtype:
-        src = src.to(like.data.dtype)
-    if src.data.dtype.kind == "f":
-        return IndexAddInto.apply(src, key, like.data.shape)
+    if src.array.dtype != like.array.dtype:
+        src = src.to(like.array.dtype)
+    if src.array.dtype.kind == "f":
+        return IndexAddInto.apply(src, key, like.array.shape)
     backend = like.device.backend
-    out = backend.xp.zeros(like.data.shape, like.data.dtype)
-    np.add.at(out, key, src.data) if backend.xp is np else backend.add_at(out, key, src.data)
+    out = backend.xp.zeros(like.array.shape, like.array.dtype)
+    np.add.at(out, key, src.array) if backend.xp is np else backend.add_at(out, key, src.array)
     return _wrap(out, like.device)
 
 
@@ -159,6 +159,11 @@ class Scatter(Function):
         return gx, gsrc, None
 
 
+class IndexPut(Scatter):
+    """``x[key] = src`` with an integer-array or mask key: Scatter under PyTorch's node
+    name (``IndexPutBackward``), so a graph reads as PyTorch's does."""
+
+
 def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None):
     """``x`` with ``src[i][j]`` written at ``[index[i][j]][j]`` (for ``dim=0``); ``src``
     may be a number (``value``). ``reduce="add"`` or ``"multiply"`` combine instead."""
@@ -170,14 +175,14 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=
         if reduce not in ("add", "multiply"):
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
         if not isinstance(src, Tensor):
-            src = _wrap(x.device.backend.xp.full(index.data.shape, src, x.data.dtype),
+            src = _wrap(x.device.backend.xp.full(index.array.shape, src, x.array.dtype),
                         x.device)
         return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
     _, key = _along_key(x, dim, index, "scatter")
     if isinstance(src, Tensor):
         src = _fit(src, index, "scatter")
-        if src.data.dtype != x.data.dtype:
-            src = src.to(x.data.dtype)
+        if src.array.dtype != x.array.dtype:
+            src = src.to(x.array.dtype)
         return Scatter.apply(x, src, key)
     return Scatter.apply(x, src.item() if isinstance(src, np.generic) else src, key)
 
@@ -239,14 +244,14 @@ class ScatterReduce(Function):
         x, src, out = ctx.saved_tensors
         xp = ctx.device.backend.xp
         self_in = _wrap(ctx.self_in, ctx.device)
-        if not bool((src.data == 0).any()) and not bool(((x.data == 0) & ctx.self_in).any()):
+        if not bool((src.array == 0).any()) and not bool(((x.array == 0) & ctx.self_in).any()):
             # no zeros: d out / d v = out / v, in Tensor ops (twice differentiable)
             gx = where(self_in, g * out / x, 0.0) if nx else None
             gsrc = getitem(g * out, ctx.key) / src if nsrc else None
             return gx, gsrc, None, None, None
         # with zeros: the product of the others in each group, computed directly
         backend = ctx.device.backend
-        xd, sd = x.data, src.data
+        xd, sd = x.array, src.array
         xv = xp.where(ctx.self_in, xd, 1)
         zeros = (xv == 0).astype(np.int64)
         backend.add_at(zeros, ctx.key, (sd == 0).astype(np.int64))
@@ -278,48 +283,48 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
 
 def _reduce_into(x: Tensor, key, src: Tensor, reduce: str, include_self: bool) -> Tensor:
     """``x`` with the values of ``src`` (of ``x[key]``'s shape) reduced into ``key``."""
-    if src.data.dtype != x.data.dtype:
-        src = src.to(x.data.dtype)
+    if src.array.dtype != x.array.dtype:
+        src = src.to(x.array.dtype)
     if reduce in ("sum", "mean"):
         base = x if include_self else Scatter.apply(x, 0, key)
         total = base + _add_into(src, key, x)
         if reduce == "sum":
             return total
         xp = x.device.backend.xp
-        count = xp.zeros(x.data.shape, np.int64)
-        ones = xp.ones(src.data.shape, np.int64)
+        count = xp.zeros(x.array.shape, np.int64)
+        ones = xp.ones(src.array.shape, np.int64)
         np.add.at(count, key, ones) if xp is np else x.device.backend.add_at(count, key, ones)
         count = count + 1 if include_self else xp.where(count == 0, 1, count)
         count = _wrap(count, x.device)
-        if x.data.dtype.kind == "f":
-            return total / count.to(x.data.dtype)
-        return _wrap(xp.floor_divide(total.data, count.data).astype(x.data.dtype), x.device)
+        if x.array.dtype.kind == "f":
+            return total / count.to(x.array.dtype)
+        return _wrap(xp.floor_divide(total.array, count.array).astype(x.array.dtype), x.device)
     return ScatterReduce.apply(x, src, key, reduce, include_self)
 
 
 def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     """The elements of ``x`` where ``mask`` (broadcast with ``x``) is True, as 1-D."""
-    if mask.data.dtype.kind != "b":
+    if mask.array.dtype.kind != "b":
         raise TypeError(f"masked_select: mask must be a bool tensor, got {mask.dtype}")
-    shape = np.broadcast_shapes(x.data.shape, mask.data.shape)
+    shape = np.broadcast_shapes(x.array.shape, mask.array.shape)
     xp = x.device.backend.xp
-    return getitem(expand(x, shape), xp.broadcast_to(mask.data, shape))
+    return getitem(expand(x, shape), xp.broadcast_to(mask.array, shape))
 
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """``x`` with the positions where ``mask`` is True filled, in row-major order, by the
     leading elements of ``source``."""
-    if mask.data.dtype.kind != "b":
+    if mask.array.dtype.kind != "b":
         raise TypeError(f"masked_scatter: mask must be a bool tensor, got {mask.dtype}")
     xp = x.device.backend.xp
-    full = xp.broadcast_to(mask.data, x.data.shape)
+    full = xp.broadcast_to(mask.array, x.array.shape)
     count = int(full.sum())
-    if source.data.size < count:
+    if source.array.size < count:
         raise RuntimeError(f"masked_scatter: mask selects {count} elements but source has "
-                           f"only {source.data.size}")
+                           f"only {source.array.size}")
     vals = getitem(reshape(source, -1), slice(0, count))
-    if vals.data.dtype != x.data.dtype:
-        vals = vals.to(x.data.dtype)
+    if vals.array.dtype != x.array.dtype:
+        vals = vals.to(x.array.dtype)
     return Scatter.apply(x, vals, xp.nonzero(full))
 
 
@@ -328,34 +333,34 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 
 def _dim_key(x: Tensor, dim, index: Tensor, op: str):
     """``(d, key)``: the key selecting the slices ``index`` (1-D) along ``dim``."""
-    d = normalize_dim(dim, max(x.data.ndim, 1), op)
-    if index.data.ndim > 1:
+    d = normalize_dim(dim, max(x.array.ndim, 1), op)
+    if index.array.ndim > 1:
         raise RuntimeError(f"{op}: index must be 0-D or 1-D, got shape {tuple(index.shape)}")
-    _check_index(index, op, x.data.shape[d] if x.data.ndim else 1)
-    return d, (slice(None),) * d + (index.data.reshape(-1),)
+    _check_index(index, op, x.array.shape[d] if x.array.ndim else 1)
+    return d, (slice(None),) * d + (index.array.reshape(-1),)
 
 
 def _values_for(x: Tensor, key, values, op: str) -> Tensor | float:
     """``values`` (a tensor broadcast to ``x[key]``'s shape, or a number) in ``x``'s dtype."""
     if not isinstance(values, Tensor):
         return values.item() if isinstance(values, np.generic) else values
-    shape = x.data[key].shape
+    shape = x.array[key].shape
     try:
-        np.broadcast_shapes(values.data.shape, shape)
+        np.broadcast_shapes(values.array.shape, shape)
     except ValueError:
         raise RuntimeError(f"{op}: values of shape {tuple(values.shape)} do not broadcast to "
                            f"the indexed shape {shape}") from None
-    if values.data.dtype != x.data.dtype:
-        values = values.to(x.data.dtype)
-    return expand(values, shape) if len(values.data.shape) <= len(shape) else values
+    if values.array.dtype != x.array.dtype:
+        values = values.to(x.array.dtype)
+    return expand(values, shape) if len(values.array.shape) <= len(shape) else values
 
 
 def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``x`` with the slices ``index`` along ``dim`` replaced by those of ``source``."""
     _, key = _dim_key(x, dim, index, "index_copy")
-    if source.data.shape != x.data[key].shape:
+    if source.array.shape != x.array[key].shape:
         raise RuntimeError(f"index_copy: source has shape {tuple(source.shape)}, expected "
-                           f"{x.data[key].shape}")
+                           f"{x.array[key].shape}")
     return Scatter.apply(x, _values_for(x, key, source, "index_copy"), key)
 
 
@@ -363,7 +368,7 @@ def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """``x`` with the slices ``index`` along ``dim`` set to ``value`` (a number or a
     0-d tensor, which then gets the gradient of every filled element)."""
     _, key = _dim_key(x, dim, index, "index_fill")
-    if isinstance(value, Tensor) and value.data.ndim:
+    if isinstance(value, Tensor) and value.array.ndim:
         raise RuntimeError(f"index_fill: value must be a number or a 0-d tensor, got shape "
                            f"{tuple(value.shape)}")
     return Scatter.apply(x, _values_for(x, key, value, "index_fill"), key)
@@ -372,13 +377,13 @@ def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
 def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     """``x`` with ``x[indices] = values`` (or ``+=`` with ``accumulate``, where repeated
     indices add up); ``indices`` is a tuple of index tensors."""
-    key = tuple(i.data if isinstance(i, Tensor) else i for i in indices)
+    key = tuple(i.array if isinstance(i, Tensor) else i for i in indices)
     if len(key) == 1:
         key = key[0]
     vals = _values_for(x, key, values, "index_put")
     if accumulate:
         if not isinstance(vals, Tensor):
-            vals = _wrap(x.device.backend.xp.full(x.data[key].shape, vals, x.data.dtype),
+            vals = _wrap(x.device.backend.xp.full(x.array[key].shape, vals, x.array.dtype),
                          x.device)
         return x + _add_into(vals, key, x)
     return Scatter.apply(x, vals, key)
@@ -386,10 +391,10 @@ def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
 
 def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """``index_put`` on the flattened ``x`` (``source`` has ``index``'s size)."""
-    _check_index(index, "put", x.data.size)
-    flat = index_put(reshape(x, -1), (index.data.reshape(-1),), reshape(source, -1),
+    _check_index(index, "put", x.array.size)
+    flat = index_put(reshape(x, -1), (index.array.reshape(-1),), reshape(source, -1),
                      accumulate)
-    return reshape(flat, x.data.shape)
+    return reshape(flat, x.array.shape)
 
 
 def index_reduce(x: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
@@ -400,15 +405,15 @@ def index_reduce(x: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str
         raise ValueError(f"index_reduce: reduce must be one of prod, mean, amax, amin; got "
                          f"{reduce!r}")
     _, key = _dim_key(x, dim, index, "index_reduce")
-    if source.data.shape != x.data[key].shape:
+    if source.array.shape != x.array[key].shape:
         raise RuntimeError(f"index_reduce: source has shape {tuple(source.shape)}, expected "
-                           f"{x.data[key].shape}")
+                           f"{x.array[key].shape}")
     return _reduce_into(x, key, source, reduce, include_self)
 
 
 def select_scatter(x: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """``x`` with ``select(x, dim, index)`` replaced by ``src``."""
-    d = normalize_dim(dim, x.data.ndim, "select_scatter")
+    d = normalize_dim(dim, x.array.ndim, "select_scatter")
     key = (slice(None),) * d + (int(index),)
     return Scatter.apply(x, _exact(x, key, src, "select_scatter"), key)
 
@@ -416,7 +421,7 @@ def select_scatter(x: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
 def slice_scatter(x: Tensor, src: Tensor, dim: int = 0, start=None, end=None,
                   step: int = 1) -> Tensor:
     """``x`` with ``x[.., start:end:step, ..]`` (along ``dim``) replaced by ``src``."""
-    d = normalize_dim(dim, x.data.ndim, "slice_scatter")
+    d = normalize_dim(dim, x.array.ndim, "slice_scatter")
     key = (slice(None),) * d + (slice(start, end, step),)
     return Scatter.apply(x, _exact(x, key, src, "slice_scatter"), key)
 
@@ -426,18 +431,18 @@ def diagonal_scatter(x: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     """``x`` with ``diagonal(x, offset, dim1, dim2)`` replaced by ``src``."""
     from .layout import _diag_index, movedim
 
-    nd = x.data.ndim
+    nd = x.array.ndim
     d1, d2 = normalize_dim(dim1, nd, "diagonal_scatter"), normalize_dim(dim2, nd,
                                                                          "diagonal_scatter")
     y = movedim(x, (d1, d2), (-2, -1))
-    rows, cols = _diag_index(x.device.backend.xp, y.data.shape[-2], y.data.shape[-1], offset)
+    rows, cols = _diag_index(x.device.backend.xp, y.array.shape[-2], y.array.shape[-1], offset)
     key = (Ellipsis, rows, cols)
     return movedim(Scatter.apply(y, _exact(y, key, src, "diagonal_scatter"), key), (-2, -1),
                    (d1, d2))
 
 
 def _exact(x, key, src, op):
-    shape = x.data[key].shape
-    if src.data.shape != shape:
+    shape = x.array[key].shape
+    if src.array.shape != shape:
         raise RuntimeError(f"{op}: src has shape {tuple(src.shape)}, expected {shape}")
-    return src if src.data.dtype == x.data.dtype else src.to(x.data.dtype)
+    return src if src.array.dtype == x.array.dtype else src.to(x.array.dtype)

@@ -50,9 +50,9 @@ def _normalize_key(x: Tensor, key):
     for k in key:
         if isinstance(k, Tensor):
             if k.device is x.device:
-                k = k.data
+                k = k.array
             elif k.device.type == "cpu":  # CPU indices into a GPU tensor: moved, as PyTorch
-                k = xp.asarray(k.data)
+                k = xp.asarray(k.array)
             else:
                 raise IndexError(
                     f"getitem: index tensor is on {k.device} but the tensor is on {x.device}"
@@ -137,9 +137,9 @@ def getitem(x: Tensor, key) -> Tensor:
         else:
             from ..tensor import _wrap
 
-            out = _wrap(_index(x.data, key), x.device)
+            out = _wrap(_index(x.array, key), x.device)
     except IndexError as exc:
-        raise IndexError(f"getitem: {exc} (tensor shape {tuple(x.data.shape)})") from None
+        raise IndexError(f"getitem: {exc} (tensor shape {tuple(x.array.shape)})") from None
     if _is_basic(key):
         make_view(out, x, getitem, (key,))
     return out

@@ -30,6 +30,7 @@ from ..tensor import Tensor, _wrap, version_counter
 from . import arithmetic as _ar
 from ._util import normalize_dim, shape_of, sum_to
 from .gather import (
+    IndexPut,
     Scatter,
     index_add,
     masked_scatter,
@@ -68,11 +69,16 @@ def apply_inplace(x: Tensor, op: str, compute) -> Tensor:
     """Write ``compute(x)`` (an out-of-place result of ``x``'s shape) into ``x``."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if not x.array.flags.c_contiguous and overlaps_itself(x.array):
+        raise RuntimeError(
+            f"{op}: cannot write into this tensor (shape {tuple(x.shape)}, strides "
+            f"{x.stride()}): more than one element refers to the same memory location (an "
+            "expanded view, or unfold windows that overlap); clone it first")
     recording = STATE.enabled
     info = x._view
     if not recording:
         out = _fit(compute(x), x, op)
-        _write(x, out.data, op)
+        _write(x, out.array, op)
         increment_version(x, op)
         return x
     if info is not None:
@@ -81,17 +87,17 @@ def apply_inplace(x: Tensor, op: str, compute) -> Tensor:
     start = _next_seq()
     # a stand-in with x's history on a distinct array object over the same memory, so a
     # node that saves both it and x (x.mul_(x)) tells them apart
-    alias = _wrap(x.data[...], x.device, x.requires_grad, x.grad_fn, x._out_idx)
+    alias = _wrap(x.array[...], x.device, x.requires_grad, x.grad_fn, x._out_idx)
     out = _fit(compute(alias), x, op)
     tracked = out.requires_grad or x.requires_grad or (
         info is not None and info.base.requires_grad)
     if not tracked:
-        _write(x, out.data, op)
+        _write(x, out.array, op)
         increment_version(x, op)
         return x
     _protect_saved(out.grad_fn, start, x)
     if info is None:
-        _write(x, out.data, op)
+        _write(x, out.array, op)
         increment_version(x, op)
         x.grad_fn, x._out_idx, x.requires_grad = out.grad_fn, out._out_idx, True
     else:
@@ -102,7 +108,7 @@ def apply_inplace(x: Tensor, op: str, compute) -> Tensor:
                 "values require grad: its base's history cannot be rebased; copy into a "
                 "clone instead")
         base = info.base
-        base_alias = _wrap(base.data, base.device, base.requires_grad, base.grad_fn,
+        base_alias = _wrap(base.array, base.device, base.requires_grad, base.grad_fn,
                            base._out_idx)
         r = CopySlices.apply(base_alias, out, info.replay)
         increment_version(x, op)
@@ -120,22 +126,34 @@ def _fit(out, x: Tensor, op: str) -> Tensor:
     """Check an in-place result against ``x``: same shape, a dtype ``x`` can hold."""
     if not isinstance(out, Tensor):
         out = Tensor(out, device=x.device)
-    if out.data.shape != x.data.shape:
+    if out.array.shape != x.array.shape:
         raise RuntimeError(
             f"{op}: the result has shape {tuple(out.shape)}, but the tensor changed in place "
             f"has shape {tuple(x.shape)} (an in-place op cannot broadcast its target)")
-    if out.data.dtype != x.data.dtype:
-        if not np.can_cast(out.data.dtype, x.data.dtype, casting="same_kind"):
+    if out.array.dtype != x.array.dtype:
+        if not np.can_cast(out.array.dtype, x.array.dtype, casting="same_kind"):
             raise RuntimeError(
-                f"{op}: result type {out.data.dtype} can't be cast to the dtype "
-                f"{x.data.dtype} of the tensor changed in place (shape {tuple(x.shape)})")
-        out = out.to(x.data.dtype)
+                f"{op}: result type {out.array.dtype} can't be cast to the dtype "
+                f"{x.array.dtype} of the tensor changed in place (shape {tuple(x.shape)})")
+        out = out.to(x.array.dtype)
     return out
+
+
+def overlaps_itself(a) -> bool:
+    """Whether two elements of the strided array ``a`` share memory. Exact for the
+    layouts views make (slices, transposes, diagonals, expands, unfold windows): sorted
+    by stride, each dimension must step past everything the smaller ones reach."""
+    reach = 0
+    for stride, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n > 1):
+        if stride <= reach:
+            return True
+        reach += stride * (n - 1)
+    return False
 
 
 def _write(x: Tensor, arr, op: str) -> None:
     try:
-        x.data[...] = arr
+        x.array[...] = arr
     except ValueError as exc:  # a broadcast (expanded) view is read-only
         raise RuntimeError(
             f"{op}: cannot write into this tensor (shape {tuple(x.shape)}): more than one "
@@ -154,10 +172,10 @@ def _protect_saved(node, start: int, x: Tensor) -> None:
             continue
         seen.add(id(n))
         saved = n._saved
-        if saved and any(hasattr(a, "shape") and xp.may_share_memory(a, x.data)
+        if saved and any(hasattr(a, "shape") and xp.may_share_memory(a, x.array)
                          for a in saved):
             n._saved = tuple(a.copy() if hasattr(a, "shape") and
-                             xp.may_share_memory(a, x.data) else a for a in saved)
+                             xp.may_share_memory(a, x.array) else a for a in saved)
         stack.extend(n.edges)
 
 
@@ -171,7 +189,7 @@ def _share_saved_output(out: Tensor, x: Tensor) -> None:
     if mine not in node._origins:
         return
     vc = version_counter(x)
-    node._saved = tuple(x.data if o == mine else a for o, a in zip(node._origins, node._saved))
+    node._saved = tuple(x.array if o == mine else a for o, a in zip(node._origins, node._saved))
     node._versions = tuple((vc, vc.value) if o == mine else r
                            for o, r in zip(node._origins, node._versions))
 
@@ -198,7 +216,7 @@ class CopySlices(Function):
         nb, ns = ctx.needs_input_grad[:2]
         gb = gs = None
         if nb:
-            mask = ctx.device.backend.xp.ones(ctx.shape, g.data.dtype)
+            mask = ctx.device.backend.xp.ones(ctx.shape, g.array.dtype)
             _replay_array(mask, ctx.replay, ctx.device)[...] = 0
             gb = g * _wrap(mask, ctx.device)
         if ns:
@@ -218,7 +236,7 @@ def _replay_array(arr, replay, device):
             v = fn(v, *extra)
     finally:
         STATE.enabled = prev
-    return v.data
+    return v.array
 
 
 # --- Functions the in-place ops need ------------------------------------------------
@@ -238,7 +256,7 @@ class Copy(Function):
     @staticmethod
     def backward(ctx, g):
         nx, ns = ctx.needs_input_grad
-        gx = _wrap(ctx.device.backend.xp.zeros_like(g.data), ctx.device) if nx else None
+        gx = _wrap(ctx.device.backend.xp.zeros_like(g.array), ctx.device) if nx else None
         gs = None
         if ns:
             gs = sum_to(g, ctx.src_shape)
@@ -355,8 +373,8 @@ def copy_(self: Tensor, src, op: str = "copy_") -> Tensor:
     """Copy ``src`` (broadcast to ``self``'s shape, cast to its dtype) into ``self``."""
     if isinstance(src, Tensor) and src.device is not self.device:
         src = src.to(self.device)
-    if isinstance(src, Tensor) and src.data.dtype.kind == "f" and self.data.dtype.kind != "f":
-        src = _wrap(src.data, src.device)  # into an integer tensor: no gradient
+    if isinstance(src, Tensor) and src.array.dtype.kind == "f" and self.array.dtype.kind != "f":
+        src = _wrap(src.array, src.device)  # into an integer tensor: no gradient
     elif not isinstance(src, Tensor):
         src = Tensor(src, device=self.device)
     try:
@@ -371,7 +389,7 @@ def copy_(self: Tensor, src, op: str = "copy_") -> Tensor:
 def fill_(self: Tensor, value) -> Tensor:
     """Set every element to ``value`` (a number or a one-element tensor)."""
     if isinstance(value, Tensor):
-        if value.data.size != 1 or value.data.ndim > 1:
+        if value.array.size != 1 or value.array.ndim > 1:
             raise RuntimeError(f"fill_: value must be a number or a 0-d tensor, got shape "
                                f"{tuple(value.shape)}")
         return copy_(self, value.reshape(()), "fill_")
@@ -403,23 +421,23 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 
 
 def _dim_key(x: Tensor, dim: int, index: Tensor, op: str):
-    if not isinstance(index, Tensor) or index.data.dtype.kind not in "iu" or \
-            index.data.ndim > 1:
+    if not isinstance(index, Tensor) or index.array.dtype.kind not in "iu" or \
+            index.array.ndim > 1:
         raise RuntimeError(f"{op}: index must be a 0-d or 1-d integer tensor")
-    d = normalize_dim(dim, max(x.data.ndim, 1), op)
-    return d, (slice(None),) * d + (index.data.reshape(-1),)
+    d = normalize_dim(dim, max(x.array.ndim, 1), op)
+    return d, (slice(None),) * d + (index.array.reshape(-1),)
 
 
 def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``x`` with the slices ``index[i]`` along ``dim`` replaced by ``source``'s slices."""
     d, key = _dim_key(x, dim, index, "index_copy")
-    expected = x.data.shape[:d] + (index.data.size,) + x.data.shape[d + 1:]
+    expected = x.array.shape[:d] + (index.array.size,) + x.array.shape[d + 1:]
     if tuple(source.shape) != expected:
         raise RuntimeError(f"index_copy: source has shape {tuple(source.shape)}, expected "
-                           f"{expected} for input {tuple(x.shape)} and {index.data.size} "
+                           f"{expected} for input {tuple(x.shape)} and {index.array.size} "
                            "indices")
-    if source.data.dtype != x.data.dtype:
-        source = source.to(x.data.dtype)
+    if source.array.dtype != x.array.dtype:
+        source = source.to(x.array.dtype)
     return Scatter.apply(x, source, key)
 
 
@@ -428,10 +446,10 @@ def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
     0-d tensor, whose gradient is the sum over those slices)."""
     _, key = _dim_key(x, dim, index, "index_fill")
     if isinstance(value, Tensor):
-        if value.data.ndim:
+        if value.array.ndim:
             raise RuntimeError(f"index_fill: value must be a number or a 0-d tensor, got "
                                f"shape {tuple(value.shape)}")
-        value = value.to(x.data.dtype).expand(x.data[key].shape)
+        value = value.to(x.array.dtype).expand(x.array[key].shape)
     return Scatter.apply(x, value, key)
 
 
@@ -468,8 +486,8 @@ def scatter_reduce_(self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 def _bool_mask(x: Tensor, mask, op: str) -> Tensor:
     if not isinstance(mask, Tensor):
         mask = Tensor(mask, device=x.device)
-    if mask.data.dtype.kind != "b":
-        raise RuntimeError(f"{op}: expected a bool mask, got dtype {mask.data.dtype}")
+    if mask.array.dtype.kind != "b":
+        raise RuntimeError(f"{op}: expected a bool mask, got dtype {mask.array.dtype}")
     try:
         np.broadcast_shapes(tuple(mask.shape), tuple(x.shape))
     except ValueError:
@@ -484,7 +502,7 @@ def _bool_mask(x: Tensor, mask, op: str) -> Tensor:
 def _strip_leading_ones(value: Tensor, ndim: int) -> Tensor:
     """``value`` without leading size-1 dims beyond ``ndim`` (PyTorch's setitem allows
     ``y[0] = w`` with ``w`` of shape (1, n) for a row of n)."""
-    shape = value.data.shape
+    shape = value.array.shape
     lead = 0
     while len(shape) - lead > ndim and shape[lead] == 1:
         lead += 1
@@ -503,13 +521,13 @@ def setitem(x: Tensor, key, value) -> None:
         if value.device is not x.device:
             raise RuntimeError(f"setitem: value is on {value.device} but the tensor is on "
                                f"{x.device}")
-        if value.data.dtype != x.data.dtype:
-            value = value.to(x.data.dtype) if x.data.dtype.kind == "f" else _wrap(
-                value.data.astype(x.data.dtype), x.device)
+        if value.array.dtype != x.array.dtype:
+            value = value.to(x.array.dtype) if x.array.dtype.kind == "f" else _wrap(
+                value.array.astype(x.array.dtype), x.device)
     if _is_basic(key):
         target = getitem(x, key)
-        if isinstance(value, Tensor) and value.data.ndim > target.data.ndim:
-            value = _strip_leading_ones(value, target.data.ndim)
+        if isinstance(value, Tensor) and value.array.ndim > target.array.ndim:
+            value = _strip_leading_ones(value, target.array.ndim)
         copy_(target, value, "setitem")
         return
     key = _normalize_key(x, key)
@@ -519,11 +537,11 @@ def setitem(x: Tensor, key, value) -> None:
         return
     try:
         if isinstance(value, Tensor):  # broadcast to what the key selects (differentiably)
-            shape = x.data[key].shape
+            shape = x.array[key].shape
             value = _strip_leading_ones(value, len(shape))
             if tuple(value.shape) != shape:
                 value = value.expand(shape)
-        apply_inplace(x, "setitem", lambda a: Scatter.apply(a, value, key))
+        apply_inplace(x, "setitem", lambda a: IndexPut.apply(a, value, key))
     except IndexError as exc:
         raise IndexError(f"setitem: {exc} (tensor shape {tuple(x.shape)})") from None
 
@@ -534,7 +552,7 @@ def setitem(x: Tensor, key, value) -> None:
 def _draw(x: Tensor, kind: str):
     """U[0, 1) or N(0, 1) samples of ``x``'s shape from its backend's generator."""
     gen = x.device.backend.generator
-    dt = x.data.dtype
+    dt = x.array.dtype
     draw_dt = dt if dt.kind == "f" and dt.itemsize >= 4 else np.float32
     if kind == "uniform":
         return gen.random(tuple(x.shape), dtype=draw_dt)
@@ -557,7 +575,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 def bernoulli_(self: Tensor, p: float = 0.5) -> Tensor:
     """Fill with 1 with probability ``p`` (a number or a tensor of probabilities), else 0."""
-    pa = p.data if isinstance(p, Tensor) else p
+    pa = p.array if isinstance(p, Tensor) else p
     return _fill_random(self, "bernoulli_", (_draw(self, "uniform") < pa).astype(self.dtype))
 
 
@@ -571,7 +589,7 @@ def exponential_(self: Tensor, lambd: float = 1.0) -> Tensor:
 def random_(self: Tensor, from_: int = 0, to: int | None = None) -> Tensor:
     """Fill with integers uniform on ``[from_, to)`` (``to`` defaults to the largest
     integer the dtype holds exactly, as PyTorch)."""
-    dt = self.data.dtype
+    dt = self.array.dtype
     if to is not None:
         hi = to
     elif dt.kind == "f":  # [from, 2^mantissa] inclusive, as PyTorch
@@ -603,9 +621,9 @@ def imul(self, other):
 
 
 def itruediv(self, other):
-    if self.data.dtype.kind != "f":
+    if self.array.dtype.kind != "f":
         raise RuntimeError(f"/=: result type {dtypes.get_default_dtype()} can't be cast to "
-                           f"the integer dtype {self.data.dtype} of the tensor changed in "
+                           f"the integer dtype {self.array.dtype} of the tensor changed in "
                            "place; use x = x / y")
     return div_(self, other)
 

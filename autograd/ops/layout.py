@@ -47,20 +47,20 @@ def _dims(dims) -> tuple:
 
 def flip(x: Tensor, dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
-    axes = normalize_dims(_dims(dims), x.data.ndim, "flip")
+    axes = normalize_dims(_dims(dims), x.array.ndim, "flip")
     return Flip.apply(x, axes) if axes else x
 
 
 def fliplr(x: Tensor) -> Tensor:
     """Flip along dimension 1 (needs at least 2 dimensions)."""
-    if x.data.ndim < 2:
+    if x.array.ndim < 2:
         raise RuntimeError(f"fliplr: input must be >= 2-d, got shape {tuple(x.shape)}")
     return flip(x, 1)
 
 
 def flipud(x: Tensor) -> Tensor:
     """Flip along dimension 0 (needs at least 1 dimension)."""
-    if x.data.ndim < 1:
+    if x.array.ndim < 1:
         raise RuntimeError("flipud: input must be >= 1-d, got a 0-d tensor")
     return flip(x, 0)
 
@@ -72,18 +72,18 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
         if not isinstance(shifts, int) and len(_dims(shifts)) != 1:
             raise RuntimeError(f"roll: without dims, shifts must be one number, got {shifts}")
         s = shifts if isinstance(shifts, int) else _dims(shifts)[0]
-        return reshape(Roll.apply(reshape(x, -1), int(s), 0), x.data.shape)
+        return reshape(Roll.apply(reshape(x, -1), int(s), 0), x.array.shape)
     shifts, dims = _dims(shifts), _dims(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-    axes = tuple(normalize_dim(d, x.data.ndim, "roll") for d in dims)
+    axes = tuple(normalize_dim(d, x.array.ndim, "roll") for d in dims)
     return Roll.apply(x, tuple(int(s) for s in shifts), axes)
 
 
 def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first axis
     toward the second)."""
-    d0, d1 = (normalize_dim(d, x.data.ndim, "rot90") for d in dims)
+    d0, d1 = (normalize_dim(d, x.array.ndim, "rot90") for d in dims)
     if len(dims) != 2 or d0 == d1:
         raise RuntimeError(f"rot90: dims must be two different axes, got {dims}")
     k %= 4
@@ -106,11 +106,11 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     """Tile ``x`` ``sizes[i]`` times along each dimension (``Tensor.repeat``); ``sizes``
     may have more entries than ``x`` has dimensions."""
     sizes = _sizes(sizes)
-    nd = x.data.ndim
+    nd = x.array.ndim
     if len(sizes) < nd:
         raise RuntimeError(f"repeat: {len(sizes)} repeat counts for a tensor of {nd} "
                            "dimensions; give at least one per dimension")
-    shape = (1,) * (len(sizes) - nd) + x.data.shape
+    shape = (1,) * (len(sizes) - nd) + x.array.shape
     # (a, b) -> (1, a, 1, b) -> (r0, a, r1, b) -> (r0 * a, r1 * b)
     inter = tuple(v for n in shape for v in (1, n))
     big = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
@@ -121,7 +121,7 @@ def repeat(x: Tensor, *sizes) -> Tensor:
 def tile(x: Tensor, dims) -> Tensor:
     """``repeat`` with ``dims`` padded with ones on the left to ``x.ndim``."""
     dims = _sizes((dims,))
-    return repeat(x, (1,) * (x.data.ndim - len(dims)) + dims)
+    return repeat(x, (1,) * (x.array.ndim - len(dims)) + dims)
 
 
 def repeat_interleave(x, repeats=None, dim: int | None = None, *, output_size=None):
@@ -131,20 +131,20 @@ def repeat_interleave(x, repeats=None, dim: int | None = None, *, output_size=No
     if repeats is None:  # torch.repeat_interleave(repeats)
         counts = x
         xp = counts.device.backend.xp
-        idx = xp.repeat(xp.arange(counts.data.shape[0]), counts.data)
+        idx = xp.repeat(xp.arange(counts.array.shape[0]), counts.array)
         return _wrap(idx.astype(np.int64), counts.device)
     if dim is None:
         x, d = reshape(x, -1), 0
     else:
-        d = normalize_dim(dim, x.data.ndim, "repeat_interleave")
-    n = x.data.shape[d]
-    if isinstance(repeats, int) or (isinstance(repeats, Tensor) and repeats.data.ndim == 0):
+        d = normalize_dim(dim, x.array.ndim, "repeat_interleave")
+    n = x.array.shape[d]
+    if isinstance(repeats, int) or (isinstance(repeats, Tensor) and repeats.array.ndim == 0):
         r = int(repeats)
-        shape = x.data.shape
+        shape = x.array.shape
         out = expand_to(unsqueeze(x, d + 1), shape[:d + 1] + (r,) + shape[d + 1:])
         return reshape(out, shape[:d] + (n * r,) + shape[d + 1:])
     xp = x.device.backend.xp
-    counts = repeats.data if isinstance(repeats, Tensor) else xp.asarray(repeats)
+    counts = repeats.array if isinstance(repeats, Tensor) else xp.asarray(repeats)
     if counts.shape == (1,):
         counts = xp.broadcast_to(counts, (n,))
     if counts.shape != (n,):
@@ -156,7 +156,7 @@ def repeat_interleave(x, repeats=None, dim: int | None = None, *, output_size=No
 
 def movedim(x: Tensor, source, destination) -> Tensor:
     """Move dimensions ``source`` to positions ``destination``; the others keep order."""
-    nd = x.data.ndim
+    nd = x.array.ndim
     src, dst = _dims(source), _dims(destination)
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: source {src} and destination {dst} differ in length")
@@ -196,11 +196,11 @@ _diagonal = diagonal  # diag's argument is called ``diagonal``, as in PyTorch
 def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Matrices whose diagonal ``offset`` (in dims ``dim1, dim2`` of the result) holds
     the last dimension of ``x``; zeros elsewhere."""
-    n = x.data.shape[-1] + abs(offset)
+    n = x.array.shape[-1] + abs(offset)
     xp = x.device.backend.xp
     rows, cols = _diag_index(xp, n, n, offset)
-    out = IndexAddInto.apply(x, (Ellipsis, rows, cols), x.data.shape[:-1] + (n, n))
-    nd = out.data.ndim
+    out = IndexAddInto.apply(x, (Ellipsis, rows, cols), x.array.shape[:-1] + (n, n))
+    nd = out.array.ndim
     d1, d2 = normalize_dim(dim1, nd, "diag_embed"), normalize_dim(dim2, nd, "diag_embed")
     if (d1, d2) == (nd - 2, nd - 1):
         return out
@@ -210,9 +210,9 @@ def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Te
 def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D input becomes a square matrix with it on diagonal ``diagonal``; a 2-D input
     gives its diagonal ``diagonal`` as a 1-D tensor."""
-    if x.data.ndim == 1:
+    if x.array.ndim == 1:
         return diag_embed(x, diagonal)
-    if x.data.ndim == 2:
+    if x.array.ndim == 2:
         return _diagonal(x, diagonal)
     raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
 
@@ -223,11 +223,11 @@ def diagflat(x: Tensor, offset: int = 0) -> Tensor:
 
 
 def _triangle(x, diagonal, lower, op):
-    if x.data.ndim < 2:
+    if x.array.ndim < 2:
         raise RuntimeError(f"{op}: input must have at least 2 dimensions, got shape "
                            f"{tuple(x.shape)}")
     xp = x.device.backend.xp
-    n, m = x.data.shape[-2:]
+    n, m = x.array.shape[-2:]
     keep = (xp.tri(n, m, diagonal, dtype=bool) if lower
             else ~xp.tri(n, m, diagonal - 1, dtype=bool))
     return where(_wrap(keep, x.device), x, 0)
@@ -245,7 +245,7 @@ def triu(x: Tensor, diagonal: int = 0) -> Tensor:
 
 def trace(x: Tensor) -> Tensor:
     """Sum of the main diagonal of a 2-D tensor."""
-    if x.data.ndim != 2:
+    if x.array.ndim != 2:
         raise RuntimeError(f"trace: expected a 2-D tensor, got shape {tuple(x.shape)}")
     return diagonal(x).sum()
 
@@ -255,7 +255,7 @@ def trace(x: Tensor) -> Tensor:
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
     """``a[i] * b[j]`` for 1-D ``a`` and ``b``."""
-    if a.data.ndim != 1 or b.data.ndim != 1:
+    if a.array.ndim != 1 or b.array.ndim != 1:
         raise RuntimeError(f"outer: expected 1-D tensors, got shapes {tuple(a.shape)} and "
                            f"{tuple(b.shape)}")
     return unsqueeze(a, 1) * unsqueeze(b, 0)
@@ -266,9 +266,9 @@ ger = outer
 
 def kron(a: Tensor, b: Tensor) -> Tensor:
     """Kronecker product: block ``(i, j)`` of the result is ``a[i, j] * b``."""
-    nd = max(a.data.ndim, b.data.ndim)
-    sa = (1,) * (nd - a.data.ndim) + a.data.shape
-    sb = (1,) * (nd - b.data.ndim) + b.data.shape
+    nd = max(a.array.ndim, b.array.ndim)
+    sa = (1,) * (nd - a.array.ndim) + a.array.shape
+    sb = (1,) * (nd - b.array.ndim) + b.array.shape
     # a: (a0, 1, a1, 1), b: (1, b0, 1, b1) -> (a0 * b0, a1 * b1)
     ai = reshape(a, tuple(v for n in sa for v in (n, 1)))
     bi = reshape(b, tuple(v for n in sb for v in (1, n)))
@@ -278,7 +278,7 @@ def kron(a: Tensor, b: Tensor) -> Tensor:
 def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (default: the first dimension of size 3,
     as ``torch.cross``); the inputs broadcast."""
-    shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+    shape = np.broadcast_shapes(a.array.shape, b.array.shape)
     if dim is None:
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
@@ -301,14 +301,14 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     for t in tensors:
-        if t.data.ndim > 1:
+        if t.array.ndim > 1:
             raise RuntimeError(f"meshgrid: expected 0-D or 1-D tensors, got shape "
                                f"{tuple(t.shape)}")
     vecs = [reshape(t, -1) for t in tensors]
     swap = indexing == "xy" and len(vecs) >= 2
     if swap:
         vecs[0], vecs[1] = vecs[1], vecs[0]
-    shape = tuple(v.data.shape[0] for v in vecs)
+    shape = tuple(v.array.shape[0] for v in vecs)
     out = []
     for i, v in enumerate(vecs):
         view = [1] * len(vecs)
@@ -338,7 +338,7 @@ def broadcast_shapes(*shapes) -> tuple:
 
 def broadcast_tensors(*tensors) -> tuple:
     """The tensors expanded to their common broadcast shape."""
-    shape = broadcast_shapes(*[t.data.shape for t in tensors])
+    shape = broadcast_shapes(*[t.array.shape for t in tensors])
     return tuple(expand_to(t, shape) for t in tensors)
 
 
@@ -351,7 +351,7 @@ def _atleast(tensors, n, op):
         tensors = tuple(tensors[0])
     out = []
     for t in tensors:
-        s = t.data.shape
+        s = t.array.shape
         if len(s) < n:
             s = {0: (1,) * n, 1: {1: s, 2: (1,) + s, 3: (1,) + s + (1,)}[n],
                  2: s + (1,)}[len(s)]
@@ -380,7 +380,7 @@ def hstack(tensors) -> Tensor:
     """Concatenate along dimension 1 (dimension 0 for 1-D tensors)."""
     tensors = atleast_1d(*tensors)
     tensors = tensors if isinstance(tensors, tuple) else (tensors,)
-    return cat(tensors, 0 if tensors[0].data.ndim == 1 else 1)
+    return cat(tensors, 0 if tensors[0].array.ndim == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
@@ -400,7 +400,7 @@ def dstack(tensors) -> Tensor:
 
 def column_stack(tensors) -> Tensor:
     """Stack 0-d and 1-D tensors as columns (``(n,)`` -> ``(n, 1)``), then ``hstack``."""
-    cols = [reshape(t, (t.data.size, 1)) if t.data.ndim <= 1 else t for t in tensors]
+    cols = [reshape(t, (t.array.size, 1)) if t.array.ndim <= 1 else t for t in tensors]
     return cat(cols, 1)
 
 
@@ -410,8 +410,8 @@ def column_stack(tensors) -> Tensor:
 
 def select(x: Tensor, dim: int, index: int) -> Tensor:
     """The slice at ``index`` along ``dim``, with that dimension removed (a view)."""
-    d = normalize_dim(dim, x.data.ndim, "select")
-    n = x.data.shape[d]
+    d = normalize_dim(dim, x.array.ndim, "select")
+    n = x.array.shape[d]
     if not -n <= index < n:
         raise IndexError(f"select: index {index} is out of range for dimension {d} of size "
                          f"{n}")
@@ -426,8 +426,8 @@ def ravel(x: Tensor) -> Tensor:
 def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     """Split along ``dim`` into ``n`` nearly equal pieces (the first ``size % n`` one
     longer), or at the given indices, as ``numpy.array_split``."""
-    d = normalize_dim(dim, x.data.ndim, "tensor_split")
-    size = x.data.shape[d]
+    d = normalize_dim(dim, x.array.ndim, "tensor_split")
+    size = x.array.shape[d]
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
@@ -448,29 +448,29 @@ def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
 
 
 def _np_style_split(x, sections, dim, op):
-    if isinstance(sections, int) and x.data.shape[dim] % sections:
-        raise RuntimeError(f"{op}: dimension {dim} of size {x.data.shape[dim]} is not "
+    if isinstance(sections, int) and x.array.shape[dim] % sections:
+        raise RuntimeError(f"{op}: dimension {dim} of size {x.array.shape[dim]} is not "
                            f"divisible by {sections}")
     return tensor_split(x, sections, dim)
 
 
 def hsplit(x: Tensor, sections) -> tuple:
     """``tensor_split`` along dimension 1 (0 for 1-D), into equal parts when an int."""
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         raise RuntimeError("hsplit: needs at least 1 dimension")
-    return _np_style_split(x, sections, 1 if x.data.ndim > 1 else 0, "hsplit")
+    return _np_style_split(x, sections, 1 if x.array.ndim > 1 else 0, "hsplit")
 
 
 def vsplit(x: Tensor, sections) -> tuple:
     """``tensor_split`` along dimension 0 of a tensor of at least 2 dimensions."""
-    if x.data.ndim < 2:
+    if x.array.ndim < 2:
         raise RuntimeError(f"vsplit: needs at least 2 dimensions, got shape {tuple(x.shape)}")
     return _np_style_split(x, sections, 0, "vsplit")
 
 
 def dsplit(x: Tensor, sections) -> tuple:
     """``tensor_split`` along dimension 2 of a tensor of at least 3 dimensions."""
-    if x.data.ndim < 3:
+    if x.array.ndim < 3:
         raise RuntimeError(f"dsplit: needs at least 3 dimensions, got shape {tuple(x.shape)}")
     return _np_style_split(x, sections, 2, "dsplit")
 
@@ -486,10 +486,10 @@ def block_diag(*tensors) -> Tensor:
     """A block-diagonal matrix of the given (0-, 1- or 2-D) tensors, zeros elsewhere."""
     mats = []
     for t in tensors:
-        if t.data.ndim > 2:
+        if t.array.ndim > 2:
             raise RuntimeError(f"block_diag: inputs must have at most 2 dimensions, got "
                                f"shape {tuple(t.shape)}")
-        mats.append(reshape(t, (1, -1)) if t.data.ndim < 2 else t)
+        mats.append(reshape(t, (1, -1)) if t.array.ndim < 2 else t)
     if not mats:
         from ..factories import zeros
 
@@ -497,14 +497,14 @@ def block_diag(*tensors) -> Tensor:
     from ..dtypes import result_type
     from .shape import pad
 
-    dt = mats[0].data.dtype
+    dt = mats[0].array.dtype
     for m in mats[1:]:
-        dt = result_type(dt, m.data.dtype)
-    cols = sum(m.data.shape[1] for m in mats)
+        dt = result_type(dt, m.array.dtype)
+    cols = sum(m.array.shape[1] for m in mats)
     rows, left = [], 0
     for m in mats:
-        w = m.data.shape[1]
-        m = m if m.data.dtype == dt else m.to(dt)
+        w = m.array.shape[1]
+        m = m if m.array.dtype == dt else m.to(dt)
         rows.append(pad(m, (left, cols - left - w)))
         left += w
     return cat(rows, 0)
@@ -515,13 +515,13 @@ def combinations(x: Tensor, r: int = 2, with_replacement: bool = False) -> Tenso
     ``itertools.combinations``, or ``combinations_with_replacement``)."""
     import itertools
 
-    if x.data.ndim != 1:
+    if x.array.ndim != 1:
         raise RuntimeError(f"combinations: expected a 1-D tensor, got shape {tuple(x.shape)}")
     pick = (itertools.combinations_with_replacement if with_replacement
             else itertools.combinations)
-    idx = np.array(list(pick(range(x.data.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    idx = np.array(list(pick(range(x.array.shape[0]), r)), dtype=np.int64).reshape(-1, r)
     if r == 0:
-        return _wrap(x.device.backend.xp.zeros((0,), x.data.dtype), x.device)
+        return _wrap(x.device.backend.xp.zeros((0,), x.array.dtype), x.device)
     return getitem(x, x.device.backend.xp.asarray(idx))
 
 
@@ -553,7 +553,7 @@ def sum_to_size(x: Tensor, *size) -> Tensor:
 
     size = _sizes(size)
     try:
-        if np.broadcast_shapes(size, x.data.shape) != x.data.shape:
+        if np.broadcast_shapes(size, x.array.shape) != x.array.shape:
             raise ValueError
     except ValueError:
         raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to the "
@@ -568,7 +568,7 @@ def gradient(y: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
     number, one number per dim, or one 1-D tensor of coordinates per dim."""
     if edge_order not in (1, 2):
         raise RuntimeError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
-    nd = y.data.ndim
+    nd = y.array.ndim
     dims = list(range(nd)) if dim is None else [
         normalize_dim(d, nd, "gradient") for d in ((dim,) if isinstance(dim, int) else dim)]
     if isinstance(spacing, list | tuple):
@@ -577,13 +577,13 @@ def gradient(y: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
         spacings = list(spacing)
     else:
         spacings = [spacing] * len(dims)
-    if not y.data.dtype.kind == "f":
-        y = y.to(np.float64 if y.data.dtype.itemsize > 4 else np.float32)
+    if not y.array.dtype.kind == "f":
+        y = y.to(np.float64 if y.array.dtype.itemsize > 4 else np.float32)
     return tuple(_gradient_1d(y, d, h, edge_order) for d, h in zip(dims, spacings))
 
 
 def _gradient_1d(y, d, h, edge_order):
-    n = y.data.shape[d]
+    n = y.array.shape[d]
     if n < edge_order + 1:
         raise RuntimeError(f"gradient: dimension {d} of size {n} needs at least "
                            f"{edge_order + 1} samples for edge_order={edge_order}")
@@ -593,11 +593,11 @@ def _gradient_1d(y, d, h, edge_order):
         return getitem(y, pre + (sl,))
 
     if isinstance(h, Tensor):
-        if h.data.shape != (n,):
+        if h.array.shape != (n,):
             raise RuntimeError(f"gradient: coordinates of shape {tuple(h.shape)} for a "
                                f"dimension of size {n}")
-        x = h.to(y.data.dtype)
-        shape = tuple(n if i == d else 1 for i in range(y.data.ndim))
+        x = h.to(y.array.dtype)
+        shape = tuple(n if i == d else 1 for i in range(y.array.ndim))
         dx = reshape(x[1:] - x[:-1], tuple(n - 1 if i == d else 1 for i in range(len(shape))))
         h1 = getitem(dx, pre + (slice(0, n - 2),))  # x_i - x_{i-1}
         h2 = getitem(dx, pre + (slice(1, n - 1),))  # x_{i+1} - x_i

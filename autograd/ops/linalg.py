@@ -24,7 +24,7 @@ class MatMul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        if g.data.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
+        if g.array.dtype.kind == "c":  # complex: the conjugate (PyTorch's convention)
             a, b = conj_of(a), conj_of(b)
         ga = sum_to(g @ b.mT, a.shape) if na else None
         gb = None
@@ -51,21 +51,21 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     a, b = promote(a, b, "matmul")
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError("matmul: both operands must be tensors, not scalars")
-    if a.data.ndim == 0 or b.data.ndim == 0:
+    if a.array.ndim == 0 or b.array.ndim == 0:
         raise RuntimeError(
             f"matmul: both arguments need at least 1 dimension, got shapes "
             f"{tuple(a.shape)} and {tuple(b.shape)}"
         )
-    sa, sb = a.data.shape, b.data.shape
+    sa, sb = a.array.shape, b.array.shape
     ka = sa[-1]
-    kb = sb[0] if b.data.ndim == 1 else sb[-2]
+    kb = sb[0] if b.array.ndim == 1 else sb[-2]
     if ka != kb:
         raise ValueError(
             f"matmul: shapes {tuple(sa)} and {tuple(sb)} are not aligned: "
-            f"{ka} (dim -1 of the first) != {kb} (dim {0 if b.data.ndim == 1 else -2} of the "
+            f"{ka} (dim -1 of the first) != {kb} (dim {0 if b.array.ndim == 1 else -2} of the "
             "second)"
         )
-    if a.data.ndim == 2 and b.data.ndim == 2:
+    if a.array.ndim == 2 and b.array.ndim == 2:
         return MatMul.apply(a, b)
     try:
         np.broadcast_shapes(sa[:-2], sb[:-2])
@@ -73,11 +73,11 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise ValueError(
             f"matmul: batch dimensions of shapes {tuple(sa)} and {tuple(sb)} do not broadcast"
         ) from None
-    if a.data.ndim == 1 and b.data.ndim == 1:
+    if a.array.ndim == 1 and b.array.ndim == 1:
         return (a * b).sum()
-    if a.data.ndim == 1:
+    if a.array.ndim == 1:
         return MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
-    if b.data.ndim == 1:
+    if b.array.ndim == 1:
         return MatMul.apply(a, b.unsqueeze(-1)).squeeze(-1)
     return MatMul.apply(a, b)
 

@@ -16,15 +16,15 @@ from .shape import permute, reshape
 def _need(t: Tensor, nd: int, op: str, name: str) -> None:
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-    if t.data.ndim != nd:
+    if t.array.ndim != nd:
         raise RuntimeError(f"{op}: {name} must be a {nd}-D tensor, got shape {tuple(t.shape)}")
 
 
 def _inner_match(a, b, op, da=-1, db=-2):
-    if a.data.shape[da] != b.data.shape[db]:
+    if a.array.shape[da] != b.array.shape[db]:
         raise RuntimeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
-                           f"multiplied ({a.data.shape[da]} != {b.data.shape[db]})")
-    if a.data.dtype != b.data.dtype:
+                           f"multiplied ({a.array.shape[da]} != {b.array.shape[db]})")
+    if a.array.dtype != b.array.dtype:
         raise RuntimeError(f"{op}: expected both operands to have one dtype, got "
                            f"{a.dtype} and {b.dtype}")
 
@@ -41,7 +41,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched product: ``(B, n, k) @ (B, k, m) -> (B, n, m)`` (no broadcasting)."""
     _need(a, 3, "bmm", "self")
     _need(b, 3, "bmm", "mat2")
-    if a.data.shape[0] != b.data.shape[0]:
+    if a.array.shape[0] != b.array.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
     _inner_match(a, b, "bmm")
     return matmul(a, b)
@@ -68,7 +68,7 @@ def vdot(a: Tensor, b: Tensor) -> Tensor:
     _need(a, 1, "vdot", "self")
     _need(b, 1, "vdot", "other")
     _inner_match(a, b, "vdot", 0, 0)
-    if a.data.dtype.kind == "c":
+    if a.array.dtype.kind == "c":
         a = a.conj()
     return matmul(a, b)
 
@@ -76,7 +76,7 @@ def vdot(a: Tensor, b: Tensor) -> Tensor:
 def inner(a: Tensor, b: Tensor) -> Tensor:
     """Sum over the last dimensions: ``out[i.., j..] = sum_k a[i.., k] * b[j.., k]``;
     a 0-d operand multiplies."""
-    if a.data.ndim == 0 or b.data.ndim == 0:
+    if a.array.ndim == 0 or b.array.ndim == 0:
         return a * b
     return tensordot(a, b, ([-1], [-1]))
 
@@ -85,27 +85,27 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last ``dims`` dimensions of ``a`` with the first ``dims`` of ``b``,
     or the listed pairs ``dims=([a dims], [b dims])``."""
     if isinstance(dims, int):
-        if dims < 0 or dims > min(a.data.ndim, b.data.ndim):
+        if dims < 0 or dims > min(a.array.ndim, b.array.ndim):
             raise RuntimeError(f"tensordot: dims={dims} out of range for shapes "
                                f"{tuple(a.shape)} and {tuple(b.shape)}")
-        da = list(range(a.data.ndim - dims, a.data.ndim))
+        da = list(range(a.array.ndim - dims, a.array.ndim))
         db = list(range(dims))
     else:
         da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
-        da = [normalize_dim(d, a.data.ndim, "tensordot") for d in da]
-        db = [normalize_dim(d, b.data.ndim, "tensordot") for d in db]
-    if len(da) != len(db) or any(a.data.shape[i] != b.data.shape[j] for i, j in zip(da, db)):
+        da = [normalize_dim(d, a.array.ndim, "tensordot") for d in da]
+        db = [normalize_dim(d, b.array.ndim, "tensordot") for d in db]
+    if len(da) != len(db) or any(a.array.shape[i] != b.array.shape[j] for i, j in zip(da, db)):
         raise RuntimeError(f"tensordot: contracted dims {da} of {tuple(a.shape)} and {db} of "
                            f"{tuple(b.shape)} must pair up with equal sizes")
-    free_a = [i for i in range(a.data.ndim) if i not in da]
-    free_b = [j for j in range(b.data.ndim) if j not in db]
+    free_a = [i for i in range(a.array.ndim) if i not in da]
+    free_b = [j for j in range(b.array.ndim) if j not in db]
     k = 1
     for i in da:
-        k *= a.data.shape[i]
+        k *= a.array.shape[i]
     # (free_a, contracted) @ (contracted, free_b)
-    am = reshape(permute(a, free_a + da), (-1, k)) if a.data.ndim else reshape(a, (1, 1))
-    bm = reshape(permute(b, db + free_b), (k, -1)) if b.data.ndim else reshape(b, (1, 1))
-    out_shape = tuple(a.data.shape[i] for i in free_a) + tuple(b.data.shape[j] for j in free_b)
+    am = reshape(permute(a, free_a + da), (-1, k)) if a.array.ndim else reshape(a, (1, 1))
+    bm = reshape(permute(b, db + free_b), (k, -1)) if b.array.ndim else reshape(b, (1, 1))
+    out_shape = tuple(a.array.shape[i] for i in free_a) + tuple(b.array.shape[j] for j in free_b)
     return reshape(matmul(am, bm), out_shape)
 
 
@@ -129,7 +129,7 @@ def _fused(x: Tensor, product: Tensor, beta, alpha) -> Tensor:
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:
         try:
-            np.broadcast_shapes(x.data.shape, scaled.data.shape)
+            np.broadcast_shapes(x.array.shape, scaled.array.shape)
         except ValueError:
             raise RuntimeError(f"input of shape {tuple(x.shape)} does not broadcast to the "
                                f"product's shape {tuple(scaled.shape)}") from None

@@ -32,7 +32,7 @@ class ExpandReduced(Function):
 
 def _grad_to_input(g: Tensor, ctx) -> Tensor:
     """Broadcast a reduced gradient back over the reduced axes of the input."""
-    if g.data.shape == ctx.in_shape:
+    if g.array.shape == ctx.in_shape:
         return g
     return ExpandReduced.apply(g, ctx.kept, ctx.in_shape)
 
@@ -138,10 +138,10 @@ class Prod(Function):
         xp = ctx.device.backend.xp
         if x.ndim == 0:  # the product of one number is that number (out / x is NaN at NaN)
             return g, None, None
-        if bool((x.data == 0).any()):
+        if bool((x.array == 0).any()):
             # d prod / d x_i = the product of the others, from exclusive prefix and suffix
             # products (so a NaN elsewhere still propagates, as PyTorch; first order only)
-            others = _product_of_others(xp, x.data, ctx.axes)
+            others = _product_of_others(xp, x.array, ctx.axes)
             return Mul.apply(_grad_to_input(g, ctx), others), None, None
         return _grad_to_input(g * out, ctx) / x, None, None
 
@@ -200,15 +200,15 @@ def _axes(x: Tensor, dim, op):
     takes ``dim`` 0 or -1 and reduces to itself."""
     if isinstance(dim, tuple | list) and len(dim) == 0:
         dim = None
-    axes = normalize_dims(dim, x.data.ndim, op)
-    return None if x.data.ndim == 0 else axes
+    axes = normalize_dims(dim, x.array.ndim, op)
+    return None if x.array.ndim == 0 else axes
 
 
 def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Sum over ``dim`` (all dims when None). Integer/bool inputs sum to int64."""
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind in "bui" and x.data.dtype != dtypes.int64:
+    elif x.array.dtype.kind in "bui" and x.array.dtype != dtypes.int64:
         x = x.to(dtypes.int64)
     return Sum.apply(x, _axes(x, dim, "sum"), keepdim)
 
@@ -217,9 +217,9 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim``; needs a floating input (as PyTorch)."""
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind not in "fc":
+    if x.array.dtype.kind not in "fc":
         raise TypeError(
-            f"mean: expected a floating point or complex input, got {x.data.dtype}; "
+            f"mean: expected a floating point or complex input, got {x.array.dtype}; "
             "pass dtype= or call .float() first"
         )
     return Mean.apply(x, _axes(x, dim, "mean"), keepdim)
@@ -242,9 +242,9 @@ def _maxmin(x, dim, keepdim, is_max):
     if not isinstance(dim, int):
         return MaxMin.apply(x, axes, keepdim, is_max, True)
     xp = x.device.backend.xp
-    if x.data.ndim == 0:  # dim 0 or -1 of a 0-d tensor: the tensor itself, index 0
+    if x.array.ndim == 0:  # dim 0 or -1 of a 0-d tensor: the tensor itself, index 0
         return _MinMax(x * 1, _wrap(xp.zeros((), dtype=dtypes.int64), x.device))
-    idx = (xp.argmax if is_max else xp.argmin)(x.data, axis=axes[0])  # first NaN wins
+    idx = (xp.argmax if is_max else xp.argmin)(x.array, axis=axes[0])  # first NaN wins
     values = TakeAlong.apply(x, idx, axes[0], keepdim)
     if keepdim:
         idx = xp.expand_dims(idx, axes[0])
@@ -254,8 +254,8 @@ def _maxmin(x, dim, keepdim, is_max):
 def _check_nonempty(x: Tensor, axes, op: str) -> None:
     """max/min/amax/amin have no identity: an empty reduced dimension is an error (as
     PyTorch's), while an empty kept dimension gives an empty result."""
-    shape = tuple(x.data.shape)
-    if x.data.size:
+    shape = tuple(x.array.shape)
+    if x.array.size:
         return
     if axes is None:
         if op.startswith("arg"):  # PyTorch's types: IndexError here, RuntimeError for max
@@ -298,8 +298,8 @@ def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed stably (finite for |x| ~ 1e4)."""
-    if x.data.dtype.kind != "f":
-        if x.data.dtype.kind == "c":
+    if x.array.dtype.kind != "f":
+        if x.array.dtype.kind == "c":
             raise TypeError(f"logsumexp: complex tensors are not supported (got {x.dtype})")
         x = x.to(dtypes.get_default_dtype())
     return LogSumExp.apply(x, _axes(x, dim, "logsumexp"), keepdim)
@@ -314,7 +314,7 @@ def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = _axes(x, dim, "var")
-    n = x.data.size if axes is None else _prod(x.data.shape[a] for a in axes)
+    n = x.array.size if axes is None else _prod(x.array.shape[a] for a in axes)
     centered = x - mean(x, axes, keepdim=True)
     denom = n - correction
     return sum(centered * centered, axes, keepdim=keepdim) / (denom if denom > 0 else float("nan"))
@@ -360,10 +360,10 @@ def _arg(x, dim, keepdim, is_max):
     axes = None if dim is None else _axes(x, int(dim), op)
     _check_nonempty(x, axes, op)
     if axes is None:
-        idx = fn(x.data.reshape(-1))
-        idx = xp.asarray(idx).reshape((1,) * x.data.ndim if keepdim and dim is None else ())
+        idx = fn(x.array.reshape(-1))
+        idx = xp.asarray(idx).reshape((1,) * x.array.ndim if keepdim and dim is None else ())
     else:
-        idx = fn(x.data, axis=axes[0])
+        idx = fn(x.array, axis=axes[0])
         if keepdim:
             idx = xp.expand_dims(idx, axes[0])
     return _wrap(xp.asarray(idx, dtype=dtypes.int64), x.device)

@@ -21,15 +21,15 @@ class Step(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return _wrap(ctx.device.backend.xp.zeros_like(g.data), ctx.device), None, None
+        return _wrap(ctx.device.backend.xp.zeros_like(g.array), ctx.device), None, None
 
 
 def _step(name, getfn):
     cls = type(name.capitalize(), (Step,), {})  # its node is named e.g. SignBackward
 
     def op(x: Tensor) -> Tensor:
-        if x.data.dtype.kind != "f":  # integers and bools: exact, nothing to differentiate
-            return _wrap(x.device.backend.xp.asarray(getfn(x.device.backend.xp)(x.data)),
+        if x.array.dtype.kind != "f":  # integers and bools: exact, nothing to differentiate
+            return _wrap(x.device.backend.xp.asarray(getfn(x.device.backend.xp)(x.array)),
                          x.device)
         return cls.apply(x, getfn, ())
 
@@ -57,15 +57,15 @@ def round(x: Tensor, decimals: int = 0) -> Tensor:
     """Round half to even, to ``decimals`` places; its gradient is zero (as PyTorch)."""
     if decimals == 0:
         return _round0(x)
-    if x.data.dtype.kind != "f":
-        return _wrap(x.device.backend.xp.round(x.data, decimals), x.device)
+    if x.array.dtype.kind != "f":
+        return _wrap(x.device.backend.xp.round(x.array, decimals), x.device)
     return _Round.apply(x, _round_to, (int(decimals),))
 
 
 def frac(x: Tensor) -> Tensor:
     """``x - trunc(x)``, the fractional part with ``x``'s sign; its gradient is 1."""
-    if x.data.dtype.kind != "f":
-        raise RuntimeError(f"frac: expects a floating point tensor, got {x.data.dtype}")
+    if x.array.dtype.kind != "f":
+        raise RuntimeError(f"frac: expects a floating point tensor, got {x.array.dtype}")
     from .arithmetic import sub
 
     return sub(x, trunc(x))

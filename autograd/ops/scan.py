@@ -40,7 +40,7 @@ class Cumprod(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         d = ctx.axis
-        if not bool((x.data == 0).any()):
+        if not bool((x.array == 0).any()):
             # d out_j / d x_i = out_j / x_i for j >= i: a reversed cumsum of g * out
             return _rev_cumsum(g * out, d) / x, None
         # with zeros, out / x is 0 / 0: take each x_i out of the product (set it to 1)
@@ -64,13 +64,13 @@ def _rev_cumsum(t: Tensor, d: int) -> Tensor:
 
 
 def _axis(x: Tensor, dim, op) -> int:
-    return normalize_dim(dim, x.data.ndim, op) if x.data.ndim else 0
+    return normalize_dim(dim, x.array.ndim, op) if x.array.ndim else 0
 
 
 def _cast(x: Tensor, dtype) -> Tensor:
     if dtype is not None:
         return x.to(dtype)
-    if x.data.dtype.kind in "bui" and x.data.dtype != dtypes.int64:
+    if x.array.dtype.kind in "bui" and x.array.dtype != dtypes.int64:
         return x.to(dtypes.int64)  # integers accumulate in int64, as PyTorch
     return x
 
@@ -78,7 +78,7 @@ def _cast(x: Tensor, dtype) -> Tensor:
 def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``; integer inputs accumulate in int64."""
     x = _cast(x, dtype)
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         return x
     return Cumsum.apply(x, _axis(x, dim, "cumsum"))
 
@@ -86,7 +86,7 @@ def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
 def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running product along ``dim``; integer inputs accumulate in int64."""
     x = _cast(x, dtype)
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         return x
     return Cumprod.apply(x, _axis(x, dim, "cumprod"))
 
@@ -107,10 +107,10 @@ def _running_index(backend, data, axis, is_max):
 
 
 def _cumextreme(x: Tensor, dim, is_max, op):
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         return CumResult(x, _wrap(x.device.backend.xp.zeros((), np.int64), x.device))
     d = _axis(x, dim, op)
-    idx = _wrap(_running_index(x.device.backend, x.data, d, is_max), x.device)
+    idx = _wrap(_running_index(x.device.backend, x.array, d, is_max), x.device)
     return CumResult(gather(x, d, idx), idx)
 
 
@@ -126,12 +126,12 @@ def cummin(x: Tensor, dim: int):
 
 def logcumsumexp(x: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         x = x.to(dtypes.get_default_dtype())
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         return x
     d = _axis(x, dim, "logcumsumexp")
-    if x.data.size == 0:
+    if x.array.size == 0:
         return x.clone()
     # shifting by the (constant) maximum changes nothing in the exact result
     m = x.detach().amax(d, keepdim=True)
@@ -145,16 +145,16 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None,
     spacing ``dx`` (1 by default) or sample points ``x`` (1-D, or ``y``'s shape)."""
     from .stats import diff
 
-    d = normalize_dim(dim, y.data.ndim, "cumulative_trapezoid")
-    m = y.data.shape[d]
+    d = normalize_dim(dim, y.array.ndim, "cumulative_trapezoid")
+    m = y.array.shape[d]
     pre = (slice(None),) * d
     avg = (y[pre + (slice(1, m),)] + y[pre + (slice(0, max(m - 1, 0)),)]) * 0.5
     if x is None:
         pieces = avg * (1.0 if dx is None else dx)
     else:
-        spacing = diff(x, dim=-1 if x.data.ndim == 1 else d)
-        if x.data.ndim == 1:
+        spacing = diff(x, dim=-1 if x.array.ndim == 1 else d)
+        if x.array.ndim == 1:
             spacing = spacing.reshape(tuple(max(m - 1, 0) if i == d else 1
-                                            for i in range(y.data.ndim)))
+                                            for i in range(y.array.ndim)))
         pieces = avg * spacing
     return cumsum(pieces, d)

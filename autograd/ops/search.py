@@ -26,12 +26,12 @@ def nonzero(x: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or with
     ``as_tuple=True`` one 1-D index tensor per dimension."""
     xp = x.device.backend.xp
-    data = x.data if x.data.ndim else x.data.reshape(1)
+    data = x.array if x.array.ndim else x.array.reshape(1)
     idx = xp.nonzero(data)
     if as_tuple:
         return tuple(_out(x, i.astype(np.int64)) for i in idx)
     out = xp.stack(idx, axis=1) if idx else xp.zeros((0, 0), np.int64)
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         out = out[:, :0]
     return _out(x, out.astype(np.int64))
 
@@ -47,7 +47,7 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,
     into the values) and the counts; a tuple when either is asked for. With ``dim``,
     the distinct slices along ``dim``."""
     backend = x.device.backend
-    a = backend.to_host(x.data)
+    a = backend.to_host(x.array)
     if dim is None:
         vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True)
         inv = inv.reshape(a.shape)
@@ -69,7 +69,7 @@ def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: b
     """Collapse runs of equal consecutive values (or slices along ``dim``) to one;
     optional inverse indices and run lengths, as ``unique``."""
     backend = x.device.backend
-    a = backend.to_host(x.data)
+    a = backend.to_host(x.array)
     if dim is None:
         flat = a.reshape(-1)
         change = np.ones(flat.shape[0], bool)
@@ -98,36 +98,36 @@ def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: b
 def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Counts of each value of a 1-D non-negative integer tensor (int64), or sums of
     ``weights`` per value (float; float64 unless ``weights`` is float32)."""
-    if x.data.ndim != 1 or x.data.dtype.kind not in "iu":
+    if x.array.ndim != 1 or x.array.dtype.kind not in "iu":
         raise RuntimeError(f"bincount: expected a 1-D integer tensor, got shape "
                            f"{tuple(x.shape)} dtype {x.dtype}")
     xp = x.device.backend.xp
-    if x.data.size and int(x.data.min()) < 0:
+    if x.array.size and int(x.array.min()) < 0:
         raise RuntimeError("bincount: input must be non-negative")
     if weights is None:
-        return _out(x, xp.bincount(x.data, minlength=minlength).astype(np.int64))
-    if weights.data.shape != x.data.shape:
+        return _out(x, xp.bincount(x.array, minlength=minlength).astype(np.int64))
+    if weights.array.shape != x.array.shape:
         raise RuntimeError(f"bincount: weights shape {tuple(weights.shape)} must equal the "
                            f"input shape {tuple(x.shape)}")
-    dt = dtypes.float32 if weights.data.dtype == dtypes.float32 else dtypes.float64
-    return _out(x, xp.bincount(x.data, weights=weights.data, minlength=minlength).astype(dt))
+    dt = dtypes.float32 if weights.array.dtype == dtypes.float32 else dtypes.float64
+    return _out(x, xp.bincount(x.array, weights=weights.array, minlength=minlength).astype(dt))
 
 
 def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Histogram of ``bins`` equal bins over ``[min, max]`` (the data's range when both
     are 0); values outside are ignored; the result has ``x``'s float dtype."""
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         raise RuntimeError(f"histc: expected a floating tensor, got {x.dtype}")
     xp = x.device.backend.xp
     lo, hi = float(min), float(max)
-    if lo == hi and x.data.size:
-        lo, hi = float(x.data.min()), float(x.data.max())
+    if lo == hi and x.array.size:
+        lo, hi = float(x.array.min()), float(x.array.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if lo > hi:
         raise RuntimeError(f"histc: max {hi} must be larger than min {lo}")
-    counts, _ = xp.histogram(x.data, bins=bins, range=(lo, hi))
-    return _out(x, counts.astype(x.data.dtype))
+    counts, _ = xp.histogram(x.array, bins=bins, range=(lo, hi))
+    return _out(x, counts.astype(x.array.dtype))
 
 
 def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
@@ -141,10 +141,10 @@ def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
         right = side == "right"
     seq = sorted_sequence
     xp = seq.device.backend.xp
-    v = values.data if isinstance(values, Tensor) else xp.asarray(values)
-    s = seq.data
+    v = values.array if isinstance(values, Tensor) else xp.asarray(values)
+    s = seq.array
     if sorter is not None:
-        s = xp.take_along_axis(s, sorter.data, -1)
+        s = xp.take_along_axis(s, sorter.array, -1)
     side_ = "right" if right else "left"
     dt = np.int32 if out_int32 else np.int64
     if s.ndim == 1:
@@ -160,7 +160,7 @@ def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
 def bucketize(x, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):
     """Bucket index of each value of ``x`` for the sorted 1-D ``boundaries``: with
     ``right=False`` the ``i`` with ``boundaries[i-1] < v <= boundaries[i]``."""
-    if boundaries.data.ndim != 1:
+    if boundaries.array.ndim != 1:
         raise RuntimeError(f"bucketize: boundaries must be 1-D, got shape "
                            f"{tuple(boundaries.shape)}")
     out = searchsorted(boundaries, x, out_int32=out_int32, right=right)
@@ -171,10 +171,10 @@ def bucketize(x, boundaries: Tensor, *, out_int32: bool = False, right: bool = F
 
 def _truth(x: Tensor, dim, keepdim, op, reducer):
     xp = x.device.backend.xp
-    axes = normalize_dims(dim, x.data.ndim, op) if x.data.ndim else None
-    out = reducer(xp)(x.data != 0, axis=axes, keepdims=keepdim)
+    axes = normalize_dims(dim, x.array.ndim, op) if x.array.ndim else None
+    out = reducer(xp)(x.array != 0, axis=axes, keepdims=keepdim)
     out = xp.asarray(out)
-    if x.data.dtype == np.uint8:  # PyTorch keeps uint8 for uint8 inputs
+    if x.array.dtype == np.uint8:  # PyTorch keeps uint8 for uint8 inputs
         out = out.astype(np.uint8)
     return _wrap(out, x.device)
 
@@ -192,16 +192,16 @@ def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def count_nonzero(x: Tensor, dim=None) -> Tensor:
     """Number of non-zero elements (along ``dim``), int64."""
     xp = x.device.backend.xp
-    axes = normalize_dims(dim, x.data.ndim, "count_nonzero") if x.data.ndim else None
-    return _wrap(xp.asarray(xp.count_nonzero(x.data, axis=axes)).astype(np.int64), x.device)
+    axes = normalize_dims(dim, x.array.ndim, "count_nonzero") if x.array.ndim else None
+    return _wrap(xp.asarray(xp.count_nonzero(x.array, axis=axes)).astype(np.int64), x.device)
 
 
 def isclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """``|a - b| <= atol + rtol * |b|`` elementwise (a bool tensor)."""
     xp = a.device.backend.xp
-    bd = b.data if isinstance(b, Tensor) else b
-    return _wrap(xp.asarray(xp.isclose(a.data, bd, rtol=rtol, atol=atol,
+    bd = b.array if isinstance(b, Tensor) else b
+    return _wrap(xp.asarray(xp.isclose(a.array, bd, rtol=rtol, atol=atol,
                                        equal_nan=equal_nan)), a.device)
 
 
@@ -209,16 +209,16 @@ def histogram(x: Tensor, bins=100, *, range=None, weight: Tensor | None = None,
               density: bool = False):
     """``(hist, bin_edges)``: counts (or summed ``weight``) of ``x`` in ``bins`` equal
     bins over ``range`` (the data's by default), or in the bins of the edges ``bins``."""
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         raise RuntimeError(f"histogram: expected a floating tensor, got {x.dtype}")
     xp = x.device.backend.xp
-    edges = bins.data if isinstance(bins, Tensor) else bins
-    w = weight.data if weight is not None else None
-    hist, out_edges = xp.histogram(x.data.reshape(-1), bins=edges, range=range,
+    edges = bins.array if isinstance(bins, Tensor) else bins
+    w = weight.array if weight is not None else None
+    hist, out_edges = xp.histogram(x.array.reshape(-1), bins=edges, range=range,
                                    weights=None if w is None else w.reshape(-1),
                                    density=density)
-    return _Histogram(_out(x, hist.astype(x.data.dtype)),
-                      _out(x, out_edges.astype(x.data.dtype)))
+    return _Histogram(_out(x, hist.astype(x.array.dtype)),
+                      _out(x, out_edges.astype(x.array.dtype)))
 
 
 def unravel_index(indices, shape) -> tuple:
@@ -226,7 +226,7 @@ def unravel_index(indices, shape) -> tuple:
     ``indices`` (negative values count from the end)."""
     idx = indices if isinstance(indices, Tensor) else None
     xp = idx.device.backend.xp if idx is not None else np
-    data = idx.data if idx is not None else np.asarray(indices)
+    data = idx.array if idx is not None else np.asarray(indices)
     if data.dtype.kind not in "iu":
         raise TypeError(f"unravel_index: expected integer indices, got {data.dtype}")
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
@@ -246,7 +246,7 @@ _Histogram = namedtuple("histogram", ["hist", "bin_edges"])
 
 def nonzero_static(x: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
     """``nonzero(x)`` cut or padded (with ``fill_value`` rows) to exactly ``size`` rows."""
-    idx = nonzero(x).data
+    idx = nonzero(x).array
     xp = x.device.backend.xp
     n = idx.shape[0]
     if n >= size:

@@ -91,9 +91,9 @@ def _shape_arg(shape, op: str = "shape") -> tuple:
 def reshape(x: Tensor, *shape) -> Tensor:
     """Same data, new shape (one dimension may be -1)."""
     shape = _shape_arg(shape, "reshape")
-    if shape == x.data.shape:
+    if shape == x.array.shape:
         return x
-    size = x.data.size
+    size = x.array.size
     known = 1
     for s in shape:
         if s != -1:
@@ -103,18 +103,18 @@ def reshape(x: Tensor, *shape) -> Tensor:
     ):
         raise RuntimeError(
             f"reshape: shape {list(shape)} is invalid for input of shape "
-            f"{tuple(x.data.shape)} ({size} elements)"
+            f"{tuple(x.array.shape)} ({size} elements)"
         )
     out = Reshape.apply(x, shape)
-    base = out.data.base
-    if base is not None and (base is x.data or base is x.data.base):  # not a copy
+    base = out.array.base
+    if base is not None and (base is x.array or base is x.array.base):  # not a copy
         make_view(out, x, reshape, (shape,))
     return out
 
 
 def permute(x: Tensor, *dims) -> Tensor:
     dims = _shape_arg(dims)
-    nd = x.data.ndim
+    nd = x.array.ndim
     if sorted(d % nd for d in dims) != list(range(nd)) if nd else dims:
         raise ValueError(f"permute: dims {dims} are not a permutation of {nd} dimensions")
     axes = tuple(d % nd for d in dims)
@@ -124,7 +124,7 @@ def permute(x: Tensor, *dims) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
-    nd = x.data.ndim
+    nd = x.array.ndim
     if nd == 0:
         return x
     d0, d1 = normalize_dim(dim0, nd, "transpose"), normalize_dim(dim1, nd, "transpose")
@@ -134,29 +134,29 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 def t(x: Tensor) -> Tensor:
-    if x.data.ndim > 2:
-        raise ValueError(f"t: expects a tensor of at most 2 dimensions, got {x.data.ndim}")
-    return transpose(x, 0, 1) if x.data.ndim == 2 else x
+    if x.array.ndim > 2:
+        raise ValueError(f"t: expects a tensor of at most 2 dimensions, got {x.array.ndim}")
+    return transpose(x, 0, 1) if x.array.ndim == 2 else x
 
 
 def expand_to(x: Tensor, *sizes) -> Tensor:
     """Broadcast to ``sizes`` (-1 keeps a dimension), checked, as ``Tensor.expand``
     (a view, not in place: the old name ``expand_`` said otherwise)."""
     sizes = _shape_arg(sizes, "expand")
-    lead = len(sizes) - x.data.ndim
+    lead = len(sizes) - x.array.ndim
     if lead < 0:
-        raise RuntimeError(f"expand: cannot expand shape {tuple(x.data.shape)} to {sizes}")
+        raise RuntimeError(f"expand: cannot expand shape {tuple(x.array.shape)} to {sizes}")
     for i, s in enumerate(sizes):
         if s < -1 or (s == -1 and i < lead):
             raise RuntimeError(f"expand: size {s} at position {i} of {sizes} is not allowed "
-                               f"(-1 keeps an existing dimension of {tuple(x.data.shape)})")
+                               f"(-1 keeps an existing dimension of {tuple(x.array.shape)})")
     shape = tuple(
-        x.data.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes)
+        x.array.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes)
     )
-    for i, n in enumerate(x.data.shape):
+    for i, n in enumerate(x.array.shape):
         if n != 1 and n != shape[i + lead]:
             raise RuntimeError(
-                f"expand: cannot expand shape {tuple(x.data.shape)} to {sizes}: dimension "
+                f"expand: cannot expand shape {tuple(x.array.shape)} to {sizes}: dimension "
                 f"{i} has size {n}"
             )
     return make_view(expand(x, shape), x, expand_to, (shape,))
@@ -174,7 +174,7 @@ expand_ = expand_to  # the old name (kept for one release; not exported)
 
 
 def squeeze(x: Tensor, dim=None) -> Tensor:
-    shape = x.data.shape
+    shape = x.array.shape
     if dim is None:
         new = tuple(n for n in shape if n != 1)
     else:
@@ -185,16 +185,16 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    nd = x.data.ndim + 1
+    nd = x.array.ndim + 1
     if not -nd <= dim < nd:
         raise IndexError(f"unsqueeze: dim {dim} out of range for {nd - 1}-d tensor")
     dim %= nd
-    shape = x.data.shape
+    shape = x.array.shape
     return reshape(x, shape[:dim] + (1,) + shape[dim:])
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    shape = x.data.shape
+    shape = x.array.shape
     if not shape:
         return reshape(x, (1,))
     s = normalize_dim(start_dim, len(shape), "flatten")
@@ -208,7 +208,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
-    shape = x.data.shape
+    shape = x.array.shape
     d = normalize_dim(dim, len(shape), "unflatten")
     return reshape(x, shape[:d] + tuple(sizes) + shape[d + 1:])
 
@@ -225,18 +225,18 @@ def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension; other dimensions must match."""
     tensors = list(tensors)
     _check_same(tensors, "cat")
-    dt = tensors[0].data.dtype
+    dt = tensors[0].array.dtype
     for t in tensors[1:]:
-        dt = result_type(dt, t.data.dtype)
-    tensors = [t if t.data.dtype == dt else t.to(dt) for t in tensors]
+        dt = result_type(dt, t.array.dtype)
+    tensors = [t if t.array.dtype == dt else t.to(dt) for t in tensors]
     # PyTorch skips 1-d empty tensors (legacy: cat([zeros(0), x]) is x)
-    tensors = [t for t in tensors if t.data.shape != (0,)] or tensors[:1]
+    tensors = [t for t in tensors if t.array.shape != (0,)] or tensors[:1]
     first = tensors[0]
-    nd = first.data.ndim
+    nd = first.array.ndim
     d = normalize_dim(dim, nd, "cat")
     for t in tensors:
-        if t.data.ndim != nd or any(
-            a != b for i, (a, b) in enumerate(zip(t.data.shape, first.data.shape)) if i != d
+        if t.array.ndim != nd or any(
+            a != b for i, (a, b) in enumerate(zip(t.array.shape, first.array.shape)) if i != d
         ):
             raise RuntimeError(
                 f"cat: shapes {[tuple(x.shape) for x in tensors]} must match except in "
@@ -249,9 +249,9 @@ def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors of one shape along a new dimension."""
     tensors = list(tensors)
     _check_same(tensors, "stack")
-    shape = tensors[0].data.shape
+    shape = tensors[0].array.shape
     for t in tensors:
-        if t.data.shape != shape:
+        if t.array.shape != shape:
             raise RuntimeError(
                 f"stack: expects tensors of equal shape, got {[tuple(x.shape) for x in tensors]}"
             )
@@ -264,8 +264,8 @@ def stack(tensors, dim: int = 0) -> Tensor:
 def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Split into pieces of ``split_size`` (the last may be smaller), or of the given
     list of sizes, along ``dim`` (PyTorch's meaning)."""
-    d = normalize_dim(dim, x.data.ndim, "split")
-    n = x.data.shape[d]
+    d = normalize_dim(dim, x.array.ndim, "split")
+    n = x.array.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size <= 0:
@@ -286,13 +286,13 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` pieces of ceil(n / chunks) (the last may be smaller)."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    n = x.data.shape[normalize_dim(dim, x.data.ndim, "chunk")]
+    n = x.array.shape[normalize_dim(dim, x.array.ndim, "chunk")]
     size = max(1, -(-n // chunks))
     return split(x, size, dim)
 
 
 def unbind(x: Tensor, dim: int = 0) -> tuple:
-    d = normalize_dim(dim, x.data.ndim, "unbind")
+    d = normalize_dim(dim, x.array.ndim, "unbind")
     return tuple(squeeze(p, d) for p in split(x, 1, d))
 
 
@@ -303,7 +303,7 @@ def pad(x: Tensor, pad, mode: str = "constant", value: float | None = None) -> T
     edge) or "circular" (wrap around); those three pad the last 1-3 dims of an input with
     one or two more dims (batch, channels), as PyTorch."""
     pad = as_size(tuple(pad), "pad")
-    nd, k = x.data.ndim, len(pad) // 2
+    nd, k = x.array.ndim, len(pad) // 2
     if len(pad) % 2 or k > nd:
         raise ValueError(f"pad: expected an even number of values for at most {nd} dims, "
                          f"got {pad}")
@@ -313,7 +313,7 @@ def pad(x: Tensor, pad, mode: str = "constant", value: float | None = None) -> T
     if mode != "constant" and not (1 <= k <= 3 and nd in (k + 1, k + 2)):
         raise NotImplementedError(
             f"pad: mode {mode!r} pads the last {k} dims of a {k + 1}-d or {k + 2}-d input "
-            f"(with batch/channel dims), got {nd}-d input of shape {tuple(x.data.shape)} "
+            f"(with batch/channel dims), got {nd}-d input of shape {tuple(x.array.shape)} "
             f"and padding {pad}")
     if mode in ("reflect", "replicate"):  # PyTorch maps indices over the uncropped input
         for i in range(k):
@@ -323,11 +323,11 @@ def pad(x: Tensor, pad, mode: str = "constant", value: float | None = None) -> T
     crop, widths = [slice(None)] * nd, [(0, 0)] * nd
     for i in range(k):  # negative amounts crop first; the rest pads what is left
         d, lo, hi = nd - 1 - i, pad[2 * i], pad[2 * i + 1]
-        n = x.data.shape[d]
+        n = x.array.shape[d]
         start, stop = max(-lo, 0), n - max(-hi, 0)
         if stop < start:
             raise RuntimeError(f"pad: padding {pad} crops more than the {n} elements of "
-                               f"dimension {d} of shape {tuple(x.data.shape)}")
+                               f"dimension {d} of shape {tuple(x.array.shape)}")
         crop[d], widths[d] = slice(start, stop), (max(lo, 0), max(hi, 0))
     if any(c != slice(None) for c in crop):
         from .indexing import getitem
@@ -349,12 +349,12 @@ def _pad_by_index(x: Tensor, d: int, lo: int, hi: int, mode: str) -> Tensor:
 
     from .indexing import getitem
 
-    n = x.data.shape[d]
+    n = x.array.shape[d]
     limit = n - 1 if mode == "reflect" else n if mode == "circular" else None
     if limit is not None and max(lo, hi) > limit or n == 0 or n + lo + hi <= 0:
         raise RuntimeError(
             f"pad: mode {mode!r} cannot pad dimension {d} of size {n} (shape "
-            f"{tuple(x.data.shape)}) by ({lo}, {hi})"
+            f"{tuple(x.array.shape)}) by ({lo}, {hi})"
             + (f": padding must be {'<' if mode == 'reflect' else '<='} the size"
                if limit is not None and max(lo, hi) > limit else ""))
     i = np.arange(-lo, n + hi)

@@ -50,11 +50,11 @@ class LogSoftmax(Function):
 def _prep(x: Tensor, dim, dtype, op):
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind != "f":
+    elif x.array.dtype.kind != "f":
         x = x.to(dtypes.get_default_dtype())
     if dim is None:
         raise TypeError(f"{op}: dim must be given (e.g. dim=-1)")
-    return x, normalize_dim(dim, x.data.ndim, op)
+    return x, normalize_dim(dim, x.array.ndim, op)
 
 
 def softmax(x: Tensor, dim: int | None = None, dtype=None) -> Tensor:

@@ -34,22 +34,22 @@ def _stable_argsort(xp, a, axis: int, descending: bool):
 
 
 def _dim(x: Tensor, dim, op) -> int:
-    return normalize_dim(dim, x.data.ndim, op) if x.data.ndim else 0
+    return normalize_dim(dim, x.array.ndim, op) if x.array.ndim else 0
 
 
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """Indices (int64) that sort ``x`` along ``dim``; ties keep their original order."""
     d = _dim(x, dim, "argsort")
     xp = x.device.backend.xp
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         return _wrap(xp.zeros((), np.int64), x.device)
-    return _wrap(_stable_argsort(xp, x.data, d, descending).astype(np.int64), x.device)
+    return _wrap(_stable_argsort(xp, x.array, d, descending).astype(np.int64), x.device)
 
 
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """``(values, indices)`` of ``x`` sorted along ``dim``."""
     idx = argsort(x, dim, descending, stable)
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         return SortResult(x, idx)
     return SortResult(gather(x, _dim(x, dim, "sort"), idx), idx)
 
@@ -63,13 +63,13 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``,
     in sorted order."""
     d = _dim(x, dim, "topk")
-    n = x.data.shape[d] if x.data.ndim else 1
+    n = x.array.shape[d] if x.array.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: k={k} is out of range for dimension {d} of size {n}")
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         return TopkResult(x, argsort(x))
     idx = argsort(x, d, descending=largest)
-    idx = _wrap(idx.data[(slice(None),) * d + (slice(0, k),)], x.device)
+    idx = _wrap(idx.array[(slice(None),) * d + (slice(0, k),)], x.device)
     return TopkResult(gather(x, d, idx), idx)
 
 
@@ -77,9 +77,9 @@ def _select(x: Tensor, d: int, pos, keepdim: bool, result):
     """Values and indices at sorted position ``pos`` (an int, or an array with one
     entry per slice) along ``d``."""
     xp = x.device.backend.xp
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         return result(x, _wrap(xp.zeros((), np.int64), x.device))
-    order = _stable_argsort(xp, x.data, d, False)
+    order = _stable_argsort(xp, x.array, d, False)
     if isinstance(pos, int):
         idx = order[(slice(None),) * d + (slice(pos, pos + 1),)]
     else:
@@ -94,30 +94,30 @@ def _select(x: Tensor, d: int, pos, keepdim: bool, result):
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """``(values, indices)`` of the ``k``-th smallest element (1-based) along ``dim``."""
     d = _dim(x, dim, "kthvalue")
-    n = x.data.shape[d] if x.data.ndim else 1
+    n = x.array.shape[d] if x.array.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue: k={k} is out of range for dimension {d} of size {n}")
     return _select(x, d, k - 1, keepdim, KthvalueResult)
 
 
 def _median(x: Tensor, dim, keepdim: bool, ignore_nan: bool, op: str):
-    if x.data.size == 0:
+    if x.array.size == 0:
         raise RuntimeError(f"{op}: the input is empty (shape {tuple(x.shape)})")
     if dim is None:
         flat = reshape(x, -1)
         return _median(flat, 0, False, ignore_nan, op).values
     d = _dim(x, dim, op)
     xp = x.device.backend.xp
-    n = x.data.shape[d] if x.data.ndim else 1
-    if x.data.dtype.kind == "f":
-        nans = xp.isnan(x.data).sum(axis=d) if x.data.ndim else xp.isnan(x.data).astype(int)
+    n = x.array.shape[d] if x.array.ndim else 1
+    if x.array.dtype.kind == "f":
+        nans = xp.isnan(x.array).sum(axis=d) if x.array.ndim else xp.isnan(x.array).astype(int)
         valid = n - nans
         # NaN sorts last: median propagates it (first NaN), nanmedian skips it
         pos = xp.where(nans > 0, valid, (n - 1) // 2) if not ignore_nan else \
             xp.maximum(valid - 1, 0) // 2
     else:
-        pos = xp.full(x.data.shape[:d] + x.data.shape[d + 1:], (n - 1) // 2)
-    return _select(x, d, pos.astype(np.int64) if x.data.ndim else (n - 1) // 2, keepdim,
+        pos = xp.full(x.array.shape[:d] + x.array.shape[d + 1:], (n - 1) // 2)
+    return _select(x, d, pos.astype(np.int64) if x.array.ndim else (n - 1) // 2, keepdim,
                    MedianResult)
 
 
@@ -137,9 +137,9 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
     on ties) and the position of its last occurrence, as PyTorch on the CPU."""
     d = _dim(x, dim, "mode")
     backend = x.device.backend
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         return ModeResult(x, _wrap(backend.xp.zeros((), np.int64), x.device))
-    a = np.moveaxis(backend.to_host(x.data), d, -1)  # index bookkeeping on the host
+    a = np.moveaxis(backend.to_host(x.array), d, -1)  # index bookkeeping on the host
     lead, n = a.shape[:-1], a.shape[-1]
     rows = a.reshape(-1, n)
     order = np.argsort(rows, axis=1, kind="stable")

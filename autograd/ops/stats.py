@@ -37,7 +37,7 @@ class Norm2(Function):
 
 
 def _float(x: Tensor) -> Tensor:
-    return x if x.data.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
+    return x if x.array.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
 
 
 def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -50,7 +50,7 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
         raise ValueError(f"norm: p={p!r} is not a vector norm; use 'fro' or a number "
                          "(matrix norms such as 'nuc' are in linalg.matrix_norm)")
     p = 2.0 if p in ("fro", None) else float(p)
-    axes = normalize_dims(dim, x.data.ndim, "norm") if x.data.ndim else None
+    axes = normalize_dims(dim, x.array.ndim, "norm") if x.array.ndim else None
     if p == 2:
         return Norm2.apply(x, axes, keepdim)
     if p == math.inf:
@@ -58,7 +58,7 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
     if p == -math.inf:
         return amin(abs(x), axes, keepdim)
     if p == 0:
-        return sum((x != 0).to(x.data.dtype), axes, keepdim)
+        return sum((x != 0).to(x.array.dtype), axes, keepdim)
     if p == 1:
         return sum(abs(x), axes, keepdim)
     return sum(abs(x) ** p, axes, keepdim) ** (1.0 / p)
@@ -72,7 +72,7 @@ def dist(a: Tensor, b: Tensor, p=2) -> Tensor:
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
     """Pairwise ``p``-norm distances between the rows of ``x1 (.., P, M)`` and ``x2
     (.., R, M)``: shape ``(.., P, R)``."""
-    if x1.data.ndim < 2 or x2.data.ndim < 2 or x1.data.shape[-1] != x2.data.shape[-1]:
+    if x1.array.ndim < 2 or x2.array.ndim < 2 or x1.array.shape[-1] != x2.array.shape[-1]:
         raise RuntimeError(f"cdist: expected (.., P, M) and (.., R, M) tensors, got "
                            f"{tuple(x1.shape)} and {tuple(x2.shape)}")
     if p < 0:
@@ -84,8 +84,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
 def renorm(x: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Scale each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` down to norm
     ``maxnorm`` (the others unchanged)."""
-    d = normalize_dim(dim, x.data.ndim, "renorm")
-    others = tuple(i for i in range(x.data.ndim) if i != d)
+    d = normalize_dim(dim, x.array.ndim, "renorm")
+    others = tuple(i for i in range(x.array.ndim) if i != d)
     n = norm(x, p, others, keepdim=True)
     return x * where(n > maxnorm, maxnorm / (n + 1e-7), 1.0)
 
@@ -114,7 +114,7 @@ def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):
 
 def nansum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """``sum`` treating NaN as zero (NaN elements get no gradient)."""
-    if x.data.dtype.kind == "f":
+    if x.array.dtype.kind == "f":
         x = where(x.isnan(), 0.0, x)
     return sum(x, dim, keepdim, dtype=dtype)
 
@@ -123,9 +123,9 @@ def nanmean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     """``mean`` of the non-NaN elements (NaN where there are none)."""
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         raise TypeError(f"nanmean: expected a floating input, got {x.dtype}")
-    count = sum((~x.isnan()).to(x.data.dtype), dim, keepdim)
+    count = sum((~x.isnan()).to(x.array.dtype), dim, keepdim)
     with np.errstate(invalid="ignore"):  # an all-NaN slice is 0 / 0: NaN, as PyTorch
         return nansum(x, dim, keepdim) / count
 
@@ -134,54 +134,54 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (the dtype's
     largest and lowest values by default); the gradient passes where ``x`` is finite."""
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         return x.clone()
-    info = np.finfo(x.data.dtype)
+    info = np.finfo(x.array.dtype)
     posinf = float(info.max) if posinf is None else posinf
     neginf = float(info.min) if neginf is None else neginf
     xp = x.device.backend.xp
-    fill = xp.where(xp.isnan(x.data), nan, xp.where(x.data > 0, posinf, neginf))
-    return where(x.isfinite(), x, _wrap(fill.astype(x.data.dtype), x.device))
+    fill = xp.where(xp.isnan(x.array), nan, xp.where(x.array > 0, posinf, neginf))
+    return where(x.isfinite(), x, _wrap(fill.astype(x.array.dtype), x.device))
 
 
 def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """``n``-th forward difference along ``dim``, after joining ``prepend`` and
     ``append`` (bool tensors use ``!=``)."""
-    d = normalize_dim(dim, x.data.ndim, "diff")
+    d = normalize_dim(dim, x.array.ndim, "diff")
     parts = [t for t in (prepend, x, append) if t is not None]
     if len(parts) > 1:
         x = cat([_along(t, x, d) for t in parts], d)
     for _ in range(n):
-        m = x.data.shape[d]
+        m = x.array.shape[d]
         hi = x[(slice(None),) * d + (slice(1, m),)]
         lo = x[(slice(None),) * d + (slice(0, max(m - 1, 0)),)]
-        x = (hi != lo) if x.data.dtype.kind == "b" else hi - lo
+        x = (hi != lo) if x.array.dtype.kind == "b" else hi - lo
     return x
 
 
 def _along(t, x, d):
     """A prepend/append value as a tensor shaped like ``x`` except along ``d``."""
-    if isinstance(t, Tensor) and t.data.ndim == x.data.ndim:
+    if isinstance(t, Tensor) and t.array.ndim == x.array.ndim:
         return t
-    shape = list(x.data.shape)
+    shape = list(x.array.shape)
     shape[d] = 1
     xp = x.device.backend.xp
-    return _wrap(xp.broadcast_to(xp.asarray(t.data if isinstance(t, Tensor) else t,
-                                            dtype=x.data.dtype), shape), x.device)
+    return _wrap(xp.broadcast_to(xp.asarray(t.array if isinstance(t, Tensor) else t,
+                                            dtype=x.array.dtype), shape), x.device)
 
 
 def trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> Tensor:
     """The trapezoid rule along ``dim``: spacing ``dx`` (1 by default) or the sample
     points ``x`` (1-D, or ``y``'s shape)."""
-    d = normalize_dim(dim, y.data.ndim, "trapezoid")
-    m = y.data.shape[d]
+    d = normalize_dim(dim, y.array.ndim, "trapezoid")
+    m = y.array.shape[d]
     pre = (slice(None),) * d
     avg = (y[pre + (slice(1, m),)] + y[pre + (slice(0, max(m - 1, 0)),)]) * 0.5
     if x is None:
         return sum(avg, d) * (1.0 if dx is None else dx)
-    spacing = diff(x, dim=-1 if x.data.ndim == 1 else d)
-    if x.data.ndim == 1:
-        view = [1] * y.data.ndim
+    spacing = diff(x, dim=-1 if x.array.ndim == 1 else d)
+    if x.array.ndim == 1:
+        view = [1] * y.array.ndim
         view[d] = max(m - 1, 0)
         spacing = reshape(spacing, tuple(view))
     return sum(avg * spacing, d)
@@ -198,24 +198,24 @@ def cov(x: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
     """Covariance matrix of the variables in the rows of ``x`` (observations in the
     columns; a 1-D ``x`` is one variable), with optional integer frequency weights and
     observation weights, as ``torch.cov``."""
-    if x.data.ndim > 2:
+    if x.array.ndim > 2:
         raise RuntimeError(f"cov: expected a tensor of at most 2 dimensions, got shape "
                            f"{tuple(x.shape)}")
     x = _float(x)
-    obs = reshape(x, (1, -1)) if x.data.ndim < 2 else x  # (vars, n)
-    n = obs.data.shape[1]
+    obs = reshape(x, (1, -1)) if x.array.ndim < 2 else x  # (vars, n)
+    n = obs.array.shape[1]
     w = None
     for name, wt in (("fweights", fweights), ("aweights", aweights)):
         if wt is None:
             continue
-        if wt.data.ndim != 1 or wt.data.shape[0] != n:
+        if wt.array.ndim != 1 or wt.array.shape[0] != n:
             raise RuntimeError(f"cov: {name} must be 1-D with {n} entries, got shape "
                                f"{tuple(wt.shape)}")
-        if name == "fweights" and wt.data.dtype.kind not in "iu":
+        if name == "fweights" and wt.array.dtype.kind not in "iu":
             raise RuntimeError(f"cov: fweights must be integers, got {wt.dtype}")
-        if bool((wt.data < 0).any()):
+        if bool((wt.array < 0).any()):
             raise RuntimeError(f"cov: {name} must be non-negative")
-        wt = wt.to(x.data.dtype)
+        wt = wt.to(x.array.dtype)
         w = wt if w is None else w * wt
     if w is None:
         avg = mean(obs, 1, keepdim=True)
@@ -230,11 +230,11 @@ def cov(x: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         elif aweights is None:
             factor = w_sum - correction
         else:
-            factor = w_sum - correction * sum(w * aweights.to(x.data.dtype)) / w_sum
+            factor = w_sum - correction * sum(w * aweights.to(x.array.dtype)) / w_sum
         centered = obs - avg
         c = (centered * w) @ centered.mT
     out = c / (factor if not isinstance(factor, int) or factor > 0 else float("nan"))
-    return reshape(out, ()) if x.data.ndim < 2 else out
+    return reshape(out, ()) if x.array.ndim < 2 else out
 
 
 def corrcoef(x: Tensor) -> Tensor:
@@ -243,7 +243,7 @@ def corrcoef(x: Tensor) -> Tensor:
     from .arithmetic import clamp
 
     c = cov(x)
-    if c.data.ndim == 0:
+    if c.array.ndim == 0:
         return c / c
     d = sqrt(c.diagonal())
     return clamp(c / unsqueeze(d, 1) / unsqueeze(d, 0), -1.0, 1.0)
@@ -258,24 +258,24 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(f"{op}: interpolation must be one of {_INTERPOLATIONS}, got "
                          f"{interpolation!r}")
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         raise RuntimeError(f"{op}: expected a floating input, got {x.dtype}")
     xp = x.device.backend.xp
-    qs = q.data if isinstance(q, Tensor) else xp.asarray(q, dtype=np.float64)
+    qs = q.array if isinstance(q, Tensor) else xp.asarray(q, dtype=np.float64)
     if qs.ndim > 1 or bool(((qs < 0) | (qs > 1)).any()):
         raise RuntimeError(f"{op}: q must be a number or a 1-D tensor with values in [0, 1]")
-    in_shape = x.data.shape
+    in_shape = x.array.shape
     if dim is None:
         x, d = reshape(x, -1), 0
     else:
-        d = normalize_dim(dim, x.data.ndim, op) if x.data.ndim else 0
-        if x.data.ndim == 0:
+        d = normalize_dim(dim, x.array.ndim, op) if x.array.ndim else 0
+        if x.array.ndim == 0:
             x = reshape(x, 1)
-    n = x.data.shape[d]
+    n = x.array.shape[d]
     if n == 0:
         raise RuntimeError(f"{op}: the input is empty along dimension {d}")
     s = sort(x, d).values  # NaN sorts last
-    nan_count = xp.isnan(x.data).sum(axis=d, keepdims=True)
+    nan_count = xp.isnan(x.array).sum(axis=d, keepdims=True)
     valid = (n - nan_count) if ignore_nan else xp.full(nan_count.shape, n)
     outs = []
     for qv in qs.reshape(-1).tolist():
@@ -289,7 +289,7 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
             lo = hi = xp.round(rank)  # half to even, as PyTorch
         v_lo = _take(s, d, lo)
         v_hi = _take(s, d, hi)
-        weight = 0.5 if interpolation == "midpoint" else (rank - lo).astype(s.data.dtype)
+        weight = 0.5 if interpolation == "midpoint" else (rank - lo).astype(s.array.dtype)
         out = v_lo if interpolation in ("lower", "higher", "nearest") else \
             v_lo + (v_hi - v_lo) * (weight if isinstance(weight, float) else
                                     _wrap(weight, x.device))

@@ -54,7 +54,7 @@ def view(x: Tensor, *shape) -> Tensor:
     from .shape import reshape
 
     out = reshape(x, *shape)
-    if out is not x and out._view is None and x.data.size > 1:
+    if out is not x and out._view is None and x.array.size > 1:
         raise RuntimeError(
             f"view: shape {tuple(out.shape)} is not compatible with the input's shape "
             f"{tuple(x.shape)} and strides {x.stride()} (at least one dimension spans "
@@ -64,7 +64,7 @@ def view(x: Tensor, *shape) -> Tensor:
 
 def contiguous(x: Tensor) -> Tensor:
     """``x`` itself when its elements are in row-major order, else a contiguous copy."""
-    if x.data.flags.c_contiguous:
+    if x.array.flags.c_contiguous:
         return x
     from .convert import clone
 
@@ -75,8 +75,8 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The view ``x[..., start:start + length, ...]`` along ``dim``."""
     from .indexing import getitem
 
-    d = normalize_dim(dim, x.data.ndim, "narrow")
-    n = x.data.shape[d]
+    d = normalize_dim(dim, x.array.ndim, "narrow")
+    n = x.array.shape[d]
     start = int(start)
     if start < 0:
         start += n
@@ -127,7 +127,7 @@ class DiagonalScatter(Function):
 def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The view of the diagonal (``offset`` above the main one) of the ``dim1``/``dim2``
     planes, appended as the last dimension."""
-    nd = x.data.ndim
+    nd = x.array.ndim
     if nd < 2:
         raise RuntimeError(f"diagonal: expects a tensor of at least 2 dims, got shape "
                            f"{tuple(x.shape)}")
@@ -178,8 +178,8 @@ class UnfoldBackward(Function):
 def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """The view of every slice of ``size`` elements along ``dimension``, ``step`` apart,
     in a new last dimension (``Tensor.unfold``)."""
-    d = normalize_dim(dimension, max(x.data.ndim, 1), "unfold")
-    n = x.data.shape[d] if x.data.ndim else 1
+    d = normalize_dim(dimension, max(x.array.ndim, 1), "unfold")
+    n = x.array.shape[d] if x.array.ndim else 1
     if size < 0 or size > n or step <= 0:
         raise RuntimeError(f"unfold: size {size} must be in [0, {n}] and step {step} > 0 "
                            f"(dimension {d} of shape {tuple(x.shape)})")

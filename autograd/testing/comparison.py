@@ -27,7 +27,7 @@ def _meta(x):
     from autograd import Tensor
 
     if isinstance(x, Tensor):
-        return x.numpy(), x.data.dtype, str(x.device), "Tensor"
+        return x.numpy(), x.array.dtype, str(x.device), "Tensor"
     if isinstance(x, np.ndarray | np.generic):
         return np.asarray(x), np.asarray(x).dtype, "cpu", "ndarray"
     return np.asarray(x), None, "cpu", type(x).__name__  # Python numbers: dtype is loose

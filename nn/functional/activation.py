@@ -59,7 +59,7 @@ _GELU_C = 0.044715
 def _float(x: Tensor, op: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
-    return x if x.data.dtype.kind == "f" else x.to(dtypes.get_default_dtype())
+    return x if x.array.dtype.kind == "f" else x.to(dtypes.get_default_dtype())
 
 
 # Each activation f is a node whose backward is ``FGrad.apply(x, g, *consts) = g * f'(x)``:

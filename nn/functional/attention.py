@@ -129,7 +129,7 @@ def _merge_masks(attn_mask, key_padding_mask, bsz, num_heads, L, S, ref, op):
         if merged is None:
             merged = k
         elif merged.dtype.kind == "b" and k.dtype.kind == "b":
-            merged = wrap(xp.logical_or(merged.data, k.data), ref.device)
+            merged = wrap(xp.logical_or(merged.array, k.array), ref.device)
         else:
             merged = _additive(merged, dtype) + _additive(k, dtype)
     return merged
@@ -139,7 +139,7 @@ def _additive(m: Tensor, dtype) -> Tensor:
     """A bool mask (True = blocked) as 0 / -inf floats; float masks unchanged."""
     if m.dtype.kind == "b":
         xp = m.device.backend.xp
-        return wrap(xp.where(m.data, -np.inf, 0.0).astype(dtype), m.device)
+        return wrap(xp.where(m.array, -np.inf, 0.0).astype(dtype), m.device)
     return m.to(dtype)
 
 

@@ -31,7 +31,7 @@ class Gather(Function):
     @staticmethod
     def backward(ctx, g):
         (idx,) = ctx.saved_tensors
-        return Scatter.apply(g, idx.data, ctx.num_rows, ctx.padding_idx), None, None, None
+        return Scatter.apply(g, idx.array, ctx.num_rows, ctx.padding_idx), None, None, None
 
 
 class Scatter(Function):
@@ -52,7 +52,7 @@ class Scatter(Function):
     @staticmethod
     def backward(ctx, gg):
         (idx,) = ctx.saved_tensors
-        return Gather.apply(gg, idx.data, ctx.padding_idx, True), None, None, None
+        return Gather.apply(gg, idx.array, ctx.padding_idx, True), None, None, None
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -75,7 +75,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         if input.device is not weight.device:
             raise ValueError(f"{op}: indices are on {input.device} but weight is on "
                              f"{weight.device}")
-        idx = input.data
+        idx = input.array
     else:
         idx = xp.asarray(input)
     if idx.dtype.kind not in "iu":
@@ -91,7 +91,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         flat_t = flat_t if flat_t.dtype == np.int64 else flat_t.long()
     else:
         flat_t = idx.reshape(-1).astype(xp.int64, copy=False)
-    flat = flat_t.data if isinstance(flat_t, Tensor) else flat_t
+    flat = flat_t.array if isinstance(flat_t, Tensor) else flat_t
     if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= v):
         raise IndexError(f"{op}: index out of range: indices span [{int(flat.min())}, "
                          f"{int(flat.max())}] but weight has {v} rows")
@@ -107,10 +107,10 @@ def _renorm_rows(weight: Tensor, rows, max_norm: float, norm_type: float) -> Non
     xp = weight.device.backend.xp
     with no_grad():
         rows = xp.unique(rows)
-        w = weight.data[rows]
+        w = weight.array[rows]
         norms = (xp.abs(w) ** norm_type).sum(1) ** (1.0 / norm_type)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-        weight.data[rows] = w * scale[:, None].astype(w.dtype)
+        weight.array[rows] = w * scale[:, None].astype(w.dtype)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -118,7 +118,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     from autograd.extend import wrap
 
     xp = tensor.device.backend.xp
-    idx = tensor.data
+    idx = tensor.array
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor, got dtype {idx.dtype}")
     if num_classes < 0:

@@ -78,9 +78,9 @@ def _pointwise_args(input, target, op: str, reduction: str):
             "differ; they must match (reshape one of them, e.g. target.view(-1, 1)), since "
             "broadcasting here is almost always a bug"
         )
-    if input.data.dtype.kind != "f":
+    if input.array.dtype.kind != "f":
         input = input.to(dtypes.get_default_dtype())
-    if target.data.dtype != input.data.dtype:
+    if target.array.dtype != input.array.dtype:
         target = target.to(input.dtype)  # e.g. float64 NumPy targets for a float32 model
     return input, target
 
@@ -142,7 +142,7 @@ def _class_layout(input: Tensor, target: Tensor, op: str):
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
     _same_device(target, input, op, "target")
-    if target.data.dtype.kind not in "iu":
+    if target.array.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: class-index targets must be an integer tensor, got dtype "
             f"{target.dtype} (shape {tuple(target.shape)}); for class probabilities pass a "
@@ -153,7 +153,7 @@ def _class_layout(input: Tensor, target: Tensor, op: str):
         if tshape != ():
             raise ValueError(f"{op}: input of shape {shape} (unbatched) needs a 0-d target, "
                              f"got shape {tshape}")
-        return input.reshape(1, shape[0]), target.data.reshape(1), tshape
+        return input.reshape(1, shape[0]), target.array.reshape(1), tshape
     if input.ndim < 1 or tshape != (shape[0],) + shape[2:]:
         raise ValueError(
             f"{op}: input of shape {shape} (N, C, d1, ...) expects a target of shape "
@@ -164,7 +164,7 @@ def _class_layout(input: Tensor, target: Tensor, op: str):
         x2 = input.permute(*perm).reshape(-1, shape[1])
     else:
         x2 = input
-    return x2, target.data.reshape(-1), tshape
+    return x2, target.array.reshape(-1), tshape
 
 
 def _row_weights(x2: Tensor, t, weight, ignore_index: int, op: str):
@@ -192,7 +192,7 @@ def _row_terms(x2: Tensor, target: Tensor, weight, ignore_index: int, op: str,
     """The arrays the row losses need from the class-index ``target``: the targets made
     safe to index, each row's coefficient ``(1 - eps) * weight / total``, the label
     smoothing coefficients (None when ``eps`` is 0) and the class weights (or None)."""
-    safe, valid, wrow, wc = _row_weights(x2, target.data.reshape(-1), weight, ignore_index, op)
+    safe, valid, wrow, wc = _row_weights(x2, target.array.reshape(-1), weight, ignore_index, op)
     scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
     coef = (wrow * ((1.0 - eps) * scale)).astype(x2.dtype, copy=False)
     smooth = None
@@ -204,7 +204,7 @@ def _row_terms(x2: Tensor, target: Tensor, weight, ignore_index: int, op: str,
 def _class_weight(weight, x2: Tensor, c: int, op: str):
     if isinstance(weight, Tensor):
         _same_device(weight, x2, op, "weight")
-    w = weight.data if isinstance(weight, Tensor) else x2.device.backend.xp.asarray(weight)
+    w = weight.array if isinstance(weight, Tensor) else x2.device.backend.xp.asarray(weight)
     if tuple(w.shape) != (c,):
         raise ValueError(f"{op}: weight must have shape ({c},) (one per class), got "
                          f"{tuple(w.shape)}")
@@ -326,11 +326,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    if input.data.dtype.kind != "f":
+    if input.array.dtype.kind != "f":
         raise TypeError(f"{op}: input (logits) must be floating, got {input.dtype}")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
-    if target.data.dtype.kind == "f":
+    if target.array.dtype.kind == "f":
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     x2, _, tshape = _class_layout(input, target, op)
     safe, coef, smooth, wc = _row_terms(x2, target, weight, ignore_index, op, reduction,
@@ -393,7 +393,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """
     op = "nll_loss"
     _check_reduction(reduction, op)
-    if not isinstance(input, Tensor) or input.data.dtype.kind != "f":
+    if not isinstance(input, Tensor) or input.array.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating Tensor of log-probabilities")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
@@ -453,10 +453,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     is clamped at -100 so x = 0 or 1 gives a finite loss. input, target: same shape
     (*); weight broadcasts to it."""
     input, target = _pointwise_args(input, target, "binary_cross_entropy", reduction)
-    if input.data.size and bool(((input.data < 0) | (input.data > 1)).any()):
+    if input.array.size and bool(((input.array < 0) | (input.array > 1)).any()):
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
-            f"(got min {float(input.data.min())}, max {float(input.data.max())}); pass "
+            f"(got min {float(input.array.min())}, max {float(input.array.max())}); pass "
             "logits to binary_cross_entropy_with_logits instead"
         )
     loss = BinaryCrossEntropy.apply(input, target)
@@ -511,7 +511,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if pos_weight is not None:
         if isinstance(pos_weight, Tensor):
             _same_device(pos_weight, input, op, "pos_weight")
-        pw = pos_weight.data if isinstance(pos_weight, Tensor) else \
+        pw = pos_weight.array if isinstance(pos_weight, Tensor) else \
             input.device.backend.xp.asarray(pos_weight)
         pw = pw.astype(input.dtype, copy=False)
         try:

@@ -133,7 +133,7 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0,
     margins = (x - correct + margin).clamp(min=0)
     if p == 2:
         margins = margins * margins
-    others = wrap(xp.arange(c)[None, :] != t.data[:, None], x.device)  # i != y
+    others = wrap(xp.arange(c)[None, :] != t.array[:, None], x.device)  # i != y
     if weight is not None:
         margins = margins * weight[t].unsqueeze(1)
     loss = ag.where(others, margins, 0.0).sum(1) / c
@@ -198,7 +198,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
             raise ValueError(f"{op}: var of shape {tuple(var.shape)} does not match input "
                              f"{tuple(input.shape)} (same shape, one dimension fewer, or a "
                              "last dimension of 1)")
-    if bool((var.data < 0).any()):
+    if bool((var.array < 0).any()):
         raise ValueError(f"{op}: var has negative entry/entries")
     var = var + (var.detach().clamp(min=eps) - var.detach())  # clamp; gradient passes
     diff = input - target

@@ -132,13 +132,13 @@ def _update_running(running_mean, running_var, mean, var, n, momentum):
                          "BatchNorm modules; pass the averaging factor 1/num_batches here")
     with no_grad():
         if running_mean is not None:
-            rm = running_mean.data
+            rm = running_mean.array
             rm *= 1.0 - momentum
-            rm += (momentum * mean.data.reshape(-1)).astype(rm.dtype, copy=False)
+            rm += (momentum * mean.array.reshape(-1)).astype(rm.dtype, copy=False)
         if running_var is not None:
-            rv = running_var.data
+            rv = running_var.array
             rv *= 1.0 - momentum
-            rv += (momentum * n / (n - 1) * var.data.reshape(-1)).astype(rv.dtype, copy=False)
+            rv += (momentum * n / (n - 1) * var.array.reshape(-1)).astype(rv.dtype, copy=False)
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,

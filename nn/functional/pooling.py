@@ -41,7 +41,7 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, g):
         (argmax,) = ctx.saved_tensors
-        gx = MaxPoolScatter.apply(g, argmax.data, ctx.x_shape, *ctx.params)
+        gx = MaxPoolScatter.apply(g, argmax.array, ctx.x_shape, *ctx.params)
         return gx, None, None, None, None
 
 
@@ -58,7 +58,7 @@ class MaxPoolScatter(Function):
     @staticmethod
     def backward(ctx, gg):
         (argmax,) = ctx.saved_tensors
-        return (MaxPoolGather.apply(gg, argmax.data, *ctx.params),) + (None,) * 6
+        return (MaxPoolGather.apply(gg, argmax.array, *ctx.params),) + (None,) * 6
 
 
 class MaxPoolGather(Function):
@@ -73,7 +73,7 @@ class MaxPoolGather(Function):
     @staticmethod
     def backward(ctx, g):
         (argmax,) = ctx.saved_tensors
-        return (MaxPoolScatter.apply(g, argmax.data, *ctx.params),) + (None,) * 6
+        return (MaxPoolScatter.apply(g, argmax.array, *ctx.params),) + (None,) * 6
 
 
 def _pool_args(input, kernel_size, stride, padding, dilation, op, nd=2):
@@ -135,7 +135,7 @@ def _max_pool(x: Tensor, k, s, p, d, return_indices: bool, op: str, ceil_mode: b
     if not return_indices:
         return MaxPool2d.apply(x, k, s, p, d)
     backend = x.device.backend
-    out, argmax = backend.max_pool2d(x.data, k, s, p, d)
+    out, argmax = backend.max_pool2d(x.array, k, s, p, d)
     if x.requires_grad:
         out = MaxPoolGather.apply(x, argmax, x.shape, k, s, p, d)
     else:
@@ -330,10 +330,10 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     out = stack(taps, 0).amax(0)  # (N, C, OD, OH, OW)
     if return_indices:
         xp = x.device.backend.xp
-        values = xp.stack([t.data for t in taps])  # (k, N, C, OD, OH, OW)
+        values = xp.stack([t.array for t in taps])  # (k, N, C, OD, OH, OW)
         which = values.argmax(0)  # the winning depth tap
         z = (xp.arange(od).reshape(1, 1, od, 1, 1) * s[0] - p[0]) + which * d[0]
-        hw = plane_idx.data.reshape(n, c, depth, oh, ow)
+        hw = plane_idx.array.reshape(n, c, depth, oh, ow)
         hw_at = xp.take_along_axis(hw, xp.clip(z, 0, depth - 1), axis=2)
         idx = wrap(z * (h * w) + hw_at, x.device)
         if unbatched:

@@ -283,9 +283,9 @@ def _reflect_coords(x: Tensor, lo: float, hi: float) -> Tensor:
         return x * 0.0 + lo
     xp = x.device.backend.xp
     d = (x - lo).abs()
-    flips = wrap(xp.floor(d.data / span), x.device)
+    flips = wrap(xp.floor(d.array / span), x.device)
     extra = d - flips * span
-    even = wrap((flips.data % 2) == 0, x.device)
+    even = wrap((flips.array % 2) == 0, x.device)
     return ag.where(even, extra + lo, span - extra + lo)
 
 
@@ -374,7 +374,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     coords = [grid[..., nd - 1 - a] for a in range(nd)]  # in axis order
     if mode == "bicubic":
         raw = [_unnormalize(coords[a], sizes[a], align_corners) for a in range(nd)]
-        base = [xp.floor(r.data) for r in raw]
+        base = [xp.floor(r.array) for r in raw]
         weights = [[w.unsqueeze(-1) for w in _cubic_weights(r - wrap(b, dev))]
                    for r, b in zip(raw, base, strict=True)]
         out = None
@@ -387,9 +387,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         src = [_source_coords(coords[a], sizes[a], padding_mode, align_corners)
                for a in range(nd)]
         if mode == "nearest":
-            out = tap([xp.rint(c.data).astype(np.int64) for c in src])  # half to even
+            out = tap([xp.rint(c.array).astype(np.int64) for c in src])  # half to even
         else:
-            lo = [xp.floor(c.data) for c in src]
+            lo = [xp.floor(c.array) for c in src]
             frac = [(c - wrap(f, dev)).unsqueeze(-1) for c, f in zip(src, lo, strict=True)]
             lo = [f.astype(np.int64) for f in lo]
             out = None

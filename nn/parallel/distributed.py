@@ -259,9 +259,9 @@ class DistributedDataParallel(Module):
         b, i = self._where[id(p)]
         n, off = p.numel(), b.offsets[i]
         if grad is None:
-            b.flat.data[off:off + n] = 0
+            b.flat.array[off:off + n] = 0
         else:
-            b.flat.data[off:off + n] = grad.data.reshape(-1)
+            b.flat.array[off:off + n] = grad.array.reshape(-1)
         b.pending -= 1
         while self._next_launch < len(self._buckets) and \
                 self._buckets[self._next_launch].pending == 0:
@@ -285,15 +285,15 @@ class DistributedDataParallel(Module):
         with ag.no_grad():
             for b in self._buckets:
                 b.work.wait()
-                b.flat.data /= self.world_size
+                b.flat.array /= self.world_size
                 for p, off in zip(b.params, b.offsets):
                     if id(p) in unused_everywhere:
                         continue
-                    avg = b.flat.data[off:off + p.numel()].reshape(p.shape)
+                    avg = b.flat.array[off:off + p.numel()].reshape(p.shape)
                     if p.grad is None:
                         p.grad = ag.Tensor(avg.copy(), device=p.device)
                     else:
-                        p.grad.data[...] = avg
+                        p.grad.array[...] = avg
         self._reset()
 
     @contextlib.contextmanager

@@ -47,7 +47,7 @@ def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0,
         from autograd import tensor
 
         return tensor(0.0)
-    norms = [_norm_of(t.data, t.device.backend.xp, norm_type) for t in tensors]
+    norms = [_norm_of(t.array, t.device.backend.xp, norm_type) for t in tensors]
     if norm_type == math.inf:
         total = max(norms)
     elif norm_type == -math.inf:
@@ -75,7 +75,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
         return
     for p in params:
         g = p.grad
-        p.grad = wrap((g.data * coef).astype(g.dtype, copy=False), g.device)
+        p.grad = wrap((g.array * coef).astype(g.dtype, copy=False), g.device)
 
 
 @replayable  # ag.compile: clips again (from the new norm) on replay
@@ -103,5 +103,5 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     for p in _params(parameters):
         g = p.grad
         xp = g.device.backend.xp
-        p.grad = wrap(xp.clip(g.data, -clip_value, clip_value).astype(g.dtype, copy=False),
+        p.grad = wrap(xp.clip(g.array, -clip_value, clip_value).astype(g.dtype, copy=False),
                        g.device)

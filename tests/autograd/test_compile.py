@@ -57,11 +57,11 @@ def _assert_same_training(make_model, shape, steps):
     for a, b in zip(l0, l1):
         assert a.tobytes() == b.tobytes()  # bit-identical
     for (n, a), (_, b) in zip(m0.state_dict().items(), m1.state_dict().items()):
-        assert a.data.tobytes() == b.data.tobytes(), n
+        assert a.array.tobytes() == b.array.tobytes(), n
     for p0, p1 in zip(m0.parameters(), m1.parameters()):
         s0, s1 = o0.state[p0], o1.state[p1]
         for k in s0:
-            assert np.asarray(s0[k].data).tobytes() == np.asarray(s1[k].data).tobytes(), k
+            assert np.asarray(s0[k].array).tobytes() == np.asarray(s1[k].array).tobytes(), k
 
 
 def test_mlp_adam_dropout_bit_identical():
@@ -284,7 +284,7 @@ def test_gradient_clipping_and_sgd_momentum_bit_identical():
 
         f = ag.compile(step) if compiled else step
         out = [[t.numpy().copy() for t in f(*data[i % 3])] for i in range(8)]
-        return out, [p.data.copy() for p in params]
+        return out, [p.array.copy() for p in params]
 
     (o0, p0), (o1, p1) = run(False), run(True)
     for a, b in zip(sum(o0, []) + p0, sum(o1, []) + p1):

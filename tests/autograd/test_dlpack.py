@@ -35,7 +35,7 @@ def test_tensor_from_numpy_dlpack_shares_memory():
     assert not t.requires_grad and t.is_leaf
     a[1, 2] = -7.0
     assert t[1, 2].item() == -7.0
-    t.data[0, 0] = 9.0  # and the other way
+    t.array[0, 0] = 9.0  # and the other way
     assert a[0, 0] == 9.0
 
 
@@ -61,11 +61,11 @@ def test_from_numpy_shares_memory_as_torch_does():
 def test_array_protocol_shares_and_converts():
     t = ag.tensor([1.0, 2.0, 3.0])
     a = np.asarray(t)
-    assert np.shares_memory(a, t.data)
+    assert np.shares_memory(a, t.array)
     a[0] = 10.0
     assert t[0].item() == 10.0
     assert np.asarray(t, dtype=np.float64).dtype == np.float64
-    assert not np.shares_memory(np.array(t, copy=True), t.data)
+    assert not np.shares_memory(np.array(t, copy=True), t.array)
 
 
 def test_array_of_a_gpu_tensor_says_to_call_cpu():
@@ -112,7 +112,7 @@ def test_torch_round_trip_shares_memory():
     assert back.dtype == np.float64
     src[3] = 100.0
     assert back.tolist() == [0.0, 1.0, 2.0, 100.0]
-    back.data[0] = -5.0
+    back.array[0] = -5.0
     assert src[0].item() == -5.0
 
 
@@ -123,9 +123,9 @@ def test_jax_round_trip_shares_memory():
     t = ag.from_numpy(a)
     j = jax.dlpack.from_dlpack(t)
     assert j.unsafe_buffer_pointer() == a.ctypes.data
-    t.data[0, 0] = 42.0  # a write through the engine is seen by JAX
+    t.array[0, 0] = 42.0  # a write through the engine is seen by JAX
     assert float(j[0, 0]) == 42.0
     x = jax.numpy.arange(4.0, dtype=jax.numpy.float32)
     back = ag.from_dlpack(x)
-    assert back.data.__array_interface__["data"][0] == x.unsafe_buffer_pointer()
+    assert back.array.__array_interface__["data"][0] == x.unsafe_buffer_pointer()
     assert back.tolist() == [0.0, 1.0, 2.0, 3.0]

@@ -102,7 +102,7 @@ def test_detach_and_no_grad_record_nothing():
         y = x * 2
     assert not y.requires_grad and y.grad_fn is None and ag.is_grad_enabled()
     z = x.detach()
-    assert not z.requires_grad and np.shares_memory(z.data, x.data)
+    assert not z.requires_grad and np.shares_memory(z.array, x.array)
 
     @ag.no_grad()
     def f(t):
@@ -402,7 +402,7 @@ def test_no_grad_binary_ops_match_recorded_ones():
             recorded = op(a, b)
             with ag.no_grad():
                 plain = op(a, b)
-            assert plain.grad_fn is None and isinstance(plain.data, np.ndarray)
+            assert plain.grad_fn is None and isinstance(plain.array, np.ndarray)
             assert plain.shape == recorded.shape and plain.dtype == recorded.dtype
             np.testing.assert_array_equal(plain.numpy(), recorded.numpy())
     with ag.no_grad(), pytest.raises(ValueError, match=r"Mul: .*\(2, 3\).*\(2,\)"):

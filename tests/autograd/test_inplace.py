@@ -36,9 +36,9 @@ def test_inplace_equals_out_of_place(pair):
 
 def test_inplace_keeps_the_array_and_bumps_the_version():
     x = ag.zeros(3)
-    arr = x.data
+    arr = x.array
     x.add_(1).mul_(3)
-    assert x.data is arr and x.tolist() == [3.0, 3.0, 3.0]
+    assert x.array is arr and x.tolist() == [3.0, 3.0, 3.0]
     assert x._version == 2
 
 
@@ -172,13 +172,37 @@ def test_detach_shares_storage_and_version_data_does_not_bump():
     y = x * 1
     z = y * y
     d = y.detach()
-    assert not d.requires_grad and np.shares_memory(d.data, y.data)
-    y.data[0] = 5.0  # the raw array: not seen by the version check (PyTorch's .data)
+    assert not d.requires_grad and np.shares_memory(d.array, y.array)
+    y.data[0] = 5.0  # .data has a version counter of its own: not seen by the check
     z.sum().backward(retain_graph=True)
     d.add_(1)  # the detached alias shares the version counter
     assert y._version == 1
     with pytest.raises(ag.BackwardError):
         z.sum().backward()
+
+
+def test_data_is_a_detached_tensor_on_the_same_storage():
+    """PyTorch's ``p.data``: a Tensor (not the raw array, not a Parameter) sharing the
+    storage, outside the graph, so ``p.data.add_(u)`` updates a leaf that requires grad
+    without the leaf-mutation error and without being recorded."""
+    p = nn.Parameter(ag.tensor([1.0, 2.0, 3.0]))
+    d = p.data
+    assert type(d) is ag.Tensor and not d.requires_grad and d.is_leaf and d.grad_fn is None
+    assert np.shares_memory(d.array, p.array) and d.data_ptr() == p.data_ptr()
+    p.data.add_(-0.5 * ag.ones(3))  # grad mode on: no "leaf requires grad" error
+    np.testing.assert_array_equal(p.numpy(), [0.5, 1.5, 2.5])
+    assert p._version == 0 and p.grad_fn is None and p.requires_grad
+    p.data.mul_(2).sub_(1)
+    np.testing.assert_array_equal(p.numpy(), [0.0, 2.0, 4.0])
+
+
+def test_data_assignment_replaces_the_values_and_checks_its_type():
+    x = _leaf([1.0, 2.0])
+    new = ag.tensor([5.0, 6.0, 7.0], dtype=ag.float64)
+    x.data = new
+    assert x.shape == (3,) and np.shares_memory(x.array, new.array) and x.requires_grad
+    with pytest.raises(TypeError, match="Tensor.data = value: expected a Tensor, got ndarray"):
+        x.data = np.zeros(3)
 
 
 def test_optimizer_step_bumps_versions_and_allocates_no_new_array():
@@ -187,10 +211,10 @@ def test_optimizer_step_bumps_versions_and_allocates_no_new_array():
     x = ag.randn(4, 3)
     loss = (lin(x) ** 2).sum()
     loss.backward(retain_graph=True)
-    arrays = [p.data for p in lin.parameters()]
+    arrays = [p.array for p in lin.parameters()]
     version = lin.weight._version  # 1: nn.init filled it in place, as in PyTorch
     opt.step()
-    assert all(p.data is a for p, a in zip(lin.parameters(), arrays))
+    assert all(p.array is a for p, a in zip(lin.parameters(), arrays))
     assert lin.weight._version == version + 1
     with pytest.raises(ag.BackwardError, match="SGD.step"):
         loss.backward()
@@ -200,9 +224,9 @@ def test_module_zero_grad_zeroes_in_place():
     lin = nn.Linear(2, 2)
     lin(ag.ones(1, 2)).sum().backward()
     g = lin.weight.grad
-    arr = g.data
+    arr = g.array
     lin.zero_grad(set_to_none=False)
-    assert lin.weight.grad is g and g.data is arr and not g.data.any()
+    assert lin.weight.grad is g and g.array is arr and not g.array.any()
 
 
 def test_init_fills_a_view_in_place():
@@ -313,8 +337,8 @@ def test_step_functions_have_zero_gradients():
 def test_out_keyword_writes_in_place():
     a, b = ag.ones(3), ag.arange(3.0)
     out = ag.zeros(3)
-    arr = out.data
-    assert ag.add(a, b, out=out) is out and out.data is arr
+    arr = out.array
+    assert ag.add(a, b, out=out) is out and out.array is arr
     assert out.tolist() == [1.0, 2.0, 3.0] and out._version == 1
     assert ag.sum(ag.ones(2, 3), dim=1, out=ag.zeros(2)).tolist() == [3.0, 3.0]
     ag.matmul(ag.ones(2, 3), ag.ones(3, 2), out=ag.zeros(2, 2))
@@ -352,3 +376,51 @@ def test_setitem_with_integers_and_arrays_uses_pytorchs_layout(key, first, rest)
     written = np.zeros((2, 3, 4), bool)
     written[first][rest] = True
     np.testing.assert_array_equal(base.grad.numpy(), np.where(written, 0.0, 2 * ref))
+
+
+def _offsets_repeat(a) -> bool:
+    """Brute force: do two elements of the strided array ``a`` share a byte offset?"""
+    idx = np.indices(a.shape).reshape(a.ndim, -1).T
+    offs = idx @ np.array(a.strides) if a.ndim else np.zeros(1)
+    return len(set(offs.tolist())) < a.size
+
+
+def test_overlap_test_agrees_with_brute_force_on_view_layouts():
+    """overlaps_itself against every element's offset, on the layouts views make: it
+    would let a write into overlapping windows through (or refuse a plain slice)."""
+    from autograd.ops.inplace import overlaps_itself
+    a = np.arange(60.0).reshape(3, 4, 5)
+    x = ag.tensor(a)
+    views = [x, x.transpose(0, 2), x[::2, 1:, ::3], x[:, 2], x.diagonal(0, 1, 2),
+             x.expand(2, 3, 4, 5), x[:, :1].expand(3, 4, 5), x.unfold(2, 2, 1),
+             x.unfold(2, 2, 2), x.unfold(1, 3, 1).transpose(0, 3), x.unfold(2, 1, 1),
+             x.permute(2, 0, 1)[1:, ::2], x.reshape(60).unfold(0, 5, 5)]
+    got = [overlaps_itself(v.array) for v in views]
+    assert got == [_offsets_repeat(v.array) for v in views]
+    assert got.count(True) == 4  # the two expands and the two overlapping unfolds
+
+
+@pytest.mark.parametrize("op", [lambda v: v.add_(1), lambda v: v.zero_(),
+                                lambda v: v.mul_(2), lambda v: v.__setitem__(..., 1.0),
+                                lambda v: v.uniform_()], ids=["add_", "zero_", "mul_",
+                                                              "setitem", "uniform_"])
+def test_writes_into_overlapping_views_raise(op):
+    """PyTorch refuses expanded targets; it writes overlapping unfold windows one element
+    at a time (each location changed once per window), which NumPy would not reproduce:
+    both raise here, naming the shape and strides, and leave the base unchanged."""
+    x = ag.zeros(4)
+    for view in (x.unfold(0, 2, 1), x.expand(3, 4)):
+        with pytest.raises(RuntimeError, match=r"strides \(.*more than one element "
+                                               r"refers to the same memory location"):
+            op(view)
+    np.testing.assert_array_equal(x.numpy(), np.zeros(4))
+    op(x.unfold(0, 2, 2))  # windows that do not overlap are written without complaint
+
+
+def test_setitem_with_an_index_array_is_index_put_as_in_pytorch():
+    x = _leaf([1.0, 2.0, 3.0])
+    y = x * 1
+    y[ag.tensor([0, 2])] = 0.0
+    assert y.grad_fn.name() == "IndexPutBackward"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])

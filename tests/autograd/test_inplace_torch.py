@@ -76,6 +76,11 @@ PROGRAMS = {
     "leaf_changed_input_of_add": lambda lib, x: (lambda z: (_no_grad_set(lib, x), z)[1])(
         x + 1),
     "detached_alias_changed": lambda lib, x: (lambda z: (x.detach().add_(1), z)[1])(x * x),
+    # .data: the same storage, a version counter of its own (not seen by backward)
+    "data_of_leaf_add_": lambda lib, x: (lambda z: (x.data.add_(1), z)[1])(x * x),
+    "data_of_saved_output_mul_": lambda lib, x: (lambda e: (lambda z: (e.data.mul_(2), z)[1])(
+        e * 1))((x * 1).exp()),
+    "data_setitem_of_intermediate": _ip(lambda lib, y: y.data.__setitem__(0, 3.0)),
     "mul_self": lambda lib, x: (lambda y: y.mul_(y))(x * 1),
     "retain_grad_across_inplace": lambda lib, x: _retain(x),
 }

@@ -80,9 +80,9 @@ def _randomise_batchnorm(model):
     rng = np.random.default_rng(1)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
-            m.running_mean.data[:] = rng.normal(size=m.running_mean.shape)
-            m.running_var.data[:] = rng.uniform(0.5, 2.0, size=m.running_var.shape)
-            m.weight.data[:] = rng.normal(size=m.weight.shape)
+            m.running_mean.array[:] = rng.normal(size=m.running_mean.shape)
+            m.running_var.array[:] = rng.uniform(0.5, 2.0, size=m.running_var.shape)
+            m.weight.array[:] = rng.normal(size=m.weight.shape)
 
 
 def test_digits_cnn_with_batchnorm_and_dropout_in_eval(tmp_path):

@@ -9,7 +9,7 @@ import autograd as ag
 
 
 def _shares(a, b):
-    return np.shares_memory(a.data, b.data)
+    return np.shares_memory(a.array, b.array)
 
 
 @pytest.mark.parametrize("make", [
@@ -35,7 +35,7 @@ def test_view_ops_share_storage_and_version(make):
     v = make(x)
     assert _shares(v, x)
     assert v._base is (base if base is not None else x)
-    x.data  # noqa: B018
+    x.array  # noqa: B018
     ag.ones(1).add_(0)  # another storage: no effect on this one
     before = v._version
     x.mul_(1)

@@ -116,8 +116,8 @@ def test_numpy_reference_mlp_matches_the_engine():
     y = rng.integers(0, 3, 4)
     lin1, lin2 = nn.Linear(6, 5), nn.Linear(5, 3)
     for lin, (w, b) in zip((lin1, lin2), (ref.params[:2], ref.params[2:]), strict=True):
-        lin.weight.data[...] = w.T
-        lin.bias.data[...] = b
+        lin.weight.array[...] = w.T
+        lin.bias.array[...] = b
     model = nn.Sequential(lin1, nn.ReLU(), lin2)
     opt = optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(3):

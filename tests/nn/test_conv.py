@@ -161,7 +161,7 @@ def test_conv_module_trains():
         loss.backward()
         with ag.no_grad():
             for p in m.parameters():
-                p.data -= 0.5 * p.grad.data
+                p.array -= 0.5 * p.grad.array
     assert loss.item() < 0.01 * first
 
 

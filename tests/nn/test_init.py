@@ -24,9 +24,9 @@ def test_calculate_gain_table():
 
 def test_in_place_on_same_object_without_graph():
     p = nn.Parameter(ag.empty(30, 20))
-    data = p.data
+    data = p.array
     out = init.uniform_(p, -0.1, 0.2)
-    assert out is p and p.data is data and p.grad_fn is None and p.requires_grad
+    assert out is p and p.array is data and p.grad_fn is None and p.requires_grad
     assert p.numpy().min() >= -0.1 and p.numpy().max() < 0.2
     init.zeros_(p)
     assert np.all(p.numpy() == 0)

@@ -38,7 +38,7 @@ def test_parameter_is_a_tensor_sharing_data():
     t = ag.randn(3)
     p = nn.Parameter(t)
     assert isinstance(p, ag.Tensor) and p.requires_grad and p.is_leaf
-    assert p.data is t.data
+    assert p.array is t.array
     assert nn.Parameter(ag.arange(3), requires_grad=False).dtype == np.int64
     with pytest.raises(TypeError):
         nn.Parameter(ag.arange(3))
@@ -105,7 +105,7 @@ def test_state_dict_roundtrip_and_sharing():
     assert list(sd) == ["block.scale", "block.running", "block.fc.weight", "block.fc.bias",
                         "head.weight"]  # tmp is not persistent
     assert all(type(v) is ag.Tensor and not v.requires_grad for v in sd.values())
-    assert sd["head.weight"].data is net.head.weight.data
+    assert sd["head.weight"].array is net.head.weight.array
     other = Net()
     params_before = list(other.parameters())
     result = other.load_state_dict(sd)
@@ -113,7 +113,7 @@ def test_state_dict_roundtrip_and_sharing():
     assert list(other.parameters())[0] is params_before[0]  # same objects, copied into
     for k, v in other.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), sd[k].numpy())
-    assert other.head.weight.data is not net.head.weight.data
+    assert other.head.weight.array is not net.head.weight.array
 
 
 def test_load_state_dict_errors_list_everything():
@@ -206,7 +206,7 @@ def test_deepcopy_keeps_device_and_copies_arrays():
     net = Net()
     twin = copy.deepcopy(net)
     assert twin.head.weight is not net.head.weight
-    assert twin.head.weight.data is not net.head.weight.data
+    assert twin.head.weight.array is not net.head.weight.array
     assert twin.head.weight.device is net.head.weight.device
     x = ag.randn(2, 3)
     np.testing.assert_allclose(twin(x).numpy(), net(x).numpy())
@@ -304,6 +304,6 @@ def test_parameter_deepcopy_alone():
     p.grad = ag.ones(3)
     q = copy.deepcopy(p)
     assert isinstance(q, nn.Parameter) and q.requires_grad and q.device is p.device
-    assert q.data is not p.data and q.grad.device is p.device
+    assert q.array is not p.array and q.grad.device is p.device
     # same device object (no mismatch error) and the same values
-    assert (q * p).sum().item() == pytest.approx(float((p.data ** 2).sum()), rel=1e-6)
+    assert (q * p).sum().item() == pytest.approx(float((p.array ** 2).sum()), rel=1e-6)

@@ -255,10 +255,10 @@ def test_to_errors_and_type():
 
 def test_to_device_keeps_arrays_when_nothing_changes():
     m = Tree()
-    data = m.a.w.data
-    assert m.cpu() is m and m.a.w.data is data
+    data = m.a.w.array
+    assert m.cpu() is m and m.a.w.array is data
     m.to("cpu", dtypes.float64)
-    assert m.a.w.data is data  # same device, same dtype: nothing copied
+    assert m.a.w.array is data  # same device, same dtype: nothing copied
 
 
 def test_cuda_device_strings(monkeypatch):
@@ -281,7 +281,7 @@ def test_state_dict_keys_values_and_keep_vars():
     sd = m.state_dict()
     assert list(sd) == ["bias", "a.w", "a.count", "b.w", "b.count"]
     assert sd["a.w"] is not m.a.w and not sd["a.w"].requires_grad
-    assert sd["a.w"].data is m.a.w.data  # shares the array
+    assert sd["a.w"].array is m.a.w.array  # shares the array
     kv = m.state_dict(keep_vars=True)
     assert kv["a.w"] is m.a.w
     dest = {"x": 1}
@@ -311,13 +311,13 @@ def test_load_state_dict_non_strict_report_and_copy():
     m = Tree()
     src = {"a.w": np.array([7.0, 8.0]), "a.count": np.array([9], np.int32),
            "unknown": np.zeros(1)}
-    before = m.a.w.data
+    before = m.a.w.array
     result = m.load_state_dict(src, strict=False)
     assert result.missing_keys == ["bias", "b.w", "b.count"]
     assert result.unexpected_keys == ["unknown"]
     assert repr(result) == str(result) == ("_IncompatibleKeys(missing_keys=['bias', 'b.w', "
                                            "'b.count'], unexpected_keys=['unknown'])")
-    assert m.a.w.data is before  # copied in place
+    assert m.a.w.array is before  # copied in place
     np.testing.assert_array_equal(m.a.w.numpy(), [7.0, 8.0])
     assert m.a.count.dtype == np.int64 and m.a.count.numpy().tolist() == [9]
     src["a.w"][0] = -1
@@ -416,7 +416,7 @@ def test_deepcopy_is_independent_and_shares_devices():
     c = copy.deepcopy(m)
     assert type(c) is Tree and c.a is not m.a and c.a.w is not m.a.w
     assert c.a.w.device is m.a.w.device
-    c.a.w.data[...] = 9
+    c.a.w.array[...] = 9
     assert m.a.w.numpy().tolist() == [0.0, 1.0]
     assert c.training and list(c.state_dict()) == list(m.state_dict())
     assert "scratch" in c.a._non_persistent_buffers_set

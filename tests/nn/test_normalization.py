@@ -53,8 +53,8 @@ def test_batchnorm1d_3d_input_affine_and_gradients():
     rng = np.random.default_rng(2)
     m = nn.BatchNorm1d(3).double()
     with ag.no_grad():
-        m.weight.data[...] = [1.0, 2.0, -1.0]
-        m.bias.data[...] = [0.0, 0.5, 1.0]
+        m.weight.array[...] = [1.0, 2.0, -1.0]
+        m.bias.array[...] = [0.0, 0.5, 1.0]
     x = rng.standard_normal((4, 3, 5))
     out = m(ag.tensor(x)).numpy()
     mu, v = x.mean(axis=(0, 2), keepdims=True), x.var(axis=(0, 2), keepdims=True)
@@ -109,8 +109,8 @@ def test_layer_norm_matches_closed_form_and_gradchecks():
     x = rng.standard_normal((2, 3, 4))
     m = nn.LayerNorm((3, 4)).double()
     with ag.no_grad():
-        m.weight.data[...] = rng.standard_normal((3, 4))
-        m.bias.data[...] = rng.standard_normal((3, 4))
+        m.weight.array[...] = rng.standard_normal((3, 4))
+        m.bias.array[...] = rng.standard_normal((3, 4))
     mu, v = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
     ref = (x - mu) / np.sqrt(v + 1e-5) * m.weight.numpy() + m.bias.numpy()
     np.testing.assert_allclose(m(ag.tensor(x)).numpy(), ref, rtol=1e-10)

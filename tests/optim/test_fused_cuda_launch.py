@@ -50,6 +50,14 @@ def _sgd_body(a):
     a["param"] += d * (-a["lr"])
 
 
+def _sgd_plain_body(a):
+    """optim/sgd.py's CUDA_PLAIN_KERNEL body in NumPy."""
+    g = a["sign"] * a["grad"]
+    if a["weight_decay"] != 0:
+        g = g + a["weight_decay"] * a["param"]
+    a["param"] += g * (-a["lr"])
+
+
 class FakeCuda:
     """A backend named "cupy" whose launch_elementwise runs the transcribed body."""
 
@@ -67,6 +75,8 @@ class FakeCuda:
         self.launches.append((key, bound))
         if key.startswith("adam_update"):
             _adam_body(bound, amsgrad=key.endswith("/amsgrad"))
+        elif key == "sgd_update":
+            _sgd_plain_body(bound)
         else:
             _sgd_body(bound)
 
@@ -148,3 +158,22 @@ def test_sgd_cuda_leaves_other_dtypes_to_the_reference():
     assert sgd_mod._sgd_cuda(backend, *arrays, 0.1, 0.9, 0.0, 0.0, False, False,
                              False) is False
     assert backend.launches == []
+
+
+@pytest.mark.parametrize("dtype, weight_decay, maximize",
+                         list(itertools.product((np.float64, np.float32), (0.0, 0.1),
+                                                (False, True))))
+def test_sgd_plain_cuda_launch_equals_reference(dtype, weight_decay, maximize):
+    """The momentum-free step's launch: one ``sgd_update`` kernel, arguments bound by the
+    kernel's declared names (a dropped sign or a swapped lr/weight_decay fails)."""
+    fused = _arrays(dtype, 2)
+    ref = [a.copy() for a in fused]
+    backend = FakeCuda()
+    sgd_mod.sgd_update(backend, *fused, lr=0.05, weight_decay=weight_decay,
+                       maximize=maximize)
+    sgd_mod.sgd_reference(np, *ref, lr=0.05, weight_decay=weight_decay, maximize=maximize)
+    assert [k for k, _ in backend.launches] == ["sgd_update"]
+    assert backend.launches[0][1]["sign"] == (-1.0 if maximize else 1.0)
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(fused[0], ref[0], rtol=rtol, atol=rtol * 1e-2)
+    assert not np.array_equal(fused[0], fused[1])  # the parameter moved, the gradient not

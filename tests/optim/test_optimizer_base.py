@@ -254,7 +254,7 @@ def test_cast_state():
     step = ag.tensor(np.array(4.0, np.float64))
     out = _cast_state(step, p, "step")
     assert out.dtype == np.float64 and out.shape == () and out is not step
-    step.data[...] = 0
+    step.array[...] = 0
     assert float(out.numpy()) == 4.0
     assert _cast_state(0.5, p, "lr") == 0.5 and _cast_state(None, p, "x") is None
 

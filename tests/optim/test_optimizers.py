@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 import optim
 from backends import get_device, numba_util
 from optim import adam as adam_mod
@@ -250,6 +251,58 @@ def test_fused_sgd_momentum_is_bitwise_the_whole_array_update(n, parallel, neste
     assert bool(calls) == parallel
 
 
+@pytest.mark.parametrize("n,parallel", [(9, False), (2001, True)])
+@pytest.mark.parametrize("wd,maximize", [(0.0, False), (0.01, False), (0.01, True)])
+def test_fused_plain_sgd_is_bitwise_the_whole_array_update(n, parallel, wd, maximize,
+                                                           monkeypatch):
+    monkeypatch.setattr(numba_util, "PARALLEL_MIN_SIZE", 1000 if parallel else 1 << 40)
+    monkeypatch.setattr(numba_util, "PARALLEL_MIN_THREADS", 1)
+    cpu = get_device("cpu").backend
+    sgd_mod.sgd_update(cpu, np.zeros(2), np.zeros(2), 0.1)  # compiles
+    calls = []
+    real = sgd_mod._SGD_PLAIN_LOOP.forms
+    monkeypatch.setattr(sgd_mod._SGD_PLAIN_LOOP, "forms",
+                        (lambda *a: calls.append(1) or real[0](*a), real[1]))
+    rng = np.random.default_rng(n)
+    p = rng.standard_normal(n).astype(np.float32)
+    p2 = p.copy()
+    for _ in range(3):
+        g = rng.standard_normal(n).astype(np.float32)
+        sgd_mod.sgd_update(cpu, p, g, 0.1, wd, maximize)
+        sgd_mod.sgd_reference(np, p2, g, 0.1, wd, maximize)
+    np.testing.assert_array_equal(p, p2)
+    assert p.dtype == np.float32 and bool(calls) == parallel
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.SGD(ps, lr=0.1, weight_decay=0.01,
+                                                           maximize=True),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    lambda ps: optim.Adam(ps, lr=0.1), lambda ps: optim.AdamW(ps, lr=0.1, amsgrad=True)],
+    ids=["sgd", "sgd_wd_maximize", "sgd_nesterov", "adam", "adamw_amsgrad"])
+def test_optimizer_step_allocates_no_array_per_parameter(make):
+    """A step on a 4 MB parameter changes it in place without a temporary of its size:
+    the traced peak during step() stays far below one parameter (a ``p -= lr * g``
+    written with a temporary allocates 4 MB and fails here)."""
+    import tracemalloc
+
+    p = nn.Parameter(ag.randn(1000, 1000))
+    p.grad = ag.randn(1000, 1000)
+    opt = make([p])
+    opt.step()  # the state is created (and numba compiled) on the first step
+    before = p.array
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        opt.step()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert p.array is before
+    assert peak < 100_000, f"step() allocated {peak} bytes at its peak"
+
+
 def test_transposed_gradient_is_still_fused():
     p, m, v = np.ones((3, 4), np.float32), np.zeros((3, 4), np.float32), np.zeros((3, 4),
                                                                                    np.float32)
@@ -395,7 +448,7 @@ def test_state_dict_resume_gives_the_same_trajectory(make, tmp_path):
     ck = ag.load(tmp_path / "ck.safetensors")
     resumed = params()
     for p, saved in zip(resumed, ck["params"], strict=True):
-        p.data[...] = saved.data
+        p.array[...] = saved.array
     opt2 = make(resumed)
     opt2.load_state_dict(ck["opt"])
     _train(opt2, resumed, 3, seed=2)

@@ -52,14 +52,14 @@ collectives._Mpi.all_reduce = guarded
 
 t = on_cuda(np.arange(4.0) + R)
 dist.all_reduce(t)
-assert isinstance(t.data, DevArray) and t.device is cuda
-np.testing.assert_array_equal(t.data.view(np.ndarray), sum(np.arange(4.0) + q for q in range(W)))
+assert isinstance(t.array, DevArray) and t.device is cuda
+np.testing.assert_array_equal(t.array.view(np.ndarray), sum(np.arange(4.0) + q for q in range(W)))
 b = on_cuda(np.full(3, float(R)))
 dist.broadcast(b, src=W - 1)
-assert b.data.view(np.ndarray).tolist() == [W - 1.0] * 3
+assert b.array.view(np.ndarray).tolist() == [W - 1.0] * 3
 outs = [on_cuda(np.zeros(2)) for _ in range(W)]
 dist.all_gather(outs, on_cuda(np.full(2, float(R))))
-assert [o.data.view(np.ndarray).tolist() for o in outs] == [[float(q)] * 2 for q in range(W)]
+assert [o.array.view(np.ndarray).tolist() for o in outs] == [[float(q)] * 2 for q in range(W)]
 assert FakeCudaBackend.staged >= 3
 print(f"rank {R}: host staging ok", flush=True)
 
@@ -70,10 +70,10 @@ group.nccl = NcclComm.create(group, nccl=nccl_standin.StandIn(), ptr=lambda a: a
 FakeCudaBackend.staged = 0
 t = on_cuda(np.arange(3.0) * (R + 1))
 dist.all_reduce(t, dist.ReduceOp.AVG)
-np.testing.assert_allclose(t.data.view(np.ndarray),
+np.testing.assert_allclose(t.array.view(np.ndarray),
                            np.arange(3.0) * sum(q + 1 for q in range(W)) / W)
 out = on_cuda(np.zeros(W * 2))
 dist.all_gather_into_tensor(out, on_cuda(np.full(2, float(R))))
-assert out.data.view(np.ndarray).tolist() == [float(q) for q in range(W) for _ in (0, 1)]
+assert out.array.view(np.ndarray).tolist() == [float(q) for q in range(W) for _ in (0, 1)]
 assert FakeCudaBackend.staged == 0
 print(f"rank {R}: nccl front end ok", flush=True)

@@ -22,7 +22,7 @@ def mlp():
 
 
 def state_bytes(opt):
-    return sum(v.data.nbytes for s in opt.state.values() for v in s.values()
+    return sum(v.array.nbytes for s in opt.state.values() for v in s.values()
                if isinstance(v, ag.Tensor))
 
 
