@@ -675,6 +675,18 @@ def test_post_hook_fires_early_through_diamonds():
     # d = 12 a^2 + 7 a, a = 2w: dd/dw = (24 a + 7) * 2 = 110 at w = 1
     assert seen == [110.0] and _Record.events == ["hook", "late"]
 
+    # the walk pops the diamond's node twice before it reaches the hooked leaf's op
+    _Record.events.clear()
+    seen.clear()
+    x = _leaf([1.0])
+    w2 = _leaf([1.0])
+    w2.register_post_accumulate_grad_hook(hook)
+    s = _Record.apply(z)
+    t = w2 * 3
+    a = x * 2
+    (s + (t + (a + a))).sum().backward()
+    assert seen == [3.0] and _Record.events == ["hook", "late"]
+
 
 def test_post_hook_with_a_plain_leaf_on_the_same_node():
     """A node fed by a hooked leaf and a leaf without post hooks: catches the count test
@@ -707,7 +719,8 @@ def test_post_hook_not_run_for_a_leaf_that_gets_no_gradient_and_run_at_the_end_o
     u = _leaf([1.0])
     calls_u = []
     u.register_post_accumulate_grad_hook(lambda t: calls_u.append(1))
-    _NoGrad.apply(u * 2).sum().backward()
+    _NoGrad.apply(u * 2).sum().backward()  # u's node never runs
+    _NoGrad.apply(u).sum().backward()  # u's node runs and gives it nothing
     assert calls_u == [] and u.grad is None
 
     w = _leaf([1.0])
@@ -753,3 +766,18 @@ def test_tensor_hook_and_post_hook_at_the_end_of_backward_count_the_gradient_onc
     w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.item()))
     (_NoGrad.apply(w * 3) + w * 2).sum().backward()
     assert w.grad.item() == 20.0 and seen == [20.0]
+
+
+def test_device_mismatch_names_devices_and_shapes():
+    """Two tensors on different devices (a second CPU-backed device stands in for a GPU):
+    the message names both devices and both shapes. Catches ``shapes = None`` in
+    ``_raise_device_mismatch`` (#3)."""
+    import backends
+
+    other = backends.Device("cuda", 7, type(backends.CPU.backend)())
+    a = ag.ones(2)
+    b = ag.ones(3, 1)
+    b.device = other
+    with pytest.raises(backends.DeviceMismatchError) as info:
+        a + b
+    assert "got devices ['cpu', 'cuda:7'] (shapes [(2,), (3, 1)])" in str(info.value)
