@@ -44,6 +44,7 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
     "autograd/serialization.py": (["autograd/serialization.py"],
                                   ["tests/autograd/test_serialization.py",
                                    "tests/autograd/test_serialization_errors.py",
+                                   "tests/autograd/test_serialization_mutants.py",
                                    "tests/autograd/test_safetensors_spec.py"]),
     "autograd/graph.py": (["autograd/graph.py"],
                           ["tests/autograd/test_graph.py",
