@@ -80,6 +80,9 @@ def test_saved_array_names_follow_the_path_with_numbered_duplicates(tmp_path):
     assert [k for k in _header(path) if k != "__metadata__"] == ["a.b", "a.b#1", "a.b#1#1"]
     back = ag.load(path)
     assert back["a"]["b"].shape == (1,) and back["a.b#1"].shape == (3,)
+    # three paths that join to "1.5": numbered 1 and 2, in order
+    ag.save({"1.5": ag.ones(1), 1: {5: ag.ones(2)}, "1": [0, 0, 0, 0, 0, ag.ones(3)]}, path)
+    assert [k for k in _header(path) if k != "__metadata__"] == ["1.5", "1.5#1", "1.5#2"]
 
 
 def test_metadata_has_the_version_and_a_compact_structure(tmp_path):
@@ -323,7 +326,7 @@ def test_stale_temporaries_every_branch_in_a_fixed_order(tmp_path, monkeypatch):
     child = subprocess.Popen(["sleep", "600"])
     try:
         names = [
-            f".x.{dead}.abcd.notours",  # starts with a dot, another suffix: kept
+            f".x.{dead}.abcd.zzzzz",  # starts with a dot, another 6-character suffix: kept
             f".{dead}.agtmp",  # two parts only: kept
             f".x.{dead}x.abcd.agtmp",  # pid not digits: kept
             f".mine.{os.getpid()}.abcd.agtmp",  # this process: kept
@@ -365,3 +368,34 @@ def test_save_retries_a_taken_temporary_name(tmp_path, monkeypatch):
     ag.save({"w": ag.ones(1)}, tmp_path / "a.safetensors")
     assert ag.load(tmp_path / "a.safetensors")["w"].item() == 1.0
     assert taken.exists()
+
+
+def test_a_checksum_with_non_hex_digits_is_a_checkpoint_error(tmp_path):
+    """Catches the hex-digit test loosened (``_check_metadata`` #26): "XXXXXXXX" would
+    reach ``int(digits, 16)`` and raise a bare ValueError."""
+    blob = _plain({}, b"", {"checksum": "crc32:XXXXXXXX"})
+    with pytest.raises(CheckpointError, match=re.escape(
+            "corrupted header: bad checksum entry 'crc32:XXXXXXXX'")):
+        _load_blob(tmp_path, blob)
+
+
+def test_a_structure_nested_deeper_than_the_decoder_can_go(tmp_path):
+    """A structure JSON parses but the decoder's recursion cannot follow is reported as
+    corrupted: catches the RecursionError message of ``_load_from`` (#109-#111)."""
+    import sys
+
+    depth = sys.getrecursionlimit() * 3 // 4  # json parses it; two frames a level do not
+    blob = _ours(json.loads("[" * depth + "]" * depth), {})
+    with pytest.raises(CheckpointError, match=re.escape(
+            "corrupted structure: nested too deeply")):
+        _load_blob(tmp_path, blob)
+
+
+def test_a_header_shorter_than_its_length_field():
+    """A file object whose header read comes up short: catches the message of
+    ``_parse_header`` replaced (#2)."""
+    text = b'{"a":1}'
+    blob = struct.pack("<Q", len(text) + 4) + text  # 4 bytes of header are missing
+    with pytest.raises(CheckpointError, match=re.escape(
+            "truncated: the header claims 11 bytes but only 7 could be read")):
+        ag.load(_Shrunk(blob))
