@@ -133,7 +133,9 @@ from .ops.inplace import with_out as _with_out  # noqa: E402
 
 for _name in ("add", "sub", "mul", "div", "pow", "matmul", "exp", "log", "sqrt", "abs", "neg",
               "sin", "cos", "tanh", "sigmoid", "clamp", "maximum", "minimum", "sum", "mean",
-              "prod", "cat", "stack", "where"):
+              "prod", "cat", "stack", "where", "mm", "bmm", "addmm", "mv", "dot", "log1p",
+              "expm1", "rsqrt", "floor", "ceil", "round", "sinh", "cosh", "atan2", "cumsum",
+              "remainder", "fmod", "lerp", "addcmul", "addcdiv"):
     globals()[_name] = _with_out(getattr(_ops, _name))
 del _name
 

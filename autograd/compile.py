@@ -27,10 +27,19 @@ The second call with a signature runs uncompiled and is compared with the record
 by op; a difference (an array or Python value the recording took for a constant that
 changed) raises :class:`CompileMismatchError`. ``check=True`` compares on every call.
 
-What it is not (yet): the arrays are allocated by each ``forward`` as before (no buffer
-planning, no ``out=``), nothing is fused, ``optimizer.step()`` is called as it is, and
-there is no CUDA graph capture; Python control flow that depends on tensor values cannot
-be recorded (reading a value raises :class:`CompileError`). Code outside the ops that
+On the CPU, ops that have an out-form (``compile_forms.py``) replay as array calls
+writing into buffers planned once from the recorded lifetimes (``_plan_buffers``) and
+shared by intermediates that are not alive at once; ``.grad`` lives in a buffer of the
+program; a returned tensor held in a buffer is copied (the next call overwrites it).
+
+What it is not (yet): ops without an out-form (convolution, pooling, ...) allocate their
+results in ``forward`` as before; nothing is fused; ``optimizer.step()`` is called as it
+is, or by Adam's out-form (both read the current ``lr``, so lr schedulers stepped
+between calls work); on CuPy there are no planned buffers, but the runs of kernels between
+the replayable steps are captured as CUDA graphs (``compile_cuda.py``). Python
+control flow that depends on tensor values cannot be recorded (reading a value raises
+:class:`CompileError`), nor can an optimizer step that re-evaluates a closure (LBFGS) or
+an lr scheduler's ``step()`` inside the step (both raise). Code outside the ops that
 computes arrays from data without being :func:`replayable` is taken for a constant (the
 comparison catches it when the data change between the compared calls). A Python value
 read from elsewhere than the arguments (a global counter) is baked in as a constant.
@@ -44,6 +53,8 @@ import warnings
 
 import numpy as np
 
+from . import compile_cuda as _cuda
+from . import compile_forms as _forms
 from . import graph as _graph
 from .grad_mode import STATE
 from .graph import Node
@@ -103,12 +114,13 @@ class _Op:
     """One recorded step: a Function forward (``cls`` set) or a replayable call."""
 
     __slots__ = ("cls", "fn", "ins", "kw", "device", "nig", "outs", "saved", "attrs",
-                 "ret", "name", "free", "tuple_out")
+                 "ret", "name", "free", "tuple_out", "site", "form")
 
     def __init__(self):
         self.cls = self.fn = self.kw = self.device = self.nig = None
         self.outs = self.saved = self.attrs = self.ret = ()
         self.free = ()
+        self.site = self.form = None  # the recorded call, and its out-form if planned
 
 
 class _Program:
@@ -116,24 +128,94 @@ class _Program:
     each op one line (its forward on a bare ctx, or a replayable call), each
     intermediate dropped after its last use."""
 
-    def __init__(self, nslots, ops, result, arg_slots):
+    def __init__(self, nslots, ops, result, arg_slots, plan=None, graphs=None):
         self.nslots, self.ops, self.result, self.arg_slots = nslots, ops, result, arg_slots
         self.replays = 0
         # the second call with a signature runs uncompiled and is compared with the
         # recording (as check=True does on every call): it catches an array or a Python
         # value that the recording took for a constant but that changes between calls
         self.verified = False
-        self._fn = _generate(ops, arg_slots, _result_slots(result))
+        self.plan = plan  # the buffers planned for the out-forms (None: none)
+        self._fn = _generate(ops, arg_slots, _result_slots(result), plan)
+        # on CuPy with stream capture: the replay in pieces, captured as CUDA graphs
+        self.graphs = None if graphs is None else _cuda.GraphRunner(
+            _segments(ops, arg_slots, _result_slots(result)), graphs)
 
     def run(self, tensors):
         prev = STATE.enabled
         STATE.enabled = False
         try:
-            env = self._fn(tensors)
+            if self.graphs is None:
+                env = self._fn(tensors)
+            else:
+                env = {s: tensors[i].array for i, s in enumerate(self.arg_slots)}
+                env["tensors"] = tensors
+                env = self.graphs.run(env)
+                # a graph rewrites its outputs at the next launch: results are copies
+                env = {s: env[s].copy() for s in _result_slots(self.result)}
         finally:
             STATE.enabled = prev
         self.replays += 1
         return _build(self.result, env, tensors)
+
+
+def _op_slots(op):
+    """(slots ``op`` reads, slots it defines)."""
+    used = []
+    for kind, x in list(op.ins) + list((op.kw or {}).values()):
+        used.extend(_slots_in(kind, x))
+    made = [s for _, s, _ in op.outs] + [s for _, s, _ in op.saved] + \
+        [s for _, s in op.attrs] + [s for _, s, _ in op.ret]
+    return used, made
+
+
+def _persistent_sources(op):
+    out = []
+
+    def walk(kind, x):
+        if kind == _DATA:
+            out.append(("data", x))
+        elif kind == _GRAD:
+            out.append(("grad", x))
+        elif kind == _SEQ:
+            for e in x[1]:
+                walk(*e)
+
+    for kind, x in op.ins:
+        walk(kind, x)
+    return out
+
+
+def _segments(ops, arg_slots, result_slots):
+    """Cut ``ops`` into runs of Function forwards (captured as CUDA graphs) and runs of
+    replayable steps (run eagerly), each a generated function on an env dict."""
+    pieces = []
+    for op in ops:
+        eager = op.cls is None
+        if pieces and pieces[-1][0] == eager:
+            pieces[-1][1].append(op)
+        else:
+            pieces.append((eager, [op]))
+    made_in = [set() for _ in pieces]
+    used_in = [set() for _ in pieces]
+    for k, (_, piece) in enumerate(pieces):
+        for op in piece:
+            used, made = _op_slots(op)
+            used_in[k].update(used)
+            made_in[k].update(made)
+    segments = []
+    later = set(result_slots)
+    needed_after = [None] * len(pieces)
+    for k in range(len(pieces) - 1, -1, -1):
+        needed_after[k] = set(later)
+        later |= used_in[k]
+    for k, (eager, piece) in enumerate(pieces):
+        inputs = sorted(used_in[k] - made_in[k])
+        outputs = sorted(made_in[k] & needed_after[k])
+        fn = _generate(piece, arg_slots, (), None, segment=(inputs, outputs))
+        persistent = [] if eager else [p for op in piece for p in _persistent_sources(op)]
+        segments.append(_cuda.Segment(fn, inputs, outputs, eager, persistent))
+    return segments
 
 
 def _result_slots(spec, out=None):
@@ -149,9 +231,16 @@ def _result_slots(spec, out=None):
     return out
 
 
-def _generate(ops, arg_slots, result_slots):
+def _generate(ops, arg_slots, result_slots, plan=None, segment=None):
+    """The replay of ``ops`` as one Python function ``_replay(tensors)`` returning the
+    result slots; or, with ``segment=(inputs, outputs)`` (slot lists), a function
+    ``_replay(env)`` reading its inputs from the dict ``env`` and storing its outputs
+    there (a piece of the program, as the CUDA-graph runner replays it)."""
     consts = {"_new": _new, "_Node": Node, "_as": _as_array, "_wrap": _wrap}
     ids = {}
+    bufs = plan.slot_name if plan is not None else {}
+    for name, arr in (plan.buffers.items() if plan is not None else ()):
+        consts[name] = arr
 
     def const(v):
         key = id(v)
@@ -161,9 +250,12 @@ def _generate(ops, arg_slots, result_slots):
             consts[name] = v
         return name
 
+    def slot(x):
+        return bufs.get(x) or f"s{x}"
+
     def expr(kind, x):
         if kind == _SLOT:
-            return f"s{x}"
+            return slot(x)
         if kind == _CONST:
             return const(x)
         if kind == _DATA:
@@ -178,38 +270,88 @@ def _generate(ops, arg_slots, result_slots):
             return f"tensors[{v}]"
         if how == "ext":
             return const(v)
-        return f"_wrap(s{v}, {const(dev)})"
+        return f"_wrap({slot(v)}, {const(dev)})"
 
-    lines = ["def _replay(tensors):"]
-    for i, slot in enumerate(arg_slots):
-        lines.append(f"    s{slot} = tensors[{i}].array")
+    if segment is None:
+        lines = ["def _replay(tensors):"]
+        for i, s in enumerate(arg_slots):
+            lines.append(f"    s{s} = tensors[{i}].array")
+    else:
+        lines = ["def _replay(env):", "    tensors = env.get('tensors')"]
+        lines.extend(f"    s{s} = env[{s}]" for s in segment[0])
     for op in ops:
-        args = ", ".join(expr(k, x) for k, x in op.ins)
-        if op.cls is not None:
+        form = op.form
+        if form is not None:
+            lines.extend(_form_lines(op, form, expr, slot, const))
+        elif op.cls is not None:
+            args = ", ".join(expr(k, x) for k, x in op.ins)
             lines.append(f"    ctx = _new(_Node); ctx.device = {const(op.device)}; "
                          f"ctx.needs_input_grad = {const(op.nig)}")
             lines.append(f"    o = {const(op.cls.forward)}(ctx{', ' if args else ''}{args})")
-            for j, slot, zero_d in op.outs:
+            for j, s, zero_d in op.outs:
                 v = f"o[{j}]" if op.tuple_out else "o"
-                lines.append(f"    s{slot} = _as({v})" if zero_d else f"    s{slot} = {v}")
-            for k, slot, zero_d in op.saved:
+                lines.append(f"    s{s} = _as({v})" if zero_d else f"    s{s} = {v}")
+            for k, s, zero_d in op.saved:
                 v = f"ctx._saved[{k}]"
-                lines.append(f"    s{slot} = _as({v})" if zero_d else f"    s{slot} = {v}")
-            for name, slot in op.attrs:
-                lines.append(f"    s{slot} = ctx.{name}")
+                lines.append(f"    s{s} = _as({v})" if zero_d else f"    s{s} = {v}")
+            for name, s in op.attrs:
+                lines.append(f"    s{s} = ctx.{name}")
         else:
+            args = ", ".join(expr(k, x) for k, x in op.ins)
             kw = ", ".join(f"{n}={expr(k, x)}" for n, (k, x) in op.kw.items())
             call = ", ".join(a for a in (args, kw) if a)
             lines.append(f"    r = {const(op.fn)}({call})")
-            for path, slot, is_tensor in op.ret:
+            for path, s, is_tensor in op.ret:
                 v = "r" + "".join(f"[{i}]" for i in path) + (".array" if is_tensor else "")
-                lines.append(f"    s{slot} = {v}")
-        for slot in op.free:
-            lines.append(f"    s{slot} = None")
-    lines.append("    return {" + ", ".join(f"{s}: s{s}" for s in result_slots) + "}")
+                lines.append(f"    s{s} = {v}")
+        for s in op.free:
+            if s not in bufs:
+                lines.append(f"    s{s} = None")
+    if segment is not None:
+        lines.extend(f"    env[{s}] = s{s}" for s in segment[1])
+        lines.append("    return env")
+    else:  # a result in a planned buffer is copied out: the next call overwrites it
+        lines.append("    return {" + ", ".join(
+            f"{s}: {bufs[s]}.copy()" if s in bufs else f"{s}: s{s}"
+            for s in result_slots) + "}")
     namespace = dict(consts)
-    exec("\n".join(lines), namespace)  # noqa: S102  (our own generated code, no user text)
-    return namespace["_replay"]
+    source = "\n".join(lines)
+    exec(source, namespace)  # noqa: S102  (our own generated code, no user text)
+    fn = namespace["_replay"]
+    fn.source = source  # what the replay runs, for reading (print(program._fn.source))
+    return fn
+
+
+def _raw_expr(src, expr, slot):
+    """The array of a replayable's tensor argument, without a Tensor around it."""
+    kind, x = src
+    if kind == _TENSOR:
+        how, v, _ = x
+        if how == "slot":
+            return slot(v)
+        return f"{expr(kind, x)}.array"
+    return expr(kind, x)
+
+
+def _form_lines(op, form, expr, slot, const):
+    """The replay of an op by its out-form: one call writing into planned buffers."""
+    ins = [_raw_expr(op.ins[i], expr, slot) if i in form.raw else expr(*op.ins[i])
+           for i in form.inputs]
+    outs = {j: s for j, s, _ in op.outs}
+    saved = {k: s for k, s, _ in op.saved}
+    ins.extend(slot(s) for s in _buffer_slots(op, form))
+    call = f"{const(form.call)}({', '.join(ins)})"
+    lines = []
+    if form.returns:
+        names = [f"s{outs[j]}" for _, j in form.returns]
+        lhs = names[0] if len(names) == 1 else ", ".join(names)
+        lines.append(f"    {lhs} = {call}")
+    else:
+        lines.append(f"    {call}")
+    for k, i in form.aliases.items():
+        if k in saved:
+            lines.append(f"    s{saved[k]} = {expr(*op.ins[i])}")
+    return ["    " + ln.strip() for ln in lines]
 
 
 def _get(env, tensors, kind, x):
@@ -255,12 +397,14 @@ def _build(spec, env, tensors):
 
 
 class _Recorder:
-    def __init__(self, arg_tensors):
+    def __init__(self, arg_tensors, cuda_graphs=True):
+        self.cuda_graphs = cuda_graphs
         self.depth = 0
         self.ops = []
         self.src = {}  # id(array) -> slot
         self.keep = []  # every array seen, so no id is reused while recording
         self.nslots = 0
+        self.arrays = {}  # slot -> the array it held while recording
         self.arg_ids = {id(t): i for i, t in enumerate(arg_tensors)}
         self.arg_slots = []
         for t in arg_tensors:
@@ -273,6 +417,7 @@ class _Recorder:
         self.nslots += 1
         self.src[id(arr)] = slot
         self.keep.append(arr)
+        self.arrays[slot] = arr
         return slot
 
     def array_source(self, a):
@@ -350,6 +495,7 @@ class _Recorder:
         op = _Op()
         op.cls = cls
         op.ins = [self.input_source(a) for a in args]
+        op.site = [a.array if isinstance(a, Tensor) else a for a in args]
         self.depth += 1
         try:
             out = inner(cls, *args)
@@ -393,6 +539,7 @@ class _Recorder:
         op.name = self.step_name = getattr(fn, "__qualname__", repr(fn))
         op.ins = [self.value_source(a) for a in args]
         op.kw = {n: self.value_source(v) for n, v in kwargs.items()}
+        op.site = (args, kwargs)
         self.depth += 1
         try:
             r = fn(*args, **kwargs)
@@ -427,8 +574,13 @@ class _Recorder:
     def finish(self, result):
         spec = self.result_spec(result)
         ops = self.ops
-        _plan_frees(ops, spec, self.nslots)
-        return _Program(self.nslots, ops, spec, self.arg_slots)
+        last = _plan_frees(ops, spec, self.nslots)
+        plan = _plan_buffers(ops, spec, self.arrays, last)
+        for op in ops:  # the recorded arrays are not kept by the program
+            op.site = None
+        device = next((op.device for op in ops if op.device is not None), None)
+        graphs = _cuda.graphs_for(device) if self.cuda_graphs else None
+        return _Program(self.nslots, ops, spec, self.arg_slots, plan, graphs)
 
 
 def _plan_frees(ops, spec, nslots):
@@ -466,6 +618,129 @@ def _plan_frees(ops, spec, nslots):
             frees.setdefault(k, []).append(slot)
     for k, op in enumerate(ops):
         op.free = tuple(frees.get(k, ()))
+    return last
+
+
+class _Plan:
+    """The buffers of a program: ``buffers`` (name -> array, allocated once) and
+    ``slot_name`` (slot -> the name of the buffer its value is written into)."""
+
+    def __init__(self):
+        self.buffers, self.slot_name = {}, {}
+        self.forms = 0  # ops replayed by an out-form
+
+    def nbytes(self) -> int:
+        return sum(int(b.nbytes) for b in self.buffers.values())
+
+
+def _owner(a):
+    """The array that owns ``a``'s memory (``a`` itself unless it is a view)."""
+    while getattr(a, "base", None) is not None and hasattr(a.base, "shape"):
+        a = a.base
+    return a
+
+
+def _site(op, arrays, used):
+    """The recorded call of ``op`` as an out-form factory sees it, or None."""
+    if op.cls is not None:
+        saved = {k: arrays[s] for k, s, _ in op.saved if s in used}
+        attrs = {n: arrays[s] for n, s in op.attrs if s in used}
+        dev = op.device
+        return _forms.Site(op.site, {}, [arrays[s] for _, s, _ in op.outs], saved, attrs,
+                           dev.backend.xp, dev)
+    args, kwargs = op.site
+    dev = next((a.device for a in args if isinstance(a, Tensor)), None)
+    # no tensor argument (optimizer.step()): the form checks its own arrays
+    return _forms.Site(args, kwargs, [arrays[s] for _, s, _ in op.ret], {}, {},
+                       np if dev is None else dev.backend.xp, dev)
+
+
+def _buffer_slots(op, form):
+    """The slot each buffer of ``form`` holds, in order."""
+    outs = {j: s for j, s, _ in op.outs} if op.cls is not None else \
+        {i: s for i, (_, s, _) in enumerate(op.ret)}
+    saved = {k: s for k, s, _ in op.saved}
+    attrs = dict(op.attrs)
+    return [outs[j] if kind == "out" else saved[j] if kind == "saved" else attrs[j]
+            for kind, j in form.buffers]
+
+
+def _plan_buffers(ops, spec, arrays, last):
+    """Give each op that has an out-form (``compile_forms``) its form, and each array it
+    writes a buffer, allocated once here and shared by intermediates whose lifetimes do
+    not overlap (same shape and dtype). A lifetime runs from the op that writes the
+    buffer to the last use of anything that views its memory; a buffer returned by the
+    function, or handed to a replayable step without a form (which might keep it), is
+    never shared. CPU (NumPy) only: on CuPy every op replays its ``forward``."""
+    results = set(_result_slots(spec))
+    used = set(last) | results
+    plan = _Plan()
+    for op in ops:
+        if op.site is None or op.device is not None and op.device.backend.name != "numpy":
+            continue
+        factory = _forms.lookup(op.cls if op.cls is not None else op.fn)
+        if factory is None:
+            continue
+        site = _site(op, arrays, used)
+        if site is None or site.device is not None and site.device.backend.name != "numpy":
+            continue
+        form = factory(site)
+        if form is None:
+            continue
+        covered = {k for kind, k in form.buffers if kind == "saved"} | set(form.aliases)
+        written = {k for kind, k in form.buffers if kind == "attr"}
+        if any(k not in covered for k in site.saved) or any(n not in written
+                                                             for n in site.attrs):
+            continue
+        if op.cls is None:  # a replayable: every result read later is in a buffer
+            ret = {s for _, s, _ in op.ret if s in used}
+            if ret - set(_buffer_slots(op, form)):
+                continue
+        op.form = form
+        plan.forms += 1
+    # lifetimes: each group of slots viewing one memory ends at its last use
+    forever = len(ops)
+    end = {}
+    for s, a in arrays.items():
+        key = id(_owner(a))
+        e = forever if s in results else last.get(s, -1)
+        if e > end.get(key, -1):
+            end[key] = e
+    for op in ops:  # handed to a replayable without a form: it may keep the array
+        if op.cls is None and op.form is None:
+            for kind, x in list(op.ins) + list((op.kw or {}).values()):
+                for s in _slots_in(kind, x):
+                    end[id(_owner(arrays[s]))] = forever
+    free, release = {}, {}
+    for k, op in enumerate(ops):
+        form = op.form
+        if form is not None:
+            for s in _buffer_slots(op, form):
+                a = arrays[s]
+                key = (a.shape, a.dtype.str)
+                pool = free.get(key)
+                if pool:
+                    name = pool.pop()
+                else:
+                    name = f"b{len(plan.buffers)}"
+                    plan.buffers[name] = np.empty(a.shape, a.dtype)
+                plan.slot_name[s] = name
+                e = max(end.get(id(_owner(a)), -1), k)
+                if e < forever:
+                    release.setdefault(e, []).append((key, name))
+        for key, name in release.pop(k, ()):
+            free.setdefault(key, []).append(name)
+    return plan if plan.forms else None
+
+
+def _slots_in(kind, x):
+    if kind == _SLOT:
+        return [x]
+    if kind == _TENSOR and x[0] == "slot":
+        return [x[1]]
+    if kind == _SEQ:
+        return [s for e in x[1] for s in _slots_in(*e)]
+    return []
 
 
 # --- value reads raise while recording --------------------------------------------------
@@ -546,7 +821,7 @@ def _flatten(value, tensors, sig):
     """Collect the tensors of ``value`` (in order) and append its signature to ``sig``."""
     if isinstance(value, Tensor):
         tensors.append(value)
-        sig.append(("T", value.array.shape, value.array.dtype, str(value.device),
+        sig.append(("T", value.array.shape, value.array.dtype, value.device,
                     value.requires_grad))
     elif isinstance(value, (list, tuple)):
         sig.append((type(value), len(value)))
@@ -601,24 +876,36 @@ def _closure_modules(fn):
 class Compiled:
     """A function compiled by :func:`compile`; call it as the function itself."""
 
-    def __init__(self, fn, check=False, cache_limit=8):
+    def __init__(self, fn, check=False, cache_limit=8, cuda_graphs=True):
         functools.update_wrapper(self, fn)
         self.fn = fn
+        self.cuda_graphs = cuda_graphs
         self.check = check
         self.cache_limit = cache_limit
         self.programs = {}
         self._warned = False
         self._modules = _closure_modules(fn)
+        self._module_lists = None
 
     def __get__(self, obj, objtype=None):  # @ag.compile on a method: ``self`` is an argument
         return self if obj is None else functools.partial(self.__call__, obj)
 
     def _signature(self, args, kwargs):
         tensors, sig = [], [STATE.enabled]
-        _flatten(args, tensors, sig)
-        _flatten(kwargs, tensors, sig)
-        for m in self._modules:
-            sig.append(tuple(x.training for x in m.modules()))
+        if kwargs or any(type(a) is not Tensor for a in args):
+            _flatten(args, tensors, sig)
+            _flatten(kwargs, tensors, sig)
+        else:  # the common case, all positional Tensors: what _flatten appends, inline
+            sig.append((tuple, len(args)))
+            for t in args:
+                a = t.array
+                tensors.append(t)
+                sig.append(("T", a.shape, a.dtype, t.device, t.requires_grad))
+        lists = self._module_lists
+        if lists is None:  # walked once: a module added to the model later is not seen
+            lists = self._module_lists = [list(m.modules()) for m in self._modules]
+        for mods in lists:
+            sig.append(tuple([x.training for x in mods]))
         return tuple(sig), tensors
 
     def __call__(self, *args, **kwargs):
@@ -646,13 +933,79 @@ class Compiled:
         return result
 
     def _record(self, tensors, args, kwargs):
-        rec = _Recorder(tensors)
-        with _Recording(rec):
-            result = self.fn(*args, **kwargs)
+        rec = _Recorder(tensors, self.cuda_graphs)
+        guarded = _guard_steps(self.fn, args, kwargs)
+        try:
+            with _Recording(rec):
+                result = self.fn(*args, **kwargs)
+        finally:
+            for obj in guarded:
+                del obj.step
         return rec.finish(result), result
 
 
-def compile(fn=None, *, check: bool = False, cache_limit: int = 8):  # noqa: A001
+def _unreplayable_step(obj) -> str | None:
+    """Why ``obj.step`` cannot be recorded, when ``obj`` is an optimizer whose ``step``
+    is not replayable (LBFGS: it re-evaluates a closure and branches on the loss) or an
+    lr scheduler (it changes ``lr`` in Python, which a replay would not redo)."""
+    step = getattr(type(obj), "step", None)
+    if step is None or hasattr(step, "__wrapped_replayable__") or "step" in vars(obj):
+        return None
+    name = type(obj).__name__
+    if isinstance(getattr(obj, "param_groups", None), list):
+        return (f"{name}.step() inside a function being recorded by ag.compile: it is not "
+                "replayable (it re-evaluates its closure and branches on the values it "
+                "reads), so a replay could not repeat it. Call it outside the compiled "
+                "function (compile the closure instead).")
+    if isinstance(getattr(getattr(obj, "optimizer", None), "param_groups", None), list):
+        return (f"{name}.step() inside a function being recorded by ag.compile: it changes "
+                "the learning rate in Python, which a replay would not redo. Call it "
+                "outside the compiled function: the replayed optimizer step reads the "
+                "current lr of each parameter group on every call.")
+    return None
+
+
+def _guard_steps(fn, args, kwargs):
+    """Make ``step`` raise a CompileError, for the recording, on the optimizers and lr
+    schedulers that ``fn`` reaches (closure, globals, arguments and their attributes)
+    and that a replay could not repeat; returns the objects so guarded."""
+    seen, found = set(), []
+    cells = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            cells.append(cell.cell_contents)
+        except ValueError:
+            continue
+    code, g = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    cells.extend(g[n] for n in (code.co_names if code is not None else ()) if n in g)
+    cells.extend(args)
+    cells.extend(kwargs.values())
+    for v in list(cells):
+        d = getattr(v, "__dict__", None)
+        if isinstance(d, dict) and not isinstance(v, type):
+            cells.extend(d.values())
+    for v in cells:
+        if id(v) in seen or isinstance(v, (type, Tensor)) or callable(v) and \
+                not hasattr(v, "param_groups") and not hasattr(v, "optimizer"):
+            continue
+        seen.add(id(v))
+        why = _unreplayable_step(v)
+        if why is None:
+            continue
+
+        def refuse(*a, _why=why, **k):
+            raise CompileError(_why)
+
+        try:
+            v.step = refuse
+        except AttributeError:
+            continue
+        found.append(v)
+    return found
+
+
+def compile(fn=None, *, check: bool = False, cache_limit: int = 8,  # noqa: A001
+            cuda_graphs: bool = True):
     """Compile a training or inference step: record it on the first call with a given
     signature, replay the recorded array program on later calls (see the module
     docstring for what is recorded and what is not).
@@ -663,12 +1016,15 @@ def compile(fn=None, *, check: bool = False, cache_limit: int = 8):  # noqa: A00
     the call returns the uncompiled run's results. (Without it, only the second call with
     each signature is compared.) A method can be compiled too (``self`` is an argument).
     ``cache_limit`` bounds the signatures kept per function; past it a warning is given
-    and new signatures run uncompiled. Usable as ``@ag.compile`` or
+    and new signatures run uncompiled. ``cuda_graphs`` (CuPy with stream capture only):
+    capture the runs of recorded kernels between the replayable steps as CUDA graphs
+    (``compile_cuda.py``); False replays kernel by kernel. Usable as ``@ag.compile`` or
     ``@ag.compile(check=True)``.
     """
+    opts = dict(check=check, cache_limit=cache_limit, cuda_graphs=cuda_graphs)
     if fn is None:
-        return lambda f: Compiled(f, check=check, cache_limit=cache_limit)
-    return Compiled(fn, check=check, cache_limit=cache_limit)
+        return lambda f: Compiled(f, **opts)
+    return Compiled(fn, **opts)
 
 
 # --- check=True ------------------------------------------------------------------------

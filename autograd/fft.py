@@ -34,7 +34,7 @@ def _complex_dtype(dtype):
     return np.result_type(dtype, np.complex64)
 
 
-class _Resize(Function):
+class FFTResize(Function):
     """Zero-pad or trim ``x`` at the end of each of ``dims`` to ``sizes`` (what ``n``/``s``
     do); its adjoint is the resize back."""
 
@@ -58,10 +58,10 @@ class _Resize(Function):
 def _resize(x: Tensor, dims, sizes) -> Tensor:
     if all(x.shape[d] == n for d, n in zip(dims, sizes)):
         return x
-    return _Resize.apply(x, tuple(dims), tuple(sizes))
+    return FFTResize.apply(x, tuple(dims), tuple(sizes))
 
 
-class _C2C(Function):
+class FFTC2C(Function):
     @staticmethod
     def forward(ctx, z, dims, norm, inverse):
         ctx.dims, ctx.norm, ctx.inverse = dims, norm, inverse
@@ -70,10 +70,10 @@ class _C2C(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return _C2C.apply(g, ctx.dims, _DUAL[ctx.norm], not ctx.inverse), None, None, None
+        return FFTC2C.apply(g, ctx.dims, _DUAL[ctx.norm], not ctx.inverse), None, None, None
 
 
-class _R2C(Function):
+class FFTR2C(Function):
     """One-sided real-to-complex transform over ``dims`` (halved along the last)."""
 
     @staticmethod
@@ -85,10 +85,10 @@ class _R2C(Function):
     @staticmethod
     def backward(ctx, g):
         full = _resize(g, (ctx.dims[-1],), (ctx.n,))  # the missing half gets no gradient
-        return real(_C2C.apply(full, ctx.dims, _DUAL[ctx.norm], True)), None, None
+        return real(FFTC2C.apply(full, ctx.dims, _DUAL[ctx.norm], True)), None, None
 
 
-class _C2R(Function):
+class FFTC2R(Function):
     """Inverse of the one-sided transform: output length ``n`` along the last of ``dims``
     (the input there has ``n // 2 + 1`` entries)."""
 
@@ -101,7 +101,7 @@ class _C2R(Function):
 
     @staticmethod
     def backward(ctx, g):
-        gz = _R2C.apply(g, ctx.dims, _DUAL[ctx.norm])
+        gz = FFTR2C.apply(g, ctx.dims, _DUAL[ctx.norm])
         # entries 1 .. n - (n//2 + 1) stand for two conjugate bins of the full spectrum
         m, d = gz.shape[ctx.dims[-1]], ctx.dims[-1]
         w = np.ones(m)
@@ -184,13 +184,13 @@ def _c2c(input, s, dim, norm, inverse: bool, op: str) -> Tensor:
     x = _check_input(input, op)
     dims, sizes = _dims_sizes(x, s, dim, op)
     x = _resize(_as_complex(x), dims, sizes)
-    return _C2C.apply(x, dims, _check_norm(norm, op), inverse)
+    return FFTC2C.apply(x, dims, _check_norm(norm, op), inverse)
 
 
 def _r2c(input, s, dim, norm, op: str) -> Tensor:
     x = _check_input(input, op, real_only=True)
     dims, sizes = _dims_sizes(x, s, dim, op)
-    return _R2C.apply(_resize(x, dims, sizes), dims, _check_norm(norm, op))
+    return FFTR2C.apply(_resize(x, dims, sizes), dims, _check_norm(norm, op))
 
 
 def _c2r(input, s, dim, norm, op: str) -> Tensor:
@@ -202,7 +202,7 @@ def _c2r(input, s, dim, norm, op: str) -> Tensor:
             raise RuntimeError(f"fft.{op}: invalid number of data points ({sizes[-1]}) for "
                                f"input shape {tuple(x.shape)}")
     x = _resize(x, dims, sizes[:-1] + (sizes[-1] // 2 + 1,))
-    return _C2R.apply(x, dims, sizes[-1], _check_norm(norm, op))
+    return FFTC2R.apply(x, dims, sizes[-1], _check_norm(norm, op))
 
 
 def _one(n):

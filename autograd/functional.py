@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .grad_mode import enable_grad
 from .graph import run_backward
-from .tensor import Tensor, _as_grad, _wrap
+from .tensor import Tensor, _wrap, seed_gradient
 
 
 def _as_list(x):
@@ -33,17 +33,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 "grad: an output does not require grad (no input of the ops that made it "
                 "requires grad)"
             )
-        if g is None:
-            if out.array.size != 1:
-                raise RuntimeError(
-                    f"grad: grad_outputs must be given for an output of shape "
-                    f"{tuple(out.shape)} (implicit only for one-element outputs)"
-                )
-            g = _wrap(out.device.backend.xp.ones_like(out.array), out.device)
-        else:
-            g = _as_grad(g, out, "grad")
         roots.append(out)
-        seeds.append(g)
+        seeds.append(seed_gradient(out, g, "grad", "grad_outputs="))
     capture = {"out": [None] * len(inputs)}
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:

@@ -114,7 +114,7 @@ def _broadcast_batch(xp, a, b):
 # --- inverse, solve, determinants -------------------------------------------------------
 
 
-class _Inv(Function):
+class Inv(Function):
     @staticmethod
     def forward(ctx, a):
         y = _lapack("inv", ctx.device.backend.xp.linalg.inv, a)
@@ -130,10 +130,10 @@ class _Inv(Function):
 
 def inv(A: Tensor) -> Tensor:
     """Inverse of square matrices ``A`` (*, n, n). Gradient: ``-A^-T G A^-T``."""
-    return _Inv.apply(_matrix(A, "inv", square=True))
+    return Inv.apply(_matrix(A, "inv", square=True))
 
 
-class _Solve(Function):
+class Solve(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (a.shape, b.shape)
@@ -146,7 +146,7 @@ class _Solve(Function):
     def backward(ctx, g):
         a, x = ctx.saved_tensors
         sa, sb = ctx.shapes
-        gb = _Solve.apply(a.mT, g)
+        gb = Solve.apply(a.mT, g)
         ga = -(gb @ x.mT) if ctx.needs_input_grad[0] else None
         return (None if ga is None else sum_to(ga, sa)), sum_to(gb, sb)
 
@@ -167,7 +167,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         if B.shape[-1] != n:
             raise ValueError(f"linalg.solve: A {tuple(A.shape)} and B {tuple(B.shape)}: B "
                              f"needs {n} rows")
-        return _Solve.apply(A, B.unsqueeze(-1)).squeeze(-1)
+        return Solve.apply(A, B.unsqueeze(-1)).squeeze(-1)
     if B.ndim < 2 or B.shape[-2] != n:
         raise ValueError(f"linalg.solve: A {tuple(A.shape)} and B {tuple(B.shape)}: B must be "
                          f"(*, {n}, k) or (*, {n})")
@@ -176,10 +176,10 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     except ValueError:
         raise ValueError(f"linalg.solve: batch dimensions of A {tuple(A.shape)} and B "
                          f"{tuple(B.shape)} do not broadcast") from None
-    return _Solve.apply(A, B)
+    return Solve.apply(A, B)
 
 
-class _Det(Function):
+class Det(Function):
     @staticmethod
     def forward(ctx, a):
         d = ctx.device.backend.xp.asarray(ctx.device.backend.xp.linalg.det(a))
@@ -195,10 +195,10 @@ class _Det(Function):
 def det(A: Tensor) -> Tensor:
     """Determinant of square matrices (*, n, n) -> (*). Gradient ``det(A) A^-T`` (needs
     an invertible ``A``)."""
-    return _Det.apply(_matrix(A, "det", square=True))
+    return Det.apply(_matrix(A, "det", square=True))
 
 
-class _Slogdet(Function):
+class Slogdet(Function):
     @staticmethod
     def forward(ctx, a):
         xp = ctx.device.backend.xp
@@ -216,13 +216,13 @@ class _Slogdet(Function):
 
 def slogdet(A: Tensor) -> SlogdetResult:
     """``(sign, logabsdet)`` of square matrices; only ``logabsdet`` is differentiable."""
-    return SlogdetResult(_Slogdet.apply(_matrix(A, "slogdet", square=True)))
+    return SlogdetResult(Slogdet.apply(_matrix(A, "slogdet", square=True)))
 
 
 # --- Cholesky --------------------------------------------------------------------------
 
 
-class _Cholesky(Function):
+class Cholesky(Function):
     """Outputs ``(L, info)``; info (int32) is 0, or the order of the first leading minor
     that is not positive definite (L is then zero for that matrix)."""
 
@@ -283,7 +283,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
                 ) -> CholeskyExResult:
     """``(L, info)``: the Cholesky factor and, per matrix, 0 or the order of the first
     leading minor that is not positive definite (no error unless ``check_errors``)."""
-    L, info = _Cholesky.apply(_matrix(A, "cholesky_ex", square=True))
+    L, info = Cholesky.apply(_matrix(A, "cholesky_ex", square=True))
     if check_errors:
         _check_info(info, "cholesky_ex")
     return CholeskyExResult((L.mT if upper else L, info))
@@ -302,7 +302,7 @@ def _check_info(info: Tensor, op: str) -> None:
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """Cholesky factor ``L`` (lower; ``upper=True``: ``L^T``) of symmetric positive-
     definite matrices (*, n, n); reads the lower triangle. Raises LinAlgError otherwise."""
-    L, info = _Cholesky.apply(_matrix(A, "cholesky", square=True))
+    L, info = Cholesky.apply(_matrix(A, "cholesky", square=True))
     _check_info(info, "cholesky")
     return L.mT if upper else L
 
@@ -310,7 +310,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
 # --- QR ---------------------------------------------------------------------------------
 
 
-class _QR(Function):
+class QR(Function):
     @staticmethod
     def forward(ctx, a, mode):
         xp = ctx.device.backend.xp
@@ -356,13 +356,13 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     n), k = min(m, n)), 'complete' (Q (*, m, m)) or 'r' (R only, Q empty)."""
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
-    return QRResult(_QR.apply(_matrix(A, "qr"), mode))
+    return QRResult(QR.apply(_matrix(A, "qr"), mode))
 
 
 # --- SVD and symmetric eigendecomposition ---------------------------------------------------
 
 
-class _SVD(Function):
+class SVD(Function):
     @staticmethod
     def forward(ctx, a, full_matrices):
         xp = ctx.device.backend.xp
@@ -399,15 +399,15 @@ class _SVD(Function):
 def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
     """``A = U diag(S) Vh`` for (*, m, n) matrices, S descending. Differentiable for
     distinct singular values (and only gauge-invariant losses, see the module doc)."""
-    return SVDResult(_SVD.apply(_matrix(A, "svd"), bool(full_matrices)))
+    return SVDResult(SVD.apply(_matrix(A, "svd"), bool(full_matrices)))
 
 
 def svdvals(A: Tensor) -> Tensor:
     """Singular values (*, min(m, n)), descending. Gradient ``U diag(gS) Vh``."""
-    return _SVD.apply(_matrix(A, "svdvals"), False)[1]
+    return SVD.apply(_matrix(A, "svdvals"), False)[1]
 
 
-class _Eigh(Function):
+class Eigh(Function):
     @staticmethod
     def forward(ctx, a, uplo):
         w, v = _lapack("eigh", ctx.device.backend.xp.linalg.eigh, a, UPLO=uplo)
@@ -429,7 +429,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
     matrices, reading the ``UPLO`` triangle."""
     if UPLO not in ("L", "U"):
         raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    return EighResult(_Eigh.apply(_matrix(A, "eigh", square=True), UPLO))
+    return EighResult(Eigh.apply(_matrix(A, "eigh", square=True), UPLO))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
@@ -440,7 +440,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 # --- triangular solves and LU ---------------------------------------------------------
 
 
-class _SolveTriangular(Function):
+class SolveTriangular(Function):
     """``A X = B`` with ``A`` upper or lower triangular (the other triangle is ignored;
     with ``unit`` the diagonal is taken as ones)."""
 
@@ -463,7 +463,7 @@ class _SolveTriangular(Function):
     def backward(ctx, g):
         a, x = ctx.saved_tensors
         sa, sb = ctx.shapes
-        gb = _SolveTriangular.apply(a.mT, g, not ctx.upper, ctx.unit)
+        gb = SolveTriangular.apply(a.mT, g, not ctx.upper, ctx.unit)
         ga = None
         if ctx.needs_input_grad[0]:
             ga = -(gb @ x.mT)
@@ -484,7 +484,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     if B.shape[-2] != A.shape[-1]:
         raise ValueError(f"linalg.solve_triangular: A {tuple(A.shape)} and B "
                          f"{tuple(B.shape)}: B must have {A.shape[-1]} rows")
-    return _SolveTriangular.apply(A, B, bool(upper), bool(unitriangular))
+    return SolveTriangular.apply(A, B, bool(upper), bool(unitriangular))
 
 
 def _lu_forward(xp, a, pivot):
@@ -525,7 +525,7 @@ def _perm_from_pivots(piv, n: int):
     return perm
 
 
-class _LUFactor(Function):
+class LUFactor(Function):
     @staticmethod
     def forward(ctx, a, pivot):
         lu, piv = _lu_forward(ctx.device.backend.xp, a, pivot)
@@ -570,7 +570,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
     if A.requires_grad and A.shape[-1] != A.shape[-2]:
         raise NotImplementedError(f"linalg.lu_factor: the gradient is implemented for square "
                                   f"matrices only, got shape {tuple(A.shape)}")
-    return LUFactorResult(_LUFactor.apply(A, bool(pivot)))
+    return LUFactorResult(LUFactor.apply(A, bool(pivot)))
 
 
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
@@ -604,7 +604,7 @@ def _rtol_default(A, atol, rtol):
     return 0.0 if atol is None else float(atol), float(rtol)
 
 
-class _Pinv(Function):
+class Pinv(Function):
     @staticmethod
     def forward(ctx, a, atol, rtol):
         xp = ctx.device.backend.xp
@@ -639,7 +639,7 @@ def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
     used either way)."""
     A = _matrix(A, "pinv")
     atol, rtol = _rtol_default(A, atol, rtol)
-    return _Pinv.apply(A, atol, rtol)
+    return Pinv.apply(A, atol, rtol)
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
@@ -787,7 +787,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 # --- norms ------------------------------------------------------------------------------
 
 
-class _Norm2(Function):
+class Norm2(Function):
     """Euclidean norm over ``dims``; its gradient at 0 is 0, as PyTorch's."""
 
     @staticmethod
@@ -826,7 +826,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *, d
         raise TypeError(f"linalg.vector_norm: expected a floating tensor, got {x.dtype}")
     dims = _dims(dim, x.ndim, "vector_norm")
     if ord == 2:
-        return _Norm2.apply(x, dims, keepdim)
+        return Norm2.apply(x, dims, keepdim)
     a = ops.abs(x)
     if ord == math.inf:
         return a.amax(dims, keepdim=keepdim)
@@ -850,7 +850,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         raise ValueError(f"linalg.matrix_norm: dim must name 2 dimensions, got {dim}")
     r, c = (x % A.ndim for x in dim)
     if ord == "fro":
-        return _Norm2.apply(A, d, keepdim)
+        return Norm2.apply(A, d, keepdim)
     rest = [i for i in range(A.ndim) if i not in d]
     M = A.permute(*rest, r, c)
     if ord in ("nuc", 2, -2):
@@ -949,7 +949,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     info = _getrf_info(A)
     if check_errors:
         _raise_singular(info, "inv_ex")
-    return InvExResult((_with_info(A, info, _Inv.apply, 2), info))
+    return InvExResult((_with_info(A, info, Inv.apply, 2), info))
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False

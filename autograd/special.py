@@ -152,7 +152,7 @@ def spherical_bessel_j0(input: Tensor) -> Tensor:
     return ops.where(x == 0, 1.0, ops.sin(x) / _safe(x))
 
 
-class _Zeta(Function):
+class Zeta(Function):
     """Hurwitz zeta ``sum_k (k + q)^-x``; differentiable in ``q`` only (as PyTorch)."""
 
     @staticmethod
@@ -171,7 +171,7 @@ class _Zeta(Function):
         return None, sum_to(g * -x * zeta(x + 1, q), ctx.shapes[1])
 
 
-class _Airy(Function):
+class Airy(Function):
     """Airy's ``Ai`` (``prime=False``) or ``Ai'``; ``Ai'' = x Ai`` closes the derivatives.
     CuPy has no ``airy``: there the values are computed on the host."""
 
@@ -192,12 +192,12 @@ class _Airy(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return (g * (x * _Airy.apply(x, False) if ctx.prime else _Airy.apply(x, True))), None
+        return (g * (x * Airy.apply(x, False) if ctx.prime else Airy.apply(x, True))), None
 
 
 def airy_ai(input: Tensor) -> Tensor:
     """Airy function ``Ai(x)`` (differentiable: ``Ai'`` and ``Ai'' = x Ai``)."""
-    return _Airy.apply(_float(input, "airy_ai"), False)
+    return Airy.apply(_float(input, "airy_ai"), False)
 
 
 def zeta(input, other) -> Tensor:
@@ -207,7 +207,7 @@ def zeta(input, other) -> Tensor:
     xp = t.device.backend.xp
     x, q = (v if isinstance(v, Tensor) else Tensor(xp.asarray(v, dtype=t.array.dtype),
                                                    device=t.device) for v in (x, q))
-    return _Zeta.apply(x, q)
+    return Zeta.apply(x, q)
 
 
 def erf(input: Tensor) -> Tensor:
@@ -251,7 +251,7 @@ def multigammaln(input: Tensor, p: int) -> Tensor:
     return gammaln(x.unsqueeze(-1) - half).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 
 
-class _XLogY(Function):
+class XLogY(Function):
     """``x * log(y)`` (``log1p`` with ``one_p``), 0 where x == 0; inputs broadcast."""
 
     @staticmethod
@@ -287,7 +287,7 @@ def _xlog(x, y, one_p, op):
     xp = t.device.backend.xp
     x, y = (v if isinstance(v, Tensor) else Tensor(xp.asarray(v, dtype=t.array.dtype),
                                                    device=t.device) for v in (x, y))
-    return _XLogY.apply(x, y, one_p)
+    return XLogY.apply(x, y, one_p)
 
 
 def xlogy(input, other) -> Tensor:

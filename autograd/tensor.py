@@ -253,22 +253,7 @@ class Tensor:
                 "backward(): this tensor does not require grad and has no grad_fn "
                 "(no input of the ops that made it had requires_grad=True)"
             )
-        if gradient is None:
-            if self.array.size != 1:
-                raise RuntimeError(
-                    f"backward(): grad can be implicitly created only for one-element "
-                    f"outputs, got shape {tuple(self.array.shape)}; pass gradient="
-                )
-            if self.array.dtype.kind == "c":  # as PyTorch: which real direction is unclear
-                raise RuntimeError(
-                    f"backward(): grad can be implicitly created only for real scalar "
-                    f"outputs, got {self.array.dtype}; reduce to a real loss (e.g. .abs() or "
-                    ".real) or pass gradient="
-                )
-            gradient = _wrap(self.device.backend.xp.ones(self.array.shape, self.array.dtype),
-                             self.device)
-        else:
-            gradient = _as_grad(gradient, self, "backward")
+        gradient = seed_gradient(self, gradient, "backward()", "gradient=")
         if retain_graph is None:
             retain_graph = create_graph
         if inputs is not None:
@@ -395,6 +380,23 @@ class Tensor:
 
 
 _new = object.__new__
+
+
+def seed_gradient(out: Tensor, gradient, op: str, keyword: str) -> Tensor:
+    """The gradient that starts a backward pass from ``out``: ``gradient`` checked
+    against ``out`` (``_as_grad``), or ones when it is None, which only a one-element
+    real output allows (as PyTorch: for anything else the direction is the caller's)."""
+    if gradient is not None:
+        return _as_grad(gradient, out, op)
+    a = out.array
+    if a.size != 1:
+        raise RuntimeError(f"{op}: grad can be implicitly created only for one-element "
+                           f"outputs, got shape {tuple(a.shape)}; pass {keyword}")
+    if a.dtype.kind == "c":
+        raise RuntimeError(f"{op}: grad can be implicitly created only for real scalar "
+                           f"outputs, got {a.dtype}; reduce to a real loss (e.g. .abs() or "
+                           f".real) or pass {keyword}")
+    return _wrap(out.device.backend.xp.ones(a.shape, a.dtype), out.device)
 
 
 def _wrap(data, device, requires_grad=False, grad_fn=None, idx=0) -> Tensor:

@@ -23,6 +23,7 @@ __all__ = [
     "cuda_is_available",
     "backend_for_array",
     "reuse_freed_memory",
+    "release_buffers",
     "manual_seed",
     "initial_seed",
     # ag.cuda's view of the registry
@@ -203,8 +204,9 @@ def reuse_freed_memory(trim_mb: int = 512, mmap_mb: int = 128) -> bool:
     """Opt in to keeping freed memory for reuse (glibc only; returns False elsewhere).
 
     By default glibc serves large arrays with fresh ``mmap`` pages and hands freed memory
-    back to the system, so every training step pays page faults to touch new buffers
-    (about a fifth of a CNN step on the CPU). This raises glibc's mmap and trim thresholds
+    back to the system, so every training step pays page faults to touch new buffers.
+    The layer kernels' own large arrays are already reused (``Backend.buffers``); this
+    extends that to every array of the process. It raises glibc's mmap and trim thresholds
     so large buffers are reused instead. It is process-wide, and up to ``trim_mb`` of freed
     memory stays with the process, which is why it is not done on import.
     """
@@ -221,6 +223,18 @@ def reuse_freed_memory(trim_mb: int = 512, mmap_mb: int = 128) -> bool:
         return ok and libc.mallopt(M_TRIM_THRESHOLD, trim_mb << 20) == 1
     except (OSError, AttributeError):
         return False
+
+
+def release_buffers() -> None:
+    """Release the arrays that every device's kernel buffer cache keeps for reuse
+    (``Backend.buffers``, see ``backends/buffers.py``); arrays still in use live on with
+    their users. The caches fill again on the next steps; to turn one off, set its
+    ``max_bytes`` to 0 (``get_device("cpu").backend.buffers.max_bytes = 0``) or start the
+    process with ``AUTOGRAD_BUFFER_CACHE_MB=0``."""
+    for dev in set(_devices.values()):
+        cache = dev.backend.__dict__.get("buffers")  # made on first use
+        if cache is not None:
+            cache.clear()
 
 
 def backend_for_array(array) -> Device:

@@ -1,12 +1,16 @@
 """The backend interface: what an array library must supply beyond its `xp` namespace.
 
-Ops are written once against ``backend.xp`` (numpy or cupy). The few things an array
-library does slowly or differently live here as methods, so the difference between
-CPU and GPU is a list of methods, not if-statements scattered through the ops.
+Ops are written once against ``backend.xp`` (numpy or cupy). What really differs per
+array library lives here as methods: transfer, random numbers, scatter-add, allocation
+(with the per-device :class:`~backends.buffers.BufferCache`) and kernel building. A
+layer's or an optimizer's own compiled kernels live beside its op (``optim/adam.py``,
+``nn/functional/_conv_kernels.py``), in a reference, a numba and a CUDA form dispatched
+by ``backend.name``, with the CUDA source registered here (``register_elementwise``).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 
@@ -20,8 +24,9 @@ class KernelSpec(NamedTuple):
     name: str
 
 
-# Kernels that live beside their op (e.g. ``optim/adam.py``) register their GPU form
-# here, by key; a backend that compiles elementwise kernels builds one on first launch.
+# Kernels that live beside their op (``optim/adam.py``, ``nn/functional/_conv_kernels.py``)
+# register their GPU form here, by key; a backend that compiles elementwise kernels
+# builds one on first launch.
 ELEMENTWISE: dict[str, KernelSpec] = {}
 
 
@@ -34,7 +39,8 @@ def register_elementwise(key: str, spec: KernelSpec) -> KernelSpec:
 
 
 class Backend:
-    """An array backend. Subclasses set ``name`` and ``xp`` and implement the kernels."""
+    """An array backend. Subclasses set ``name`` and ``xp`` and implement transfer,
+    random numbers and scatter-add (and kernel building, if they compile kernels)."""
 
     name: str = "abstract"
     xp: Any = None
@@ -98,69 +104,29 @@ class Backend:
 
         return scipy.special
 
-    # --- convolution and pooling ------------------------------------------------------
-    # kernel_size, stride, padding, dilation: (int, int) pairs for (H, W); padding is
-    # symmetric and zero. The defaults below are pure-xp references (Python loops over
-    # the kh*kw kernel offsets only, see conv_reference.py); backends override them
-    # with compiled kernels.
-    def im2col(self, x, kernel_size, stride, padding, dilation):
-        """Unfold sliding windows: x (N, C, H, W) -> cols (C*kh*kw, N*OH*OW).
+    # --- allocation -------------------------------------------------------------------
+    def empty(self, shape, dtype):
+        """A new uninitialised array of ``shape`` and ``dtype`` on this backend's device."""
+        return self.xp.empty(shape, dtype=dtype)
 
-        ``cols[(c*kh + i)*kw + j, (n*OH + oy)*OW + ox] = xpad[n, c, oy*sh + i*dh,
-        ox*sw + j*dw]`` (zero in the padding), so ``weight.reshape(O, -1) @ cols`` is the
-        whole batch's convolution as one GEMM, laid out (O, N, OH, OW).
-        """
-        from . import conv_reference
+    def zeros(self, shape, dtype):
+        """A new zero-filled array of ``shape`` and ``dtype`` on this backend's device."""
+        return self.xp.zeros(shape, dtype=dtype)
 
-        return conv_reference.im2col(self.xp, x, kernel_size, stride, padding, dilation)
+    # a BufferCache's bound for this backend (None: backends.buffers.DEFAULT_MAX_BYTES)
+    buffer_cache_bytes: int | None = None
 
-    def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
-        """Adjoint of :meth:`im2col`: cols (C*kh*kw, N*OH*OW) -> a new (N, C, H, W) array,
-        overlapping windows summed."""
-        from . import conv_reference
+    @functools.cached_property
+    def buffers(self):
+        """This backend's :class:`~backends.buffers.BufferCache`: where layer kernels take
+        the large arrays they hand out every step (``buffers.empty(shape, dtype)``), so
+        that a training step reuses them instead of page-faulting fresh memory. Made on
+        first use; ``buffers.clear()`` releases it, ``buffers.max_bytes = 0`` turns it off."""
+        from .buffers import DEFAULT_MAX_BYTES, BufferCache
 
-        return conv_reference.col2im(self.xp, cols, x_shape, kernel_size, stride, padding,
-                                     dilation)
-
-    def max_pool2d(self, x, kernel_size, stride, padding, dilation):
-        """Max pooling: x (N, C, H, W) -> (out, argmax), both (N, C, OH, OW).
-
-        ``argmax`` (int64) is the flat index ``iy*W + ix`` of the chosen tap inside its
-        (H, W) plane; padding is never chosen; NaN propagates (PyTorch's rule).
-        """
-        from . import conv_reference
-
-        return conv_reference.max_pool2d(self.xp, x, kernel_size, stride, padding, dilation)
-
-    def max_pool2d_backward(self, g, argmax, x_shape, kernel_size, stride, padding, dilation):
-        """Scatter-add g (N, C, OH, OW) into zeros of ``x_shape`` at ``argmax``: a new array.
-
-        Overlapping windows may choose one pixel more than once; the gradients accumulate.
-        """
-        from . import conv_reference
-
-        return conv_reference.max_pool2d_backward(self.xp, g, argmax, x_shape, kernel_size,
-                                                  stride, padding, dilation)
-
-    def max_pool2d_gather(self, x, argmax):
-        """Adjoint of :meth:`max_pool2d_backward`: ``x[n, c].flat[argmax[n, c, oy, ox]]``,
-        x (N, C, H, W) -> (N, C, OH, OW)."""
-        from . import conv_reference
-
-        return conv_reference.max_pool2d_gather(self.xp, x, argmax)
-
-    def gemm_to_batch_major(self, y, bias, n):
-        """The convolution GEMM's output y (O, N*L) as a new contiguous (N, O, L) array,
-        plus ``bias`` (O,) when not None."""
-        xp = self.xp
-        o = y.shape[0]
-        out = xp.empty((n, o, y.shape[1] // n if n else 0), dtype=y.dtype)
-        src = y.reshape(out.shape[1], n, out.shape[2]).transpose(1, 0, 2)
-        if bias is None:
-            out[...] = src
-        else:
-            xp.add(src, bias.reshape(1, o, 1), out=out)
-        return out
+        limit = self.buffer_cache_bytes
+        return BufferCache(self.empty, self.zeros,
+                           DEFAULT_MAX_BYTES if limit is None else limit)
 
     # --- kernel building --------------------------------------------------------------
     def launch_elementwise(self, key: str, *args) -> None:

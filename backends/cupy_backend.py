@@ -9,30 +9,26 @@ Ops are written once against ``xp``; this file is the whole CuPy-specific part:
 - scatter-add: ``index_add`` / ``add_at`` with ``cupy.add.at`` (atomicAdd, so repeated
   indices accumulate);
 - ``erf``: ``cupyx.scipy.special.erf``;
-- fused ``cupy.ElementwiseKernel`` s, one launch each where the ``xp`` reference in
-  :class:`~backends.base.Backend` makes several passes and temporaries (specs in
-  :data:`KERNELS`, built by :func:`kernel`): im2col and col2im (the reference: one
-  strided copy per kernel tap plus a pad), max-pool forward (window max + argmax) and
-  max-pool backward (atomicAdd scatter);
-- kernel building: ``launch_elementwise`` compiles and launches a kernel that lives
-  beside its op (the optimizers' steps, e.g. ``optim/adam.py``) and registered its
-  source in ``backends.base.ELEMENTWISE``.
+- allocation: ``empty`` / ``zeros`` under ``cupy.cuda.Device(index)``; the
+  :class:`~backends.buffers.BufferCache` is off (``buffer_cache_bytes = 0``) because
+  CuPy's memory pool already reuses device memory, in stream order;
+- kernel building: ``launch_elementwise`` compiles (once, :func:`kernel`) and launches a
+  ``cupy.ElementwiseKernel`` whose source lives beside its op and is registered in
+  ``backends.base.ELEMENTWISE``: the optimizers' steps (``optim/adam.py``,
+  ``optim/sgd.py``), im2col and col2im (``nn/functional/_conv_kernels.py``), max-pool
+  forward and backward (``nn/functional/_pool_kernels.py``).
 
-Deliberately inherited from the base class (listed in :data:`INHERITED`), each already
-one CuPy launch: ``max_pool2d_gather`` (``take_along_axis``) and ``gemm_to_batch_major``
-(a strided ``add`` into the new layout).
-
-Importing this module needs neither CuPy nor a GPU (the kernel specs are plain data);
-CuPy compiles a kernel on its first launch, and the generator is made on first use.
-tests/backends/test_cupy_backend.py checks the kernels without a GPU: it compiles their
-C bodies as host C++ and compares them with the base class's references.
+Importing this module needs neither CuPy nor a GPU; CuPy compiles a kernel on its first
+launch, and the generator is made on first use. tests/backends/test_cupy_backend.py
+checks the kernels without a GPU: it compiles their C bodies as host C++ and compares
+them with the references beside them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import ELEMENTWISE, Backend, KernelSpec
+from .base import ELEMENTWISE, Backend
 
 try:  # importable without CuPy, so the kernel specs can be checked anywhere
     import cupy
@@ -40,120 +36,26 @@ try:  # importable without CuPy, so the kernel specs can be checked anywhere
 except ImportError:  # pragma: no cover - CupyBackend() then fails in backends.get_device
     cupy = cupyx = None
 
-__all__ = ["CupyBackend", "CupyGenerator", "KernelSpec", "KERNELS", "INHERITED", "kernel"]
+__all__ = ["CupyBackend", "CupyGenerator", "INHERITED", "kernel"]
 
 
-# --- fused kernels: specs here, made into cupy.ElementwiseKernel on first use ---------
+# --- kernel building: the sources live beside their ops (backends.base.ELEMENTWISE) -----
 
-
-# Max pooling of one output element: the window's max and the flat index iy*W + ix of
-# the chosen tap in its (H, W) plane. PyTorch's rule: the first valid tap, then any
-# larger value or a NaN; padding taps are never chosen (argmax -1 if all were padding).
-_MAX_POOL2D_KERNEL = KernelSpec(
-    "raw T x, int64 H, int64 W, int64 OH, int64 OW, int64 kh, int64 kw, int64 sh, "
-    "int64 sw, int64 ph, int64 pw, int64 dh, int64 dw, T lowest",
-    "T out, int64 argmax",
-    """
-    long long ox = i % OW;
-    long long oy = (i / OW) % OH;
-    long long plane = (i / (OW * OH)) * H * W;
-    T best = lowest;
-    long long best_at = -1;
-    for (long long ky = 0; ky < kh; ++ky) {
-      long long iy = oy * sh - ph + ky * dh;
-      if (iy < 0 || iy >= H) continue;
-      for (long long kx = 0; kx < kw; ++kx) {
-        long long ix = ox * sw - pw + kx * dw;
-        if (ix < 0 || ix >= W) continue;
-        T v = x[plane + iy * W + ix];
-        if (best_at < 0 || v > best || isnan(v)) { best = v; best_at = iy * W + ix; }
-      }
-    }
-    out = best;
-    argmax = best_at;
-    """,
-    "autograd_max_pool2d")
-
-# Max-pool backward: each output's gradient added at its argmax; atomicAdd because
-# overlapping windows can choose the same pixel.
-_MAX_POOL2D_BACKWARD_KERNEL = KernelSpec(
-    "T g, int64 argmax, int64 plane_out, int64 plane_in",
-    "raw T gx",
-    "if (argmax >= 0) atomicAdd(&gx[(i / plane_out) * plane_in + argmax], g);",
-    "autograd_max_pool2d_backward")
-
-# im2col, one launch: element i of cols (C*kh*kw, N*OH*OW) is the input pixel that
-# kernel tap (ky, kx) of channel c sees at output (n, oy, ox); zero in the padding.
-_IM2COL_KERNEL = KernelSpec(
-    "raw T x, int64 N, int64 C, int64 H, int64 W, int64 OH, int64 OW, int64 kh, "
-    "int64 kw, int64 sh, int64 sw, int64 ph, int64 pw, int64 dh, int64 dw",
-    "T col",
-    """
-    long long npix = N * OH * OW;
-    long long row = i / npix;
-    long long pix = i % npix;
-    long long c = row / (kh * kw);
-    long long ky = (row / kw) % kh;
-    long long kx = row % kw;
-    long long n = pix / (OH * OW);
-    long long iy = (pix / OW) % OH * sh - ph + ky * dh;
-    long long ix = pix % OW * sw - pw + kx * dw;
-    col = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? x[((n * C + c) * H + iy) * W + ix]
-                                                   : (T)0;
-    """,
-    "autograd_im2col")
-
-# col2im as a gather (no atomics): each image pixel sums the columns of the taps and
-# outputs that saw it: oy = (y + ph - ky*dh) / sh when that divides exactly.
-_COL2IM_KERNEL = KernelSpec(
-    "raw T cols, int64 N, int64 C, int64 H, int64 W, int64 OH, int64 OW, int64 kh, "
-    "int64 kw, int64 sh, int64 sw, int64 ph, int64 pw, int64 dh, int64 dw",
-    "T img",
-    """
-    long long x0 = i % W;
-    long long y0 = (i / W) % H;
-    long long c = (i / (W * H)) % C;
-    long long n = i / (W * H * C);
-    long long npix = N * OH * OW;
-    T acc = 0;
-    for (long long ky = 0; ky < kh; ++ky) {
-      long long ty = y0 + ph - ky * dh;
-      if (ty < 0 || ty % sh != 0 || ty / sh >= OH) continue;
-      for (long long kx = 0; kx < kw; ++kx) {
-        long long tx = x0 + pw - kx * dw;
-        if (tx < 0 || tx % sw != 0 || tx / sw >= OW) continue;
-        acc += cols[((c * kh + ky) * kw + kx) * npix + (n * OH + ty / sh) * OW + tx / sw];
-      }
-    }
-    img = acc;
-    """,
-    "autograd_col2im")
-
-# name -> spec; a name before "/" is the Backend method that launches the kernel
-KERNELS = {
-    "im2col": _IM2COL_KERNEL,
-    "col2im": _COL2IM_KERNEL,
-    "max_pool2d": _MAX_POOL2D_KERNEL,
-    "max_pool2d_backward": _MAX_POOL2D_BACKWARD_KERNEL,
-}
 _compiled: dict = {}
 
 
 def kernel(name: str):
-    """The ``cupy.ElementwiseKernel`` of ``KERNELS[name]`` or of a kernel registered
-    beside its op (``backends.base.ELEMENTWISE``): defined once; CuPy compiles it for
-    each dtype on first launch."""
+    """The ``cupy.ElementwiseKernel`` of the kernel registered as ``name`` beside its op
+    (``backends.base.ELEMENTWISE``): defined once; CuPy compiles it for each dtype on
+    first launch."""
     k = _compiled.get(name)
     if k is None:
-        spec = KERNELS[name] if name in KERNELS else ELEMENTWISE[name]
-        k = _compiled[name] = cupy.ElementwiseKernel(*spec)
+        k = _compiled[name] = cupy.ElementwiseKernel(*ELEMENTWISE[name])
     return k
 
 
-# Backend methods this backend takes from the base class on purpose (pure-xp references).
-INHERITED = frozenset({"max_pool2d_gather", "gemm_to_batch_major"})
-
-_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# Backend methods this backend takes from the base class on purpose (none at present)
+INHERITED: frozenset = frozenset()
 
 
 # --- random numbers ------------------------------------------------------------------
@@ -259,6 +161,17 @@ class CupyBackend(Backend):
     def is_array(self, obj) -> bool:
         return isinstance(obj, cupy.ndarray) and obj.device.id == self.index
 
+    # --- allocation: on this GPU; CuPy's memory pool already reuses device memory -----
+    buffer_cache_bytes = 0  # so the BufferCache is off (see backends/buffers.py)
+
+    def empty(self, shape, dtype):
+        with self._device:
+            return cupy.empty(shape, dtype=dtype)
+
+    def zeros(self, shape, dtype):
+        with self._device:
+            return cupy.zeros(shape, dtype=dtype)
+
     # --- random numbers -------------------------------------------------------------
     def seed(self, seed: int) -> None:
         self._seed = int(seed)
@@ -321,65 +234,12 @@ class CupyBackend(Backend):
     def special(self):
         return cupyx.scipy.special
 
-    # --- convolution and pooling (max_pool2d_gather, gemm_to_batch_major: inherited) -
-    def im2col(self, x, kernel_size, stride, padding, dilation):
-        if x.dtype not in _FUSED_DTYPES:
-            return super().im2col(x, kernel_size, stride, padding, dilation)
-        n, c, h, w = x.shape
-        oh, ow = _out_hw(h, w, kernel_size, stride, padding, dilation)
-        (kh, kw) = kernel_size
-        with self._device:
-            cols = cupy.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
-            kernel("im2col")(cupy.ascontiguousarray(x), n, c, h, w, oh, ow, kh, kw, *stride,
-                             *padding, *dilation, cols)
-        return cols
-
-    def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
-        if cols.dtype not in _FUSED_DTYPES:
-            return super().col2im(cols, x_shape, kernel_size, stride, padding, dilation)
-        n, c, h, w = x_shape
-        oh, ow = _out_hw(h, w, kernel_size, stride, padding, dilation)
-        with self._device:
-            img = cupy.empty((n, c, h, w), dtype=cols.dtype)
-            kernel("col2im")(cupy.ascontiguousarray(cols), n, c, h, w, oh, ow, *kernel_size,
-                             *stride, *padding, *dilation, img)
-        return img
-
-    def max_pool2d(self, x, kernel_size, stride, padding, dilation):
-        if x.dtype not in _FUSED_DTYPES:
-            return super().max_pool2d(x, kernel_size, stride, padding, dilation)
-        n, c, h, w = x.shape
-        oh, ow = _out_hw(h, w, kernel_size, stride, padding, dilation)
-        with self._device:
-            out = cupy.empty((n, c, oh, ow), dtype=x.dtype)
-            argmax = cupy.empty((n, c, oh, ow), dtype=np.int64)
-            kernel("max_pool2d")(cupy.ascontiguousarray(x), h, w, oh, ow, *kernel_size,
-                                 *stride, *padding, *dilation, -np.inf, out, argmax)
-        return out, argmax
-
-    def max_pool2d_backward(self, g, argmax, x_shape, kernel_size, stride, padding, dilation):
-        if g.dtype not in _FUSED_DTYPES:
-            return super().max_pool2d_backward(g, argmax, x_shape, kernel_size, stride,
-                                               padding, dilation)
-        n, c, h, w = x_shape
-        with self._device:
-            gx = cupy.zeros(tuple(x_shape), dtype=g.dtype)
-            kernel("max_pool2d_backward")(g, argmax, g.shape[2] * g.shape[3], h * w, gx)
-        return gx
-
     # --- kernel building --------------------------------------------------------------
     compiles_elementwise = True
 
     def launch_elementwise(self, key: str, *args) -> None:
         with self._device:
             kernel(key)(*args)
-
-
-def _out_hw(h, w, kernel_size, stride, padding, dilation) -> tuple[int, int]:
-    from .conv_reference import out_size
-
-    return (out_size(h, kernel_size[0], stride[0], padding[0], dilation[0]),
-            out_size(w, kernel_size[1], stride[1], padding[1], dilation[1]))
 
 
 def _scatter_add(out, key, values) -> None:

@@ -81,6 +81,8 @@ class LazyKernel:
 
     def for_size(self, size: int):
         forms = self.forms
+        if forms is not None and size < PARALLEL_MIN_SIZE:  # the common case, quickly
+            return forms[1]
         if forms is None:
             import numba
 

@@ -46,6 +46,10 @@ class NumpyBackend(Backend):
     def generator(self):
         return self._generator
 
+    # allocation: NumPy's own functions (no Python frame between a kernel and malloc)
+    empty = staticmethod(np.empty)
+    zeros = staticmethod(np.zeros)
+
     def index_add(self, out, index, src) -> None:
         _numba("numpy_kernels").index_add(out, index, src)
 
@@ -54,22 +58,3 @@ class NumpyBackend(Backend):
 
     def erf(self, x):
         return _numba("numpy_kernels").erf(x)
-
-    # convolution and pooling: numba kernels (backends/numba_conv.py)
-    def im2col(self, x, kernel_size, stride, padding, dilation):
-        return _numba("numba_conv").im2col(x, kernel_size, stride, padding, dilation)
-
-    def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
-        return _numba("numba_conv").col2im(cols, x_shape, kernel_size, stride, padding, dilation)
-
-    def max_pool2d(self, x, kernel_size, stride, padding, dilation):
-        return _numba("numba_conv").max_pool2d(x, kernel_size, stride, padding, dilation)
-
-    def max_pool2d_backward(self, g, argmax, x_shape, kernel_size, stride, padding, dilation):
-        return _numba("numba_conv").max_pool2d_backward(g, argmax, x_shape)
-
-    def max_pool2d_gather(self, x, argmax):
-        return _numba("numba_conv").max_pool2d_gather(x, argmax)
-
-    def gemm_to_batch_major(self, y, bias, n):
-        return _numba("numba_conv").gemm_to_batch_major(y, bias, n)

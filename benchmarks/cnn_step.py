@@ -5,8 +5,10 @@ The workload (64 x 1 x 28 x 28 batch, MNIST-sized)::
     conv(1->32, 3x3, pad 1) - ReLU - maxpool 2 - conv(32->64, 3x3, pad 1) - ReLU -
     maxpool 2 - flatten - linear(64*7*7 -> 10) - cross_entropy - SGD step
 
-Run ``python -m benchmarks.cnn_step [--repeats N] [--device cpu|cuda] [--profile]``; it
-prints milliseconds per step for both libraries and the ratio.
+Run ``python -m benchmarks.cnn_step [--repeats N] [--device cpu|cuda] [--threads T]
+[--buffer-cache-mb MB] [--profile]``; it prints milliseconds per step for both libraries
+and the ratio. The layer kernels take their large arrays from the device's buffer cache
+(``backends/buffers.py``); ``--buffer-cache-mb 0`` measures the step without it.
 """
 
 from __future__ import annotations
@@ -169,6 +171,9 @@ def main(argv=None) -> None:
     parser.add_argument("--reuse-freed-memory", action="store_true",
                         help="call backends.reuse_freed_memory() first (glibc mmap/trim "
                              "thresholds: no page faults on fresh buffers each step)")
+    parser.add_argument("--buffer-cache-mb", type=float, default=None,
+                        help="bound of the device's kernel buffer cache (0: off; default: "
+                             "the backend's, 256 MiB on the CPU)")
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of our steps (sorted by own time)")
     args = parser.parse_args(argv)
@@ -176,6 +181,11 @@ def main(argv=None) -> None:
         import backends
 
         print(f"reuse_freed_memory: {backends.reuse_freed_memory()}")
+    if args.buffer_cache_mb is not None:
+        import backends
+
+        cache = backends.get_device(args.device).backend.buffers
+        cache.max_bytes = int(args.buffer_cache_mb * (1 << 20))
     if args.profile:
         import cProfile
         import pstats

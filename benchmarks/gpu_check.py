@@ -11,8 +11,8 @@ Sections (each check is PASS, FAIL, ERROR or SKIP; any FAIL/ERROR exits 1):
    and gradgradcheck where registered, on the device in float64.
 2. ``parity``: every registry op and each nn layer in float32, forward and input/param
    gradients on the device against the CPU (relative tolerance ~1e-4).
-   ``kernels``: each kernel the backend overrides (im2col, col2im, max-pool, Adam, SGD)
-   against the base class's ``xp`` reference on the same device.
+   ``kernels``: each compiled kernel (im2col, col2im, max-pool, Adam, SGD) against the
+   ``xp`` reference beside it, on the same device.
 3. ``training``: a few steps of a digits MLP and a small CNN from the same initial
    weights on both devices; the losses must agree to ~1e-4.
 4. ``timing``: ms per training step of the MLP 784-512-512-10 (batch 8192, Adam) and of
@@ -394,10 +394,11 @@ def check_layer_parity(report: Report, device, rtol: float, atol: float) -> None
 
 
 def _kernel_cases(b, rng, dtype):
-    """(name, run the backend's kernel, run the base-class reference) on backend ``b``;
+    """(name, run the dispatched kernel, run its xp reference) on backend ``b``;
     each run returns the arrays to compare (fresh inputs per call, same values); the
     optimizers' kernels live beside them, dispatched by backend."""
-    from backends.base import Backend
+    from nn.functional import _conv_kernels as ck
+    from nn.functional import _pool_kernels as pk
     from optim.adam import adam_reference, adam_update
     from optim.sgd import sgd_momentum_reference, sgd_momentum_update
 
@@ -413,23 +414,23 @@ def _kernel_cases(b, rng, dtype):
     cases = []
     for conf in (((3, 3), (1, 1), (1, 1), (1, 1)), ((2, 3), (2, 1), (1, 0), (2, 1))):
         tag = "k{}s{}p{}d{}".format(*(f"{a}{b_}" for a, b_ in conf))
-        cols_shape = Backend.im2col(b, *dev(x), *conf).shape
+        cols_shape = ck.im2col_reference(b.xp, *dev(x), *conf).shape
         g_cols = arr(cols_shape)
         cases += [
-            (f"im2col/{tag}", lambda c=conf: [b.im2col(*dev(x), *c)],
-             lambda c=conf: [Backend.im2col(b, *dev(x), *c)]),
-            (f"col2im/{tag}", lambda c=conf, g=g_cols: [b.col2im(*dev(g), x.shape, *c)],
-             lambda c=conf, g=g_cols: [Backend.col2im(b, *dev(g), x.shape, *c)]),
-            (f"max_pool2d/{tag}", lambda c=conf: list(b.max_pool2d(*dev(x), *c)),
-             lambda c=conf: list(Backend.max_pool2d(b, *dev(x), *c))),
+            (f"im2col/{tag}", lambda c=conf: [ck.im2col(b, *dev(x), *c)],
+             lambda c=conf: [ck.im2col_reference(b.xp, *dev(x), *c)]),
+            (f"col2im/{tag}", lambda c=conf, g=g_cols: [ck.col2im(b, *dev(g), x.shape, *c)],
+             lambda c=conf, g=g_cols: [ck.col2im_reference(b.xp, *dev(g), x.shape, *c)]),
+            (f"max_pool2d/{tag}", lambda c=conf: list(pk.max_pool2d(b, *dev(x), *c)),
+             lambda c=conf: list(pk.max_pool2d_reference(b.xp, *dev(x), *c))),
         ]
-        out, idx = Backend.max_pool2d(b, *dev(x), *conf)
+        out, idx = pk.max_pool2d_reference(b.xp, *dev(x), *conf)
         g_pool = arr(out.shape)
         cases.append((f"max_pool2d_backward/{tag}",
                       lambda c=conf, g=g_pool, i=idx: [
-                          b.max_pool2d_backward(*dev(g), i, x.shape, *c)],
+                          pk.max_pool2d_backward(b, *dev(g), i, x.shape, *c)],
                       lambda c=conf, g=g_pool, i=idx: [
-                          Backend.max_pool2d_backward(b, *dev(g), i, x.shape, *c)]))
+                          pk.max_pool2d_backward_reference(b.xp, *dev(g), i, x.shape, *c)]))
     state = [arr((5, 7)), arr((5, 7)), 0.1 * arr((5, 7)), np.abs(0.1 * arr((5, 7))),
              np.abs(0.12 * arr((5, 7)))]
     for amsgrad, decoupled, maximize, wd in ((False, False, False, 0.0),
@@ -459,8 +460,8 @@ def _kernel_cases(b, rng, dtype):
 
 
 def check_kernels(report: Report, device) -> None:
-    """Each kernel the backend overrides, against the base class's ``xp`` reference on
-    the same device (on the CPU: the numba kernels; on a GPU: the CuPy kernels), in
+    """Each compiled kernel, against the ``xp`` reference beside it on the same device
+    (on the CPU: the numba forms; on a GPU: the CUDA forms), in
     float32 (summation order may differ: rtol and atol 1e-4 of the largest value) and
     float64 (1e-10)."""
     b = device.backend
@@ -592,6 +593,69 @@ def check_training(report: Report, device, steps: int, rtol: float) -> None:
             return (PASS if worst <= rtol else FAIL), detail, worst
 
         _run(report, "training", name, one)
+
+
+# --- ag.compile on the device: CUDA graphs (issue 13) ------------------------------------
+
+
+def _compiled_losses(device, steps: int, compiled: bool):
+    """Losses of ``steps`` Adam steps of a digits-sized MLP with dropout on ``device``,
+    compiled or not, the same seeds; and the compiled function."""
+    import nn
+    import nn.functional as F
+    import optim
+
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.1),
+                          nn.Linear(128, 10)).to(device)
+    opt = optim.Adam(model.parameters(), lr=3e-3)
+    rng = np.random.default_rng(0)
+    x = ag.tensor(rng.standard_normal((128, 64)).astype(np.float32), device=device)
+    y = ag.tensor(rng.integers(0, 10, 128), device=device)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    f = ag.compile(step) if compiled else step
+    ag.manual_seed(1)
+    losses = [float(f(x, y).item()) for _ in range(steps)]
+    synchronize(device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        f(x, y)
+    synchronize(device)
+    return losses, (time.perf_counter() - t0) / steps, f
+
+
+def check_compile(report: Report, device, steps: int, rtol: float) -> None:
+    """Compiled steps against uncompiled ones on the device; on CuPy the pieces between
+    the replayable steps are captured as CUDA graphs (``autograd/compile_cuda.py``):
+    the detail says how many were captured and launched, and why any fell back."""
+
+    def one():
+        plain, t_plain, _ = _compiled_losses(device, steps, False)
+        comp, t_comp, f = _compiled_losses(device, steps, True)
+        worst = rel_err(comp, plain, 1e-7)
+        program = next(iter(f.programs.values()))
+        runner = program.graphs
+        if runner is None:
+            graphs = "no CUDA graphs (CPU, or CuPy without stream capture)"
+        else:
+            segs = [sg for sg in runner.segments if not sg.eager]
+            falls = sorted({sg.fallback for sg in segs if sg.fallback})
+            graphs = (f"{len(segs)} kernel runs: {sum(sg.captures for sg in segs)} captured, "
+                      f"{sum(sg.launches for sg in segs)} graph launches"
+                      + (f"; fallback: {'; '.join(falls)}" if falls else ""))
+        detail = (f"{steps} steps, loss {plain[0]:.4f} -> {plain[-1]:.4f}; step "
+                  f"{t_plain * 1e3:.3g} ms uncompiled, {t_comp * 1e3:.3g} ms compiled; "
+                  + graphs)
+        return (PASS if worst <= rtol else FAIL), detail, worst
+
+    _run(report, "compile", "MLP Adam step, ag.compile", one)
 
 
 # --- 4. step times -------------------------------------------------------------------
@@ -775,7 +839,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer steps, smaller timings")
     p.add_argument("--only", default=None, help="only registry ops whose name contains this")
     p.add_argument("--limit", type=int, default=None, help="at most this many registry ops")
-    p.add_argument("--sections", default="gradcheck,parity,kernels,training,timing")
+    p.add_argument("--sections", default="gradcheck,parity,kernels,training,compile,timing")
     p.add_argument("--steps", type=int, default=None, help="training steps (default 5)")
     p.add_argument("--gradcheck-budget", type=float, default=240.0,
                    help="seconds for section 1 before the remaining ops are skipped")
@@ -809,6 +873,8 @@ def main(argv=None) -> int:
         check_kernels(report, device)
     if "training" in sections:
         check_training(report, device, args.steps or (3 if args.quick else 12), args.rtol)
+    if "compile" in sections:
+        check_compile(report, device, args.steps or (6 if args.quick else 20), args.rtol)
     if "timing" in sections:
         check_timing(report, device, smoke or args.quick)
     report.environment["seconds"] = round(time.perf_counter() - t0, 2)

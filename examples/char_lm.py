@@ -232,6 +232,9 @@ def main(argv=None) -> dict:
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    p.add_argument("--compile", action="store_true",
+                   help="train with ag.compile: the step is recorded once and replayed "
+                        "(the same results, bit for bit on the CPU)")
     args = p.parse_args(argv)
     check_positive(steps=args.steps, batch_size=args.batch_size, block=args.block)
     lr = args.lr if args.lr is not None else (3e-3 if args.model == "transformer" else 5e-3)
@@ -282,14 +285,22 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     model.train()
     val = history["val"][-1] if history["val"] else float("nan")
+    params = list(model.parameters())
+
+    def train_step(xb, yb):
+        loss = lm_loss(model, xb, yb)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        return loss
+
+    if args.compile:  # model.train()/eval() (evaluate) is in the signature
+        train_step = ag.compile(train_step)
     for step in steps:
         rng = np.random.default_rng([args.seed, step])  # the batch depends on (seed, step)
         xb, yb = data.batch("train", rng, args.batch_size, args.block)
-        loss = lm_loss(model, ag.tensor(xb, device=device), ag.tensor(yb, device=device))
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        loss = train_step(ag.tensor(xb, device=device), ag.tensor(yb, device=device))
         history["train"].append(loss.item())
         if bar is not None and step % 10 == 0:
             bar.set_postfix(loss=f"{history['train'][-1]:.3f}", val=f"{val:.3f}")

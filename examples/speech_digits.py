@@ -44,6 +44,7 @@ import numpy as np
 import autograd as ag
 import nn
 import optim
+from autograd.extend import replayable
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 COMMANDS = ("yes", "no", "stop", "go")
@@ -306,15 +307,22 @@ class SpecAugment(nn.Module):
     def forward(self, x):  # (N, n_mels, T)
         if not self.training:
             return x
-        n, m, t = x.shape
-        rng = np.random.default_rng(int(ag.randint(0, 2**31 - 1, ()).item()))
-        keep = np.ones((n, m, t), np.float32)
-        for i in range(n):
-            f0, fw = rng.integers(0, m), rng.integers(0, self.freq + 1)
-            t0, tw = rng.integers(0, t), rng.integers(0, self.time + 1)
-            keep[i, f0:f0 + fw, :] = 0.0
-            keep[i, :, t0:t0 + tw] = 0.0
-        return x * ag.tensor(keep, dtype=x.dtype, device=x.device)
+        return x * _spec_masks(tuple(x.shape), self.freq, self.time, x.dtype, x.device)
+
+
+@replayable  # ag.compile (--compile): drawn again on every replayed step
+def _spec_masks(shape, freq: int, time: int, dtype, device):
+    """SpecAugment's keep-mask (N, n_mels, T): one band and one span zeroed per example,
+    from a NumPy generator seeded by the library's generator (one draw)."""
+    n, m, t = shape
+    rng = np.random.default_rng(int(ag.randint(0, 2**31 - 1, ()).item()))
+    keep = np.ones((n, m, t), np.float32)
+    for i in range(n):
+        f0, fw = rng.integers(0, m), rng.integers(0, freq + 1)
+        t0, tw = rng.integers(0, t), rng.integers(0, time + 1)
+        keep[i, f0:f0 + fw, :] = 0.0
+        keep[i, :, t0:t0 + tw] = 0.0
+    return ag.tensor(keep, dtype=dtype, device=device)
 
 
 # --- models ----------------------------------------------------------------------------
@@ -443,6 +451,9 @@ def main(argv=None) -> float:
     p.add_argument("--resume", default=None, help="checkpoint to continue from")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNGs")
+    p.add_argument("--compile", action="store_true",
+                   help="train with ag.compile: each batch shape is recorded once and "
+                        "replayed (the same results, bit for bit on the CPU)")
     args = p.parse_args(argv)
     try:
         device = ag.device(args.device)

@@ -111,7 +111,9 @@ def main(argv=None) -> float:
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     add_tensorboard_arg(p)
     add_distributed_arg(p)
+    add_compile_arg(p)
     args = p.parse_args(argv)
+    check_compile_arg(p, args)
 
     try:
         device = ag.device(args.device)
@@ -124,6 +126,22 @@ def main(argv=None) -> float:
     opt = optim.Adam(model.parameters(), lr=args.lr)
     return fit(model, opt, (x_tr, y_tr, x_te, y_te), args, device,
                label_smoothing=args.label_smoothing)
+
+
+# --- ag.compile ----------------------------------------------------------------------
+
+
+def add_compile_arg(p: argparse.ArgumentParser) -> None:
+    """``--compile``: record the training step once, replay it (``ag.compile``)."""
+    p.add_argument("--compile", action="store_true",
+                   help="train with ag.compile: each batch shape is recorded once and "
+                        "replayed (the same results, bit for bit on the CPU)")
+
+
+def check_compile_arg(p: argparse.ArgumentParser, args) -> None:
+    if getattr(args, "compile", False) and getattr(args, "distributed", False):
+        p.error("--compile with --distributed: DistributedDataParallel's gradient hooks "
+                "are not recorded by ag.compile; use one of them")
 
 
 # --- TensorBoard (the tensorboard extra: tensorboardX) --------------------------------
@@ -214,6 +232,16 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
         loader = ag.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True,
                                     seed=args.seed)
     main_rank = net is model or ag.distributed.get_rank() == 0
+
+    def train_step(xb, yb):
+        loss = F.cross_entropy(net(xb), yb, label_smoothing=label_smoothing)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    if getattr(args, "compile", False):  # net.train()/eval() is in the signature
+        train_step = ag.compile(train_step)
     ckpt_path = os.path.join(args.out, "checkpoint.safetensors")
     test_acc = accuracy(model.eval(), x_te, y_te) if start_epoch else 0.0
     tb = tensorboard_writer(getattr(args, "tensorboard", None))
@@ -226,10 +254,7 @@ def fit(model: nn.Module, opt, data: tuple, args, device, *, sched=None,
         net.train()
         total, count = 0.0, 0
         for step, (xb, yb) in enumerate(loader):
-            loss = F.cross_entropy(net(xb), yb, label_smoothing=label_smoothing)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss = train_step(xb, yb)
             total += loss.item() * len(yb)
             count += len(yb)
             if loader.bar is not None and step % 10 == 0:

@@ -25,8 +25,10 @@ import os
 
 from _resume import check_positive  # run as a script, its folder is on sys.path
 from train_digits import (
+    add_compile_arg,
     add_distributed_arg,
     add_tensorboard_arg,
+    check_compile_arg,
     fit,
     load_data,
 )
@@ -62,7 +64,9 @@ def main(argv=None) -> float:
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     add_tensorboard_arg(p)
     add_distributed_arg(p)
+    add_compile_arg(p)
     args = p.parse_args(argv)
+    check_compile_arg(p, args)
     check_positive(epochs=args.epochs)  # before the schedule's T_max is built from it
 
     try:

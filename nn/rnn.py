@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 import autograd as ag
-from autograd.extend import BackwardError, Function, Tensor, enable_grad, is_grad_enabled
+from autograd.extend import Function, Tensor, enable_grad, is_grad_enabled
 
 from . import functional as F
 from . import init
@@ -375,8 +375,9 @@ class RecurrenceGrad(Function):
     """The gradients of ``Recurrence`` that ``needs`` asks for (of xw, h0, c0, w, b, wr), by
     backpropagation through time on arrays; ``hs`` and ``cache`` are the forward's.
 
-    Its backward (second derivatives) differentiates the ``_step`` formula twice, on
-    leaves of its own: second derivatives are exact, third ones are not offered.
+    Its backward (second derivatives) differentiates the ``_step`` formula twice: on
+    leaves of its own in a plain backward, and on the saved tensors themselves under
+    ``create_graph=True``, so third and higher derivatives are exact too.
     """
 
     @staticmethod
@@ -401,13 +402,10 @@ class RecurrenceGrad(Function):
 
     @staticmethod
     def backward(ctx, *ggs):
-        if is_grad_enabled():
-            raise BackwardError(
-                f"rnn_layer ({ctx.mode}): third derivatives of a recurrent layer are not "
-                "supported: its second derivative cannot be taken with create_graph=True "
-                "(first and second derivatives are exact)")
+        higher = is_grad_enabled()  # create_graph: differentiate the live saved tensors
         saved = ctx.saved_tensors  # xw, h0, c0, w, b, wr, gout, ghn, gcn
-        leaves = [None if a is None else a.detach().requires_grad_(True) for a in saved]
+        leaves = [a if higher or a is None else a.detach().requires_grad_(True)
+                  for a in saved]
         xw, h0, c0, w, b, wr, gout, ghn, gcn = leaves
         wrt = [a for a, n in zip(leaves[:6], ctx.needs) if n]
         with enable_grad():
@@ -417,11 +415,12 @@ class RecurrenceGrad(Function):
             first = ag.grad(list(outs), wrt, list(seeds), create_graph=True,
                             allow_unused=True)
             used = [(f, gg) for f, gg in zip(first, ggs) if f is not None and f.requires_grad]
-            inputs = [a for a in leaves if a is not None]
+            inputs = [a for a in leaves if a is not None and a.requires_grad]
             second = ag.grad([f for f, _ in used], inputs, [gg for _, gg in used],
-                             allow_unused=True) if used else [None] * len(inputs)
+                             create_graph=higher, allow_unused=True) \
+                if used else [None] * len(inputs)
         second = iter(second)
-        grads = [None if a is None else next(second) for a in leaves]
+        grads = [next(second) if a is not None and a.requires_grad else None for a in leaves]
         return (None, None, None, None, None, *grads)
 
 

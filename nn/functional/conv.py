@@ -1,7 +1,7 @@
 """Convolutions as one GEMM over an im2col matrix.
 
 ``conv2d`` unfolds every sliding window of the batch into a column matrix
-``cols (C*kh*kw, N*OH*OW)`` with the backend's ``im2col`` kernel, multiplies it by the
+``cols (C*kh*kw, N*OH*OW)`` with the ``im2col`` kernel, multiplies it by the
 weight ``(O, C*kh*kw)`` (one BLAS call for the whole batch) and moves the result from the
 GEMM's ``(O, N, OH, OW)`` order to ``(N, O, OH, OW)`` while adding the bias.
 
@@ -9,13 +9,17 @@ Each step is a differentiable op whose backward is again made of these ops: ``Im
 and ``Col2Im`` are each other's adjoints, and so are ``ToBatchMajor`` and
 ``ToChannelMajor``; the product is the core ``matmul``. Any order of derivative
 therefore works (gradgradcheck), and the plain backward is two GEMMs and a col2im.
+The array kernels (reference, numba and CUDA forms, dispatched by backend) are in
+``_conv_kernels.py``.
 """
 
 from __future__ import annotations
 
 from autograd import Function, Tensor
 from autograd.ops import matmul, pad, stack
-from backends.conv_reference import out_size  # the one formula, shared with the kernels
+
+from . import _conv_kernels as kernels
+from ._conv_kernels import out_size  # the one formula, shared with the kernels
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "unfold", "fold"]
@@ -31,7 +35,7 @@ class Im2Col(Function):
     def forward(ctx, x, kernel_size, stride, padding, dilation):
         ctx.x_shape = x.shape
         ctx.params = (kernel_size, stride, padding, dilation)
-        return ctx.device.backend.im2col(x, kernel_size, stride, padding, dilation)
+        return kernels.im2col(ctx.device.backend, x, kernel_size, stride, padding, dilation)
 
     @staticmethod
     def backward(ctx, g):
@@ -44,7 +48,8 @@ class Col2Im(Function):
     @staticmethod
     def forward(ctx, cols, x_shape, kernel_size, stride, padding, dilation):
         ctx.params = (kernel_size, stride, padding, dilation)
-        return ctx.device.backend.col2im(cols, x_shape, kernel_size, stride, padding, dilation)
+        return kernels.col2im(ctx.device.backend, cols, x_shape, kernel_size, stride, padding,
+                              dilation)
 
     @staticmethod
     def backward(ctx, g):
@@ -56,7 +61,7 @@ class ToBatchMajor(Function):
 
     @staticmethod
     def forward(ctx, y, bias, n, oh, ow):
-        out = ctx.device.backend.gemm_to_batch_major(y, bias, n)
+        out = kernels.gemm_to_batch_major(ctx.device.backend, y, bias, n)
         return out.reshape(n, y.shape[0], oh, ow)
 
     @staticmethod
@@ -72,10 +77,9 @@ class ToChannelMajor(Function):
 
     @staticmethod
     def forward(ctx, g):
-        xp = ctx.device.backend.xp
         n, o, oh, ow = g.shape
         ctx.dims = (n, oh, ow)
-        return xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, n * oh * ow)
+        return kernels.to_channel_major(ctx.device.backend, g)
 
     @staticmethod
     def backward(ctx, gg):

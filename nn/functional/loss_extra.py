@@ -286,7 +286,7 @@ def _ctc_batch(lp: np.ndarray, labels: list, in_len: np.ndarray, blank: int):
     return nll, grads
 
 
-class _CTCLoss(Function):
+class CtcLoss(Function):
     """log_probs (T, N, C) -> per-sample negative log-likelihood (N,)."""
 
     @staticmethod
@@ -356,7 +356,7 @@ def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: i
         if ((lab < 0) | (lab >= c) | (lab == blank)).any():
             raise ValueError(f"{op}: targets must be class indices in [0, {c}) other than "
                              f"blank={blank}, got {lab.tolist()}")
-    losses = _CTCLoss.apply(lp, labels, in_len, tg_len, int(blank), bool(zero_infinity))
+    losses = CtcLoss.apply(lp, labels, in_len, tg_len, int(blank), bool(zero_infinity))
     if reduction == "mean":
         denom = wrap(lp.device.backend.xp.asarray(np.maximum(tg_len, 1).astype(lp.dtype)),
                       lp.device)

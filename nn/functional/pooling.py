@@ -1,10 +1,12 @@
-"""Pooling: max (backend kernel with argmax), average (im2col + mean), adaptive average.
+"""Pooling: max (a kernel with argmax), average (im2col + mean), adaptive average.
 
 Max pooling is three differentiable ops that are each other's adjoints: the pooling
 itself (kernel forward, backward = scatter of the gradient to the argmax positions),
 ``MaxPoolScatter`` (backward = gather at the argmax) and ``MaxPoolGather`` (backward =
 scatter). With the argmax held constant, any order of derivative is exact.
 Average pooling is the mean of the im2col columns, so its backward is col2im.
+The max-pool array kernels (reference, numba and CUDA forms, dispatched by backend) are
+in ``_pool_kernels.py``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from autograd import Function, Tensor
 from autograd.extend import wrap
 from autograd.ops import pad, stack
 
+from . import _conv_kernels, _pool_kernels
 from .conv import Im2Col, _tuple, out_size
 
 __all__ = [
@@ -32,7 +35,8 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation):
-        out, argmax = ctx.device.backend.max_pool2d(x, kernel_size, stride, padding, dilation)
+        out, argmax = _pool_kernels.max_pool2d(ctx.device.backend, x, kernel_size, stride,
+                                               padding, dilation)
         ctx.save_for_backward(argmax)  # saved, not an attribute, so backward frees it
         ctx.x_shape = x.shape
         ctx.params = (kernel_size, stride, padding, dilation)
@@ -52,8 +56,8 @@ class MaxPoolScatter(Function):
     def forward(ctx, g, argmax, x_shape, kernel_size, stride, padding, dilation):
         ctx.save_for_backward(argmax)
         ctx.params = (x_shape, kernel_size, stride, padding, dilation)
-        return ctx.device.backend.max_pool2d_backward(g, argmax, x_shape, kernel_size, stride,
-                                                      padding, dilation)
+        return _pool_kernels.max_pool2d_backward(ctx.device.backend, g, argmax, x_shape,
+                                                 kernel_size, stride, padding, dilation)
 
     @staticmethod
     def backward(ctx, gg):
@@ -68,7 +72,7 @@ class MaxPoolGather(Function):
     def forward(ctx, x, argmax, x_shape, kernel_size, stride, padding, dilation):
         ctx.save_for_backward(argmax)
         ctx.params = (x_shape, kernel_size, stride, padding, dilation)
-        return ctx.device.backend.max_pool2d_gather(x, argmax)
+        return _pool_kernels.max_pool2d_gather(ctx.device.backend, x, argmax)
 
     @staticmethod
     def backward(ctx, g):
@@ -135,7 +139,7 @@ def _max_pool(x: Tensor, k, s, p, d, return_indices: bool, op: str, ceil_mode: b
     if not return_indices:
         return MaxPool2d.apply(x, k, s, p, d)
     backend = x.device.backend
-    out, argmax = backend.max_pool2d(x.array, k, s, p, d)
+    out, argmax = _pool_kernels.max_pool2d(backend, x.array, k, s, p, d)
     if x.requires_grad:
         out = MaxPoolGather.apply(x, argmax, x.shape, k, s, p, d)
     else:
@@ -199,7 +203,7 @@ def _avg_pool(x: Tensor, k, s, p, count_include_pad, divisor_override, op,
         counted[..., :h + 2 * p[0], :w + 2 * p[1]] = 1
     else:
         counted[..., p[0]:p[0] + h, p[1]:p[1] + w] = 1
-    count = backend.im2col(counted, k, s, (0, 0), (1, 1)).sum(0)  # (OH*OW,)
+    count = _conv_kernels.im2col(backend, counted, k, s, (0, 0), (1, 1)).sum(0)  # (OH*OW,)
     # broadcast over the planes rather than tiled n*c times: the constant does not depend
     # on the batch size (so an ONNX export keeps the batch dynamic)
     inv = wrap((1.0 / count).astype(x.dtype, copy=False), x.device)

@@ -123,3 +123,17 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
     assert ag.gradcheck(FirstOnly.apply, (x,))
     with pytest.raises(ag.GradcheckError):
         ag.gradgradcheck(FirstOnly.apply, (x,))
+
+
+def test_grad_and_backward_share_the_implicit_seed_rules():
+    """ag.grad, like backward() and PyTorch, makes the ones seed only for a one-element
+    real output: a complex scalar needs grad_outputs (which real direction is unclear)."""
+    z = ag.tensor([1.0 + 2.0j], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"grad: .*only for real scalar outputs, got "
+                                           r"complex64; .*grad_outputs="):
+        ag.grad(z.sum() * 2, z)
+    with pytest.raises(RuntimeError, match=r"backward\(\): .*only for one-element outputs, "
+                                           r"got shape \(1, 2\); pass gradient="):
+        ag.ones(1, 2, requires_grad=True).backward()
+    x = ag.tensor([3.0], requires_grad=True)
+    assert ag.grad((x * x).sum(), x)[0].tolist() == [6.0]

@@ -424,3 +424,24 @@ def test_setitem_with_an_index_array_is_index_put_as_in_pytorch():
     assert y.grad_fn.name() == "IndexPutBackward"
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
+
+
+_M = np.array([[1.5, -2.0], [0.5, 3.0]])
+OUT_CASES = {  # name -> arguments (arrays become float64 tensors)
+    "mm": (_M, _M), "bmm": (_M[None], _M[None]), "addmm": (_M, _M, _M), "mv": (_M, _M[0]),
+    "dot": (_M[0], _M[1]), "log1p": (np.abs(_M),), "expm1": (_M,), "rsqrt": (np.abs(_M),),
+    "floor": (_M,), "ceil": (_M,), "round": (_M,), "sinh": (_M,), "cosh": (_M,),
+    "atan2": (_M, _M.T), "cumsum": (_M, 1), "remainder": (_M, 0.75), "fmod": (_M, 0.75),
+    "lerp": (_M, _M.T, 0.25), "addcmul": (_M, _M, _M.T), "addcdiv": (_M, _M, _M.T + 5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OUT_CASES))
+def test_out_keyword_writes_the_out_of_place_result(name):
+    args = [ag.tensor(a) if isinstance(a, np.ndarray) else a for a in OUT_CASES[name]]
+    want = getattr(ag, name)(*args)
+    out = ag.full(tuple(want.shape), 7.0, dtype=want.dtype)
+    arr = out.array
+    assert getattr(ag, name)(*args, out=out) is out and out.array is arr
+    np.testing.assert_array_equal(out.numpy(), want.numpy())
+    assert out._version == 1

@@ -56,7 +56,10 @@ def test_everything_imports():
     import optim  # noqa: F401
 
     assert cupy_backend.CupyBackend.name == "cupy"
-    assert cupy_backend.KERNELS  # plain data: no CuPy needed to read the kernel specs
+    from backends.base import ELEMENTWISE
+
+    # plain data: no CuPy needed to read the kernel specs registered beside their ops
+    assert {"im2col", "col2im", "max_pool2d", "max_pool2d_backward"} <= set(ELEMENTWISE)
 
 
 @needs_cupy
@@ -258,7 +261,8 @@ def test_every_backend_method_is_implemented_or_deliberately_inherited():
         assert name in cupy_backend.INHERITED, (
             f"Backend.{name} is neither implemented by CupyBackend nor listed in "
             "cupy_backend.INHERITED")
-        src = inspect.getsource(getattr(Backend, name))
+        member = vars(Backend)[name]
+        src = inspect.getsource(member.fget if isinstance(member, property) else member)
         assert "NotImplementedError" not in src, (
             f"CupyBackend inherits Backend.{name}, which is abstract")
     assert cupy_backend.INHERITED <= set(_backend_methods())
@@ -334,17 +338,21 @@ def _fake_cupy():
 
 @pytest.fixture
 def host_backend(monkeypatch):
-    """A CupyBackend whose ``cupy`` is NumPy and whose kernels run as host C++."""
-    monkeypatch.setattr(cupy_backend, "cupy", _fake_cupy())
+    """A CupyBackend whose ``cupy`` (and ``xp``) is NumPy and whose kernels run as host
+    C++."""
+    fake = _fake_cupy()
+    monkeypatch.setattr(cupy_backend, "cupy", fake)
     monkeypatch.setattr(cupy_backend, "_compiled",
                         {n: HostKernel(spec) for n, spec in KERNELS.items()})
     b = object.__new__(cupy_backend.CupyBackend)
     b.index, b._device, b._seed, b._generator = 0, contextlib.nullcontext(), 0, None
+    b.xp = fake
     return b
 
 
 class _NumpyReference(Backend):
-    """The base class's pure-xp references on NumPy: what every kernel must match."""
+    """A backend with no compiled forms: the kernels' pure-xp references run on NumPy,
+    what every kernel must match."""
 
     name, xp = "reference", np
 
@@ -389,11 +397,13 @@ def test_generator_adapter_on_a_numpy_generator(monkeypatch):
 # --- the fused kernels: well-formed, and their C bodies compute the references -------
 
 from backends.base import ELEMENTWISE  # noqa: E402
-from optim.adam import adam_update  # noqa: E402  (the optimizers register their kernels)
+from nn.functional import _conv_kernels as conv_kernels  # noqa: E402  (layers register
+from nn.functional import _pool_kernels as pool_kernels  # noqa: E402  their kernels,
+from optim.adam import adam_update  # noqa: E402  (as the optimizers do)
 from optim.sgd import sgd_momentum_update, sgd_update  # noqa: E402
 
-# the layer kernels of the backend, and those that live beside their op (optimizers)
-KERNELS = {**cupy_backend.KERNELS, **ELEMENTWISE}
+# every kernel lives beside its op and registers its CUDA source there
+KERNELS = dict(ELEMENTWISE)
 
 
 class Param(NamedTuple):
@@ -428,8 +438,6 @@ def test_kernel_specs_are_well_formed():
     names = [k.name for k in KERNELS.values()]
     assert len(set(names)) == len(names)
     for name, spec in KERNELS.items():
-        if name in cupy_backend.KERNELS:
-            assert name.split("/")[0] in _backend_methods(), f"{name} names no Backend method"
         params = _params(spec)
         assert len({p.name for p in params}) == len(params)
         for p in params:  # every parameter is used; none shadows CuPy's loop index
@@ -641,14 +649,14 @@ def test_max_pool_kernels_match_reference(host_backend, dtype, k, s, p, d):
     x[0, 0, 1, 1] = x[0, 0, 1, 2]  # a tie: the first tap wins
     x[1, 2, 3, 3] = np.nan  # NaN propagates
     ref = _NumpyReference()
-    out, arg = host_backend.max_pool2d(x, k, s, p, d)
-    out_r, arg_r = ref.max_pool2d(x, k, s, p, d)
+    out, arg = pool_kernels.max_pool2d(host_backend, x, k, s, p, d)
+    out_r, arg_r = pool_kernels.max_pool2d(ref, x, k, s, p, d)
     np.testing.assert_array_equal(out, out_r)
     np.testing.assert_array_equal(arg, arg_r)
     assert arg.dtype == np.int64 and out.dtype == dtype
     g = rng.standard_normal(out.shape).astype(dtype)
-    gx = host_backend.max_pool2d_backward(g, arg, x.shape, k, s, p, d)
-    gx_r = ref.max_pool2d_backward(g, arg_r, x.shape, k, s, p, d)
+    gx = pool_kernels.max_pool2d_backward(host_backend, g, arg, x.shape, k, s, p, d)
+    gx_r = pool_kernels.max_pool2d_backward(ref, g, arg_r, x.shape, k, s, p, d)
     np.testing.assert_allclose(gx, gx_r, rtol=1e-6, atol=1e-6)
     assert cupy_backend._compiled["max_pool2d"].calls == 1
     assert cupy_backend._compiled["max_pool2d_backward"].calls == 1
@@ -662,17 +670,53 @@ def test_im2col_col2im_kernels_match_reference(host_backend, dtype, k, s, p, d):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 3, 7, 8)).astype(dtype)
     ref = _NumpyReference()
-    cols = host_backend.im2col(x, k, s, p, d)
-    cols_r = ref.im2col(x, k, s, p, d)
+    cols = conv_kernels.im2col(host_backend, x, k, s, p, d)
+    cols_r = conv_kernels.im2col(ref, x, k, s, p, d)
     assert cols.shape == cols_r.shape and cols.dtype == dtype
     np.testing.assert_array_equal(cols, cols_r)
     g = rng.standard_normal(cols.shape).astype(dtype)
-    img = host_backend.col2im(g, x.shape, k, s, p, d)
-    img_r = ref.col2im(g, x.shape, k, s, p, d)
+    img = conv_kernels.col2im(host_backend, g, x.shape, k, s, p, d)
+    img_r = conv_kernels.col2im(ref, g, x.shape, k, s, p, d)
     assert img.shape == x.shape and img.dtype == dtype
     np.testing.assert_allclose(img, img_r, rtol=1e-6, atol=1e-6)
     assert cupy_backend._compiled["im2col"].calls == 1
     assert cupy_backend._compiled["col2im"].calls == 1
+
+
+class _CountingDevice:
+    """Stands in for ``cupy.cuda.Device(index)``: counts how often it is entered."""
+
+    def __init__(self):
+        self.entered = 0
+
+    def __enter__(self):
+        self.entered += 1
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_layer_kernels_allocate_on_the_backends_device_without_a_cache(host_backend):
+    """The CUDA forms take their outputs from ``backend.buffers``, which is off on CuPy
+    (its memory pool reuses device memory): every call allocates under the backend's
+    device, and two live results never share memory."""
+    host_backend._device = device = _CountingDevice()
+    assert host_backend.buffers.max_bytes == 0
+    x = np.random.default_rng(4).standard_normal((4, 8, 32, 32)).astype(np.float32)
+    case = ((3, 3), (1, 1), (1, 1), (1, 1))
+    a = conv_kernels.im2col(host_backend, x, *case)
+    b = conv_kernels.im2col(host_backend, x, *case)
+    assert a.nbytes > host_backend.buffers.min_bytes and not np.shares_memory(a, b)
+    img = conv_kernels.col2im(host_backend, a, x.shape, *case)
+    out, arg = pool_kernels.max_pool2d(host_backend, x, (2, 2), (2, 2), (0, 0), (1, 1))
+    gx = pool_kernels.max_pool2d_backward(host_backend, out, arg, x.shape, (2, 2), (2, 2),
+                                          (0, 0), (1, 1))
+    # one allocation and one launch per array made: cols twice, img, out + argmax, gx
+    assert device.entered == 2 * 2 + 2 + 3 + 2
+    assert len(host_backend.buffers) == 0
+    np.testing.assert_array_equal(a, b)
+    assert img.shape == gx.shape == x.shape
 
 
 def _load_nvrtc():

@@ -68,3 +68,14 @@ def test_resume_matches_straight_run(lm, tmp_path):
     for k in pa:
         np.testing.assert_allclose(pb[k].numpy(), pa[k].numpy(), rtol=1e-6, atol=1e-7,
                                    err_msg=k)
+
+
+@pytest.mark.parametrize("model", ["lstm", "transformer"])
+def test_compile_flag_gives_the_same_losses(lm, tmp_path, model):
+    """--compile (ag.compile of the step, gradient clipping included): the same training
+    losses and validation loss, bit for bit, as the uncompiled run."""
+    res = [lm.main(TINY + ["--model", model, "--steps", "4", "--eval-every", "2", "--out",
+                           str(tmp_path / str(i)), "--no-plot"] + flag)
+           for i, flag in enumerate(([], ["--compile"]))]
+    assert res[0]["history"] == res[1]["history"]
+    assert res[0]["val_loss"] == res[1]["val_loss"]

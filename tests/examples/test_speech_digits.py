@@ -154,3 +154,17 @@ def test_resume_with_another_model_is_refused(sd, tmp_path):
         sd.main(common + ["--model", "gru", "--resume",
                           str(tmp_path / "run" / "checkpoint.safetensors")])
     assert "does not match" in exc.value.code
+
+
+def test_compile_flag_gives_the_same_run(sd, tmp_path):
+    """--compile (ag.compile of the training step; SpecAugment's masks are a replayable
+    step, drawn again on every replayed call): the same parameters, bit for bit."""
+    common = ["--voices", "2", "--test-fraction", "0.5", "--no-progress", "--no-plot",
+              "--epochs", "2", "--cache", str(tmp_path / "cache")]
+    for flag in ([], ["--compile"]):
+        sd.main(common + ["--out", str(tmp_path / ("c" if flag else "p"))] + flag)
+    a = ag.load(tmp_path / "p" / "checkpoint.safetensors")
+    b = ag.load(tmp_path / "c" / "checkpoint.safetensors")
+    for key in a["model"]:
+        assert a["model"][key].numpy().tobytes() == b["model"][key].numpy().tobytes(), key
+    assert a["history"] == b["history"]

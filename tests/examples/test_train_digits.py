@@ -65,3 +65,17 @@ def test_resume_with_another_seed_is_refused(td, tmp_path):
     with pytest.raises(SystemExit):
         td.main(["--epochs", "2", "--out", str(tmp_path), "--no-progress", "--no-plot",
                  "--seed", "5", "--resume", str(tmp_path / "checkpoint.safetensors")])
+
+
+def test_compile_flag_gives_the_same_run(td, tmp_path):
+    """--compile (ag.compile of the training step): the same parameters, optimizer state
+    and history, bit for bit, as the uncompiled run."""
+    runs = {}
+    for flag in ([], ["--compile"]):
+        out = tmp_path / (flag[0][2:] if flag else "plain")
+        td.main(["--no-progress", "--no-plot", "--epochs", "2", "--out", str(out)] + flag)
+        runs[bool(flag)] = ag.load(out / "checkpoint.safetensors")
+    a, b = runs[False], runs[True]
+    for key in a["model"]:
+        assert a["model"][key].numpy().tobytes() == b["model"][key].numpy().tobytes(), key
+    assert a["history"] == b["history"]

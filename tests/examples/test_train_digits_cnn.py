@@ -49,3 +49,19 @@ def test_stop_and_resume_is_exact(cnn, tmp_path):
         np.testing.assert_array_equal(a["model"][key].numpy(), b["model"][key].numpy(),
                                       err_msg=key)
     assert a["scheduler"] == b["scheduler"] and a["history"] == b["history"]
+
+
+def test_compile_flag_gives_the_same_run(cnn, tmp_path):
+    """--compile: BatchNorm, dropout, the cosine schedule between epochs, the last short
+    batch of each epoch (a second signature): the same parameters and buffers, bit for
+    bit, as the uncompiled run."""
+    runs = {}
+    for flag in ([], ["--compile"]):
+        out = tmp_path / (flag[0][2:] if flag else "plain")
+        cnn.main(["--no-progress", "--no-plot", "--epochs", "2", "--width", "8", "--out",
+                  str(out)] + flag)
+        runs[bool(flag)] = ag.load(out / "checkpoint.safetensors")
+    a, b = runs[False], runs[True]
+    for key in a["model"]:
+        assert a["model"][key].numpy().tobytes() == b["model"][key].numpy().tobytes(), key
+    assert a["history"] == b["history"]
