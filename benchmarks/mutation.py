@@ -63,6 +63,7 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
     # one representative file of each large package, with the tests that reach it
     "autograd/ops/reduce.py": (["autograd/ops/reduce.py"],
                                ["tests/autograd/test_reduction_indices.py",
+                                "tests/autograd/test_reduce_mutants.py",
                                 "tests/autograd/test_tensor_ops_errors.py",
                                 "tests/autograd/test_ops.py", "-k",
                                 "sum or mean or max or min or prod or logsumexp or var or std "
