@@ -62,6 +62,7 @@ from . import graph as _graph
 from .grad_mode import STATE
 from .graph import Node
 from .ops import arithmetic as _arith
+from .recording import replayable
 from .tensor import Tensor, _wrap
 
 __all__ = ["compile", "replayable", "CompileError", "CompileMismatchError"]
@@ -91,23 +92,6 @@ def _is_array(a) -> bool:
 _NODE_FIELDS = frozenset(("fn", "device", "edges", "edge_idx", "needs_input_grad", "seq",
                           "_saved", "_origins", "_versions", "_non_diff", "out_shapes",
                           "_out_dtypes", "_place", "_trace", "_hooks", "_freed"))
-
-
-def replayable(fn):
-    """Mark ``fn`` (code outside the ops that changes persistent arrays in place or draws
-    random numbers) so that :func:`compile` records each call as one step and calls
-    ``fn`` again on replay, its tensor and array arguments resolved to the replay's
-    arrays. Outside a recording it costs one global read per call."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        rec = _REC
-        if rec is None or rec.depth:
-            return fn(*args, **kwargs)
-        return rec.step(fn, args, kwargs)
-
-    wrapper.__wrapped_replayable__ = fn
-    return wrapper
 
 
 # --- the program ------------------------------------------------------------------------
@@ -491,6 +475,17 @@ class _Recorder:
                 found.extend(self.register_outputs(op, v, path + (i,)))
         return found
 
+    def _enter(self):
+        """A recorded step starts: what it calls is part of it, not recorded apart
+        (``STATE.recording`` is None inside it, so ops take their plain paths)."""
+        self.depth += 1
+        STATE.recording = None
+
+    def _leave(self):
+        self.depth -= 1
+        if not self.depth:
+            STATE.recording = self
+
     # the observers ---------------------------------------------------------------------
     def apply(self, inner, cls, *args):
         if self.depth:
@@ -499,11 +494,11 @@ class _Recorder:
         op.cls = cls
         op.ins = [self.input_source(a) for a in args]
         op.site = [a.array if isinstance(a, Tensor) else a for a in args]
-        self.depth += 1
+        self._enter()
         try:
             out = inner(cls, *args)
         finally:
-            self.depth -= 1
+            self._leave()
         outs = out if type(out) is tuple else (out,)
         op.device = outs[0].device
         node = next((o.grad_fn for o in outs if o.grad_fn is not None and
@@ -543,11 +538,11 @@ class _Recorder:
         op.ins = [self.value_source(a) for a in args]
         op.kw = {n: self.value_source(v) for n, v in kwargs.items()}
         op.site = (args, kwargs)
-        self.depth += 1
+        self._enter()
         try:
             r = fn(*args, **kwargs)
         finally:
-            self.depth -= 1
+            self._leave()
         op.ret = self.register_outputs(op, r)
         self.ops.append(op)
         return r
@@ -803,11 +798,13 @@ class _Recording:
         for n, m in self._methods.items():
             setattr(Tensor, n, _guarded(n, m))
         _REC = rec
+        STATE.recording = rec
         return rec
 
     def __exit__(self, *exc):
         global _REC
         _REC = None
+        STATE.recording = None
         for n, m in self._methods.items():
             setattr(Tensor, n, m)
         self._inplace._write = self._write
@@ -1053,6 +1050,8 @@ def _same(a, b) -> bool:
         return xa[0] is xb[0] and len(xa[1]) == len(xb[1]) and all(
             _same(e, f) for e, f in zip(xa[1], xb[1]))
     if ka == _TENSOR:
+        if xa[0] == xb[0] == "ext" and xa[1] is not xb[1]:  # made inside the call
+            return _same((_CONST, xa[1].array), (_CONST, xb[1].array))  # (ag.tensor)
         return xa[0] == xb[0] and (xa[1] is xb[1] if xa[0] == "ext" else xa[1] == xb[1])
     if ka == _DATA and xa is not xb:  # a tensor made inside the call (backward's seed)
         return _same((_CONST, xa.array), (_CONST, xb.array))

@@ -132,7 +132,10 @@ def getitem(x: Tensor, key) -> Tensor:
     if split is not None:
         return getitem(getitem(x, split[0]), split[1])
     try:
-        if x.requires_grad or (x._view is not None and STATE.enabled):
+        # while ag.compile records, the Function, so that the op is recorded
+        # (autograd/recording.py); else a tensor that needs no graph is indexed directly
+        if x.requires_grad or (x._view is not None and STATE.enabled) or \
+                STATE.recording is not None:
             out = GetItem.apply(x, key)
         else:
             from ..tensor import _wrap
