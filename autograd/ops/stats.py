@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from ..graph import Function
+from ..recording import replayable
 from ..tensor import Tensor, _wrap
 from ._util import normalize_dim, normalize_dims
 from .arithmetic import abs, sqrt, where
@@ -159,6 +160,7 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Ten
     return x
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def _along(t, x, d):
     """A prepend/append value as a tensor shaped like ``x`` except along ``d``."""
     if isinstance(t, Tensor) and t.array.ndim == x.array.ndim:
