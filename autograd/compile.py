@@ -377,6 +377,8 @@ def _build(spec, env, tensors):
         return spec[1](_build(s, env, tensors) for s in spec[2])
     if kind == "dict":
         return {k: _build(s, env, tensors) for k, s in spec[1]}
+    if kind == "argrad":
+        return tensors[spec[1]].grad
     return spec[1]
 
 
@@ -559,6 +561,8 @@ class _Recorder:
     def result_spec(self, value):
         if isinstance(value, Tensor):
             k, x = self.data_source(value)
+            if k == _GRAD and id(x) in self.arg_ids:  # an argument's .grad: this call's
+                return ("argrad", self.arg_ids[id(x)])
             return ("t", k, x, value.device)
         if isinstance(value, (tuple, list)):
             return ("seq", type(value), [self.result_spec(v) for v in value])
