@@ -62,7 +62,7 @@ from . import graph as _graph
 from .grad_mode import STATE
 from .graph import Node
 from .ops import arithmetic as _arith
-from .recording import replayable
+from .recording import RECORDING, replayable
 from .tensor import Tensor, _wrap
 
 __all__ = ["compile", "replayable", "CompileError", "CompileMismatchError"]
@@ -479,14 +479,14 @@ class _Recorder:
 
     def _enter(self):
         """A recorded step starts: what it calls is part of it, not recorded apart
-        (``STATE.recording`` is None inside it, so ops take their plain paths)."""
+        (``RECORDING.rec`` is None inside it, so ops take their plain paths)."""
         self.depth += 1
-        STATE.recording = None
+        RECORDING.rec = None
 
     def _leave(self):
         self.depth -= 1
         if not self.depth:
-            STATE.recording = self
+            RECORDING.rec = self
 
     # the observers ---------------------------------------------------------------------
     def apply(self, inner, cls, *args):
@@ -802,13 +802,13 @@ class _Recording:
         for n, m in self._methods.items():
             setattr(Tensor, n, _guarded(n, m))
         _REC = rec
-        STATE.recording = rec
+        RECORDING.rec = rec
         return rec
 
     def __exit__(self, *exc):
         global _REC
         _REC = None
-        STATE.recording = None
+        RECORDING.rec = None
         for n, m in self._methods.items():
             setattr(Tensor, n, m)
         self._inplace._write = self._write

@@ -9,10 +9,6 @@ import threading
 class _State(threading.local):
     enabled = True
     anomaly = False
-    # ag.compile: the recorder while a compiled function is being recorded and no
-    # recorded step is running (else None). Ops that compute outside a Function read it
-    # (see ``autograd/recording.py``).
-    recording = None
 
 
 # The core's own read of grad mode (one attribute load on every op's hot path). Code

@@ -4,11 +4,12 @@
 arrays without a Function (a comparison, ``argmax``, the indices of ``sort``, a no-graph
 fast path such as slicing a tensor that does not require grad) would be invisible: its
 result would be taken for a constant made inside the call, and a replay would reuse it.
-Every such op therefore does one of two things, both decided by ``STATE.recording``
+Every such op therefore does one of two things, both decided by ``RECORDING.rec``
 (the recorder while a compiled function is being recorded outside any recorded step,
-else None; one thread-local attribute read on the fast path):
+else None; one attribute read on the fast path, cheaper than a thread-local one:
+recording is process-wide, as ``ag.compile`` says):
 
-* it is marked :func:`replayable` (or, on a hot path, checks ``STATE.recording`` inline
+* it is marked :func:`replayable` (or, on a hot path, checks ``RECORDING.rec`` inline
   and hands itself to ``rec.step``): recorded as one step with its tensor and array
   arguments resolved to the replay's arrays, and called again on replay (so random ops
   draw fresh numbers). A differentiable op that computes its indices outside a Function
@@ -22,7 +23,13 @@ from __future__ import annotations
 
 import functools
 
-from .grad_mode import STATE
+
+class _Recording:
+    __slots__ = ("rec",)
+
+
+RECORDING = _Recording()
+RECORDING.rec = None  # set by ag.compile's recorder (compile._Recorder)
 
 
 def replayable(fn):
@@ -34,7 +41,7 @@ def replayable(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        rec = STATE.recording
+        rec = RECORDING.rec
         if rec is None:
             return fn(*args, **kwargs)
         return rec.step(fn, args, kwargs)

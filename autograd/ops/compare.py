@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..grad_mode import STATE
+from ..recording import RECORDING
 from ..tensor import Tensor, _wrap
 from .arithmetic import promote
 from .rounding import ceil, floor, round, trunc  # noqa: F401  (zero-gradient step functions)
@@ -10,7 +10,7 @@ from .rounding import ceil, floor, round, trunc  # noqa: F401  (zero-gradient st
 
 def _compare(name, fn):
     def op(a, b) -> Tensor:
-        rec = STATE.recording
+        rec = RECORDING.rec
         if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
             return rec.step(op, (a, b), {})
         a, b = promote(a, b, name)
@@ -47,7 +47,7 @@ def _integral(a, b, op):
 
 def _logical(name, fn):
     def op(a, b) -> Tensor:
-        rec = STATE.recording
+        rec = RECORDING.rec
         if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
             return rec.step(op, (a, b), {})
         t = a if isinstance(a, Tensor) else b
@@ -71,7 +71,7 @@ logical_xor = _logical("logical_xor", lambda xp: xp.logical_xor)
 
 def _nograd_unary(name, getfn):
     def op(x: Tensor) -> Tensor:
-        rec = STATE.recording
+        rec = RECORDING.rec
         if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
             return rec.step(op, (x,), {})
         xp = x.device.backend.xp

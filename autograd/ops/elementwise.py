@@ -13,9 +13,8 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes
-from ..grad_mode import STATE
 from ..graph import Function
-from ..recording import replayable
+from ..recording import RECORDING, replayable
 from ..tensor import Tensor, _wrap
 from ._util import shape_of, sum_to
 from .arithmetic import exp, log, maximum, promote, sign, where
@@ -344,7 +343,7 @@ def fmin(a, b) -> Tensor:
 
 def _nograd_binary(name, getfn, float_ok=True):
     def op(a, b) -> Tensor:
-        rec = STATE.recording
+        rec = RECORDING.rec
         if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
             return rec.step(op, (a, b), {})
         a, b = promote(a, b, name)
@@ -412,7 +411,7 @@ def rsub(x: Tensor, other, *, alpha=1) -> Tensor:
 
 def _predicate(name, fn):
     def op(x: Tensor) -> Tensor:
-        rec = STATE.recording
+        rec = RECORDING.rec
         if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
             return rec.step(op, (x,), {})
         xp = x.device.backend.xp

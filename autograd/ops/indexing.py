@@ -10,6 +10,7 @@ import numpy as np
 
 from ..grad_mode import STATE
 from ..graph import Function
+from ..recording import RECORDING
 from ..tensor import Tensor
 from .views import make_view
 
@@ -135,7 +136,7 @@ def getitem(x: Tensor, key) -> Tensor:
         # while ag.compile records, the Function, so that the op is recorded
         # (autograd/recording.py); else a tensor that needs no graph is indexed directly
         if x.requires_grad or (x._view is not None and STATE.enabled) or \
-                STATE.recording is not None:
+                RECORDING.rec is not None:
             out = GetItem.apply(x, key)
         else:
             from ..tensor import _wrap

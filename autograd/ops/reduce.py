@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import dtypes
 from ..graph import Function
-from ..recording import replayable
+from ..recording import RECORDING, replayable
 from ..tensor import Tensor, _wrap
 from ._util import kept_shape, normalize_dims
 from .arithmetic import Mul, exp, where
@@ -353,13 +353,17 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     return SqrtOfVar.apply(var(x, dim, unbiased, keepdim, correction=correction))
 
 
-@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    rec = RECORDING.rec
+    if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+        return rec.step(argmax, (x, dim, keepdim), {})
     return _arg(x, dim, keepdim, True)
 
 
-@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    rec = RECORDING.rec
+    if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+        return rec.step(argmin, (x, dim, keepdim), {})
     return _arg(x, dim, keepdim, False)
 
 

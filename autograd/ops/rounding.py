@@ -7,8 +7,8 @@ works and leaves ``x.grad`` zero); ``frac(x) = x - trunc(x)`` has derivative 1.
 
 from __future__ import annotations
 
-from ..grad_mode import STATE
 from ..graph import Function
+from ..recording import RECORDING
 from ..tensor import Tensor, _wrap
 
 
@@ -31,7 +31,7 @@ def _step(name, getfn):
     def op(x: Tensor) -> Tensor:
         # integers and bools: exact, nothing to differentiate (while ag.compile records,
         # the Function, so that the op is recorded: autograd/recording.py)
-        if x.array.dtype.kind != "f" and STATE.recording is None:
+        if x.array.dtype.kind != "f" and RECORDING.rec is None:
             return _wrap(x.device.backend.xp.asarray(getfn(x.device.backend.xp)(x.array)),
                          x.device)
         return cls.apply(x, getfn, ())
@@ -60,7 +60,7 @@ def round(x: Tensor, decimals: int = 0) -> Tensor:
     """Round half to even, to ``decimals`` places; its gradient is zero (as PyTorch)."""
     if decimals == 0:
         return _round0(x)
-    if x.array.dtype.kind != "f" and STATE.recording is None:
+    if x.array.dtype.kind != "f" and RECORDING.rec is None:
         return _wrap(x.device.backend.xp.round(x.array, decimals), x.device)
     return _Round.apply(x, _round_to, (int(decimals),))
 

@@ -9,7 +9,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 import optim
-from autograd.grad_mode import STATE
+from autograd.recording import RECORDING
 
 CASES = {
     "slice": lambda x: x[:, :3].sum(),
@@ -168,13 +168,13 @@ def test_mlp_step_with_accuracy_bit_identical_and_checked():
 
 
 def test_recording_flag_is_cleared():
-    assert STATE.recording is None
+    assert RECORDING.rec is None
 
     def bad(x):
         return (x > 0).sum().item()  # a value read: raises while recording
 
     with pytest.raises(ag.CompileError):
         ag.compile(bad)(ag.randn(3))
-    assert STATE.recording is None
+    assert RECORDING.rec is None
     ag.compile(lambda x: (x > 0).sum())(ag.randn(3))
-    assert STATE.recording is None
+    assert RECORDING.rec is None
