@@ -1045,9 +1045,9 @@ def _same(a, b) -> bool:
     if ka == _CONST:
         if _is_array(xa) or _is_array(xb):
             return _is_array(xa) and _is_array(xb) and xa.shape == xb.shape and \
-                xa.dtype == xb.dtype and bool((xa == xb).all())
-        try:
-            return type(xa) is type(xb) and bool(xa == xb)
+                xa.dtype == xb.dtype and bool(((xa == xb) | (xa != xa) & (xb != xb)).all())
+        try:  # (NaN equals NaN here: the same constant)
+            return type(xa) is type(xb) and bool(xa == xb or xa != xa and xb != xb)
         except Exception:  # noqa: BLE001  (an object without a plain ==)
             return xa is xb
     if ka == _SEQ:
