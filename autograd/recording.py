@@ -32,6 +32,13 @@ RECORDING = _Recording()
 RECORDING.rec = None  # set by ag.compile's recorder (compile._Recorder)
 
 
+def is_compile_recording() -> bool:
+    """Whether ``ag.compile`` is recording (outside any recorded step): code that
+    branches on data values to skip work (``if mask.all(): ...``) must then take the
+    branch-free path, since a replay cannot branch."""
+    return RECORDING.rec is not None
+
+
 def replayable(fn):
     """Mark ``fn`` (code outside the ops that changes persistent arrays in place, draws
     random numbers, or computes a tensor or array from tensors without a ``Function``)
