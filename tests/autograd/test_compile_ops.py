@@ -201,3 +201,21 @@ def test_grid_sample_compiled_equals_uncompiled(mode, padding):
         for x, y in zip(got, want, strict=True):
             assert x.numpy().tobytes() == y.numpy().tobytes()
     assert next(iter(compiled.programs.values())).replays == 3
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_compiled_equals_uncompiled(mode):
+    weight = ag.randn(7, 3)
+
+    def step(idx, offsets):
+        return F.embedding_bag(idx, weight, offsets, mode=mode, padding_idx=0)
+
+    compiled = ag.compile(step)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        idx = ag.tensor(rng.integers(0, 7, 9))
+        offsets = ag.tensor(np.sort(rng.choice(np.arange(1, 9), 2, replace=False)))
+        offsets = ag.cat([ag.tensor([0]), offsets])  # 3 bags, of varying sizes
+        got, want = compiled(idx, offsets), step(idx, offsets)
+        assert got.numpy().tobytes() == want.numpy().tobytes()
+    assert next(iter(compiled.programs.values())).replays == 3
