@@ -477,6 +477,10 @@ class _Recorder:
                 found.extend(self.register_outputs(op, v, path + (i,)))
         return found
 
+    def refuse_read(self, what, t):
+        """An op about to read ``t``'s values into Python (``torch.equal``): refused."""
+        raise _read_error(what, t)
+
     def _enter(self):
         """A recorded step starts: what it calls is part of it, not recorded apart
         (``RECORDING.rec`` is None inside it, so ops take their plain paths)."""
@@ -754,6 +758,15 @@ _READS = {"item": ".item()", "__float__": "float(tensor)", "__int__": "int(tenso
           "__array__": "np.asarray(tensor)"}
 
 
+def _read_error(what, t) -> CompileError:
+    return CompileError(
+        f"{what} inside a function being recorded by ag.compile: reading a tensor's "
+        f"value (shape {tuple(t.array.shape)}) into Python would bake this one value "
+        "into the compiled program, and a replay would not see the new value. Move it "
+        "out of the compiled function (return the tensor and read it after the call), "
+        "or compute with tensor ops instead (e.g. torch.where for an `if`).")
+
+
 def _guarded(name, original):
     what = _READS[name]
 
@@ -761,12 +774,7 @@ def _guarded(name, original):
         rec = _REC
         if rec is None or rec.depth:
             return original(self, *args, **kwargs)
-        raise CompileError(
-            f"{what} inside a function being recorded by ag.compile: reading a tensor's "
-            f"value (shape {tuple(self.array.shape)}) into Python would bake this one value "
-            "into the compiled program, and a replay would not see the new value. Move it "
-            "out of the compiled function (return the tensor and read it after the call), "
-            "or compute with tensor ops instead (e.g. torch.where for an `if`).")
+        raise _read_error(what, self)
 
     return guard
 

@@ -90,9 +90,14 @@ isfinite = _nograd_unary("isfinite", lambda xp: xp.isfinite)
 
 def equal(a: Tensor, b: Tensor) -> bool:
     """True if both have the same shape and values."""
+    if RECORDING.rec is not None:  # a value read: ag.compile refuses it (as .item())
+        RECORDING.rec.refuse_read("torch.equal(a, b)", a)
     return a.shape == b.shape and bool((a.array == b.array).all())
 
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    """True if ``|a - b| <= atol + rtol * |b|`` everywhere."""
+    if RECORDING.rec is not None:  # a value read: ag.compile refuses it (as .item())
+        RECORDING.rec.refuse_read("torch.allclose(a, b)", a)
     xp = a.device.backend.xp
     return bool(xp.allclose(a.array, b.array, rtol=rtol, atol=atol))

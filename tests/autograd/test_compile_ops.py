@@ -219,3 +219,14 @@ def test_embedding_bag_compiled_equals_uncompiled(mode):
         got, want = compiled(idx, offsets), step(idx, offsets)
         assert got.numpy().tobytes() == want.numpy().tobytes()
     assert next(iter(compiled.programs.values())).replays == 3
+
+
+@pytest.mark.parametrize("read,what", [
+    (lambda t: ag.equal(t, t * 1), r"torch\.equal"),
+    (lambda t: ag.allclose(t, t + 1e-9), r"torch\.allclose"),
+])
+def test_equal_and_allclose_are_value_reads(read, what):
+    f = ag.compile(lambda x: ag.where(x > 0, x, 0.0) if read(x) else x)
+    with pytest.raises(ag.CompileError, match=what + ".*replay would not see the new value"):
+        f(ag.randn(3))
+    assert ag.equal(ag.ones(2), ag.ones(2)) and ag.allclose(ag.ones(2), ag.ones(2))
