@@ -8,7 +8,7 @@ BatchNorm keeps PyTorch's buffers ``running_mean``, ``running_var`` and
 from __future__ import annotations
 
 import autograd as ag
-from autograd.extend import replayable
+from autograd.extend import replayable, wrap
 from autograd.tensor import Tensor
 
 from . import functional as F
@@ -26,6 +26,17 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"
 def _count_batch(counter: Tensor) -> None:
     """One more batch seen by a BatchNorm layer (in place, outside the graph)."""
     counter.array += 1
+
+
+@replayable  # ag.compile: counted, and the factor made from the new count, on replay
+def _count_batch_cumulative(counter: Tensor) -> Tensor:
+    """One more batch seen by a BatchNorm layer with ``momentum=None``; returns the
+    cumulative average's factor ``1 / num_batches_tracked`` (PyTorch's double) as a 0-d
+    float64 tensor, which ``batch_norm`` reads when it updates the statistics: no value
+    is read into Python outside a replayable step, so the layer compiles."""
+    counter.array += 1
+    xp = counter.device.backend.xp
+    return wrap(xp.asarray(1.0 / float(counter.array)), counter.device)
 
 class _BatchNorm(Module):
     _dims: tuple = ()
@@ -82,9 +93,10 @@ class _BatchNorm(Module):
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            _count_batch(self.num_batches_tracked)
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.item())
+                factor = _count_batch_cumulative(self.num_batches_tracked)
+            else:
+                _count_batch(self.num_batches_tracked)
         use_batch_stats = self.training or (self.running_mean is None
                                             and self.running_var is None)
         track = not self.training or self.track_running_stats

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from autograd.extend import OutForm, increment_version
 from backends.base import KernelSpec, register_elementwise
 from backends.numba_util import LazyKernel, flat_float_arrays
 
@@ -75,6 +76,86 @@ class Adam(Optimizer):
             adam_update(p.device.backend, p.array, grad, state["exp_avg"].array,
                         state["exp_avg_sq"].array, lr, beta1, beta2, eps, wd,
                         step, decoupled, maximize, vmax)
+
+    def _step_out_form(self):
+        """ag.compile's replay of ``step()`` on NumPy (see ``Optimizer._step_out_form``):
+        the per-parameter Python of ``step`` (the group loop, ``_init_state``, the 1-d
+        views, a fresh hyperparameter array) costs ~5 us a parameter; this keeps the
+        views, the numba kernel and a hyperparameter buffer per parameter, and per call
+        does what ``_update`` and ``_adam_cpu`` do: count the step in the state's 0-d
+        tensor, fill the hyperparameters (``_hyperparameters``), run the kernel, bump
+        the version. What it does not cover, checked on every call before any update
+        (AMSGrad, a replaced state or parameter array, a non-contiguous gradient, new
+        groups), runs ``step()`` itself."""
+        if type(self)._update is not Adam._update:  # a subclass with its own rule
+            return None
+        groups = []
+        for group in self.param_groups:
+            entries = []
+            for p in group["params"]:
+                state = self.state.get(p)
+                a = p.array
+                if not state or "exp_avg" not in state or type(a) is not np.ndarray or \
+                        a.dtype.kind != "f" or not a.flags.c_contiguous or \
+                        not a.flags.writeable:
+                    return None
+                m, v = state["exp_avg"].array, state["exp_avg_sq"].array
+                st = state["step"].array
+                if st.shape != () or st.dtype != np.float32 or m.shape != a.shape or \
+                        v.shape != a.shape or not (m.flags.c_contiguous and
+                                                   v.flags.c_contiguous):
+                    return None
+                entries.append((p, a, m, v, st, state, a.reshape(-1), m.reshape(-1),
+                                v.reshape(-1), np.empty(7, a.dtype),
+                                _ADAM_LOOP.for_size(a.size)))
+            groups.append((group, group["params"], len(group["params"]), entries))
+        n_groups = len(self.param_groups)
+        one = np.ones((), np.float32)
+        by = f"{type(self).__name__}.step"
+
+        def covered(opt):
+            if len(opt.param_groups) != n_groups:
+                return False
+            for (group, params, n, entries), g2 in zip(groups, opt.param_groups):
+                if g2 is not group or group["params"] is not params or len(params) != n or \
+                        group["amsgrad"]:
+                    return False
+                for p, a, m, v, st, state, *_ in entries:
+                    if p.grad is None:
+                        continue
+                    ga = p.grad.array
+                    if p.array is not a or opt.state.get(p) is not state or \
+                            state["exp_avg"].array is not m or \
+                            state["exp_avg_sq"].array is not v or \
+                            state["step"].array is not st or type(ga) is not np.ndarray or \
+                            ga.shape != a.shape or ga.dtype != a.dtype or \
+                            not ga.flags.c_contiguous:
+                        return False
+            return True
+
+        def step(opt):
+            if not covered(opt):
+                return opt.step()
+            for group, _, _, entries in groups:
+                beta1, beta2 = group["betas"]
+                lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+                decoupled, maximize = group["decoupled_weight_decay"], bool(group["maximize"])
+                done = []
+                for p, _, _, _, st, _, pf, mf, vf, hp, kernel in entries:
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    np.add(st, one, out=st)  # Optimizer._advance's += 1, no scalar made
+                    wd_mode = _hyperparameters(hp, lr, beta1, beta2, eps, wd, float(st),
+                                               decoupled)
+                    kernel(pf, grad.array.reshape(-1), mf, vf, vf, hp, wd_mode, maximize,
+                           False)
+                    done.append(p)
+                for p in done:
+                    increment_version(p, by=by)
+            return None
+
+        return OutForm(step, (0,), buffers=())
 
 
 class AdamW(Adam):
@@ -176,6 +257,26 @@ def _adam_loop(p, g, m, v, vmax, hp, wd_mode, maximize, amsgrad):  # pragma: no 
 _ADAM_LOOP = LazyKernel(_adam_loop, fastmath=False, error_model="numpy")
 
 
+def _hyperparameters(hp, lr, beta1, beta2, eps, weight_decay, step, decoupled) -> int:
+    """Fill ``hp`` (7,) with the numba loop's hyperparameters for step number ``step``,
+    each rounded once to ``hp``'s dtype (the parameter's), as NumPy rounds a Python
+    scalar operand; returns the loop's weight-decay mode (0 none, 1 L2, 2 decoupled)."""
+    if weight_decay == 0:
+        wd_mode, wd = 0, 0.0
+    elif decoupled:
+        wd_mode, wd = 2, 1 - lr * weight_decay
+    else:
+        wd_mode, wd = 1, weight_decay
+    hp[0] = 1 - beta1
+    hp[1] = beta2
+    hp[2] = 1 - beta2
+    hp[3] = eps
+    hp[4] = wd
+    hp[5] = -(lr / (1 - beta1 ** step))
+    hp[6] = math.sqrt(1 - beta2 ** step)
+    return wd_mode
+
+
 def _adam_cpu(backend, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
               weight_decay, step, decoupled, maximize, max_exp_avg_sq) -> bool:
     """The numba form; False (doing nothing) unless every array is a C-contiguous NumPy
@@ -185,15 +286,8 @@ def _adam_cpu(backend, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
                                         *((max_exp_avg_sq,) if amsgrad else ()))
     if flat is None:
         return False
-    if weight_decay == 0:
-        wd_mode, wd = 0, 0.0
-    elif decoupled:
-        wd_mode, wd = 2, 1 - lr * weight_decay
-    else:
-        wd_mode, wd = 1, weight_decay
-    # rounded once to the parameter's dtype, as NumPy rounds a Python scalar operand
-    hp = np.array([1 - beta1, beta2, 1 - beta2, eps, wd, -(lr / (1 - beta1 ** step)),
-                   math.sqrt(1 - beta2 ** step)], dtype=param.dtype)
+    hp = np.empty(7, param.dtype)
+    wd_mode = _hyperparameters(hp, lr, beta1, beta2, eps, weight_decay, step, decoupled)
     kernel = _ADAM_LOOP.for_size(param.size)
     kernel(flat[0], flat[1], flat[2], flat[3], flat[4] if amsgrad else flat[3], hp, wd_mode,
            bool(maximize), amsgrad)

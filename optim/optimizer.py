@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from autograd.extend import Tensor, enable_grad, increment_version, no_grad, replayable, wrap
+from autograd.extend import (
+    Tensor,
+    enable_grad,
+    increment_version,
+    no_grad,
+    register_out_form,
+    replayable,
+    wrap,
+)
 
 
 class _Required:
@@ -157,6 +165,15 @@ class Optimizer:
     def _update(self, group: dict[str, Any], params: list[Tensor]) -> None:
         raise NotImplementedError
 
+    def _step_out_form(self):
+        """ag.compile's hook: an ``OutForm`` (``autograd.extend``) whose call, given this
+        optimizer, replays ``step()`` on the current state and gradients without the
+        per-parameter Python of ``step``, or None (the default: a replay calls ``step()``
+        as it is). Asked once, when a compiled program that steps this optimizer is
+        planned; the form must check on each call what it assumed and else call
+        ``step()``. Adam's is in ``optim/adam.py``."""
+        return None
+
     # --- helpers for subclasses ---------------------------------------------------------
     @staticmethod
     def _grad(p: Tensor):
@@ -297,6 +314,14 @@ class Optimizer:
                     lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+@register_out_form(Optimizer.step)
+def _step_form(site):
+    """ag.compile: ``optimizer.step()`` (no closure) replays by its class's out-form."""
+    if len(site.args) != 1 or site.kwargs:
+        return None
+    return site.args[0]._step_out_form()
 
 
 # the words of PyTorch's messages for each hyperparameter that must be >= 0

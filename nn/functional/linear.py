@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from autograd.extend import Function, Tensor
+import numpy as np
+
+from autograd.extend import Function, OutForm, Tensor, register_out_form
 from autograd.ops.linalg import mm
 
 __all__ = ["linear", "bilinear"]
@@ -13,11 +15,8 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        out = mm(x, w.T)
-        if b is not None:
-            out += b
         ctx.save_for_backward(x, w)
-        return out
+        return _linear_arrays(x, w, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -40,19 +39,9 @@ class LinearGrad(Function):
 
     @staticmethod
     def forward(ctx, g, x, w, needs):
-        nx, nw, nb = needs
         ctx.save_for_backward(g, x, w)
         ctx.needs = needs
-        out = []
-        if nx:
-            out.append(mm(g, w))  # (*, in)
-        if nw or nb:
-            g2 = g.reshape(-1, w.shape[0])  # (M, out)
-            if nw:
-                out.append(g2.T @ x.reshape(-1, w.shape[1]))  # (out, in)
-            if nb:
-                out.append(g2.sum(0))  # (out,)
-        return out[0] if len(out) == 1 else tuple(out)
+        return _linear_grad_arrays(g, x, w, needs)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -76,6 +65,63 @@ class LinearGrad(Function):
         if ctx.needs_input_grad[2] and ggx is not None:  # g @ w is linear in w
             dw = g.reshape(-1, w.shape[0]).T @ ggx.reshape(-1, n_in)  # (out, in)
         return dg, dx, dw, None
+
+
+# --- the array code of both Functions, written once: their forwards call it with fresh
+# results, their out-forms (ag.compile's replay, NumPy 2-d) with buffers planned once
+
+
+def _linear_arrays(x, w, b, out=None):
+    """``x @ w.T + b`` (``b`` may be None) on arrays, into ``out`` when given (2-d)."""
+    y = mm(x, w.T) if out is None else np.matmul(x, w.T, out=out)
+    if b is not None:
+        y += b
+    return y
+
+
+_NO_BUFFERS = (None, None, None)
+
+
+def _linear_grad_arrays(g, x, w, needs, outs=_NO_BUFFERS):
+    """The gradients in ``needs`` (x, w, b) of ``Linear`` for the output gradient ``g``:
+    ``(g @ w, g2.T @ x2, g2.sum(0))``, each into the next buffer of ``outs`` when
+    given (2-d)."""
+    nx, nw, nb = needs
+    out = []
+    if nx:  # (*, in)
+        out.append(mm(g, w) if outs[0] is None else np.matmul(g, w, out=outs[0]))
+    if nw or nb:
+        g2 = g.reshape(-1, w.shape[0])  # (M, out)
+        if nw:  # (out, in)
+            x2, o = x.reshape(-1, w.shape[1]), outs[len(out)]
+            out.append(g2.T @ x2 if o is None else np.matmul(g2.T, x2, out=o))
+        if nb:  # (out,)
+            out.append(g2.sum(0, out=outs[len(out)]))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@register_out_form(Linear)
+def _linear_form(site):
+    x, w, b = site.args
+    if x.ndim != 2 or not site.contiguous(x, w) or set(site.saved) - {0, 1}:
+        return None
+    aliases = {0: 0, 1: 1}  # the saved x and w are the inputs themselves
+    if b is None:
+        return OutForm(lambda x, w, o: _linear_arrays(x, w, None, o), (0, 1), aliases=aliases)
+    return OutForm(_linear_arrays, (0, 1, 2), aliases=aliases)
+
+
+@register_out_form(LinearGrad)
+def _linear_grad_form(site):
+    g, x, w, needs = site.args
+    if g.ndim != 2 or x.ndim != 2 or not site.contiguous(g, x, w) or \
+            set(site.saved) - {0, 1, 2}:
+        return None
+    def linear_grad(g, x, w, *bufs):
+        _linear_grad_arrays(g, x, w, needs, bufs)
+
+    return OutForm(linear_grad, (0, 1, 2), [("out", j) for j in range(sum(map(bool, needs)))],
+                   aliases={0: 0, 1: 1, 2: 2})
 
 
 # the name this Function had before it became public (kept for one release)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from autograd import dtypes
-from autograd.extend import Function, Tensor, replayable
+from autograd.extend import Function, OutForm, Tensor, register_out_form, replayable
 from autograd.ops import abs, clamp, log, log1p, log_softmax, sigmoid, softmax, where
 from autograd.ops.arithmetic import stable_softplus
 from autograd.ops.indexing import IndexAddInto
@@ -167,23 +167,87 @@ def _class_layout(input: Tensor, target: Tensor, op: str):
     return x2, target.array.reshape(-1), tshape
 
 
-def _row_weights(x2: Tensor, t, weight, ignore_index: int, op: str):
-    """Per-row class weight (0 for ignored rows) and the targets made safe to index."""
-    xp = x2.device.backend.xp
-    c = x2.shape[1]
-    valid = t != ignore_index
-    safe = xp.where(valid, t, 0)
-    if safe.size and (int(safe.min()) < 0 or int(safe.max()) >= c):
-        bad = int(safe.max()) if int(safe.max()) >= c else int(safe.min())
-        raise IndexError(f"{op}: target {bad} is out of bounds for {c} classes "
-                         f"(ignore_index={ignore_index})")
-    if weight is None:
-        wrow = valid.astype(x2.dtype)
-        wc = None
+class _Buffers:
+    """Where the cross-entropy array code below puts its intermediates. ``_FRESH`` (an
+    ordinary forward): every attribute None, so each op allocates its result and the
+    scalar operands stay Python numbers. ``_Buffers(m, c, dtype, tdtype)`` (ag.compile's
+    out-forms, NumPy): arrays allocated once for (m, c) logits of ``dtype`` and targets
+    of ``tdtype``, reused by every call; a scalar operand lives in a 0-d array of its
+    operand's dtype (a ufunc makes an array of a Python number on every call; under
+    NumPy's promotion the 0-d array gives the same bits)."""
+
+    __slots__ = ("mx", "shifted", "s", "log_s", "picked", "loss", "scaled", "idx",
+                 "starts", "invalid", "valid", "lo", "hi", "wrow", "total", "factor",
+                 "ign", "zero")
+
+    def __init__(self, m=None, c=None, dtype=None, tdtype=None, ignore_index=0, rows=False):
+        """``rows``: also the (m, c) scratch of the row losses."""
+        if m is None:
+            for name in self.__slots__:
+                setattr(self, name, None)
+            return
+        e = np.empty
+        self.mx, self.shifted = e((m, 1), dtype), e((m, c), dtype) if rows else None
+        self.s, self.log_s, self.picked = e(m, dtype), e(m, dtype), e(m, dtype)
+        self.loss, self.scaled, self.wrow = e(m, dtype), e((m, 1), dtype), e(m, dtype)
+        self.idx, self.starts = e(m, np.intp), np.arange(0, m * c, c, dtype=np.intp)
+        self.invalid, self.valid = e(m, bool), e(m, bool)
+        self.lo, self.hi, self.total, self.factor = e((), np.intp), e((), np.intp), \
+            e((), dtype), e((), dtype)
+        self.ign, self.zero = np.asarray(ignore_index, tdtype), np.zeros((), np.intp)
+
+
+_FRESH = _Buffers()
+
+
+def _target_index(xp, a, t, w):
+    """The flat indices of ``a[i, t[i]]`` in the (M, C) array ``a`` (t in range)."""
+    m, c = a.shape
+    starts = xp.arange(0, m * c, c) if w.starts is None else w.starts
+    return xp.add(starts, t, out=w.idx)
+
+
+def _take(flat, idx, out):
+    """``flat[idx]``, into ``out`` when given (indices checked already: no buffering)."""
+    return flat.take(idx) if out is None else flat.take(idx, out=out, mode="clip")
+
+
+def _row_arrays(xp, c, dtype, t, wc, ignore_index, op, reduction, eps, w=_FRESH,
+                safe=None, coef=None):
+    """From the class-index targets ``t`` (M,): the targets made safe to index (ignored
+    rows 0; any other out of [0, c) raises), each row's coefficient ``(1 - eps) *
+    weight / total`` and the label-smoothing coefficients (None when ``eps`` is 0).
+    ``wc``: the (C,) class weights or None. ``safe``, ``coef``: buffers (ag.compile)."""
+    m = t.shape[0]
+    invalid = xp.equal(t, ignore_index if w.ign is None else w.ign, out=w.invalid)
+    valid = xp.logical_not(invalid, out=w.valid)
+    if safe is None:
+        safe = t.astype(np.intp)  # row * C + safe indexes the flat logits
     else:
-        wc = _class_weight(weight, x2, c, op)
+        xp.copyto(safe, t)
+    xp.copyto(safe, 0 if w.zero is None else w.zero, where=invalid)
+    if m:
+        lo, hi = int(safe.min(out=w.lo)), int(safe.max(out=w.hi))
+        if lo < 0 or hi >= c:
+            raise IndexError(f"{op}: target {hi if hi >= c else lo} is out of bounds for "
+                             f"{c} classes (ignore_index={ignore_index})")
+    if wc is not None:
         wrow = wc[safe] * valid
-    return safe, valid, wrow, wc
+    elif w.wrow is None:
+        wrow = valid.astype(dtype)
+    else:
+        wrow = w.wrow
+        xp.copyto(wrow, valid)
+    scale = _scale(wrow.sum(out=w.total)) if reduction == "mean" else 1.0
+    factor = (1.0 - eps) * scale
+    if w.factor is not None:
+        w.factor[...] = factor
+        factor = w.factor
+    coef = xp.multiply(wrow, factor, out=coef).astype(dtype, copy=False)
+    smooth = None
+    if eps > 0:
+        smooth = (valid.astype(dtype) * (eps / c * scale)).astype(dtype)
+    return safe, coef, smooth
 
 
 @replayable  # ag.compile: the targets are prepared again (from the new ones) on replay
@@ -192,13 +256,30 @@ def _row_terms(x2: Tensor, target: Tensor, weight, ignore_index: int, op: str,
     """The arrays the row losses need from the class-index ``target``: the targets made
     safe to index, each row's coefficient ``(1 - eps) * weight / total``, the label
     smoothing coefficients (None when ``eps`` is 0) and the class weights (or None)."""
-    safe, valid, wrow, wc = _row_weights(x2, target.array.reshape(-1), weight, ignore_index, op)
-    scale = _scale(wrow.sum()) if reduction == "mean" else 1.0
-    coef = (wrow * ((1.0 - eps) * scale)).astype(x2.dtype, copy=False)
-    smooth = None
-    if eps > 0:
-        smooth = (valid.astype(x2.dtype) * (eps / x2.shape[1] * scale)).astype(x2.dtype)
+    c = x2.shape[1]
+    wc = None if weight is None else _class_weight(weight, x2, c, op)
+    safe, coef, smooth = _row_arrays(x2.device.backend.xp, c, x2.array.dtype,
+                                     target.array.reshape(-1), wc, ignore_index, op,
+                                     reduction, eps)
     return safe, coef, smooth, wc
+
+
+@register_out_form(_row_terms)
+def _row_terms_form(site):
+    x2, target, weight, ignore_index, op, reduction, eps = site.args
+    t = target.array
+    if weight is not None or eps != 0 or site.kwargs or t.dtype.kind != "i" or \
+            not site.contiguous(t) or x2.array.dtype.kind != "f":
+        return None
+    c, dtype = x2.shape[1], x2.array.dtype
+    w = _Buffers(t.size, c, dtype, t.dtype, ignore_index)
+
+    def row_terms(target, safe, coef):
+        _row_arrays(np, c, dtype, target.reshape(-1), None, ignore_index, op, reduction, 0.0,
+                    w, safe, coef)
+        return None, None  # the smoothing coefficients and class weights
+
+    return OutForm(row_terms, (1,), (("out", 0), ("out", 1)), raw=(1,))
 
 
 def _class_weight(weight, x2: Tensor, c: int, op: str):
@@ -226,25 +307,11 @@ class CrossEntropyRows(Function):
 
     @staticmethod
     def forward(ctx, x, t, coef, smooth, wc, total):
-        xp = ctx.device.backend.xp
-        shifted = x - x.max(axis=1, keepdims=True)
-        e = xp.exp(shifted)
-        s = e.sum(axis=1)
-        log_s = xp.log(s)
-        # logp = shifted - log_s, used only where needed (saves a pass over (M, C))
-        loss = coef * (log_s - shifted[xp.arange(x.shape[0]), t])
-        if smooth is not None:
-            if wc is None:
-                lw = shifted.sum(axis=1) - x.shape[1] * log_s
-            else:
-                lw = shifted @ wc - wc.sum() * log_s
-            loss = loss - smooth * lw
-        e /= s[:, None]
-        ctx.p = e  # the softmax, kept for the plain backward's array code
+        # the softmax, kept for the plain backward's array code
+        out, ctx.p = _ce_rows_arrays(ctx.device.backend.xp, x, t, coef, smooth, wc, total)
         ctx.t, ctx.coef, ctx.smooth, ctx.wc = t, coef, smooth, wc
         ctx.save_for_backward(x)
-        out = loss.sum() if total else loss
-        return out.astype(x.dtype, copy=False)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -266,13 +333,7 @@ class CrossEntropyGrad(Function):
     def forward(ctx, x, g, p, t, coef, smooth, wc):
         ctx.p, ctx.t, ctx.coef, ctx.smooth, ctx.wc = p, t, coef, smooth, wc
         ctx.save_for_backward(x, g)
-        gr = g.reshape(-1, 1)  # (1, 1) for a total, (M, 1) per row
-        grad = p * (gr * _row_total(coef, smooth, wc, p.shape[1])[:, None])
-        pick = (gr * coef[:, None]).reshape(-1)
-        grad[ctx.device.backend.xp.arange(p.shape[0]), t] -= pick  # one target a row
-        if smooth is not None:
-            grad -= (gr * smooth[:, None]) * (1.0 if wc is None else wc)
-        return grad.astype(p.dtype, copy=False)
+        return _ce_grad_arrays(ctx.device.backend.xp, g, p, t, coef, smooth, wc)
 
     @staticmethod
     def backward(ctx, gg):
@@ -299,6 +360,86 @@ def _row_total(coef, smooth, wc, c):
     if smooth is None:
         return coef
     return coef + smooth * (c if wc is None else wc.sum())
+
+
+# --- the array code of CrossEntropyRows and CrossEntropyGrad, written once: their
+# forwards call it with fresh results (_FRESH), their out-forms (ag.compile's replay,
+# NumPy, no smoothing, no class weights) with buffers planned once
+
+
+def _ce_rows_arrays(xp, x, t, coef, smooth, wc, total, w=_FRESH, out=None, p=None):
+    """The row losses ``coef_i (log sum_c exp x_ic - x_it)`` (minus the smoothing term),
+    or their sum when ``total``, and the softmax of ``x``; into ``out`` and ``p`` when
+    given. Returns ``(loss, p)``."""
+    m, c = x.shape
+    shifted = xp.subtract(x, x.max(axis=1, keepdims=True, out=w.mx), out=w.shifted)
+    e = xp.exp(shifted, out=p)
+    s = e.sum(axis=1, out=w.s)
+    log_s = xp.log(s, out=w.log_s)
+    # logp = shifted - log_s, used only where needed (saves a pass over (M, C))
+    picked = _take(shifted.reshape(-1), _target_index(xp, shifted, t, w), w.picked)
+    d = xp.subtract(log_s, picked, out=picked)
+    loss = xp.multiply(coef, d, out=out if smooth is None and not total else w.loss)
+    if smooth is not None:
+        if wc is None:
+            lw = shifted.sum(axis=1) - c * log_s
+        else:
+            lw = shifted @ wc - wc.sum() * log_s
+        loss = loss - smooth * lw
+    if total:
+        loss = loss.sum(out=out)
+    xp.divide(e, s[:, None], out=e)
+    return loss.astype(x.dtype, copy=False), e
+
+
+def _ce_grad_arrays(xp, g, p, t, coef, smooth, wc, w=_FRESH, out=None):
+    """``g_i (p_ij (coef_i + smooth_i sum(wc)) - coef_i [j = t_i] - smooth_i wc_j)``,
+    into ``out`` when given."""
+    m, c = p.shape
+    gr = g.reshape(-1, 1)  # (1, 1) for a total, (M, 1) per row
+    scaled = xp.multiply(gr, _row_total(coef, smooth, wc, c)[:, None], out=w.scaled)
+    grad = xp.multiply(p, scaled, out=out)
+    pick = scaled if smooth is None else gr * coef[:, None]  # coef alone is the total
+    flat, idx = grad.reshape(-1), _target_index(xp, grad, t, w)
+    picked = _take(flat, idx, w.picked)
+    flat.put(idx, xp.subtract(picked, pick.reshape(-1), out=picked))  # one target a row
+    if smooth is not None:
+        grad -= (gr * smooth[:, None]) * (1.0 if wc is None else wc)
+    return grad.astype(p.dtype, copy=False)
+
+
+@register_out_form(CrossEntropyRows)
+def _ce_rows_form(site):
+    x, t, coef, smooth, wc, total = site.args
+    if smooth is not None or wc is not None or x.ndim != 2 or not site.contiguous(x) or \
+            x.dtype.kind != "f" or coef.dtype != x.dtype or set(site.saved) - {0} or \
+            set(site.attrs) - {"p"}:
+        return None
+    w = _Buffers(x.shape[0], x.shape[1], x.dtype, t.dtype, rows=True)
+
+    def rows(x, t, coef, out, p):
+        _ce_rows_arrays(np, x, t, coef, None, None, total, w, out, p)
+
+    if "p" not in site.attrs:  # no backward reads the softmax: a scratch buffer
+        p = np.empty_like(x)
+        return OutForm(lambda x, t, coef, out: rows(x, t, coef, out, p), (0, 1, 2),
+                       aliases={0: 0})
+    return OutForm(rows, (0, 1, 2), (("out", 0), ("attr", "p")), aliases={0: 0})
+
+
+@register_out_form(CrossEntropyGrad)
+def _ce_grad_form(site):
+    x, g, p, t, coef, smooth, wc = site.args
+    if smooth is not None or wc is not None or p.ndim != 2 or not site.contiguous(p) or \
+            set(site.saved) - {0, 1} or coef.dtype != p.dtype or g.dtype != p.dtype or \
+            g.reshape(-1).shape[0] not in (1, p.shape[0]):
+        return None
+    w = _Buffers(p.shape[0], p.shape[1], p.dtype, t.dtype)
+
+    def ce_grad(g, p, t, coef, grad):
+        _ce_grad_arrays(np, g, p, t, coef, None, None, w, grad)
+
+    return OutForm(ce_grad, (1, 2, 3, 4), aliases={0: 0, 1: 1})
 
 
 # the names these Functions had before they became public (kept for one release)

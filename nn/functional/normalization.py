@@ -94,6 +94,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     updates the running statistics in place:
     ``running = (1 - momentum) * running + momentum * batch`` with the *unbiased* batch
     variance for ``running_var``. In evaluation, normalises by the running statistics.
+    ``momentum`` may also be a 0-d tensor, read only when the statistics are updated
+    (how the BatchNorm modules pass their cumulative average's factor under
+    ``ag.compile``).
     """
     op = "batch_norm"
     c = _check_channel_input(input, op, 2, "(N, C) or (N, C, *)", running_mean=running_mean,
@@ -130,6 +133,8 @@ def _update_running(running_mean, running_var, mean, var, n, momentum):
     if momentum is None:
         raise ValueError("batch_norm: momentum=None (cumulative average) is handled by the "
                          "BatchNorm modules; pass the averaging factor 1/num_batches here")
+    if isinstance(momentum, Tensor):  # a factor made in a replayable step (BatchNorm's
+        momentum = float(momentum.array)  # cumulative average), read here on each replay
     with no_grad():
         if running_mean is not None:
             rm = running_mean.array
