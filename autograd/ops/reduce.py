@@ -139,7 +139,10 @@ class Prod(Function):
         xp = ctx.device.backend.xp
         if x.ndim == 0:  # the product of one number is that number (out / x is NaN at NaN)
             return g, None, None
-        if bool((x.array == 0).any()):
+        zeros = int((x.array == 0).sum())
+        if zeros > 1 and ctx.axes is None:  # PyTorch's prod(): every product of others
+            return _wrap(xp.zeros_like(x.array), ctx.device), None, None  # holds a zero
+        if zeros:
             # d prod / d x_i = the product of the others, from exclusive prefix and suffix
             # products (so a NaN elsewhere still propagates, as PyTorch; first order only)
             others = _product_of_others(xp, x.array, ctx.axes)
