@@ -62,6 +62,7 @@ from . import graph as _graph
 from .grad_mode import STATE
 from .graph import Node
 from .ops import arithmetic as _arith
+from .recording import RECORDING, replayable
 from .tensor import Tensor, _wrap
 
 __all__ = ["compile", "replayable", "CompileError", "CompileMismatchError"]
@@ -91,23 +92,6 @@ def _is_array(a) -> bool:
 _NODE_FIELDS = frozenset(("fn", "device", "edges", "edge_idx", "needs_input_grad", "seq",
                           "_saved", "_origins", "_versions", "_non_diff", "out_shapes",
                           "_out_dtypes", "_place", "_trace", "_hooks", "_freed"))
-
-
-def replayable(fn):
-    """Mark ``fn`` (code outside the ops that changes persistent arrays in place or draws
-    random numbers) so that :func:`compile` records each call as one step and calls
-    ``fn`` again on replay, its tensor and array arguments resolved to the replay's
-    arrays. Outside a recording it costs one global read per call."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        rec = _REC
-        if rec is None or rec.depth:
-            return fn(*args, **kwargs)
-        return rec.step(fn, args, kwargs)
-
-    wrapper.__wrapped_replayable__ = fn
-    return wrapper
 
 
 # --- the program ------------------------------------------------------------------------
@@ -393,6 +377,8 @@ def _build(spec, env, tensors):
         return spec[1](_build(s, env, tensors) for s in spec[2])
     if kind == "dict":
         return {k: _build(s, env, tensors) for k, s in spec[1]}
+    if kind == "argrad":
+        return tensors[spec[1]].grad
     return spec[1]
 
 
@@ -491,6 +477,21 @@ class _Recorder:
                 found.extend(self.register_outputs(op, v, path + (i,)))
         return found
 
+    def refuse_read(self, what, t):
+        """An op about to read ``t``'s values into Python (``torch.equal``): refused."""
+        raise _read_error(what, t)
+
+    def _enter(self):
+        """A recorded step starts: what it calls is part of it, not recorded apart
+        (``RECORDING.rec`` is None inside it, so ops take their plain paths)."""
+        self.depth += 1
+        RECORDING.rec = None
+
+    def _leave(self):
+        self.depth -= 1
+        if not self.depth:
+            RECORDING.rec = self
+
     # the observers ---------------------------------------------------------------------
     def apply(self, inner, cls, *args):
         if self.depth:
@@ -499,11 +500,11 @@ class _Recorder:
         op.cls = cls
         op.ins = [self.input_source(a) for a in args]
         op.site = [a.array if isinstance(a, Tensor) else a for a in args]
-        self.depth += 1
+        self._enter()
         try:
             out = inner(cls, *args)
         finally:
-            self.depth -= 1
+            self._leave()
         outs = out if type(out) is tuple else (out,)
         op.device = outs[0].device
         node = next((o.grad_fn for o in outs if o.grad_fn is not None and
@@ -543,11 +544,11 @@ class _Recorder:
         op.ins = [self.value_source(a) for a in args]
         op.kw = {n: self.value_source(v) for n, v in kwargs.items()}
         op.site = (args, kwargs)
-        self.depth += 1
+        self._enter()
         try:
             r = fn(*args, **kwargs)
         finally:
-            self.depth -= 1
+            self._leave()
         op.ret = self.register_outputs(op, r)
         self.ops.append(op)
         return r
@@ -564,6 +565,8 @@ class _Recorder:
     def result_spec(self, value):
         if isinstance(value, Tensor):
             k, x = self.data_source(value)
+            if k == _GRAD and id(x) in self.arg_ids:  # an argument's .grad: this call's
+                return ("argrad", self.arg_ids[id(x)])
             return ("t", k, x, value.device)
         if isinstance(value, (tuple, list)):
             return ("seq", type(value), [self.result_spec(v) for v in value])
@@ -755,6 +758,15 @@ _READS = {"item": ".item()", "__float__": "float(tensor)", "__int__": "int(tenso
           "__array__": "np.asarray(tensor)"}
 
 
+def _read_error(what, t) -> CompileError:
+    return CompileError(
+        f"{what} inside a function being recorded by ag.compile: reading a tensor's "
+        f"value (shape {tuple(t.array.shape)}) into Python would bake this one value "
+        "into the compiled program, and a replay would not see the new value. Move it "
+        "out of the compiled function (return the tensor and read it after the call), "
+        "or compute with tensor ops instead (e.g. torch.where for an `if`).")
+
+
 def _guarded(name, original):
     what = _READS[name]
 
@@ -762,12 +774,7 @@ def _guarded(name, original):
         rec = _REC
         if rec is None or rec.depth:
             return original(self, *args, **kwargs)
-        raise CompileError(
-            f"{what} inside a function being recorded by ag.compile: reading a tensor's "
-            f"value (shape {tuple(self.array.shape)}) into Python would bake this one value "
-            "into the compiled program, and a replay would not see the new value. Move it "
-            "out of the compiled function (return the tensor and read it after the call), "
-            "or compute with tensor ops instead (e.g. torch.where for an `if`).")
+        raise _read_error(what, self)
 
     return guard
 
@@ -803,11 +810,13 @@ class _Recording:
         for n, m in self._methods.items():
             setattr(Tensor, n, _guarded(n, m))
         _REC = rec
+        RECORDING.rec = rec
         return rec
 
     def __exit__(self, *exc):
         global _REC
         _REC = None
+        RECORDING.rec = None
         for n, m in self._methods.items():
             setattr(Tensor, n, m)
         self._inplace._write = self._write
@@ -1044,15 +1053,17 @@ def _same(a, b) -> bool:
     if ka == _CONST:
         if _is_array(xa) or _is_array(xb):
             return _is_array(xa) and _is_array(xb) and xa.shape == xb.shape and \
-                xa.dtype == xb.dtype and bool((xa == xb).all())
-        try:
-            return type(xa) is type(xb) and bool(xa == xb)
+                xa.dtype == xb.dtype and bool(((xa == xb) | (xa != xa) & (xb != xb)).all())
+        try:  # (NaN equals NaN here: the same constant)
+            return type(xa) is type(xb) and bool(xa == xb or xa != xa and xb != xb)
         except Exception:  # noqa: BLE001  (an object without a plain ==)
             return xa is xb
     if ka == _SEQ:
         return xa[0] is xb[0] and len(xa[1]) == len(xb[1]) and all(
             _same(e, f) for e, f in zip(xa[1], xb[1]))
     if ka == _TENSOR:
+        if xa[0] == xb[0] == "ext" and xa[1] is not xb[1]:  # made inside the call
+            return _same((_CONST, xa[1].array), (_CONST, xb[1].array))  # (ag.tensor)
         return xa[0] == xb[0] and (xa[1] is xb[1] if xa[0] == "ext" else xa[1] == xb[1])
     if ka == _DATA and xa is not xb:  # a tensor made inside the call (backward's seed)
         return _same((_CONST, xa.array), (_CONST, xb.array))

@@ -21,6 +21,8 @@ an op defined above ``autograd`` registers its form beside itself with the publi
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .grad_mode import STATE
@@ -244,13 +246,17 @@ def _accumulate(site):
         return None
     buf = site.xp.empty(arr.shape, arr.dtype)  # the gradient's home, kept by the program
     dev = t.device
+    home = weakref.ref(t)  # only the recorded leaf (a parameter) gets the kept buffer
 
     def accumulate(t, ga):
         prev = t.grad
         if prev is None and not STATE.enabled and ga.dtype == buf.dtype and \
                 ga.shape == buf.shape:
-            buf[...] = ga
-            t.grad = _wrap(buf, dev)
+            if home() is t:
+                buf[...] = ga
+                t.grad = _wrap(buf, dev)
+            else:  # a new argument each call: its own array, not one a later call rewrites
+                t.grad = _wrap(ga.copy(), dev)
         elif prev is not None and not STATE.enabled and not prev.requires_grad and \
                 prev.array.shape == ga.shape and ga.dtype == prev.array.dtype:
             prev.array += ga

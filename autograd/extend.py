@@ -16,9 +16,11 @@ Everything a new differentiable op or layer needs from ``autograd``, in one impo
 * ``promote(a, b, op)``: PyTorch's dtype promotion for a binary op's two arguments.
 * ``increment_version(t, by=...)``: record an in-place write into ``t.array`` made by
   array code (an optimizer kernel), so backward refuses arrays saved before it.
-* ``replayable``: mark code outside the ops that changes persistent arrays in place or
-  draws random numbers (an optimizer's ``step``), so ``ag.compile`` calls it again on
-  replay.
+* ``replayable``: mark code outside the ops that changes persistent arrays in place,
+  draws random numbers (an optimizer's ``step``) or computes a tensor from tensors
+  without a ``Function`` (indices, masks), so ``ag.compile`` calls it again on replay
+  (``autograd/recording.py``). ``is_compile_recording()``: whether ``ag.compile`` is
+  recording now, when code that branches on data values for speed must not branch.
 * ``register_out_form(FunctionClassOrReplayable)`` and ``OutForm``: give an op an
   out-form, how ``ag.compile`` replays it into buffers planned once instead of
   allocating (see ``autograd/compile_forms.py``). The form sits beside its op and calls
@@ -36,6 +38,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import BackwardError, Function, Node, increment_version
 from .ops._util import sum_to
 from .ops.arithmetic import promote
+from .recording import is_compile_recording
 from .tensor import Tensor
 from .tensor import _wrap as wrap  # the same function: no extra call on hot paths
 
@@ -47,6 +50,7 @@ __all__ = [
     "Tensor",
     "enable_grad",
     "increment_version",
+    "is_compile_recording",
     "is_grad_enabled",
     "no_grad",
     "promote",

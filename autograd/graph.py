@@ -489,6 +489,7 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                 post.node_done(node)
         for entry in held.values():  # a leaf's hooks run once, on its total gradient
             _release_held(entry, capture)
+        held.clear()  # accumulated: post.flush below must not release them a second time
         if post is not None:
             post.flush()
     finally:

@@ -573,7 +573,9 @@ def where(condition, a, b) -> Tensor:
     if not isinstance(condition, Tensor):
         condition = Tensor(condition, device=dev)
     if condition.array.dtype.kind != "b":
-        condition = _wrap(condition.array != 0, condition.device)
+        from .compare import ne  # (compare imports this module)
+
+        condition = ne(condition, 0)
     return Where.apply(condition, a, b)
 
 

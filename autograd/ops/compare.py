@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..recording import RECORDING
 from ..tensor import Tensor, _wrap
 from .arithmetic import promote
 from .rounding import ceil, floor, round, trunc  # noqa: F401  (zero-gradient step functions)
@@ -9,6 +10,9 @@ from .rounding import ceil, floor, round, trunc  # noqa: F401  (zero-gradient st
 
 def _compare(name, fn):
     def op(a, b) -> Tensor:
+        rec = RECORDING.rec
+        if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+            return rec.step(op, (a, b), {})
         a, b = promote(a, b, name)
         t = a if isinstance(a, Tensor) else b
         xa = a.array if isinstance(a, Tensor) else a
@@ -43,6 +47,9 @@ def _integral(a, b, op):
 
 def _logical(name, fn):
     def op(a, b) -> Tensor:
+        rec = RECORDING.rec
+        if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+            return rec.step(op, (a, b), {})
         t = a if isinstance(a, Tensor) else b
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: expected a Tensor operand")
@@ -64,6 +71,9 @@ logical_xor = _logical("logical_xor", lambda xp: xp.logical_xor)
 
 def _nograd_unary(name, getfn):
     def op(x: Tensor) -> Tensor:
+        rec = RECORDING.rec
+        if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+            return rec.step(op, (x,), {})
         xp = x.device.backend.xp
         return _wrap(xp.asarray(getfn(xp)(x.array)), x.device)
 
@@ -80,9 +90,14 @@ isfinite = _nograd_unary("isfinite", lambda xp: xp.isfinite)
 
 def equal(a: Tensor, b: Tensor) -> bool:
     """True if both have the same shape and values."""
+    if RECORDING.rec is not None:  # a value read: ag.compile refuses it (as .item())
+        RECORDING.rec.refuse_read("torch.equal(a, b)", a)
     return a.shape == b.shape and bool((a.array == b.array).all())
 
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    """True if ``|a - b| <= atol + rtol * |b|`` everywhere."""
+    if RECORDING.rec is not None:  # a value read: ag.compile refuses it (as .item())
+        RECORDING.rec.refuse_read("torch.allclose(a, b)", a)
     xp = a.device.backend.xp
     return bool(xp.allclose(a.array, b.array, rtol=rtol, atol=atol))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import Function
+from ..recording import replayable
 from ..tensor import Tensor, _wrap
 from ._util import sum_to
 from .arithmetic import cos, sin, where
@@ -174,13 +175,19 @@ def complex_abs(input: Tensor) -> Tensor:
     return ComplexAbs.apply(input)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _real_angle(xp, a, dt):
+    """The argument of real values: pi where negative, else 0, of dtype ``dt``."""
+    return xp.where(a < 0, np.pi, 0.0).astype(dt)
+
+
 def angle(input: Tensor) -> Tensor:
     """Elementwise argument ``atan2(imag, real)``; for a real tensor 0 or pi (no
     gradient, as PyTorch)."""
     if _check_tensor(input, "angle").array.dtype.kind != "c":
         xp = input.device.backend.xp
         dt = input.array.dtype if input.array.dtype.kind == "f" else np.dtype(np.float32)
-        return _wrap(xp.where(input.array < 0, np.pi, 0.0).astype(dt), input.device)
+        return _wrap(_real_angle(xp, input.array, dt), input.device)
     return Angle.apply(input)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import dtypes
 from ..graph import Function
+from ..recording import RECORDING, replayable
 from ..tensor import Tensor, _wrap
 from ._util import shape_of, sum_to
 from .arithmetic import exp, log, maximum, promote, sign, where
@@ -212,6 +213,7 @@ def remainder(a, b) -> Tensor:
     return Remainder.apply(*promote(a, b, "remainder"))
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def floor_divide(a, b) -> Tensor:
     """``floor(a / b)`` (PyTorch >= 1.13 rounds down); integer inputs stay integer. Not
     differentiable (the gradient is zero almost everywhere)."""
@@ -241,6 +243,7 @@ def copysign(a, b) -> Tensor:
     return Copysign.apply(*_float_pair(a, b, "copysign"))
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def nextafter(a, b) -> Tensor:
     """The next floating value after ``a`` toward ``b`` (not differentiable)."""
     a, b = promote(a, b, "nextafter")
@@ -340,6 +343,9 @@ def fmin(a, b) -> Tensor:
 
 def _nograd_binary(name, getfn, float_ok=True):
     def op(a, b) -> Tensor:
+        rec = RECORDING.rec
+        if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+            return rec.step(op, (a, b), {})
         a, b = promote(a, b, name)
         t = a if isinstance(a, Tensor) else b
         xa = a.array if isinstance(a, Tensor) else a
@@ -365,6 +371,7 @@ bitwise_right_shift = _nograd_binary("bitwise_right_shift", lambda xp: xp.right_
                                      float_ok=False)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def bitwise_not(x: Tensor) -> Tensor:
     """Bitwise NOT of an integer or bool tensor (logical NOT for bool)."""
     if x.array.dtype.kind not in "biu":
@@ -380,6 +387,7 @@ def ldexp(x: Tensor, other) -> Tensor:
     return x * pow(2.0, other.to(x.dtype) if isinstance(other, Tensor) else float(other))
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def frexp(x: Tensor):
     """``(mantissa, exponent)`` with ``x = mantissa * 2 ** exponent`` and |mantissa| in
     [0.5, 1) (exponent int32, as PyTorch); not differentiable."""
@@ -403,6 +411,9 @@ def rsub(x: Tensor, other, *, alpha=1) -> Tensor:
 
 def _predicate(name, fn):
     def op(x: Tensor) -> Tensor:
+        rec = RECORDING.rec
+        if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+            return rec.step(op, (x,), {})
         xp = x.device.backend.xp
         return _wrap(xp.asarray(fn(xp, x.array)), x.device)
 
@@ -421,6 +432,7 @@ isreal = _predicate("isreal", lambda xp, a: xp.isreal(a) if a.dtype.kind == "c"
                     else xp.ones(a.shape, bool))
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def isin(elements, test_elements, *, assume_unique: bool = False,
          invert: bool = False) -> Tensor:
     """Whether each element of ``elements`` occurs in ``test_elements`` (a bool tensor

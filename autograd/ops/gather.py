@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import Function
+from ..recording import replayable
 from ..tensor import Tensor, _wrap
 from ._util import expand, normalize_dim
 from .arithmetic import where
+from .elementwise import floor_divide
 from .indexing import IndexAddInto, getitem
 from .shape import reshape
 
@@ -93,7 +95,7 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor
     xs = shape[:d] + (x.array.shape[d],) + shape[d:]
     ishape = shape[:d] + (indices.array.shape[d],) + shape[d:]
     xb = expand(x, xs)
-    ib = _wrap(indices.device.backend.xp.broadcast_to(indices.array, ishape), indices.device)
+    ib = expand(indices, ishape)
     return gather(xb, d, ib)
 
 
@@ -290,16 +292,23 @@ def _reduce_into(x: Tensor, key, src: Tensor, reduce: str, include_self: bool) -
         total = base + _add_into(src, key, x)
         if reduce == "sum":
             return total
-        xp = x.device.backend.xp
-        count = xp.zeros(x.array.shape, np.int64)
-        ones = xp.ones(src.array.shape, np.int64)
-        np.add.at(count, key, ones) if xp is np else x.device.backend.add_at(count, key, ones)
-        count = count + 1 if include_self else xp.where(count == 0, 1, count)
-        count = _wrap(count, x.device)
+        count = _wrap(_scatter_count(x.device.backend, x.array.shape, key, src.array.shape,
+                                     include_self), x.device)
         if x.array.dtype.kind == "f":
             return total / count.to(x.array.dtype)
-        return _wrap(xp.floor_divide(total.array, count.array).astype(x.array.dtype), x.device)
+        return floor_divide(total, count).to(x.array.dtype)
     return ScatterReduce.apply(x, src, key, reduce, include_self)
+
+
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _scatter_count(backend, shape, key, src_shape, include_self: bool):
+    """How many values a scatter of ``src_shape`` values into ``key`` of an array of
+    ``shape`` puts in each place (int64; 1 where none, or one more with ``include_self``)."""
+    xp = backend.xp
+    count = xp.zeros(shape, np.int64)
+    ones = xp.ones(src_shape, np.int64)
+    np.add.at(count, key, ones) if xp is np else backend.add_at(count, key, ones)
+    return count + 1 if include_self else xp.where(count == 0, 1, count)
 
 
 def masked_select(x: Tensor, mask: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..grad_mode import STATE
 from ..graph import Function
+from ..recording import RECORDING
 from ..tensor import Tensor
 from .views import make_view
 
@@ -132,7 +133,10 @@ def getitem(x: Tensor, key) -> Tensor:
     if split is not None:
         return getitem(getitem(x, split[0]), split[1])
     try:
-        if x.requires_grad or (x._view is not None and STATE.enabled):
+        # while ag.compile records, the Function, so that the op is recorded
+        # (autograd/recording.py); else a tensor that needs no graph is indexed directly
+        if x.requires_grad or (x._view is not None and STATE.enabled) or \
+                RECORDING.rec is not None:
             out = GetItem.apply(x, key)
         else:
             from ..tensor import _wrap

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import Function
+from ..recording import replayable
 from ..tensor import Tensor, _wrap
 from ._util import normalize_dim, normalize_dims
 from .arithmetic import where
@@ -124,15 +125,18 @@ def tile(x: Tensor, dims) -> Tensor:
     return repeat(x, (1,) * (x.array.ndim - len(dims)) + dims)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _repeat_arange(xp, counts):
+    """``i`` repeated ``counts[i]`` times, for each ``i`` (int64)."""
+    return xp.repeat(xp.arange(counts.shape[0]), counts).astype(np.int64)
+
+
 def repeat_interleave(x, repeats=None, dim: int | None = None, *, output_size=None):
     """Repeat each element ``repeats`` times (an int, or one count per element along
     ``dim``); flattens first when ``dim`` is None. ``repeat_interleave(counts)`` alone
     repeats ``arange(len(counts))``."""
     if repeats is None:  # torch.repeat_interleave(repeats)
-        counts = x
-        xp = counts.device.backend.xp
-        idx = xp.repeat(xp.arange(counts.array.shape[0]), counts.array)
-        return _wrap(idx.astype(np.int64), counts.device)
+        return _wrap(_repeat_arange(x.device.backend.xp, x.array), x.device)
     if dim is None:
         x, d = reshape(x, -1), 0
     else:

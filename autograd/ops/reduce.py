@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import dtypes
 from ..graph import Function
+from ..recording import RECORDING, replayable
 from ..tensor import Tensor, _wrap
 from ._util import kept_shape, normalize_dims
 from .arithmetic import Mul, exp, where
@@ -138,7 +139,10 @@ class Prod(Function):
         xp = ctx.device.backend.xp
         if x.ndim == 0:  # the product of one number is that number (out / x is NaN at NaN)
             return g, None, None
-        if bool((x.array == 0).any()):
+        zeros = int((x.array == 0).sum())
+        if zeros > 1 and ctx.axes is None:  # PyTorch's prod(): every product of others
+            return _wrap(xp.zeros_like(x.array), ctx.device), None, None  # holds a zero
+        if zeros:
             # d prod / d x_i = the product of the others, from exclusive prefix and suffix
             # products (so a NaN elsewhere still propagates, as PyTorch; first order only)
             others = _product_of_others(xp, x.array, ctx.axes)
@@ -244,11 +248,18 @@ def _maxmin(x, dim, keepdim, is_max):
     xp = x.device.backend.xp
     if x.array.ndim == 0:  # dim 0 or -1 of a 0-d tensor: the tensor itself, index 0
         return _MinMax(x * 1, _wrap(xp.zeros((), dtype=dtypes.int64), x.device))
-    idx = (xp.argmax if is_max else xp.argmin)(x.array, axis=axes[0])  # first NaN wins
-    values = TakeAlong.apply(x, idx, axes[0], keepdim)
-    if keepdim:
-        idx = xp.expand_dims(idx, axes[0])
-    return _MinMax(values, _wrap(xp.asarray(idx, dtype=dtypes.int64), x.device))
+    idx, indices = _arg_index(xp, x.array, axes[0], keepdim, is_max)
+    return _MinMax(TakeAlong.apply(x, idx, axes[0], keepdim), _wrap(indices, x.device))
+
+
+@replayable  # ag.compile: the indices are computed again on replay (autograd/recording.py)
+def _arg_index(xp, a, axis: int, keepdim: bool, is_max: bool):
+    """The position of the first maximum (minimum; the first NaN wins) of ``a`` along
+    ``axis`` (an array even when it has no dimension left), and the int64 indices of
+    ``max(dim)`` (with ``axis`` kept as 1 when ``keepdim``)."""
+    idx = xp.asarray((xp.argmax if is_max else xp.argmin)(a, axis=axis))
+    indices = xp.expand_dims(idx, axis) if keepdim else idx
+    return idx, xp.asarray(indices, dtype=dtypes.int64)
 
 
 def _check_nonempty(x: Tensor, axes, op: str) -> None:
@@ -346,10 +357,16 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
 
 
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    rec = RECORDING.rec
+    if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+        return rec.step(argmax, (x, dim, keepdim), {})
     return _arg(x, dim, keepdim, True)
 
 
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    rec = RECORDING.rec
+    if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+        return rec.step(argmin, (x, dim, keepdim), {})
     return _arg(x, dim, keepdim, False)
 
 

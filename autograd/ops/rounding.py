@@ -8,6 +8,7 @@ works and leaves ``x.grad`` zero); ``frac(x) = x - trunc(x)`` has derivative 1.
 from __future__ import annotations
 
 from ..graph import Function
+from ..recording import RECORDING
 from ..tensor import Tensor, _wrap
 
 
@@ -28,7 +29,9 @@ def _step(name, getfn):
     cls = type(name.capitalize(), (Step,), {})  # its node is named e.g. SignBackward
 
     def op(x: Tensor) -> Tensor:
-        if x.array.dtype.kind != "f":  # integers and bools: exact, nothing to differentiate
+        # integers and bools: exact, nothing to differentiate (while ag.compile records,
+        # the Function, so that the op is recorded: autograd/recording.py)
+        if x.array.dtype.kind != "f" and RECORDING.rec is None:
             return _wrap(x.device.backend.xp.asarray(getfn(x.device.backend.xp)(x.array)),
                          x.device)
         return cls.apply(x, getfn, ())
@@ -57,7 +60,7 @@ def round(x: Tensor, decimals: int = 0) -> Tensor:
     """Round half to even, to ``decimals`` places; its gradient is zero (as PyTorch)."""
     if decimals == 0:
         return _round0(x)
-    if x.array.dtype.kind != "f":
+    if x.array.dtype.kind != "f" and RECORDING.rec is None:
         return _wrap(x.device.backend.xp.round(x.array, decimals), x.device)
     return _Round.apply(x, _round_to, (int(decimals),))
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes
 from ..graph import Function
+from ..recording import replayable
 from ..tensor import Tensor, _wrap
 from ._util import normalize_dim
 from .arithmetic import exp, log, where
@@ -91,6 +92,7 @@ def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     return Cumprod.apply(x, _axis(x, dim, "cumprod"))
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def _running_index(backend, data, axis, is_max):
     """Index of the running max (min) along ``axis``: the latest position whose value
     ties it; once a NaN is seen, the latest NaN, as PyTorch. On the host for CuPy

@@ -14,6 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes
+from ..recording import replayable
 from ..tensor import Tensor, _wrap
 from ._util import normalize_dim, normalize_dims
 
@@ -22,6 +23,7 @@ def _out(x: Tensor, array) -> Tensor:
     return _wrap(x.device.backend.xp.asarray(array), x.device)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def nonzero(x: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or with
     ``as_tuple=True`` one 1-D index tensor per dimension."""
@@ -36,11 +38,13 @@ def nonzero(x: Tensor, *, as_tuple: bool = False):
     return _out(x, out.astype(np.int64))
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def argwhere(x: Tensor) -> Tensor:
     """``nonzero(x)``: the ``(n, ndim)`` indices of the non-zero elements."""
     return nonzero(x)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None):
     """The distinct values (sorted), and optionally the inverse indices (``x``'s shape,
@@ -64,6 +68,7 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,
     return (out, *extra) if extra else out
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None):
     """Collapse runs of equal consecutive values (or slices along ``dim``) to one;
@@ -95,6 +100,7 @@ def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: b
     return (out, *extra) if extra else out
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Counts of each value of a 1-D non-negative integer tensor (int64), or sums of
     ``weights`` per value (float; float64 unless ``weights`` is float32)."""
@@ -113,6 +119,7 @@ def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Te
     return _out(x, xp.bincount(x.array, weights=weights.array, minlength=minlength).astype(dt))
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Histogram of ``bins`` equal bins over ``[min, max]`` (the data's range when both
     are 0); values outside are ignored; the result has ``x``'s float dtype."""
@@ -130,6 +137,7 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     return _out(x, counts.astype(x.array.dtype))
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter=None) -> Tensor:
     """Insertion positions of ``values`` into the sorted last dimension of
@@ -157,6 +165,7 @@ def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
     return _out(seq, out.reshape(v.shape).astype(dt))
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def bucketize(x, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):
     """Bucket index of each value of ``x`` for the sorted 1-D ``boundaries``: with
     ``right=False`` the ``i`` with ``boundaries[i-1] < v <= boundaries[i]``."""
@@ -179,16 +188,19 @@ def _truth(x: Tensor, dim, keepdim, op, reducer):
     return _wrap(out, x.device)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Whether every element (along ``dim``) is non-zero; a bool tensor."""
     return _truth(x, dim, keepdim, "all", lambda xp: xp.all)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Whether any element (along ``dim``) is non-zero; a bool tensor."""
     return _truth(x, dim, keepdim, "any", lambda xp: xp.any)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def count_nonzero(x: Tensor, dim=None) -> Tensor:
     """Number of non-zero elements (along ``dim``), int64."""
     xp = x.device.backend.xp
@@ -196,6 +208,7 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
     return _wrap(xp.asarray(xp.count_nonzero(x.array, axis=axes)).astype(np.int64), x.device)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def isclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """``|a - b| <= atol + rtol * |b|`` elementwise (a bool tensor)."""
@@ -205,6 +218,7 @@ def isclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
                                        equal_nan=equal_nan)), a.device)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def histogram(x: Tensor, bins=100, *, range=None, weight: Tensor | None = None,
               density: bool = False):
     """``(hist, bin_edges)``: counts (or summed ``weight``) of ``x`` in ``bins`` equal
@@ -221,6 +235,7 @@ def histogram(x: Tensor, bins=100, *, range=None, weight: Tensor | None = None,
                       _out(x, out_edges.astype(x.array.dtype)))
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def unravel_index(indices, shape) -> tuple:
     """The coordinates, one int64 tensor per dimension of ``shape``, of the flat
     ``indices`` (negative values count from the end)."""
@@ -244,6 +259,7 @@ def unravel_index(indices, shape) -> tuple:
 _Histogram = namedtuple("histogram", ["hist", "bin_edges"])
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def nonzero_static(x: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
     """``nonzero(x)`` cut or padded (with ``fill_value`` rows) to exactly ``size`` rows."""
     idx = nonzero(x).array

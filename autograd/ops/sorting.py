@@ -13,6 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..recording import replayable
 from ..tensor import Tensor, _wrap
 from ._util import normalize_dim
 from .gather import gather
@@ -37,6 +38,7 @@ def _dim(x: Tensor, dim, op) -> int:
     return normalize_dim(dim, x.array.ndim, op) if x.array.ndim else 0
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """Indices (int64) that sort ``x`` along ``dim``; ties keep their original order."""
     d = _dim(x, dim, "argsort")
@@ -68,8 +70,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
         raise RuntimeError(f"topk: k={k} is out of range for dimension {d} of size {n}")
     if x.array.ndim == 0:
         return TopkResult(x, argsort(x))
-    idx = argsort(x, d, descending=largest)
-    idx = _wrap(idx.array[(slice(None),) * d + (slice(0, k),)], x.device)
+    idx = argsort(x, d, descending=largest)[(slice(None),) * d + (slice(0, k),)]
     return TopkResult(gather(x, d, idx), idx)
 
 
@@ -79,16 +80,23 @@ def _select(x: Tensor, d: int, pos, keepdim: bool, result):
     xp = x.device.backend.xp
     if x.array.ndim == 0:
         return result(x, _wrap(xp.zeros((), np.int64), x.device))
-    order = _stable_argsort(xp, x.array, d, False)
-    if isinstance(pos, int):
-        idx = order[(slice(None),) * d + (slice(pos, pos + 1),)]
-    else:
-        idx = xp.take_along_axis(order, xp.expand_dims(pos, d), d)
-    idx = _wrap(idx.astype(np.int64), x.device)
+    idx = _wrap(_select_index(xp, x.array, d, pos), x.device)
     values = gather(x, d, idx)
     if not keepdim:
         values, idx = squeeze(values, d), squeeze(idx, d)
     return result(values, idx)
+
+
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _select_index(xp, a, d: int, pos):
+    """The int64 positions in ``a`` of its elements at sorted position ``pos`` along
+    ``d`` (``d`` kept as 1)."""
+    order = _stable_argsort(xp, a, d, False)
+    if isinstance(pos, int):
+        idx = order[(slice(None),) * d + (slice(pos, pos + 1),)]
+    else:
+        idx = xp.take_along_axis(order, xp.expand_dims(pos, d), d)
+    return idx.astype(np.int64)
 
 
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
@@ -107,18 +115,25 @@ def _median(x: Tensor, dim, keepdim: bool, ignore_nan: bool, op: str):
         flat = reshape(x, -1)
         return _median(flat, 0, False, ignore_nan, op).values
     d = _dim(x, dim, op)
-    xp = x.device.backend.xp
     n = x.array.shape[d] if x.array.ndim else 1
-    if x.array.dtype.kind == "f":
-        nans = xp.isnan(x.array).sum(axis=d) if x.array.ndim else xp.isnan(x.array).astype(int)
+    pos = _median_pos(x.device.backend.xp, x.array, d, ignore_nan) if x.array.ndim else \
+        (n - 1) // 2
+    return _select(x, d, pos, keepdim, MedianResult)
+
+
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _median_pos(xp, a, d: int, ignore_nan: bool):
+    """The sorted position (int64, one per slice along ``d``) of the median of ``a``."""
+    n = a.shape[d]
+    if a.dtype.kind == "f":
+        nans = xp.isnan(a).sum(axis=d)
         valid = n - nans
         # NaN sorts last: median propagates it (first NaN), nanmedian skips it
         pos = xp.where(nans > 0, valid, (n - 1) // 2) if not ignore_nan else \
             xp.maximum(valid - 1, 0) // 2
     else:
-        pos = xp.full(x.array.shape[:d] + x.array.shape[d + 1:], (n - 1) // 2)
-    return _select(x, d, pos.astype(np.int64) if x.array.ndim else (n - 1) // 2, keepdim,
-                   MedianResult)
+        pos = xp.full(a.shape[:d] + a.shape[d + 1:], (n - 1) // 2)
+    return xp.asarray(pos.astype(np.int64))
 
 
 def median(x: Tensor, dim: int | None = None, keepdim: bool = False):
@@ -139,7 +154,18 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
     backend = x.device.backend
     if x.array.ndim == 0:
         return ModeResult(x, _wrap(backend.xp.zeros((), np.int64), x.device))
-    a = np.moveaxis(backend.to_host(x.array), d, -1)  # index bookkeeping on the host
+    idx = _wrap(_mode_index(backend, x.array, d), x.device)
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = squeeze(values, d), squeeze(idx, d)
+    return ModeResult(values, idx)
+
+
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _mode_index(backend, x, d: int):
+    """The int64 position along ``d`` (kept as 1) of the last occurrence of the most
+    frequent value of ``x`` (the smallest on ties)."""
+    a = np.moveaxis(backend.to_host(x), d, -1)  # index bookkeeping on the host
     lead, n = a.shape[:-1], a.shape[-1]
     rows = a.reshape(-1, n)
     order = np.argsort(rows, axis=1, kind="stable")
@@ -152,9 +178,5 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
     end = np.argmax(length, axis=1)
     idx = order[np.arange(rows.shape[0]), end]  # last occurrence: stable order
     idx = np.moveaxis(idx.reshape(lead + (1,)), -1, d)
-    idx = _wrap(backend.asarray(idx.astype(np.int64)), x.device)
-    values = gather(x, d, idx)
-    if not keepdim:
-        values, idx = squeeze(values, d), squeeze(idx, d)
-    return ModeResult(values, idx)
+    return backend.asarray(idx.astype(np.int64))
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from ..graph import Function
+from ..recording import RECORDING, replayable
 from ..tensor import Tensor, _wrap
 from ._util import normalize_dim, normalize_dims
 from .arithmetic import abs, sqrt, where
@@ -159,6 +160,7 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Ten
     return x
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def _along(t, x, d):
     """A prepend/append value as a tensor shaped like ``x`` except along ``d``."""
     if isinstance(t, Tensor) and t.array.ndim == x.array.ndim:
@@ -275,26 +277,17 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
     if n == 0:
         raise RuntimeError(f"{op}: the input is empty along dimension {d}")
     s = sort(x, d).values  # NaN sorts last
-    nan_count = xp.isnan(x.array).sum(axis=d, keepdims=True)
-    valid = (n - nan_count) if ignore_nan else xp.full(nan_count.shape, n)
     outs = []
     for qv in qs.reshape(-1).tolist():
-        rank = qv * xp.maximum(valid - 1, 0)
-        lo, hi = xp.floor(rank), xp.ceil(rank)
-        if interpolation == "lower":
-            hi = lo
-        elif interpolation == "higher":
-            lo = hi
-        elif interpolation == "nearest":
-            lo = hi = xp.round(rank)  # half to even, as PyTorch
+        lo, hi, weight, bad = _quantile_pos(xp, x.array, d, qv, ignore_nan, interpolation)
         v_lo = _take(s, d, lo)
         v_hi = _take(s, d, hi)
-        weight = 0.5 if interpolation == "midpoint" else (rank - lo).astype(s.array.dtype)
         out = v_lo if interpolation in ("lower", "higher", "nearest") else \
-            v_lo + (v_hi - v_lo) * (weight if isinstance(weight, float) else
+            v_lo + (v_hi - v_lo) * (0.5 if interpolation == "midpoint" else
                                     _wrap(weight, x.device))
-        bad = (valid == 0) if ignore_nan else (nan_count > 0)
-        if bool(bad.any()):
+        # while ag.compile records, the mask is applied whatever it holds (a replay
+        # cannot branch on the data; where(False, nan, out) is out, bit for bit)
+        if RECORDING.rec is not None or bool(bad.any()):
             out = where(_wrap(bad, x.device), float("nan"), out)
         outs.append(out)
     from .shape import squeeze, stack
@@ -309,7 +302,28 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
 def _take(s: Tensor, d: int, pos):
     from .gather import gather
 
-    return gather(s, d, _wrap(pos.astype(np.int64), s.device))
+    return gather(s, d, _wrap(pos, s.device))
+
+
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _quantile_pos(xp, a, d: int, qv: float, ignore_nan: bool, interpolation: str):
+    """For the ``qv`` quantile of ``a`` along ``d`` (kept as 1): the sorted positions
+    below and above it (int64), the interpolation weight (``a``'s dtype) and where the
+    result is NaN (bool)."""
+    n = a.shape[d]
+    nan_count = xp.isnan(a).sum(axis=d, keepdims=True)
+    valid = (n - nan_count) if ignore_nan else xp.full(nan_count.shape, n)
+    rank = qv * xp.maximum(valid - 1, 0)
+    lo, hi = xp.floor(rank), xp.ceil(rank)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = xp.round(rank)  # half to even, as PyTorch
+    weight = (rank - lo).astype(a.dtype)
+    bad = (valid == 0) if ignore_nan else (nan_count > 0)
+    return lo.astype(np.int64), hi.astype(np.int64), weight, xp.asarray(bad)
 
 
 def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 import autograd as ag
-from autograd.extend import Tensor, wrap
+from autograd.extend import Tensor, replayable, wrap
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -102,7 +102,6 @@ def _merge_masks(attn_mask, key_padding_mask, bsz, num_heads, L, S, ref, op):
     """One additive float mask of shape broadcastable to (bsz, heads, L, S), or None.
 
     Bool masks here are True where attention is NOT allowed (nn.MultiheadAttention)."""
-    xp = ref.device.backend.xp
     dtype = ref.dtype
     merged = None
     if attn_mask is not None:
@@ -129,7 +128,7 @@ def _merge_masks(attn_mask, key_padding_mask, bsz, num_heads, L, S, ref, op):
         if merged is None:
             merged = k
         elif merged.dtype.kind == "b" and k.dtype.kind == "b":
-            merged = wrap(xp.logical_or(merged.array, k.array), ref.device)
+            merged = ag.logical_or(merged, k)
         else:
             merged = _additive(merged, dtype) + _additive(k, dtype)
     return merged
@@ -138,9 +137,14 @@ def _merge_masks(attn_mask, key_padding_mask, bsz, num_heads, L, S, ref, op):
 def _additive(m: Tensor, dtype) -> Tensor:
     """A bool mask (True = blocked) as 0 / -inf floats; float masks unchanged."""
     if m.dtype.kind == "b":
-        xp = m.device.backend.xp
-        return wrap(xp.where(m.array, -np.inf, 0.0).astype(dtype), m.device)
+        return wrap(_blocked(m.device.backend.xp, m.array, dtype), m.device)
     return m.to(dtype)
+
+
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _blocked(xp, m, dtype):
+    """-inf where the bool array ``m`` is True, else 0, of ``dtype``."""
+    return xp.where(m, -np.inf, 0.0).astype(dtype)
 
 
 def multi_head_attention_forward(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd import Function, Tensor, no_grad
+from autograd.extend import replayable
 
 __all__ = ["embedding", "one_hot"]
 
@@ -113,6 +114,7 @@ def _renorm_rows(weight: Tensor, rows, max_norm: float, norm_type: float) -> Non
         weight.array[rows] = w * scale[:, None].astype(w.dtype)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer tensor (*) -> int64 one-hot (*, num_classes), as ``F.one_hot``."""
     from autograd.extend import wrap

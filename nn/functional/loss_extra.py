@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Function, Tensor
-from autograd.extend import wrap
+from autograd.extend import replayable, wrap
 
 from .distance import pairwise_distance
 
@@ -112,6 +112,12 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction, op)
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _not_target(xp, c: int, t):
+    """(N, C) bools: True where the class is not the sample's target ``t``."""
+    return xp.arange(c)[None, :] != t[:, None]
+
+
 def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
     """Multi-class hinge loss: for input (N, C) (or (C,)) and class indices target (N,),
@@ -133,7 +139,7 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0,
     margins = (x - correct + margin).clamp(min=0)
     if p == 2:
         margins = margins * margins
-    others = wrap(xp.arange(c)[None, :] != t.array[:, None], x.device)  # i != y
+    others = wrap(_not_target(xp, c, t.array), x.device)  # i != y
     if weight is not None:
         margins = margins * weight[t].unsqueeze(1)
     loss = ag.where(others, margins, 0.0).sum(1) / c

@@ -318,6 +318,21 @@ def _as_5d(input: Tensor, op: str) -> tuple[Tensor, bool]:
     return (input.unsqueeze(0) if unbatched else input), unbatched
 
 
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _depth_indices(xp, taps, plane_idx, spd, hw_size):
+    """The flat index ``z*H*W + y*W + x`` of each 3-D maximum, from the depth ``taps``
+    (k arrays (N, C, OD, OH, OW)) and the 2-D indices of each plane (N, C*D, OH, OW)."""
+    s, p, d = spd
+    values = xp.stack(taps)  # (k, N, C, OD, OH, OW)
+    n, c, od, oh, ow = values.shape[1:]
+    which = values.argmax(0)  # the winning depth tap
+    z = (xp.arange(od).reshape(1, 1, od, 1, 1) * s - p) + which * d
+    depth = plane_idx.shape[1] // c
+    hw = plane_idx.reshape(n, c, depth, oh, ow)
+    hw_at = xp.take_along_axis(hw, xp.clip(z, 0, depth - 1), axis=2)
+    return z * (hw_size[0] * hw_size[1]) + hw_at
+
+
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """3-D max pooling, as ``torch.nn.functional.max_pool3d``: (N, C, D, H, W) ->
@@ -337,13 +352,8 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     taps, od, _ = _depth_taps(plane_out, k[0], s[0], p[0], d[0], ceil_mode, float("-inf"))
     out = stack(taps, 0).amax(0)  # (N, C, OD, OH, OW)
     if return_indices:
-        xp = x.device.backend.xp
-        values = xp.stack([t.array for t in taps])  # (k, N, C, OD, OH, OW)
-        which = values.argmax(0)  # the winning depth tap
-        z = (xp.arange(od).reshape(1, 1, od, 1, 1) * s[0] - p[0]) + which * d[0]
-        hw = plane_idx.array.reshape(n, c, depth, oh, ow)
-        hw_at = xp.take_along_axis(hw, xp.clip(z, 0, depth - 1), axis=2)
-        idx = wrap(z * (h * w) + hw_at, x.device)
+        idx = wrap(_depth_indices(x.device.backend.xp, [t.array for t in taps],
+                                  plane_idx.array, (s[0], p[0], d[0]), (h, w)), x.device)
         if unbatched:
             return out.squeeze(0), idx.squeeze(0)
         return out, idx

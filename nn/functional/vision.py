@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
-from autograd.extend import wrap
+from autograd.extend import is_compile_recording, replayable, wrap
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
            "pixel_shuffle", "pixel_unshuffle", "grid_sample", "affine_grid"]
@@ -281,12 +281,42 @@ def _reflect_coords(x: Tensor, lo: float, hi: float) -> Tensor:
     span = hi - lo
     if span <= 0:
         return x * 0.0 + lo
-    xp = x.device.backend.xp
     d = (x - lo).abs()
-    flips = wrap(xp.floor(d.array / span), x.device)
-    extra = d - flips * span
-    even = wrap((flips.array % 2) == 0, x.device)
-    return ag.where(even, extra + lo, span - extra + lo)
+    flips, even = _flips(x.device.backend.xp, d.array, span)
+    extra = d - wrap(flips, x.device) * span
+    return ag.where(wrap(even, x.device), extra + lo, span - extra + lo)
+
+
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _flips(xp, d, span: float):
+    """How many times ``d`` (distances from the low edge) crosses the span, and where
+    that count is even."""
+    flips = xp.floor(d / span)
+    return flips, (flips % 2) == 0
+
+
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _rounded(xp, a, how: str):
+    """``floor(a)`` (floats), or ``rint(a)`` as int64 (half to even)."""
+    return xp.floor(a) if how == "floor" else xp.rint(a).astype(np.int64)
+
+
+@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+def _taps(xp, base, offsets, sizes, bound, dtype):
+    """Integer positions ``base[a] + offsets[a]`` along each spatial axis (bicubic:
+    ``bound = (padding_mode, align_corners)``, float ``base``, PyTorch's padding rule;
+    else int64 of ``base``): the positions clipped into the input, the (N, *out, 1) mask
+    (``dtype``) of those inside it, and whether all are."""
+    idx = []
+    for b, o, size in zip(base, offsets, sizes, strict=True):
+        idx.append(_bounded_taps(xp, b + o, size, *bound) if bound is not None
+                   else b.astype(np.int64) + o)
+    inside = None
+    for i, size in zip(idx, sizes, strict=True):
+        ok = (i >= 0) & (i < size)
+        inside = ok if inside is None else inside & ok
+    keys = tuple(xp.clip(i, 0, size - 1) for i, size in zip(idx, sizes, strict=True))
+    return keys, inside[..., None].astype(dtype), bool(inside.all())
 
 
 def _source_coords(coord: Tensor, n: int, padding_mode: str, align_corners: bool) -> Tensor:
@@ -356,48 +386,41 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     values = input.permute(0, *range(2, nd + 2), 1)  # channels last: one gather per corner
     batch = wrap(xp.arange(n).reshape((n,) + (1,) * nd), dev)
 
-    def tap(idx):
-        """Values at integer positions idx (one array per spatial axis, in axis order):
-        (N, *out, C), zero outside the input."""
-        inside = None
-        for i, size in zip(idx, sizes, strict=True):
-            ok = (i >= 0) & (i < size)
-            inside = ok if inside is None else inside & ok
-        key = (batch,) + tuple(wrap(xp.clip(i, 0, size - 1), dev)
-                               for i, size in zip(idx, sizes, strict=True))
-        v = values[key]
-        if bool(inside.all()):
+    def tap(base, offsets, bound=None):
+        """Values at integer positions (``_taps``, one array per spatial axis, in axis
+        order): (N, *out, C), zero outside the input."""
+        keys, inside, all_inside = _taps(xp, base, offsets, sizes, bound, input.dtype)
+        v = values[(batch,) + tuple(wrap(k, dev) for k in keys)]
+        if all_inside and not is_compile_recording():  # (a replay cannot branch)
             return v
-        return v * wrap(inside[..., None].astype(input.dtype), dev)
+        return v * wrap(inside, dev)
 
     # grid[..., k] addresses spatial axis nd-1-k: x is the last axis (W)
     coords = [grid[..., nd - 1 - a] for a in range(nd)]  # in axis order
     if mode == "bicubic":
         raw = [_unnormalize(coords[a], sizes[a], align_corners) for a in range(nd)]
-        base = [xp.floor(r.array) for r in raw]
+        base = [_rounded(xp, r.array, "floor") for r in raw]
         weights = [[w.unsqueeze(-1) for w in _cubic_weights(r - wrap(b, dev))]
                    for r, b in zip(raw, base, strict=True)]
         out = None
         for i, j in itertools.product(range(4), repeat=2):
-            idx = [_bounded_taps(xp, base[0] + (i - 1), sizes[0], padding_mode, align_corners),
-                   _bounded_taps(xp, base[1] + (j - 1), sizes[1], padding_mode, align_corners)]
-            term = tap(idx) * (weights[0][i] * weights[1][j])
+            term = tap(base, (i - 1, j - 1), (padding_mode, align_corners)) * \
+                (weights[0][i] * weights[1][j])
             out = term if out is None else out + term
     else:
         src = [_source_coords(coords[a], sizes[a], padding_mode, align_corners)
                for a in range(nd)]
         if mode == "nearest":
-            out = tap([xp.rint(c.array).astype(np.int64) for c in src])  # half to even
+            out = tap([_rounded(xp, c.array, "rint") for c in src], (0,) * nd)
         else:
-            lo = [xp.floor(c.array) for c in src]
+            lo = [_rounded(xp, c.array, "floor") for c in src]
             frac = [(c - wrap(f, dev)).unsqueeze(-1) for c, f in zip(src, lo, strict=True)]
-            lo = [f.astype(np.int64) for f in lo]
             out = None
             for corner in itertools.product((0, 1), repeat=nd):  # 4 or 8 corners
                 weight = None
                 for a, bit in enumerate(corner):
                     w = frac[a] if bit else 1 - frac[a]
                     weight = w if weight is None else weight * w
-                term = tap([lo[a] + corner[a] for a in range(nd)]) * weight
+                term = tap(lo, corner) * weight
                 out = term if out is None else out + term
     return out.permute(0, nd + 1, *range(1, nd + 1))

@@ -313,3 +313,24 @@ def test_register_out_form_is_the_public_way_to_give_an_op_a_form():
         compile_forms._BY_KEY.pop(_Halve, None)
     with pytest.raises(TypeError, match="not their names"):
         register_out_form("nn.functional.linear.Linear")
+
+
+def test_an_arguments_grad_is_its_own_and_a_parameters_keeps_the_buffer():
+    """The program keeps one .grad buffer for the leaf it recorded (a parameter, reused
+    every call); a new argument that requires grad gets an array of its own, so the
+    .grad of an earlier call's argument does not change on the next call."""
+    w = ag.ones(3, requires_grad=True)
+
+    @ag.compile
+    def f(x):
+        (x * x * w).sum().backward()
+
+    xs = [ag.randn(3, requires_grad=True) for _ in range(5)]
+    held = []
+    for x in xs:
+        w.grad = None
+        f(x)
+        held.append(w.grad.array)
+    for x in xs:
+        np.testing.assert_array_equal(x.grad.numpy(), 2 * x.numpy())
+    assert held[-1] is held[-2]  # replays reuse the parameter's buffer

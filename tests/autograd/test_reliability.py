@@ -354,3 +354,7 @@ def test_prod_gradient_with_nan_and_zeros_is_pytorchs():
     assert_same(g, [[[0, 0], [0, 0]], [[0, 0], [60, 0]]])
     (g,) = grad_of(lambda t: t.prod(1), x)
     assert_same(g, [[[3, 4], [0, 2]], [[0, 5], [1, 0]]])
+    # two zeros: prod() (no dim) gives zeros even beside a NaN, prod(dim) the products of
+    # the others, NaN included (PyTorch's two formulas)
+    assert_same(grad_of(lambda t: t.prod(), [0.0, 0.0, nan])[0], [0.0, 0.0, 0.0])
+    assert_same(grad_of(lambda t: t.prod(0), [0.0, 0.0, nan])[0], [nan, nan, 0.0])

@@ -445,17 +445,28 @@ def test_saving_to_a_symlink_writes_its_target(tmp_path):
 
 @pytest.mark.skipif(os.name != "posix", reason="process ids")
 def test_temporaries_of_killed_saves_are_removed_by_the_next_save(tmp_path):
+    """A temporary of a dead process is removed, one of a live process and unrelated files
+    are kept, and the live process is only asked whether it lives (signal 0): the live pid
+    is a child of this test, not its parent, so a planted ``os.kill(pid, 1)`` hangs up that
+    child (caught by the last assert) instead of the test runner (it ended mutmut's run)."""
     import subprocess
     import sys
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
     pid = int(dead.stdout)
-    stale = tmp_path / f".ck.safetensors.{pid}.0123abcd.agtmp"
-    stale.write_bytes(b"\x00" * 100)
-    live = tmp_path / f".other.safetensors.{os.getppid()}.0123abcd.agtmp"  # a live process
-    live.write_bytes(b"\x00")
-    unrelated = tmp_path / "notes.tmp"
-    unrelated.write_bytes(b"")
-    ag.save({"w": ag.ones(1)}, tmp_path / "other.safetensors")
-    assert sorted(os.listdir(tmp_path)) == sorted([live.name, unrelated.name,
-                                                   "other.safetensors"])
+    child = subprocess.Popen(["sleep", "600"])
+    try:
+        stale = tmp_path / f".ck.safetensors.{pid}.0123abcd.agtmp"
+        stale.write_bytes(b"\x00" * 100)
+        live = tmp_path / f".other.safetensors.{child.pid}.0123abcd.agtmp"  # a live process
+        live.write_bytes(b"\x00")
+        unrelated = tmp_path / "notes.tmp"
+        unrelated.write_bytes(b"")
+        ag.save({"w": ag.ones(1)}, tmp_path / "other.safetensors")
+        assert sorted(os.listdir(tmp_path)) == sorted([live.name, unrelated.name,
+                                                       "other.safetensors"])
+        with pytest.raises(subprocess.TimeoutExpired):  # still alive: no signal was sent
+            child.wait(timeout=0.3)
+    finally:
+        child.kill()
+        child.wait()

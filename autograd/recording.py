@@ -1,0 +1,57 @@
+"""How ops that compute outside a ``Function`` stay visible to ``ag.compile``.
+
+``ag.compile`` records ``Function.forward`` calls. An op whose result is computed on
+arrays without a Function (a comparison, ``argmax``, the indices of ``sort``, a no-graph
+fast path such as slicing a tensor that does not require grad) would be invisible: its
+result would be taken for a constant made inside the call, and a replay would reuse it.
+Every such op therefore does one of two things, both decided by ``RECORDING.rec``
+(the recorder while a compiled function is being recorded outside any recorded step,
+else None; one attribute read on the fast path, cheaper than a thread-local one:
+recording is process-wide, as ``ag.compile`` says):
+
+* it is marked :func:`replayable` (or, on a hot path, checks ``RECORDING.rec`` inline
+  and hands itself to ``rec.step``): recorded as one step with its tensor and array
+  arguments resolved to the replay's arrays, and called again on replay (so random ops
+  draw fresh numbers). A differentiable op that computes its indices outside a Function
+  (``max(dim)``, ``sort``, ``topk``) marks only the index computation, and takes the
+  values with a Function (``gather``), whose saved arrays the recorder sees;
+* an op with a no-graph fast path beside its Function (``getitem``) takes the Function
+  while recording.
+"""
+
+from __future__ import annotations
+
+import functools
+
+
+class _Recording:
+    __slots__ = ("rec",)
+
+
+RECORDING = _Recording()
+RECORDING.rec = None  # set by ag.compile's recorder (compile._Recorder)
+
+
+def is_compile_recording() -> bool:
+    """Whether ``ag.compile`` is recording (outside any recorded step): code that
+    branches on data values to skip work (``if mask.all(): ...``) must then take the
+    branch-free path, since a replay cannot branch."""
+    return RECORDING.rec is not None
+
+
+def replayable(fn):
+    """Mark ``fn`` (code outside the ops that changes persistent arrays in place, draws
+    random numbers, or computes a tensor or array from tensors without a ``Function``)
+    so that :func:`autograd.compile` records each call as one step and calls ``fn``
+    again on replay, its tensor and array arguments resolved to the replay's arrays.
+    Outside a recording it costs one attribute read per call."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        rec = RECORDING.rec
+        if rec is None:
+            return fn(*args, **kwargs)
+        return rec.step(fn, args, kwargs)
+
+    wrapper.__wrapped_replayable__ = fn
+    return wrapper
