@@ -2,37 +2,58 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..recording import RECORDING
 from ..tensor import Tensor, _wrap
 from .arithmetic import promote
 from .rounding import ceil, floor, round, trunc  # noqa: F401  (zero-gradient step functions)
 
 
-def _compare(name, fn):
+def nondiff_binary(name, fn, doc, *, promote_args=True, integers_only=False):
+    """A binary op with no gradient: ``fn(xp, a, b)`` on the operands' arrays (Python
+    numbers pass through), wrapped as a new leaf. ``promote_args``: PyTorch's type
+    promotion first; ``integers_only``: refuse float and complex operands. Recorded by
+    ag.compile as one step (autograd/recording.py)."""
+
     def op(a, b) -> Tensor:
         rec = RECORDING.rec
-        if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+        if rec is not None:
             return rec.step(op, (a, b), {})
-        a, b = promote(a, b, name)
+        if promote_args:
+            a, b = promote(a, b, name)
         t = a if isinstance(a, Tensor) else b
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: expected a Tensor operand")
         xa = a.array if isinstance(a, Tensor) else a
         xb = b.array if isinstance(b, Tensor) else b
-        return _wrap(t.device.backend.xp.asarray(fn(xa, xb)), t.device)
+        if integers_only and any(getattr(v, "dtype", np.dtype(int)).kind in "fc"
+                                 for v in (xa, xb)):
+            raise RuntimeError(f"{name}: expected integer or bool tensors, got "
+                               f"{getattr(xa, 'dtype', type(xa).__name__)} and "
+                               f"{getattr(xb, 'dtype', type(xb).__name__)}")
+        xp = t.device.backend.xp
+        return _wrap(xp.asarray(fn(xp, xa, xb)), t.device)
 
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise ``{name}`` comparison; a bool tensor (no gradient)."
+    op.__doc__ = doc.format(name=name)
     return op
 
 
-eq = _compare("eq", lambda a, b: a == b)
-ne = _compare("ne", lambda a, b: a != b)
-lt = _compare("lt", lambda a, b: a < b)
-le = _compare("le", lambda a, b: a <= b)
-gt = _compare("gt", lambda a, b: a > b)
-ge = _compare("ge", lambda a, b: a >= b)
-bitwise_and = _compare("bitwise_and", lambda a, b: _integral(a, b, "bitwise_and") & b)
-bitwise_or = _compare("bitwise_or", lambda a, b: _integral(a, b, "bitwise_or") | b)
-bitwise_xor = _compare("bitwise_xor", lambda a, b: _integral(a, b, "bitwise_xor") ^ b)
+_CMP = "Elementwise ``{name}`` comparison; a bool tensor (no gradient)."
+_BITS = "Elementwise ``{name}`` of integer or bool tensors (no gradient)."
+eq = nondiff_binary("eq", lambda xp, a, b: a == b, _CMP)
+ne = nondiff_binary("ne", lambda xp, a, b: a != b, _CMP)
+lt = nondiff_binary("lt", lambda xp, a, b: a < b, _CMP)
+le = nondiff_binary("le", lambda xp, a, b: a <= b, _CMP)
+gt = nondiff_binary("gt", lambda xp, a, b: a > b, _CMP)
+ge = nondiff_binary("ge", lambda xp, a, b: a >= b, _CMP)
+bitwise_and = nondiff_binary("bitwise_and", lambda xp, a, b: _integral(a, b, "bitwise_and") & b,
+                              _BITS)
+bitwise_or = nondiff_binary("bitwise_or", lambda xp, a, b: _integral(a, b, "bitwise_or") | b,
+                             _BITS)
+bitwise_xor = nondiff_binary("bitwise_xor", lambda xp, a, b: _integral(a, b, "bitwise_xor") ^ b,
+                              _BITS)
 
 
 def _integral(a, b, op):
@@ -45,28 +66,14 @@ def _integral(a, b, op):
     return a
 
 
-def _logical(name, fn):
-    def op(a, b) -> Tensor:
-        rec = RECORDING.rec
-        if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
-            return rec.step(op, (a, b), {})
-        t = a if isinstance(a, Tensor) else b
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{name}: expected a Tensor operand")
-        xp = t.device.backend.xp
-        xa = a.array if isinstance(a, Tensor) else a
-        xb = b.array if isinstance(b, Tensor) else b
-        return _wrap(xp.asarray(fn(xp)(xa, xb)), t.device)
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = (f"Elementwise ``{name}`` of any dtypes (nonzero is True); a bool tensor "
-                  "(no gradient).")
-    return op
-
-
-logical_and = _logical("logical_and", lambda xp: xp.logical_and)
-logical_or = _logical("logical_or", lambda xp: xp.logical_or)
-logical_xor = _logical("logical_xor", lambda xp: xp.logical_xor)
+_LOGICAL = ("Elementwise ``{name}`` of any dtypes (nonzero is True); a bool tensor "
+            "(no gradient).")
+logical_and = nondiff_binary("logical_and", lambda xp, a, b: xp.logical_and(a, b), _LOGICAL,
+                              promote_args=False)
+logical_or = nondiff_binary("logical_or", lambda xp, a, b: xp.logical_or(a, b), _LOGICAL,
+                             promote_args=False)
+logical_xor = nondiff_binary("logical_xor", lambda xp, a, b: xp.logical_xor(a, b), _LOGICAL,
+                              promote_args=False)
 
 
 def _nograd_unary(name, getfn):

@@ -18,7 +18,7 @@ from ..recording import RECORDING, replayable
 from ..tensor import Tensor, _wrap
 from ._util import shape_of, sum_to
 from .arithmetic import exp, log, maximum, promote, sign, where
-from .compare import trunc
+from .compare import nondiff_binary, trunc
 
 # --- unary: name -> (forward on arrays, derivative(x, out) as Tensors) ----------------
 
@@ -341,34 +341,16 @@ def fmin(a, b) -> Tensor:
     return _nan_ignoring(a, b, False, "fmin")
 
 
-def _nograd_binary(name, getfn, float_ok=True):
-    def op(a, b) -> Tensor:
-        rec = RECORDING.rec
-        if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
-            return rec.step(op, (a, b), {})
-        a, b = promote(a, b, name)
-        t = a if isinstance(a, Tensor) else b
-        xa = a.array if isinstance(a, Tensor) else a
-        xb = b.array if isinstance(b, Tensor) else b
-        if not float_ok and any(getattr(v, "dtype", np.dtype(int)).kind in "fc" for v in (xa, xb)):
-            raise RuntimeError(f"{name}: expected integer or bool tensors, got "
-                               f"{getattr(xa, 'dtype', type(xa).__name__)} and "
-                               f"{getattr(xb, 'dtype', type(xb).__name__)}")
-        xp = t.device.backend.xp
-        return _wrap(xp.asarray(getfn(xp)(xa, xb)), t.device)
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise ``{name}`` (not differentiable; returns a new leaf)."
-    return op
-
-
-heaviside = _nograd_binary("heaviside", lambda xp: xp.heaviside)
-gcd = _nograd_binary("gcd", lambda xp: xp.gcd, float_ok=False)
-lcm = _nograd_binary("lcm", lambda xp: xp.lcm, float_ok=False)
-bitwise_left_shift = _nograd_binary("bitwise_left_shift", lambda xp: xp.left_shift,
-                                    float_ok=False)
-bitwise_right_shift = _nograd_binary("bitwise_right_shift", lambda xp: xp.right_shift,
-                                     float_ok=False)
+_NOGRAD = "Elementwise ``{name}`` (not differentiable; returns a new leaf)."
+heaviside = nondiff_binary("heaviside", lambda xp, a, b: xp.heaviside(a, b), _NOGRAD)
+gcd = nondiff_binary("gcd", lambda xp, a, b: xp.gcd(a, b), _NOGRAD, integers_only=True)
+lcm = nondiff_binary("lcm", lambda xp, a, b: xp.lcm(a, b), _NOGRAD, integers_only=True)
+bitwise_left_shift = nondiff_binary("bitwise_left_shift",
+                                    lambda xp, a, b: xp.left_shift(a, b), _NOGRAD,
+                                    integers_only=True)
+bitwise_right_shift = nondiff_binary("bitwise_right_shift",
+                                     lambda xp, a, b: xp.right_shift(a, b), _NOGRAD,
+                                     integers_only=True)
 
 
 @replayable  # ag.compile: computed outside a Function (autograd/recording.py)
