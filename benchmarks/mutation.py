@@ -73,6 +73,16 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
                                "tests/autograd/test_ops.py", "-k",
                                "loss or cross_entropy or nll or binary or kl_div or margin"]),
     "nn/functional": (["nn/functional/"], ["tests/nn/"]),
+    # autograd/ops file by file (mut_ops): tests/autograd/ filtered by -k to the file's
+    # own tests, its registry cases (test ids "[name]" / "[name/case]") and its
+    # *_mutants.py file, so a mutant of a helper every op calls runs a few hundred tests
+    "autograd/ops/arithmetic.py": (["autograd/ops/arithmetic.py"], [
+        "tests/autograd/", "-k",
+        "arithmetic_mutants or broadcasting or [add/ or [sub/ or [mul/ or [div/ "
+        "or [maximum/ or [minimum/ or [pow/ or [where] or [where/ or [neg] or [neg/ "
+        "or [exp] or [exp/ or [log] or [log/ or [log1p or [sqrt or [sin] or [sin/ "
+        "or [cos] or [cos/ or [tanh] or [tanh/ or [sigmoid or [erf] or [erf/ or [abs] "
+        "or [relu] or [clamp or [square]"]),
 }
 ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
 

@@ -322,13 +322,22 @@ def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     first argument is ``unbiased`` (PyTorch's ``x.var(False)``)."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    return _var(x, dim, unbiased, keepdim, correction, "var")
+
+
+def _var(x: Tensor, dim, unbiased, keepdim: bool, correction, op: str) -> Tensor:
     if correction is None:
         correction = 0 if unbiased is False else 1
-    axes = _axes(x, dim, "var")
+    axes = _axes(x, dim, op)
     n = x.array.size if axes is None else _prod(x.array.shape[a] for a in axes)
     centered = x - mean(x, axes, keepdim=True)
+    squares = sum(centered * centered, axes, keepdim=keepdim)
     denom = n - correction
-    return sum(centered * centered, axes, keepdim=keepdim) / (denom if denom > 0 else float("nan"))
+    if denom > 0:
+        return squares / denom
+    # PyTorch divides by max(0, n - correction): inf, or NaN where the squares sum to 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return squares / 0.0
 
 
 class SqrtOfVar(Function):
@@ -353,7 +362,7 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     """Standard deviation: ``sqrt(var)``; gradient 0 where it is 0."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    return SqrtOfVar.apply(var(x, dim, unbiased, keepdim, correction=correction))
+    return SqrtOfVar.apply(_var(x, dim, unbiased, keepdim, correction, "std"))
 
 
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
