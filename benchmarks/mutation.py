@@ -83,6 +83,25 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
         "or [exp] or [exp/ or [log] or [log/ or [log1p or [sqrt or [sin] or [sin/ "
         "or [cos] or [cos/ or [tanh] or [tanh/ or [sigmoid or [erf] or [erf/ or [abs] "
         "or [relu] or [clamp or [square]"]),
+    "autograd/ops/inplace.py": (["autograd/ops/inplace.py"], [
+        "tests/autograd/", "-k",
+        "inplace_mutants or test_inplace.py or test_inplace_torch.py or test_views.py "
+        "or [inplace/ or [setitem/"]),
+    "autograd/ops/gather.py": (["autograd/ops/gather.py"], [
+        "tests/autograd/", "-k",
+        "gather_mutants or tensor_ops_errors or [gather or [scatter or [index_ or [take "
+        "or [masked_ or [put or [select_scatter or [slice_scatter or [diagonal_scatter "
+        "or [inplace/index or [inplace/scatter or [inplace/masked or [setitem/ "
+        "or [getitem/"]),
+    "autograd/ops/layout.py": (["autograd/ops/layout.py"], [
+        "tests/autograd/", "-k",
+        "layout_mutants or tensor_ops_errors or [flip or [roll or [rot90 or [repeat "
+        "or [tile or [ri_ or [movedim or [swapaxes or [diag or [tril or [triu or [trace "
+        "or [outer or [kron or [cross or [meshgrid or [cartesian or [broadcast "
+        "or [atleast or [hstack or [vstack or [dstack or [column_stack or [select] "
+        "or [ravel or [tensor_split or [hsplit or [vsplit or [dsplit or [split_with "
+        "or [block_diag or [combinations or [sum_to_size or [gradient or [constant_pad "
+        "or [tril_indices or [triu_indices"]),
 }
 ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
 
