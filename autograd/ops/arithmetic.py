@@ -132,8 +132,9 @@ class Pow(Function):
                 log_a = math.log(a)
             else:  # a constant base <= 0: the limit at 0, NaN below (log of a negative)
                 xp = ctx.device.backend.xp
-                log_a = _wrap(xp.where(b.array >= 0, 0.0, -math.inf if a == 0 else math.nan)
-                              .astype(b.array.dtype), b.device)
+                log_a = _wrap((xp.where(b.array >= 0, 0.0, -math.inf) if a == 0
+                               else xp.full(b.array.shape, math.nan)).astype(b.array.dtype),
+                              b.device)
             gb = sum_to(g * out * log_a, b.shape)
         return ga, gb
 
@@ -423,9 +424,11 @@ def promote(a, b, op: str):
             t = t.to(dt)
     else:
         try:
-            s = Tensor(s, device=t.device)
+            operand, s = s, Tensor(s, device=t.device)
         except TypeError as exc:
             raise TypeError(f"{op}: unsupported operand of type {type(s).__name__}") from exc
+        if s.array.dtype.kind not in "biufc":  # a string, or objects: no arithmetic
+            raise TypeError(f"{op}: unsupported operand of type {type(operand).__name__}")
         return promote(t, s, op) if first else promote(s, t, op)
     return (t, s) if first else (s, t)
 

@@ -364,3 +364,30 @@ def test_argmax_over_a_nonempty_dim_of_an_empty_tensor_is_empty():
     with pytest.raises(IndexError) as info:
         x.argmin()
     assert str(info.value).startswith("argmin: the input of shape (0, 3) is empty")
+
+
+def test_var_with_no_degrees_of_freedom_raises_no_numpy_warning():
+    """``correction >= n`` gives inf (or NaN for 0 / 0) quietly, as PyTorch's value:
+    catches ``_var`` #40 (``denom >= 0``: an integer 0 divides with NumPy's warning) and
+    #43-#46 (the warnings not silenced)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ag.tensor([1.0, 2.0, 4.0]).var(correction=3).item() == np.inf
+        assert np.isnan(ag.tensor([3.0]).var().item())
+
+
+def test_prod_of_all_of_a_2d_tensor_with_one_zero():
+    """``prod()`` of a 2-D tensor with a single zero: the zero gets the product of all
+    the others. Catches ``_product_of_others`` #18 and #76 (the groups not flattened /
+    not reshaped back)."""
+    x = ag.tensor([[2.0, 0.0], [3.0, 4.0]], requires_grad=True)
+    x.prod().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 24.0], [0.0, 0.0]])
+
+
+def test_logsumexp_of_an_empty_float32_tensor_stays_float32():
+    """Catches ``LogSumExp.forward`` #14, #16 (the empty input's shift made float64)."""
+    e = ag.zeros(0, 3, dtype=ag.float32)
+    assert e.logsumexp(0).dtype == ag.float32 and e.logsumexp(1).dtype == ag.float32
