@@ -388,3 +388,26 @@ def test_stable_sigmoid_and_softplus_against_numpy():
     assert s[3] == 0.5
     f = np.array([-1.0, 2.0], dtype=np.float32)
     assert stable_sigmoid(np, f).dtype == np.float32
+
+
+def test_integer_pairs_under_no_grad_take_the_promoting_path():
+    """Under ``no_grad`` integer tensors are not sent down the float fast path: their true
+    division is the default float (NumPy's would be float64). Catches
+    ``_same_float_pair`` #7-#9."""
+    i = ag.tensor([1, 2, 3])
+    with ag.no_grad():
+        q = ag.div(i, i)
+        s = ag.add(i, i)
+    assert q.dtype == ag.float32 and s.dtype == ag.int64
+    np.testing.assert_array_equal(q.numpy(), [1.0, 1.0, 1.0])
+
+
+def test_pow_in_place_then_add_in_place_still_backpropagates():
+    """``y.pow_(2).add_(1)`` backpropagates (PyTorch): pow saves its output only when the
+    exponent needs a gradient. Catches ``Pow.forward`` #10 (the output always saved, so
+    the in-place add makes backward refuse)."""
+    x = ag.tensor([1.0, 3.0], dtype=ag.float64, requires_grad=True)
+    y = x * 1
+    y.pow_(2).add_(1)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 6.0])
