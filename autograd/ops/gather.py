@@ -36,6 +36,7 @@ def _check_index(index: Tensor, op: str, size: int | None = None):
 def _along_key(x: Tensor, dim, index: Tensor, op: str):
     """The key ``k`` with ``x[k][i, j, ...] = x[i, .., index[i, j, ...], .., ]`` (the
     index replacing coordinate ``dim``), after PyTorch's shape checks."""
+    _check_index(index, op)  # a Tensor of integers, before its device is read
     nd = x.array.ndim
     d = normalize_dim(dim, nd, op) if nd else 0
     if index.device is not x.device:
