@@ -411,3 +411,76 @@ def test_pow_in_place_then_add_in_place_still_backpropagates():
     y.pow_(2).add_(1)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 6.0])
+
+
+def test_list_and_unconvertible_operands():
+    """A list operand becomes a tensor on the other operand's device and is promoted on
+    either side; an operand that cannot be a tensor is refused by name. Catches
+    ``promote`` #52-#58 and #64-#77 (the list branch's recursion)."""
+    x = ag.tensor([1.0, 2.0], dtype=ag.float64)
+    np.testing.assert_array_equal(ag.add(x, [1.0, 3.0]).numpy(), [2.0, 5.0])
+    np.testing.assert_array_equal(ag.sub([1.0, 3.0], x).numpy(), [0.0, 1.0])
+    assert ag.sub([1.0, 3.0], x).dtype == ag.float64
+    i = ag.tensor([1, 2])
+    assert (i + [0.5, 1.5]).dtype == ag.float32 and ag.mul([2, 3], i).dtype == ag.int64
+    np.testing.assert_array_equal(ag.mul([2, 3], i).numpy(), [2, 6])
+    np.testing.assert_array_equal(ag.sub([0.5, 0.5], i).numpy(), [-0.5, -1.5])
+    with pytest.raises(TypeError) as info:
+        ag.mul(x, None)
+    assert str(info.value) == "mul: unsupported operand of type NoneType"
+    with pytest.raises(TypeError) as info:
+        ag.div(x, "a", rounding_mode="floor")
+    assert str(info.value) == "div: unsupported operand of type str"
+
+
+def test_no_grad_fast_path_respects_0d_promotion_and_makes_arrays():
+    """Under ``no_grad`` a float32 vector plus a float64 0-d tensor stays float32
+    (PyTorch: a 0-d tensor does not widen), and a 0-d result is an array that can be
+    changed in place. Catches ``_same_float_pair`` #6 (the fast path for mixed float
+    dtypes) and ``_result`` #5 (a NumPy scalar kept as the tensor's array)."""
+    v = ag.tensor([1.0, 2.0], dtype=ag.float32)
+    s = ag.tensor(0.5, dtype=ag.float64)
+    with ag.no_grad():
+        assert ag.add(v, s).dtype == ag.float32 and ag.mul(s, v).dtype == ag.float32
+        c = ag.add(s, s)
+        c.add_(1.0)
+    assert c.item() == 2.0 and c.shape == ()
+
+
+def test_alpha_with_a_float_first_operand_and_integer_second():
+    """``add(float, int, alpha=0.5)`` is allowed (the result is float): catches ``add``
+    #8 (the first operand not passed to the alpha check)."""
+    x = ag.tensor([1.0, 2.0])
+    np.testing.assert_array_equal(ag.add(x, ag.tensor([2, 4]), alpha=0.5).numpy(), [2.0, 4.0])
+
+
+def test_integer_tensor_minus_a_float_number_is_the_default_float():
+    """Catches ``sub`` #33 (the AddScalar path taken for an integer tensor: float64)."""
+    out = ag.tensor([1, 2]) - 1.5
+    assert out.dtype == ag.float32
+    np.testing.assert_array_equal(out.numpy(), [-0.5, 0.5])
+
+
+def test_rounded_div_by_one_and_exact_negative_quotients():
+    """Dividing integers by 1 is allowed, and an exact quotient of mixed signs is not
+    adjusted (trunc of -6 / 3 is -2). Catches ``_rounded_div`` #33 (``== 1`` taken for
+    division by zero) and #46 (``q / b != a`` as the inexactness test)."""
+    i = ag.tensor([-6, 7, 6])
+    np.testing.assert_array_equal(ag.div(i, 1, rounding_mode="floor").numpy(), [-6, 7, 6])
+    np.testing.assert_array_equal(ag.div(i, 3, rounding_mode="trunc").numpy(), [-2, 2, 2])
+    np.testing.assert_array_equal(ag.div(i, -3, rounding_mode="trunc").numpy(), [2, -2, -2])
+
+
+def test_clamp_tensor_bound_gets_a_gradient_and_float_min_of_integers():
+    """A Tensor ``min`` alone is an elementwise maximum, so it gets the gradient where it
+    wins (PyTorch); an integer tensor clamped by a float ``min`` alone becomes the default
+    float. Catches ``clamp`` #7 (``and``: a Tensor bound taken as a number) and #35
+    (``&``: both bounds needed to be floats)."""
+    x = ag.tensor([1.0, 3.0], dtype=ag.float64, requires_grad=True)
+    lo = ag.tensor([2.0, 2.0], dtype=ag.float64, requires_grad=True)
+    ag.clamp(x, min=lo).sum().backward()
+    np.testing.assert_array_equal(lo.grad.numpy(), [1.0, 0.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0])
+    out = ag.clamp(ag.tensor([0, 2]), min=0.5)
+    assert out.dtype == ag.float32
+    np.testing.assert_array_equal(out.numpy(), [0.5, 2.0])
