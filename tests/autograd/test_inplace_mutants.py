@@ -264,3 +264,246 @@ def test_true_division_in_place_of_an_integer_tensor_is_refused():
     f /= 2
     f **= 2
     np.testing.assert_array_equal(f.numpy(), [0.25, 1.0])
+
+
+_OPS = {
+    "add_": lambda t: t.add_(1.0), "sub_": lambda t: t.sub_(1.0, alpha=2),
+    "div_": lambda t: t.div_(2.0, rounding_mode="floor"), "clamp_": lambda t: t.clamp_(0, 1),
+    "clamp_min_": lambda t: t.clamp_min_(0), "clamp_max_": lambda t: t.clamp_max_(1),
+    "lerp_": lambda t: t.lerp_(ag.ones(3), 0.5),
+    "addcmul_": lambda t: t.addcmul_(ag.ones(3), ag.ones(3), value=2),
+    "addcdiv_": lambda t: t.addcdiv_(ag.ones(3), ag.ones(3)),
+    "copy_": lambda t: t.copy_(ag.ones(3)), "fill_": lambda t: t.fill_(1.0),
+    "zero_": lambda t: t.zero_(),
+    "masked_fill_": lambda t: t.masked_fill_(ag.tensor([True, False, True]), 0.0),
+    "masked_scatter_": lambda t: t.masked_scatter_(ag.tensor([True, False, True]), ag.ones(3)),
+    "index_add_": lambda t: t.index_add_(0, ag.tensor([0]), ag.ones(1), alpha=2),
+    "index_copy_": lambda t: t.index_copy_(0, ag.tensor([0]), ag.ones(1)),
+    "index_fill_": lambda t: t.index_fill_(0, ag.tensor([0]), 1.0),
+    "scatter_": lambda t: t.scatter_(0, ag.tensor([0]), value=2.0),
+    "scatter_add_": lambda t: t.scatter_add_(0, ag.tensor([0]), ag.ones(1)),
+    "scatter_reduce_": lambda t: t.scatter_reduce_(0, ag.tensor([0]), ag.ones(1), "sum"),
+    "uniform_": lambda t: t.uniform_(), "normal_": lambda t: t.normal_(),
+    "bernoulli_": lambda t: t.bernoulli_(), "exponential_": lambda t: t.exponential_(),
+    "random_": lambda t: t.random_(0, 3), "mul_": lambda t: t.mul_(2.0),
+    "pow_": lambda t: t.pow_(2), "exp_": lambda t: t.exp_(),
+}
+
+
+@pytest.mark.parametrize("op", list(_OPS))
+def test_in_place_ops_name_themselves_on_a_leaf_that_requires_grad(op):
+    """The whole refusal message, with the op's own name. Catches every op name passed to
+    ``apply_inplace``/``_bool_mask``/``copy_`` changed (``clamp_`` #2/#7/#8, ``lerp_``,
+    ``masked_scatter_``, ``index_add_``, ``scatter_``, ``scatter_add_``,
+    ``scatter_reduce_``, ... #2-#17) and ``_check_allowed`` #6-#9."""
+    w = ag.tensor([0.5, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError) as info:
+        _OPS[op](w)
+    assert str(info.value) == (
+        f"{op}: a leaf tensor that requires grad (shape (3,)) is used in an in-place op "
+        "while grad mode is on (its gradient would be wrong); change it under ag.no_grad() "
+        "as optimizers do, or work on x.clone()")
+
+
+def test_in_place_on_views_of_leaves_and_no_grad_views_messages():
+    """The two view refusals, whole: a view of a leaf that requires grad, and a view made
+    under no_grad (or by split) of a tensor that requires grad. Catches ``_check_allowed``
+    #17-#28 and ``apply_inplace`` #94-#101."""
+    w = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError) as info:
+        w[1:].mul_(2)
+    assert str(info.value) == (
+        "mul_: a view (shape (2,)) of a leaf tensor that requires grad (shape (3,)) is used "
+        "in an in-place op while grad mode is on; change it under ag.no_grad(), or work on "
+        "a clone")
+    y = w * 1
+    with ag.no_grad():
+        v = y[1:]
+    with pytest.raises(RuntimeError) as info:
+        v.mul_(2)
+    assert str(info.value) == (
+        "mul_: this view (shape (2,)) was made in no_grad mode or by an op that returns "
+        "several views (split, chunk, unbind), so its base's gradient cannot be kept right "
+        "if it is changed in place with grad mode on; change a clone, or make the view with "
+        "grad mode on by indexing")
+    base = ag.zeros(3)
+    with ag.no_grad():
+        nv = base[1:]
+    with pytest.raises(RuntimeError) as info:
+        nv.add_(w[1:])
+    assert str(info.value) == (
+        "add_: this view (shape (2,)) was made in no_grad mode or by an op that returns "
+        "several views (split, chunk, unbind), and the new values require grad: its base's "
+        "history cannot be rebased; copy into a clone instead")
+
+
+def test_in_place_type_shape_dtype_and_memory_errors():
+    """``apply_inplace``/``_fit``/``_write`` errors name the op, in the no_grad and the
+    untracked path; a view with history fails in ``CopySlices``. Catches ``apply_inplace``
+    #2, #3, #9, #10, #17, #24, #53, #66, ``_write`` #2-#5, ``CopySlices.forward`` #10-#12."""
+    from autograd.ops import inplace
+
+    with pytest.raises(TypeError) as info:
+        inplace.add_(5, 1)
+    assert str(info.value) == "add_: expected a Tensor, got int"
+    e = ag.zeros(3).expand(2, 3)
+    with pytest.raises(RuntimeError) as info:
+        e.add_(1)
+    assert str(info.value).startswith("add_: cannot write into this tensor (shape (2, 3), "
+                                      "strides (0, 1)): more than one element refers")
+    assert str(info.value).endswith("overlap); clone it first")
+    i = ag.tensor([1, 2])
+    for ctx in (ag.no_grad, ag.enable_grad):
+        with ctx(), pytest.raises(RuntimeError) as info:
+            i.add_(1.5)
+        assert str(info.value) == ("add_: result type float32 can't be cast to the dtype "
+                                   "int64 of the tensor changed in place (shape (2,))")
+        with ctx(), pytest.raises(RuntimeError) as info:
+            ag.zeros(3).add_(ag.ones(2, 3))
+        assert str(info.value) == ("add_: the result has shape (2, 3), but the tensor changed "
+                                   "in place has shape (3,) (an in-place op cannot broadcast "
+                                   "its target)")
+    for ctx in (ag.no_grad, ag.enable_grad):
+        one = ag.tensor(1.0).expand(1)  # a read-only broadcast that is C-contiguous
+        with ctx(), pytest.raises(RuntimeError) as info:
+            one.add_(1.0)
+        msg = str(info.value)
+        assert msg.startswith("add_: cannot write into this tensor (shape (1,)): more than "
+                              "one element refers to the same memory location, as in an "
+                              "expanded view (")
+        assert msg.endswith("); clone it first")
+    with pytest.raises(RuntimeError) as info:  # the same view, with history: CopySlices
+        ag.tensor(1.0).expand(1).add_(ag.tensor([1.0], requires_grad=True))
+    assert str(info.value) == ("in-place op on a view: cannot write into it (assignment "
+                               "destination is read-only); more than one element refers to "
+                               "the same memory location, as in an expanded view")
+
+
+def test_overlaps_itself_on_strided_layouts():
+    """``overlaps_itself`` on hand-made layouts: contiguous int8 transposed (stride 1),
+    a size-1 dim of stride 0, and two layouts that do overlap. Catches
+    ``overlaps_itself`` #2, #9, #13, #15."""
+    from numpy.lib.stride_tricks import as_strided
+
+    from autograd.ops.inplace import overlaps_itself
+
+    assert not overlaps_itself(np.zeros((2, 3), np.int8).T)
+    assert not overlaps_itself(np.broadcast_to(np.zeros(3), (1, 3)))
+    buf = np.zeros(64)
+    assert overlaps_itself(as_strided(buf, (2, 2, 2), (8, 16, 24)))
+    assert overlaps_itself(as_strided(buf, (3, 2), (8, 16)))
+    assert not overlaps_itself(as_strided(buf, (3, 2), (8, 24)))
+
+
+def test_in_place_on_a_plain_tensor_with_a_grad_requiring_operand_records_history():
+    """``x.add_(w)`` with a plain ``x``: ``x`` now requires grad and ``w`` gets the
+    gradient. Catches ``apply_inplace`` #60 (tracked only when both require grad)."""
+    x = ag.zeros(2, dtype=ag.float64)
+    w = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+    x.add_(w)
+    assert x.requires_grad
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 4.0])
+
+
+def test_in_place_change_of_a_saved_tensor_names_the_op():
+    """The version error names the in-place op, for a plain tensor and for a view.
+    Catches ``apply_inplace`` #71, #73, #122, #124 (``increment_version`` without the op)."""
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    x = ag.tensor([3.0, 4.0])
+    y = w * x
+    x.add_(1)
+    with pytest.raises(RuntimeError, match=r"modified in place to version 1 by add_"):
+        y.sum().backward()
+    b = w * 1
+    v = b[0:1]
+    z = v * v
+    v.mul_(2)
+    with pytest.raises(RuntimeError, match=r"modified in place to version 1 by mul_"):
+        z.sum().backward()
+
+
+def test_in_place_on_a_second_output_keeps_its_slot():
+    """``logabsdet`` is output 1 of slogdet's node: scaling it in place routes the
+    gradient through that slot. Catches ``apply_inplace`` #49 (the stand-in made as
+    output 0)."""
+    a = ag.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=ag.float64, requires_grad=True)
+    _, logabsdet = ag.linalg.slogdet(a)
+    logabsdet.mul_(3)
+    logabsdet.backward()
+    np.testing.assert_allclose(a.grad.numpy(), 3 * np.linalg.inv(a.numpy()).T, rtol=1e-12)
+
+
+def test_saved_inputs_and_outputs_survive_or_guard_the_in_place_change():
+    """A node that read the old values keeps them (``y.sin_()``, ``y.pow_(3)``); a node
+    that saved its output guards it: a later in-place change of the result is an error
+    (PyTorch). Catches ``_protect_saved`` #3-#31 and ``_share_saved_output`` #1-#26."""
+    w = ag.tensor([0.5, 1.0], dtype=ag.float64, requires_grad=True)
+    y = w * 1
+    y.sin_()
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.cos([0.5, 1.0]), rtol=1e-15)
+    w.grad = None
+    y = w * 1
+    y.pow_(3)
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [0.75, 3.0])
+    w.grad = None
+    y = w * 1
+    y.exp_()
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.exp([0.5, 1.0]), rtol=1e-15)
+    y = w * 1
+    y.exp_()
+    y.add_(1)
+    with pytest.raises(RuntimeError, match=r"ExpBackward needs its output 0 .* by add_"):
+        y.sum().backward()
+
+
+def test_in_place_gradients_keep_float32():
+    """``ag.grad`` through a copy into a float64 tensor gives the float32 source a float32
+    gradient, and an in-place change of a float32 view gives its base a float32 one.
+    Catches ``Copy.forward`` #3-#10, ``Copy.backward`` #16-#18, ``CopySlices.backward``
+    #6, #8 and ``_fit`` #24."""
+    src = ag.tensor([1.0, 2.0], dtype=ag.float32, requires_grad=True)
+    x = ag.zeros(2, dtype=ag.float64)
+    x.copy_(src)
+    (g,) = ag.grad(x.sum(), [src])
+    assert g.dtype == ag.float32
+    w = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float32, requires_grad=True)
+    b = w * 1
+    b[1:].mul_(2)
+    (g,) = ag.grad(b.sum(), [w])
+    assert g.dtype == ag.float32
+    np.testing.assert_array_equal(g.numpy(), [1.0, 2.0, 2.0])
+    y = w * 1
+    y.add_(ag.tensor([1.0, 1.0, 1.0], dtype=ag.float64))
+    (g,) = ag.grad(y.sum(), [w])
+    assert y.dtype == ag.float32 and g.dtype == ag.float32
+
+
+def test_in_place_wrappers_pass_their_keyword_arguments():
+    """Catches ``index_add_`` #20 (alpha dropped), ``scatter_`` #14, #15, #20, #21 (value
+    and reduce dropped) and ``scatter_reduce_`` #22 (include_self dropped)."""
+    x = ag.zeros(3)
+    x.index_add_(0, ag.tensor([1]), ag.ones(1), alpha=3)
+    np.testing.assert_array_equal(x.numpy(), [0.0, 3.0, 0.0])
+    x.scatter_(0, ag.tensor([2]), value=5.0)
+    np.testing.assert_array_equal(x.numpy(), [0.0, 3.0, 5.0])
+    x.scatter_(0, ag.tensor([2]), ag.tensor([2.0]), reduce="multiply")
+    np.testing.assert_array_equal(x.numpy(), [0.0, 3.0, 10.0])
+    x.scatter_(0, ag.tensor([1]), ag.tensor([2.0]), reduce="add")
+    np.testing.assert_array_equal(x.numpy(), [0.0, 5.0, 10.0])
+    x.scatter_reduce_(0, ag.tensor([1, 1]), ag.tensor([1.0, 2.0]), "sum", include_self=False)
+    np.testing.assert_array_equal(x.numpy(), [0.0, 3.0, 10.0])
+
+
+def test_out_argument_refused_when_a_listed_input_requires_grad():
+    """``out=`` with a list argument holding a tensor that requires grad is refused (the
+    wrapper is made at import, so only ``_needs_grad`` is reachable by mutants: #2, #3)."""
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^cat\(\): functions with out=\.\.\. arguments"):
+        ag.cat([ag.zeros(2), w], out=ag.zeros(4))
+    out = ag.zeros(4)
+    ag.cat([ag.ones(2), ag.zeros(2)], out=out)
+    np.testing.assert_array_equal(out.numpy(), [1.0, 1.0, 0.0, 0.0])
