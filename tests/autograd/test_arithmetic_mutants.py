@@ -420,6 +420,7 @@ def test_list_and_unconvertible_operands():
     x = ag.tensor([1.0, 2.0], dtype=ag.float64)
     np.testing.assert_array_equal(ag.add(x, [1.0, 3.0]).numpy(), [2.0, 5.0])
     np.testing.assert_array_equal(ag.sub([1.0, 3.0], x).numpy(), [0.0, 1.0])
+    np.testing.assert_array_equal(ag.sub(x, [1.0, 3.0]).numpy(), [0.0, -1.0])
     assert ag.sub([1.0, 3.0], x).dtype == ag.float64
     i = ag.tensor([1, 2])
     assert (i + [0.5, 1.5]).dtype == ag.float32 and ag.mul([2, 3], i).dtype == ag.int64
