@@ -113,6 +113,9 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
         raise RuntimeError(f"index_select: index must be 0-D or 1-D, got shape "
                            f"{tuple(index.shape)}")
     _check_index(index, "index_select", x.array.shape[d] if x.array.ndim else 1)
+    if x.array.ndim == 0 and index.array.size != 1:
+        raise RuntimeError(f"index_select: an index into a 0-d tensor can have only 1 "
+                           f"value, got {index.array.size}")
     if x.array.ndim == 0:
         return getitem(reshape(x, 1), index.array.reshape(-1)).reshape(())
     return getitem(x, (slice(None),) * d + (index.array.reshape(-1),))

@@ -76,3 +76,118 @@ def test_take_negative_and_nd_index():
     ``take`` #3/#5/#6 (no size check: a wrapped or failing read)."""
     np.testing.assert_array_equal(ag.take(_A, _i([[-1, 0], [4, 2]])).numpy(),
                                   [[5.0, 0.0], [4.0, 2.0]])
+
+
+_MORE = [
+    (lambda: ag.take_along_dim(_A, _i([[0]]), 2), IndexError,
+     'take_along_dim: dim 2 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.take_along_dim(_A, _i([0]), 1), RuntimeError,
+     'take_along_dim: indices has 1 dimensions, the input 2'),
+    (lambda: ag.index_copy(_A, 2, _i([0]), ag.ones(2, 1)), IndexError,
+     'index_copy: dim 2 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.index_copy(_A, 1, _i([0]), ag.ones(3, 1)), RuntimeError,
+     'index_copy: source has shape (3, 1), expected (2, 1)'),
+    (lambda: ag.index_copy(_A, 1, _i([[0]]), ag.ones(2, 1)), RuntimeError,
+     'index_copy: index must be 0-D or 1-D, got shape (1, 1)'),
+    (lambda: ag.index_fill(_A, 2, _i([0]), 1.0), IndexError,
+     'index_fill: dim 2 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.index_fill(_A, 1, _i([0]), ag.ones(2)), RuntimeError,
+     'index_fill: value must be a number or a 0-d tensor, got shape (2,)'),
+    (lambda: ag.select_scatter(_A, ag.ones(3), 2, 0), IndexError,
+     'select_scatter: dim 2 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.select_scatter(_A, ag.ones(2), 0, 0), RuntimeError,
+     'select_scatter: src has shape (2,), expected (3,)'),
+    (lambda: ag.slice_scatter(_A, ag.ones(2, 3), 2), IndexError,
+     'slice_scatter: dim 2 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.slice_scatter(_A, ag.ones(2, 2), 0), RuntimeError,
+     'slice_scatter: src has shape (2, 2), expected (2, 3)'),
+    (lambda: ag.diagonal_scatter(_A, ag.ones(2), 0, 2, 1), IndexError,
+     'diagonal_scatter: dim 2 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.diagonal_scatter(_A, ag.ones(2), 0, 0, 2), IndexError,
+     'diagonal_scatter: dim 2 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.index_put(_A, (_i([0]),), ag.ones(4)), RuntimeError,
+     'index_put: values of shape (4,) do not broadcast to the indexed shape (1, 3)'),
+    (lambda: ag.index_reduce(_A, 0, _i([0]), ag.ones(1, 3), "sum"), ValueError,
+     "index_reduce: reduce must be one of prod, mean, amax, amin; got 'sum'"),
+    (lambda: ag.index_reduce(_A, 0, _i([0]), ag.ones(2, 3), "prod"), RuntimeError,
+     'index_reduce: source has shape (2, 3), expected (1, 3)'),
+    (lambda: ag.index_reduce(_A, 3, _i([0]), ag.ones(2, 3), "prod"), IndexError,
+     'index_reduce: dim 3 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.index_reduce(_A, 0, _i([[0]]), ag.ones(1, 3), "prod"), RuntimeError,
+     'index_reduce: index must be 0-D or 1-D, got shape (1, 1)'),
+    (lambda: ag.scatter(_A, 0, _i([[0]])), TypeError,
+     'scatter: expected src or value'),
+    (lambda: ag.scatter(_A, 0, _i([[0]]), ag.ones(1, 1), reduce="max"), ValueError,
+     "scatter: reduce must be 'add' or 'multiply', got 'max'"),
+    (lambda: ag.scatter(_A, 0, _i([[0, 1]]), ag.ones(1, 1)), RuntimeError,
+     'scatter: src of shape (1, 1) is smaller than index of shape (1, 2)'),
+    (lambda: ag.scatter(_A, 2, _i([[0]]), 1.0), IndexError,
+     'scatter: dim 2 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.scatter_add(_A, -3, _i([[0]]), ag.ones(1, 1)), IndexError,
+     'scatter_add: dim -3 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.scatter_reduce(_A, 0, _i([[0, 0, 0, 0]]), ag.ones(1, 4), "sum"), RuntimeError,
+     'scatter_reduce: index shape (1, 4) exceeds the input shape (2, 3) in dimension 1'),
+    (lambda: ag.gather(_A, 1, _i([0])), RuntimeError,
+     'gather: index has 1 dimensions, the input 2; they must match'),
+    (lambda: ag.gather(_A, 1, _i([[0], [0], [0]])), RuntimeError,
+     'gather: index shape (3, 1) exceeds the input shape (2, 3) in dimension 0'),
+    (lambda: ag.gather(_A, 0, _i([[2]])), IndexError,
+     'gather: index values span [2, 2], out of range for a dimension of size 2'),
+    (lambda: ag.gather(ag.tensor(1.0), 0, _i([[0]])), RuntimeError,
+     'gather: index has 2 dimensions, the input 0; they must match'),
+    (lambda: ag.gather(ag.tensor(1.0), 0, _i([1])), IndexError,
+     'gather: index values span [1, 1], out of range for a dimension of size 1'),
+    (lambda: ag.masked_scatter(_A, _i([[1, 0, 1]]), ag.ones(3)), TypeError,
+     'masked_scatter: mask must be a bool tensor, got int64'),
+    (lambda: ag.masked_scatter(_A, _A > 0, ag.ones(3)), RuntimeError,
+     'masked_scatter: mask selects 5 elements but source has only 3'),
+    (lambda: ag.index_add(_A, 1, _i([0]), ag.ones(3, 1)), RuntimeError,
+     'index_add: source has shape (3, 1), expected (2, 1) for input (2, 3) and 1 indices'),
+    (lambda: ag.index_add(_A, 2, _i([0]), ag.ones(2, 1)), IndexError,
+     'index_add: dim 2 is out of range for a tensor of 2 dimension(s)'),
+    (lambda: ag.index_add(_A, 1, _i([3]), ag.ones(2, 1)), IndexError,
+     'index_add: index values span [3, 3], out of range for a dimension of size 3'),
+    (lambda: ag.put(_A, _i([6]), ag.ones(1)), IndexError,
+     'put: index values span [6, 6], out of range for a dimension of size 6'),
+    (lambda: ag.index_select(ag.tensor(5.0), 0, _i([0, 0])), RuntimeError,
+     'index_select: an index into a 0-d tensor can have only 1 value, got 2'),
+]
+
+
+@pytest.mark.parametrize("call, kind, text", _MORE)
+def test_gather_family_more_errors_are_exact(call, kind, text):
+    """Every op of gather.py names itself in its errors, with the shapes: catches the op
+    names passed to ``normalize_dim``/``_dim_key``/``_values_for``/``_exact``/
+    ``_along_key``/``_fit`` dropped or changed (``take_along_dim`` #16-#23,
+    ``index_copy`` #5-#30, ``select_scatter`` #4-#29, ``slice_scatter`` #6-#36, ...) and
+    the checks' conditions. The last case was a ``reshape`` error naming ``reshape``
+    (fixed: ``index_select`` of a 0-d tensor with several indices names itself)."""
+    with pytest.raises(kind) as info:
+        call()
+    assert str(info.value) == text
+
+
+def test_slice_scatter_defaults_and_end():
+    """``slice_scatter`` defaults to dim 0, step 1, the whole range, and honours ``end``.
+    Catches ``slice_scatter`` #1, #2, #16."""
+    x = ag.zeros(3, 2)
+    out = ag.slice_scatter(x, ag.ones(3, 2))
+    np.testing.assert_array_equal(out.numpy(), np.ones((3, 2)))
+    out = ag.slice_scatter(x, ag.ones(1, 2), start=1, end=2)
+    np.testing.assert_array_equal(out.numpy(), [[0, 0], [1, 1], [0, 0]])
+    out = ag.slice_scatter(x, ag.ones(3, 1), 1, 1)
+    np.testing.assert_array_equal(out.numpy(), [[0, 1]] * 3)
+
+
+def test_take_along_dim_broadcasts_indices_and_input():
+    """``take_along_dim`` broadcasts the index and the input against each other outside
+    ``dim`` (PyTorch). Catches ``take_along_dim`` #28 (the broadcast taken from the input
+    alone)."""
+    x = ag.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    idx = ag.tensor([[2], [0]])
+    out = ag.take_along_dim(x, idx, 1)
+    np.testing.assert_array_equal(out.numpy(), [[3.0], [1.0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(ag.take_along_dim(_A, ag.tensor([[0], [2]]), 1).numpy(),
+                                  [[0.0], [5.0]])
