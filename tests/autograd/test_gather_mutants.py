@@ -191,3 +191,60 @@ def test_take_along_dim_broadcasts_indices_and_input():
     np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0, 1.0]])
     np.testing.assert_array_equal(ag.take_along_dim(_A, ag.tensor([[0], [2]]), 1).numpy(),
                                   [[0.0], [5.0]])
+
+
+_X = [[1, 2, 3], [4, 5, 6]]
+_IDX = [[0, 1, 0], [0, 0, 1]]
+_SRC = [[7, 8, 9], [10, 11, 12]]
+
+
+@pytest.mark.parametrize("reduce, include_self, want", [
+    ("sum", True, [[18, 13, 12], [4, 13, 18]]), ("sum", False, [[17, 11, 9], [4, 8, 12]]),
+    ("prod", True, [[70, 22, 27], [4, 40, 72]]), ("prod", False, [[70, 11, 9], [4, 8, 12]]),
+    ("mean", True, [[6, 6, 6], [4, 6, 9]]), ("mean", False, [[8, 11, 9], [4, 8, 12]]),
+    ("amax", True, [[10, 11, 9], [4, 8, 12]]), ("amax", False, [[10, 11, 9], [4, 8, 12]]),
+    ("amin", True, [[1, 2, 3], [4, 5, 6]]), ("amin", False, [[7, 11, 9], [4, 8, 12]]),
+])
+def test_scatter_reduce_on_integers(reduce, include_self, want):
+    """Integer ``scatter_reduce`` (values from PyTorch 2.13): the integer identities of
+    amax/amin without self, the floor of an integer mean, the counts. Catches
+    ``ScatterReduce.forward``'s integer branch, ``_reduce_into``, ``_scatter_count``."""
+    out = ag.scatter_reduce(ag.tensor(_X), 0, ag.tensor(_IDX), ag.tensor(_SRC), reduce,
+                            include_self=include_self)
+    assert out.dtype == ag.int64 and out.tolist() == want
+
+
+def test_scatter_with_reduce_numbers_and_accumulating_puts():
+    """``scatter(reduce=)`` with a number or a tensor, a NumPy scalar value, and the
+    accumulating ``index_put``/``put`` (values from PyTorch 2.13). Catches ``scatter``'s
+    reduce branch and value conversion, ``index_put``/``put`` with ``accumulate``."""
+    x, idx, src = ag.tensor(_X), ag.tensor(_IDX), ag.tensor(_SRC)
+    assert ag.scatter(x, 0, idx, 5, reduce="multiply").tolist() == [[25, 10, 15], [4, 25, 30]]
+    assert ag.scatter(x, 0, idx, src, reduce="add").tolist() == [[18, 13, 12], [4, 13, 18]]
+    out = ag.scatter(x, 0, idx, np.int64(5))
+    assert out.tolist() == [[5, 5, 5], [4, 5, 5]] and out.dtype == ag.int64
+    assert ag.index_put(x, (ag.tensor([0, 0]),), 1, accumulate=True).tolist() == [
+        [3, 4, 5], [4, 5, 6]]
+    assert ag.put(x, ag.tensor([0, 0, 5]), ag.tensor([1, 2, 3]), accumulate=True).tolist() == [
+        [4, 2, 3], [4, 5, 9]]
+    assert ag.put(x, ag.tensor([0, 5]), ag.tensor([7, 8])).tolist() == [[7, 2, 3], [4, 5, 8]]
+
+
+def test_index_fill_reduce_and_add_values():
+    """``index_fill`` with a 0-d tensor, ``index_reduce`` mean without self, ``index_add``
+    with repeats and ``alpha`` (values from PyTorch 2.13). Catches ``index_fill``,
+    ``index_reduce``, ``index_add`` and ``_values_for``'s dtype conversion."""
+    x = ag.tensor(_X)
+    assert ag.index_fill(x, 1, ag.tensor([0, 2]), ag.tensor(9)).tolist() == [[9, 2, 9],
+                                                                            [9, 5, 9]]
+    assert ag.index_reduce(x, 0, ag.tensor([0, 0]), ag.tensor(_SRC), "mean",
+                           include_self=False).tolist() == [[8, 9, 10], [4, 5, 6]]
+    assert ag.index_add(x, 1, ag.tensor([0, 0]), ag.tensor([[1, 2], [3, 4]]),
+                        alpha=2).tolist() == [[7, 2, 3], [18, 5, 6]]
+    f = ag.zeros(2, 3, dtype=ag.float64)
+    out = ag.index_copy(f, 1, ag.tensor([1]), ag.tensor([[1], [2]]))
+    assert out.dtype == ag.float64 and out.tolist() == [[0.0, 1.0, 0.0], [0.0, 2.0, 0.0]]
+    out = ag.masked_scatter(f, ag.tensor([[True, False, True]]),
+                            ag.tensor([1, 2, 3, 4, 5]))
+    assert out.dtype == ag.float64
+    assert out.tolist() == [[1.0, 0.0, 2.0], [3.0, 0.0, 4.0]]
