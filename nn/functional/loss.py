@@ -13,7 +13,15 @@ import math
 import numpy as np
 
 from autograd import dtypes
-from autograd.extend import Function, OutForm, Tensor, register_out_form, replayable
+from autograd.extend import (
+    Function,
+    OutForm,
+    Tensor,
+    plain_backward,
+    register_out_form,
+    replayable,
+    wrap,
+)
 from autograd.ops import abs, clamp, log, log1p, log_softmax, sigmoid, softmax, where
 from autograd.ops.arithmetic import stable_softplus
 from autograd.ops.indexing import IndexAddInto
@@ -315,9 +323,14 @@ class CrossEntropyRows(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return CrossEntropyGrad.apply(x, g, ctx.p, ctx.t, ctx.coef, ctx.smooth, ctx.wc), \
-            None, None, None, None, None
+        if plain_backward():  # CrossEntropyGrad's array code, without its node
+            ctx.saved_arrays()  # checks that x was not changed in place since
+            dx = wrap(_ce_grad_arrays(ctx.device.backend.xp, g.array, ctx.p, ctx.t,
+                                      ctx.coef, ctx.smooth, ctx.wc), ctx.device)
+        else:
+            (x,) = ctx.saved_tensors
+            dx = CrossEntropyGrad.apply(x, g, ctx.p, ctx.t, ctx.coef, ctx.smooth, ctx.wc)
+        return dx, None, None, None, None, None
 
 
 class CrossEntropyGrad(Function):
