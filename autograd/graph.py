@@ -351,36 +351,42 @@ def _resolve_saved(ctx, raw, outs, arrays, args):
     out_counters = None
     n_out = len(raw)
     for s in ctx._saved:
-        for j in range(n_out):
-            if s is raw[j]:
-                origins.append(-1 - j)
-                kept.append(outs[j])  # a NumPy scalar output was turned into a 0-d array
-                if out_counters is None:
-                    out_counters = [None] * n_out
-                vc = out_counters[j]
-                if vc is None:
-                    vc = out_counters[j] = _VersionCounter()
-                versions.append((vc, 0))
+        j = 0
+        for r in raw:
+            if s is r:
                 break
+            j += 1
+        if j < n_out:  # an output of this node
+            origins.append(-1 - j)
+            kept.append(outs[j])  # a NumPy scalar output was turned into a 0-d array
+            if out_counters is None:
+                out_counters = [None] * n_out
+            vc = out_counters[j]
+            if vc is None:
+                vc = out_counters[j] = _VersionCounter()
+            versions.append((vc, 0))
+            continue
+        i = 0
+        for a in arrays:
+            if s is a:
+                break
+            i += 1
+        else:  # neither an input nor an output: a constant
+            origins.append(None)
+            kept.append(_as_array(s))
+            versions.append(None)
+            continue
+        origins.append(i)
+        t = args[i]
+        if isinstance(t, Tensor):
+            kept.append(s)  # a Tensor's array
+            vc = t._vc
+            if vc is None:
+                vc = t._vc = _VersionCounter()
+            versions.append((vc, vc.value))
         else:
-            for i, a in enumerate(arrays):
-                if s is a:
-                    origins.append(i)
-                    t = args[i]
-                    if isinstance(t, Tensor):
-                        kept.append(s)  # a Tensor's array
-                        vc = t._vc
-                        if vc is None:
-                            vc = t._vc = _VersionCounter()
-                        versions.append((vc, vc.value))
-                    else:
-                        kept.append(_as_array(s))
-                        versions.append(None)
-                    break
-            else:
-                origins.append(None)
-                kept.append(_as_array(s))
-                versions.append(None)
+            kept.append(_as_array(s))
+            versions.append(None)
     ctx._origins = tuple(origins)
     ctx._saved = tuple(kept)
     ctx._versions = tuple(versions)
