@@ -60,3 +60,22 @@ def test_lstsq_residuals_by_rank_are_refused():
     b = ag.tensor(np.random.default_rng(1).standard_normal((5, 2)))
     with pytest.raises(ag.CompileError, match=r"linalg\.lstsq reads the rank"):
         step(a, b)
+
+
+def test_embedding_checks_and_renormalises_again_on_replay():
+    """The index check and max_norm's in-place renormalisation run on every replay: a
+    negative index raises (NumPy would wrap it), the rows looked up are renormalised."""
+    import nn.functional as F
+
+    rng = np.random.default_rng(0)
+    w = ag.tensor(rng.standard_normal((6, 3)) * 4)
+    w_ref = ag.tensor(w.numpy().copy())
+    step = ag.compile(lambda i: F.embedding(i, w, max_norm=1.0).sum())
+    for rows in ([0, 1], [0, 1], [0, 1], [2, 5]):  # record, check, replays
+        got = step(ag.tensor(np.array(rows)))
+        want = F.embedding(ag.tensor(np.array(rows)), w_ref, max_norm=1.0).sum()
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.numpy(), w_ref.numpy(), rtol=1e-12)
+    assert np.linalg.norm(w.numpy()[5]) <= 1.0 + 1e-6  # renormalised by the last replay
+    with pytest.raises(IndexError, match="index out of range"):
+        step(ag.tensor(np.array([0, -1])))
