@@ -26,7 +26,13 @@ def _check_index(index: Tensor, op: str, size: int | None = None):
         raise TypeError(f"{op}: index must be an integer Tensor, got {type(index).__name__}")
     if index.array.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got dtype {index.dtype}")
-    if size is not None and index.array.size:
+    if size is not None:
+        _check_range(index, size, op)
+
+
+@replayable  # ag.compile: checked again on the replay's index (NumPy may wrap or clip)
+def _check_range(index: Tensor, size: int, op: str) -> None:
+    if index.array.size:
         lo, hi = int(index.array.min()), int(index.array.max())
         if lo < -size or hi >= size:
             raise IndexError(f"{op}: index values span [{lo}, {hi}], out of range for a "

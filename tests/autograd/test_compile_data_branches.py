@@ -79,3 +79,12 @@ def test_embedding_checks_and_renormalises_again_on_replay():
     assert np.linalg.norm(w.numpy()[5]) <= 1.0 + 1e-6  # renormalised by the last replay
     with pytest.raises(IndexError, match="index out of range"):
         step(ag.tensor(np.array([0, -1])))
+
+
+def test_gather_index_range_is_checked_on_replay():
+    x = ag.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    step = ag.compile(lambda i: ag.gather(x, 1, i).sum())
+    for _ in range(3):
+        step(ag.tensor(np.array([[0, 1], [2, 3], [3, 0]])))
+    with pytest.raises(IndexError, match=r"gather: index values span \[0, 4\]"):
+        step(ag.tensor(np.array([[0, 1], [2, 4], [3, 0]])))
