@@ -248,3 +248,57 @@ def test_index_fill_reduce_and_add_values():
                             ag.tensor([1, 2, 3, 4, 5]))
     assert out.dtype == ag.float64
     assert out.tolist() == [[1.0, 0.0, 2.0], [3.0, 0.0, 4.0]]
+
+
+@pytest.mark.parametrize("include_self, gx, gsrc", [
+    (True, [0.0, 20.0, 1.0, 0.0], [0.0, 2.0, 0.0, 0.0, 0.0, 0.0]),
+    (False, [0.0, 0.0, 1.0, 0.0], [0.0, 2.0, 5.0, 4.0, 7.0, 0.0]),
+])
+def test_scatter_reduce_prod_gradient_with_zeros(include_self, gx, gsrc):
+    """``scatter_reduce(prod)`` with groups holding one and two zeros (and ``x``'s own zero):
+    each gradient is the product of the others in its group, in float32 (values from
+    PyTorch 2.13). Catches ``ScatterReduce.backward`` #60-#100 (the zero counts, the
+    products without zeros, their dtypes)."""
+    x = ag.tensor([1.0, 0.0, 3.0, 0.0], requires_grad=True)
+    src = ag.tensor([2.0, 0.0, 4.0, 5.0, 0.0, 7.0], requires_grad=True)
+    out = ag.scatter_reduce(x, 0, ag.tensor([0, 0, 1, 1, 3, 3]), src, "prod",
+                            include_self=include_self)
+    g = ag.grad(out.sum(), [x, src])
+    assert g[0].dtype == g[1].dtype == ag.float32
+    np.testing.assert_array_equal(g[0].numpy(), gx)
+    np.testing.assert_array_equal(g[1].numpy(), gsrc)
+
+
+def test_scatter_reduce_prod_gradient_without_zeros_excluding_self():
+    """No zeros, ``include_self=False``: the excluded positions of ``x`` get 0 (values
+    from PyTorch 2.13). Catches ``ScatterReduce.backward`` #21, #30, #33 (the zero test
+    reading ``x`` where it is excluded)."""
+    x = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64, requires_grad=True)
+    src = ag.tensor([2.0, 4.0], dtype=ag.float64, requires_grad=True)
+    ag.scatter_reduce(x, 0, ag.tensor([0, 0]), src, "prod",
+                      include_self=False).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(src.grad.numpy(), [4.0, 2.0])
+    z = ag.tensor([0.0, 2.0], dtype=ag.float64, requires_grad=True)
+    s = ag.tensor([3.0], dtype=ag.float64, requires_grad=True)
+    ag.scatter_reduce(z, 0, ag.tensor([0]), s, "prod", include_self=False).sum().backward()
+    np.testing.assert_array_equal(z.grad.numpy(), [0.0, 1.0])
+    np.testing.assert_array_equal(s.grad.numpy(), [1.0])
+
+
+def test_scatter_errors_and_masked_scatter_exact_count():
+    """``scatter`` without src/value and with a bad reduce, by name; ``masked_scatter``
+    with exactly as many source values as the mask selects. Catches ``scatter`` #2-#13
+    and ``masked_scatter`` #13, #26, #28."""
+    x = ag.zeros(3)
+    with pytest.raises(TypeError) as info:
+        ag.scatter(x, 0, ag.tensor([0]))
+    assert str(info.value) == "scatter: expected src or value"
+    for bad in ("max", "ADD"):
+        with pytest.raises(ValueError) as info:
+            ag.scatter(x, 0, ag.tensor([0]), 1.0, reduce=bad)
+        assert str(info.value) == f"scatter: reduce must be 'add' or 'multiply', got {bad!r}"
+    out = ag.masked_scatter(x, ag.tensor([True, False, True]), ag.tensor([4.0, 5.0]))
+    np.testing.assert_array_equal(out.numpy(), [4.0, 0.0, 5.0])
+    out = ag.scatter(ag.ones(3), 0, ag.tensor([1]), 3.0, reduce="multiply")
+    np.testing.assert_array_equal(out.numpy(), [1.0, 3.0, 1.0])
