@@ -507,3 +507,89 @@ def test_out_argument_refused_when_a_listed_input_requires_grad():
     out = ag.zeros(4)
     ag.cat([ag.ones(2), ag.zeros(2)], out=out)
     np.testing.assert_array_equal(out.numpy(), [1.0, 1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("op, call", [
+    ("add_", lambda t: t.add_(1.0, alpha=2)), ("sub_", lambda t: t.sub_(1.0)),
+    ("div_", lambda t: t.div_(2.0)), ("fill_", lambda t: t.fill_(ag.tensor(1.0))),
+    ("setitem", lambda t: t.__setitem__(ag.tensor([0]), 1.0)),
+])
+def test_more_in_place_branches_name_themselves(op, call):
+    """The other branches of ``add_`` (alpha), ``sub_`` (no alpha), ``div_`` (no rounding),
+    ``fill_`` (a tensor value) and ``setitem`` (an index tensor): catches ``add_`` #5/#10/
+    #11, ``sub_`` #22/#27/#28, ``div_`` #3/#8/#9, ``fill_`` #10-#16, ``setitem`` #68-#74."""
+    w = ag.tensor([0.5, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError) as info:
+        call(w)
+    assert str(info.value).startswith(f"{op}: a leaf tensor that requires grad (shape (3,))")
+
+
+def test_copy_of_a_float_tensor_into_an_integer_one_records_no_history():
+    """``i.copy_(w)`` with ``w`` requiring grad under grad mode: the integer tensor gets
+    no gradient history (PyTorch). Catches ``copy_`` #9-#11."""
+    i = ag.tensor([1, 2])
+    i.copy_(ag.tensor([3.7, -4.2], requires_grad=True))
+    assert i.tolist() == [3, -4] and not i.requires_grad and i.grad_fn is None
+
+
+def test_addcmul_with_value_two():
+    """Catches ``addcmul_`` #26 (``value != 2`` deciding the scaling)."""
+    x = ag.tensor([1.0, 1.0])
+    x.addcmul_(ag.tensor([1.0, 2.0]), ag.tensor([3.0, 4.0]), value=2)
+    np.testing.assert_array_equal(x.numpy(), [7.0, 17.0])
+
+
+def test_index_ops_in_place_name_themselves_and_check_dims_of_1d():
+    """Catches ``_dim_key`` #13 (no op name for a bad dim), #21 (``max(ndim, 2)``: dim 1 of
+    a 1-D tensor accepted) and ``index_copy`` #5/#10/#11."""
+    x = ag.zeros(3)
+    with pytest.raises(IndexError) as info:
+        x.index_fill_(1, ag.tensor([0]), 1.0)
+    assert str(info.value) == "index_fill: dim 1 is out of range for a tensor of 1 dimension(s)"
+    with pytest.raises(RuntimeError) as info:
+        x.index_copy_(0, ag.tensor([[0]]), ag.ones(1))
+    assert str(info.value) == "index_copy: index must be a 0-d or 1-d integer tensor"
+
+
+def test_in_place_fill_and_advanced_setitem_keep_the_value_dtype_and_shape_gradient():
+    """A float32 value written into a float64 tensor (``index_fill_`` with a 0-d tensor,
+    ``x[idx] = v``) gets a float32 gradient, summed over the broadcast. Catches
+    ``index_fill`` #16, ``setitem`` #3-#15 and #64-#66."""
+    v = ag.tensor(2.0, dtype=ag.float32, requires_grad=True)
+    x = ag.zeros(2, 3, dtype=ag.float64)
+    x.index_fill_(1, ag.tensor([0, 2]), v)
+    (g,) = ag.grad(x.sum(), [v])
+    assert g.dtype == ag.float32 and g.item() == 4.0
+    row = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float32, requires_grad=True)
+    y = ag.zeros(2, 3, dtype=ag.float64)
+    y[ag.tensor([0, 1])] = row
+    np.testing.assert_array_equal(y.numpy(), [[1.0, 2.0, 3.0]] * 2)
+    (g,) = ag.grad(y.sum(), [row])
+    assert g.dtype == ag.float32
+    np.testing.assert_array_equal(g.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_in_place_into_a_read_only_array_with_history_names_the_op():
+    """A tensor over a read-only NumPy array (not a view) changed in place by a tensor
+    that requires grad: the tracked path's write fails by name. Catches ``apply_inplace``
+    #83."""
+    a = np.ones(2)
+    a.flags.writeable = False
+    x = ag.from_numpy(a)
+    with pytest.raises(RuntimeError) as info:
+        x.add_(ag.tensor([1.0, 1.0], dtype=ag.float64, requires_grad=True))
+    assert str(info.value).startswith("add_: cannot write into this tensor (shape (2,))")
+
+
+def test_every_new_node_that_read_the_old_values_is_protected():
+    """An in-place op made of two nodes, ``sin(a) * a``, whose older input edge is visited
+    before the node that saved ``a``: both keep the old values. Catches ``_protect_saved``
+    #10 (``break`` at the first node older than the op)."""
+    from autograd.ops.inplace import apply_inplace
+
+    w = ag.tensor([0.5, 1.0], dtype=ag.float64, requires_grad=True)
+    y = w * 1
+    apply_inplace(y, "sin_mul_", lambda a: ag.mul(ag.sin(a), a))
+    y.sum().backward()
+    want = np.cos([0.5, 1.0]) * np.array([0.5, 1.0]) + np.sin([0.5, 1.0])
+    np.testing.assert_allclose(w.grad.numpy(), want, rtol=1e-15)
