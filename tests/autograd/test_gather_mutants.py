@@ -302,3 +302,52 @@ def test_scatter_errors_and_masked_scatter_exact_count():
     np.testing.assert_array_equal(out.numpy(), [4.0, 0.0, 5.0])
     out = ag.scatter(ag.ones(3), 0, ag.tensor([1]), 3.0, reduce="multiply")
     np.testing.assert_array_equal(out.numpy(), [1.0, 3.0, 1.0])
+
+
+@pytest.mark.parametrize("call, kind, text", [
+    (lambda: ag.index_copy(_A, 1, _i([5]), ag.ones(2, 1)), IndexError,
+     "index_copy: index values span [5, 5], out of range for a dimension of size 3"),
+    (lambda: ag.index_fill(_A, 1, _i([-4]), 1.0), IndexError,
+     "index_fill: index values span [-4, -4], out of range for a dimension of size 3"),
+    (lambda: ag.index_select(ag.ones(3), 1, _i([0])), IndexError,
+     "index_select: dim 1 is out of range for a tensor of 1 dimension(s)"),
+    (lambda: ag.index_fill(ag.ones(3), 1, _i([0]), 1.0), IndexError,
+     "index_fill: dim 1 is out of range for a tensor of 1 dimension(s)"),
+    (lambda: ag.scatter_reduce(_A, 0, _i([[0, 1]]), ag.ones(1, 1), "sum"), RuntimeError,
+     "scatter_reduce: src of shape (1, 1) is smaller than index of shape (1, 2)"),
+])
+def test_index_range_and_dims_of_1d_errors(call, kind, text):
+    """Out-of-range indices of the ``index_*`` ops and dim 1 of a 1-D tensor are refused by
+    name. Catches ``_dim_key`` #12, #18, #19, #21, #22, ``index_select`` #12 and
+    ``scatter_reduce`` #37, #41, #42."""
+    with pytest.raises(kind) as info:
+        call()
+    assert str(info.value) == text
+
+
+def test_scatter_value_keyword_and_ties_and_prod_with_a_zero_in_self():
+    """``scatter(value=)`` writes the number; ``amax`` ties between ``x`` and ``src`` share
+    the gradient in halves; ``prod`` with a zero in ``x`` (included) and none in ``src``
+    gives ``x`` the product of the others (values from PyTorch 2.13), without NumPy
+    warnings. Catches ``scatter`` #2, ``ScatterReduce.forward`` #88, #90 (``*`` for ``/``)
+    and ``ScatterReduce.backward`` #30, #33, #119, #126."""
+    import warnings
+
+    np.testing.assert_array_equal(ag.scatter(ag.zeros(3), 0, ag.tensor([1]), value=2.0)
+                                  .numpy(), [0.0, 2.0, 0.0])
+    x = ag.tensor([1.0, 0.5], dtype=ag.float64, requires_grad=True)
+    s = ag.tensor([1.0, 0.2], dtype=ag.float64, requires_grad=True)
+    ag.scatter_reduce(x, 0, ag.tensor([0, 0]), s, "amax").sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.5, 1.0])
+    np.testing.assert_array_equal(s.grad.numpy(), [0.5, 0.0])
+    x = ag.tensor([0.0, 2.0], dtype=ag.float64, requires_grad=True)
+    s = ag.tensor([3.0], dtype=ag.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ag.scatter_reduce(x, 0, ag.tensor([0]), s, "prod").sum().backward()
+        z = ag.tensor([0.0, 5.0], dtype=ag.float64, requires_grad=True)
+        ag.scatter_reduce(z, 0, ag.tensor([0, 1]), ag.tensor([0.0, 2.0], dtype=ag.float64),
+                          "prod").sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 1.0])
+    np.testing.assert_array_equal(s.grad.numpy(), [0.0])
+    np.testing.assert_array_equal(z.grad.numpy(), [0.0, 2.0])
