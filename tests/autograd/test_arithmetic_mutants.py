@@ -429,6 +429,9 @@ def test_list_and_unconvertible_operands():
     with pytest.raises(TypeError) as info:
         ag.mul(x, None)
     assert str(info.value) == "mul: unsupported operand of type NoneType"
+    with pytest.raises(TypeError) as info:  # Tensor() itself refuses a set
+        ag.sub(x, {1.0})
+    assert str(info.value) == "sub: unsupported operand of type set"
     with pytest.raises(TypeError) as info:
         ag.div(x, "a", rounding_mode="floor")
     assert str(info.value) == "div: unsupported operand of type str"
