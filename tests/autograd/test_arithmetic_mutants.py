@@ -284,6 +284,9 @@ def test_numpy_scalar_operands_with_gradients(scalar):
         (g,) = ag.grad(make().sum(), [x])
         np.testing.assert_array_equal(g.numpy(), grad)
         assert g.dtype == ag.float64
+    f32 = ag.tensor([1.0, 2.0], dtype=ag.float32)  # a NumPy scalar does not widen it
+    for out in (f32 + scalar, ag.maximum(f32, scalar), ag.pow(f32, scalar), scalar - f32):
+        assert out.dtype == ag.float32
 
 
 def test_promotion_of_tensor_pairs_and_scalars():
