@@ -6,6 +6,8 @@
         --tests tests/autograd/test_reduction_indices.py
     python -m benchmarks.mutation --list                 # the packages and their test selection
     python -m benchmarks.mutation optim --rerun-survivors  # after adding tests: survivors only
+    python -m benchmarks.mutation autograd/ops/gather.py --rerun-survivors \
+        --refresh tests/autograd/test_gather_mutants.py      # refresh only this test file
 
 mutmut 3 mutates a copy of the tree (``mutants/``) and reads its configuration from
 ``pyproject.toml`` only, so one package at a time is measured in a scratch copy of the tracked
@@ -147,24 +149,32 @@ def scratch_copy(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
-def _refresh_tests(dest: Path) -> None:
+def _refresh_tests(dest: Path, only: list[str] | None = None) -> None:
     """Copy the tree's current ``tests/`` and ``benchmarks/`` over the scratch copy's
-    (and its mutants/)."""
-    for folder in ("tests", "benchmarks"):
-        for target in (dest / folder, dest / "mutants" / folder):
-            shutil.copytree(ROOT / folder, target, dirs_exist_ok=True,
+    (and its mutants/); with ``only``, just those files (after a merge the tree's other
+    tests may need sources newer than the scratch copy's)."""
+    for base in (dest, dest / "mutants"):
+        if only:
+            for name in only:
+                (base / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, base / name)
+            continue
+        for folder in ("tests", "benchmarks"):
+            shutil.copytree(ROOT / folder, base / folder, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("__pycache__"))
 
 
 def run(package: str, source: list[str], tests: list[str], workdir: Path,
-        max_children: int, rerun_survivors: bool = False) -> dict:
+        max_children: int, rerun_survivors: bool = False,
+        refresh: list[str] | None = None) -> dict:
     """Run mutmut over ``source`` with ``tests`` in a scratch copy; returns the counts.
 
     ``rerun_survivors``: keep the previous run's scratch copy and results, take the
     tree's current tests, and rerun only the mutants that survived, had no test or were
     not checked (a killed mutant stays killed when tests are added). The scratch copy's
     sources are not refreshed: rerun only while the sources and the other tests are as
-    they were at the full run (after a merge, run the full measurement again)."""
+    they were at the full run (after a merge, run the full measurement again, or pass
+    ``refresh``: only those test files are copied, e.g. the file's ``*_mutants.py``)."""
     dest = workdir / ("ndgrad-mutation-" + package.replace("/", "_").replace(".py", ""))
     names: list[str] = []
     if rerun_survivors:
@@ -172,7 +182,7 @@ def run(package: str, source: list[str], tests: list[str], workdir: Path,
                                 capture_output=True, text=True).stdout
         names = [line.split(":")[0].strip() for line in listed.splitlines()
                  if line.strip().endswith(("survived", "no tests", "not checked"))]
-        _refresh_tests(dest)
+        _refresh_tests(dest, refresh)
     else:
         scratch_copy(dest)
     pyproject = dest / "pyproject.toml"
@@ -204,6 +214,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--list", action="store_true", help="list the packages and exit")
     parser.add_argument("--rerun-survivors", action="store_true",
                         help="after adding tests: rerun only the last run's survivors")
+    parser.add_argument("--refresh", nargs="+", metavar="TEST_FILE",
+                        help="with --rerun-survivors: copy only these test files into the "
+                             "scratch copy (default: all of tests/ and benchmarks/)")
     args = parser.parse_args(argv)
     if args.list or args.package is None:
         for name, (source, tests) in PACKAGES.items():
@@ -211,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     source, tests = PACKAGES[args.package]
     stats = run(args.package, args.source or source, args.tests or tests, args.workdir,
-                args.max_children, args.rerun_survivors)
+                args.max_children, args.rerun_survivors, args.refresh)
     print(json.dumps(stats, indent=1))
     print(f"{args.package}: {stats['killed']} killed of {stats['total'] - stats['skipped']} "
           f"({100 * stats['score']:.1f}%), {stats['survived']} survived, "
