@@ -11,7 +11,12 @@ import contextlib
 import numpy as np
 
 with contextlib.suppress(ImportError):
-    import torch  # noqa: F401
+    import torch
+
+    # one thread: torch's OpenMP pool, once started in mutmut's process (its stats run
+    # calls the torch comparisons), deadlocks the forked children at their first parallel
+    # region (seen as timeouts of repeat_interleave/tril/triu mutants)
+    torch.set_num_threads(1)
 
 with contextlib.suppress(ImportError):
     import numba  # noqa: F401
