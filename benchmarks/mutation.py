@@ -73,15 +73,31 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
     "nn/functional/loss.py": (["nn/functional/loss.py"],
                               ["tests/nn/test_loss.py", "tests/nn/test_loss_extra.py",
                                "tests/nn/test_loss_mutants.py",
+                               "tests/autograd/test_compile_buffers.py",  # the out-forms
                                "tests/autograd/test_ops.py", "-k",
-                               "(loss or cross_entropy or nll or binary or kl_div or margin) "
-                               "and not create_graph"]),
+                               "(loss or cross_entropy or nll or binary or kl_div or margin "
+                               "or test_compile_buffers) and not create_graph"]),
     "nn/functional": (["nn/functional/"], ["tests/nn/"]),
     # mut_nn (issue 18): the optim files not in the four above, files of nn/functional
     "optim/others": ([f"optim/{n}.py" for n in ("adadelta", "adagrad", "adamax", "asgd",
                                                 "lbfgs", "nadam", "radam", "rmsprop",
                                                 "rprop", "zero_redundancy")],
                      ["tests/optim/"]),
+    "nn/functional/normalization.py": (
+        ["nn/functional/normalization.py"],
+        ["tests/nn/test_normalization.py", "tests/nn/test_normalization_mutants.py",
+         "tests/nn/test_layers_extra.py", "tests/autograd/test_ops.py", "-k",
+         "(test_normalization or test_layers_extra or batch_norm or layer_norm "
+         "or group_norm or instance_norm or rms_norm "
+         "or local_response_norm or Norm or norm_) and not create_graph"]),
+    "nn/functional/activation.py": (
+        ["nn/functional/activation.py"],
+        ["tests/nn/test_activation.py", "tests/nn/test_activation_mutants.py",
+         "tests/autograd/test_ops.py", "-k",
+         "(F.celu or F.elu or F.gelu or F.glu or F.hardsigmoid or F.hardswish or F.hardtanh "
+         "or F.leaky_relu or F.logsigmoid or F.mish or F.relu or F.selu or F.silu "
+         "or F.softmin or F.softplus or F.softsign or F.tanhshrink or F.threshold "
+         "or test_activation) and not create_graph"]),
 }
 ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
 
