@@ -229,6 +229,8 @@ RUNS = [
     dict(tolerance_grad=100.0),
     dict(history_size=1, max_iter=40, line_search_fn="strong_wolfe"),
     dict(max_iter=3, max_eval=2),
+    dict(line_search_fn="strong_wolfe", lr=1e4, max_eval=6),  # a long zoom cut short
+    dict(line_search_fn="strong_wolfe", lr=300.0, max_iter=4),
 ]
 
 
@@ -353,5 +355,89 @@ def test_line_search_evaluation_versions_name_the_step():
 
     opt.step(closure)
     assert len(kept) >= 2
-    with pytest.raises(ag.BackwardError, match=r"LBFGS\.step"):
+    with pytest.raises(ag.BackwardError, match=r"to version \d+ by LBFGS\.step\. Clone"):
         kept[1].backward()
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_gradient_exactly_at_tolerance_grad(line_search_fn):
+    """max |g| == tolerance_grad counts as optimal (``<=``), on the first evaluation and
+    after a step. f = x^2 / 2 from x = 2: the first gradient is 2 (tolerance 2: no step);
+    with tolerance 1, one step of length 1/2 (both with and without the line search, whose
+    first trial satisfies the strong Wolfe conditions) lands on x = 1, gradient 1: stop.
+    No torch. Kills ``<`` in the three tolerance_grad tests of ``_step``."""
+    for tol, x_after, evals in ((2.0, 2.0, 1), (1.0, 1.0, 2)):
+        x = ag.tensor(np.array([2.0]), requires_grad=True)
+        opt = optim.LBFGS([x], tolerance_grad=tol, line_search_fn=line_search_fn)
+
+        def closure(x=x, opt=opt):
+            opt.zero_grad()
+            loss = (x * x).sum() * 0.5
+            loss.backward()
+            return loss
+
+        assert float(opt.step(closure)) == 2.0
+        assert x.numpy().tolist() == [x_after]
+        assert opt.state[x]["func_evals"] == evals
+        assert opt.state[x]["n_iter"] == evals - 1
+
+
+def test_step_length_rule_and_the_returned_loss():
+    """The stopping rule ``max |d t| <= tolerance_change`` (exactly equal here: d = -2,
+    t = 0.05, tolerance 0.1) ends ``step`` after one iteration, which still returns the
+    first loss and stores the state. No torch. Kills ``d / t``, ``<`` and ``break`` ->
+    ``return`` (None returned, no state kept)."""
+    x = ag.tensor(np.array([2.0]), requires_grad=True)
+    opt = optim.LBFGS([x], lr=0.1, tolerance_change=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (x * x).sum() * 0.5
+        loss.backward()
+        return loss
+
+    assert float(opt.step(closure)) == 2.0
+    state = opt.state[x]
+    assert state["n_iter"] == 1 and state["t"] == 0.05 and state["prev_loss"] == 2.0
+    np.testing.assert_array_equal(state["d"], [-2.0])
+    np.testing.assert_allclose(x.numpy(), [1.9], rtol=1e-15)
+
+
+def test_a_rejected_curvature_pair_keeps_the_unit_scaling():
+    """A linear loss: y = 0, so the first (s, y) pair fails the curvature test and the
+    second direction is ``-g * H_diag`` with the initial H_diag = 1. No torch. Kills
+    ``H_diag = 2.0``."""
+    x = ag.tensor(np.array([0.0, 0.0]), requires_grad=True)
+    c = ag.tensor(np.array([0.25, -0.5]))
+    opt = optim.LBFGS([x], lr=1.0, max_iter=2, max_eval=10)
+
+    def closure():
+        opt.zero_grad()
+        loss = (x * c).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    # step 1: t = min(1, 1/0.75) = 1, x = -c; step 2: t = lr = 1, d = -c: x = -2c
+    np.testing.assert_array_equal(x.numpy(), [-0.5, 1.0])
+    assert opt.state[x]["H_diag"] == 1.0 and opt.state[x]["old_dirs"] == []
+
+
+def test_state_kept_by_a_call_without_iterations():
+    """``max_iter = 0``: the call evaluates once and keeps the earlier state, including
+    ``prev_loss``. No torch. Kills the ``state.get("prev_loss")`` key mutants."""
+    x = ag.tensor(np.array([2.0, -1.0]), requires_grad=True)
+    opt = optim.LBFGS([x], max_iter=3)
+
+    def closure():
+        opt.zero_grad()
+        loss = (x ** 4).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    before = opt.state[x]["prev_loss"]
+    assert before is not None
+    opt.param_groups[0]["max_iter"] = 0
+    opt.step(closure)
+    assert opt.state[x]["prev_loss"] == before

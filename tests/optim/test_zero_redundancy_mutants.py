@@ -9,12 +9,18 @@ Each test's docstring names the mutants it kills (``mutmut show`` names in the
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import autograd as ag
 import optim
 import optim.zero_redundancy as zr
+
+
+def _full(msg):
+    return "^" + re.escape(msg) + "$"
 
 
 class FakeDist:
@@ -45,7 +51,9 @@ class FakeDist:
         self.queues.setdefault((self.rank, dst), []).append(tensor.numpy().copy())
 
     def recv(self, tensor, src):
-        tensor.array[...] = self.queues[(src, self.rank)].pop(0)
+        got = self.queues[(src, self.rank)].pop(0)  # MPI: the buffers must agree
+        assert (tensor.numpy().shape, tensor.numpy().dtype) == (got.shape, got.dtype)
+        tensor.array[...] = got
 
     def broadcast_coalesced(self, tensors, src):
         n = self.calls.get(self.rank, 0)
@@ -292,23 +300,32 @@ def test_errors(fake):
     after construction, and ``load_state_dict``'s group-count check (``!=``/``or``)."""
     fake(2)
     p = _params()
-    with pytest.raises(ValueError, match="only the default process group"):
+    with pytest.raises(ValueError, match=_full(
+            "ZeroRedundancyOptimizer: only the default process group (process_group=None) "
+            "is supported")):
         optim.ZeroRedundancyOptimizer(p, optim.Adam, process_group=object())
     for kw in ({"parameters_as_bucket_view": True}, {"overlap_with_ddp": True}):
-        with pytest.raises(ValueError, match="parameters_as_bucket_view and overlap_with_ddp"):
+        with pytest.raises(ValueError, match=_full(
+                "ZeroRedundancyOptimizer: parameters_as_bucket_view and overlap_with_ddp are "
+                "not supported (both must be False)")):
             optim.ZeroRedundancyOptimizer(p, optim.Adam, **kw)
     z = optim.ZeroRedundancyOptimizer(p, optim.Adam, lr=0.1)
-    with pytest.raises(ValueError, match="add parameter groups at construction"):
+    with pytest.raises(ValueError, match=_full(
+            "ZeroRedundancyOptimizer: add parameter groups at construction (every rank "
+            "must partition the same groups)")):
         z.add_param_group({"params": [ag.zeros(2, requires_grad=True)]})
     sd = z.state_dict()
     bad = dict(sd, param_groups=sd["param_groups"] * 2)
-    with pytest.raises(ValueError, match="different parameter groups"):
+    with pytest.raises(ValueError, match=_full(
+            "ZeroRedundancyOptimizer.load_state_dict: the state has different parameter "
+            "groups than this optimizer")):
         z.load_state_dict(bad)
     fewer = dict(sd, param_groups=[dict(sd["param_groups"][0], params=[0, 1])])
     with pytest.raises(ValueError, match="different parameter groups"):
         z.load_state_dict(fewer)
     fake(2, initialized=False)
-    with pytest.raises(RuntimeError, match="init_process_group"):
+    with pytest.raises(RuntimeError, match=_full(
+            "ZeroRedundancyOptimizer: call autograd.distributed.init_process_group() first")):
         optim.ZeroRedundancyOptimizer(_params(), optim.Adam)
 
 
@@ -320,6 +337,10 @@ def test_groups_with_their_own_hyperparameters(fake):
     def groups(ps):
         return [{"params": [ps[0]], "lr": 0.1}, {"params": ps[1:], "lr": 0.3}]
 
+    d = fake(2)
+    d.rank = 1
+    fresh = optim.ZeroRedundancyOptimizer(groups(_params()), optim.SGD, lr=0.2, momentum=0.5)
+    assert [(g["lr"], g["momentum"]) for g in fresh.optim.param_groups] == [(0.3, 0.5)]
     d, ranks, zeros, ref, plain = _run(fake, 2, 2, optim.SGD, groups=groups, lr=0.2,
                                        momentum=0.5)
     assert zeros[0]._local_of == [0, None] and zeros[1]._local_of == [None, 0]
@@ -327,3 +348,50 @@ def test_groups_with_their_own_hyperparameters(fake):
     for r in range(2):
         for p, q in zip(ranks[r], ref, strict=True):
             np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=0, atol=1e-12)
+
+
+def test_greedy_partition_adds_up_the_load(fake):
+    """Sizes 5, 3, 2, 2 on two ranks: loads (5, 0) -> (5, 3) -> (5, 5), so the last goes
+    to rank 0 (the first of the least loaded). Kills ``load[r] = p.numel()`` (rank 1's
+    load would read 2) and ``load[r] -= ...``."""
+    d = fake(2)
+    ps = [ag.zeros(n, requires_grad=True) for n in (5, 3, 2, 2)]
+    z = optim.ZeroRedundancyOptimizer(ps, optim.SGD, lr=0.1)
+    assert [z.owner(p) for p in ps] == [0, 1, 1, 0]
+    d.rank = 1
+    z1 = optim.ZeroRedundancyOptimizer(ps, optim.SGD, lr=0.1)
+    assert [z1.owner(p) for p in ps] == [0, 1, 1, 0]
+
+
+def test_consolidate_default_rank_and_a_sender_without_state(fake):
+    """``consolidate_state_dict()`` gathers on rank 0 by default; a parameter its owner
+    (not rank 0) holds no state for travels as an empty entry and is left out; loading a
+    state without an entry for an owned parameter keeps it stateless. Kills the default
+    ``to`` mutant, ``self.state.get(p, None)``/``get(p, )``, the received count's dtype
+    (the fake checks the buffers agree, as MPI needs) and ``load_state_dict``'s
+    ``owner == rank or i in state``."""
+    d = fake(2)
+    zeros, ranks = [], []
+    for r in range(2):
+        d.rank = r
+        ps = _params()
+        ranks.append(ps)
+        zeros.append(optim.ZeroRedundancyOptimizer(ps, optim.SGD, lr=0.1, momentum=0.9))
+    for r in range(2):
+        d.rank = r
+        for i, p in enumerate(ranks[r]):
+            if i != 2:
+                p.grad = ag.ones(*p.shape, dtype=ag.float64)
+        zeros[r].step()
+    d.flush()
+    for r in (1, 0):
+        d.rank = r
+        zeros[r].consolidate_state_dict()
+    d.rank = 0
+    sd = zeros[0].state_dict()
+    assert sorted(sd["state"]) == [0, 1]
+    d.rank = 1
+    other = optim.ZeroRedundancyOptimizer(_params(), optim.SGD, lr=0.1, momentum=0.9)
+    other.load_state_dict(sd)  # owns 1 (with state) and 2 (without)
+    assert [i for i, p in enumerate(other.param_groups[0]["params"])
+            if p in other.state] == [1]
