@@ -390,3 +390,18 @@ def test_list_targets_land_on_the_inputs_device(request):
     assert F.mse_loss(x, [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]).device is dev
     assert F.binary_cross_entropy(x, [[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]],
                                   weight=[1.0, 2.0, 3.0]).device is dev
+
+
+def test_probability_targets_of_another_dtype_and_a_bad_weight():
+    """Float64 class probabilities for float32 logits: a float32 loss equal to the one
+    with float32 probabilities; a weight of the wrong shape is refused by name. Kills
+    ``_cross_entropy_probs``' ``target.dtype == input.dtype``, ``target = None``,
+    ``target.to(None)`` and ``_class_weight(..., None)``."""
+    x = ag.tensor(np.array([[0.5, -1.0, 2.0], [0.1, 0.2, 0.3]], np.float32))
+    p = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
+    a = F.cross_entropy(x, ag.tensor(p))
+    b = F.cross_entropy(x, ag.tensor(p.astype(np.float32)))
+    assert a.dtype == ag.float32 and a.item() == b.item()
+    with pytest.raises(ValueError, match=_full(
+            "cross_entropy: weight must have shape (3,) (one per class), got (2,)")):
+        F.cross_entropy(x, ag.tensor(p), weight=ag.tensor([1.0, 2.0]))
