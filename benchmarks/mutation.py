@@ -98,6 +98,10 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
          "or F.leaky_relu or F.logsigmoid or F.mish or F.relu or F.selu or F.silu "
          "or F.softmin or F.softplus or F.softsign or F.tanhshrink or F.threshold "
          "or test_activation) and not create_graph"]),
+    "nn/functional/conv.py": (
+        ["nn/functional/conv.py"],
+        ["tests/nn/test_conv.py", "tests/autograd/test_ops.py", "-k",
+         "(conv or fold or test_conv) and not create_graph"]),
 }
 ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
 
