@@ -62,18 +62,10 @@ from . import graph as _graph
 from .grad_mode import STATE
 from .graph import Node
 from .ops import arithmetic as _arith
-from .recording import RECORDING, replayable
+from .recording import RECORDING, CompileError, CompileMismatchError, replayable
 from .tensor import Tensor, _wrap
 
 __all__ = ["compile", "replayable", "CompileError", "CompileMismatchError"]
-
-
-class CompileError(RuntimeError):
-    """A compiled function did something that its replay could not reproduce."""
-
-
-class CompileMismatchError(CompileError):
-    """``check=True``: the uncompiled run differed from the recorded program."""
 
 
 _REC = None  # the recorder of the call being recorded, or None

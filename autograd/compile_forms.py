@@ -187,19 +187,28 @@ register_out_form(_arith.Tanh)(_unary(np.tanh, True))
 
 @register_out_form(_arith.Relu)
 def _relu(site):
-    # forward: mask = ~(x <= 0) (saved), out = maximum(x, 0)
+    # out = maximum(x, 0), saved as the output itself (the same buffer)
     zero = _scalar_operand(0, site.args[0], site.outs[0])
-    if zero is None or set(site.saved) - {0}:
+    if zero is None:
         return None
+    return OutForm(lambda x, o: np.maximum(x, zero, out=o), (0,))
 
-    def relu(x, o, mask):
-        np.less_equal(x, zero, out=mask)
-        np.logical_not(mask, out=mask)
-        np.maximum(x, zero, out=o)
 
-    if 0 not in site.saved:  # no backward reads the mask
-        return OutForm(lambda x, o: np.maximum(x, zero, out=o), (0,))
-    return OutForm(relu, (0,), (("out", 0), ("saved", 0)))
+@register_out_form(_arith.ReluGrad)
+def _relu_grad(site):
+    # g * (out != 0), the mask in a scratch array made once
+    g, out = site.args
+    (res,) = site.outs
+    if not (_arr(g) and _arr(out)) or res.shape != g.shape or out.shape != g.shape or \
+            set(site.saved) - {0}:
+        return None
+    zero, mask = np.zeros((), out.dtype), np.empty(out.shape, bool)
+
+    def relu_grad(g, out, o):
+        np.not_equal(out, zero, out=mask)
+        np.multiply(g, mask, out=o)
+
+    return OutForm(relu_grad, (0, 1), aliases={0: 1})
 
 
 # --- reductions and their adjoints ---------------------------------------------------------

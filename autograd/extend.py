@@ -12,6 +12,9 @@ Everything a new differentiable op or layer needs from ``autograd``, in one impo
 * ``is_grad_enabled``, ``no_grad``, ``enable_grad``, ``set_grad_enabled``: grad mode. A
   ``backward`` runs with grad mode on exactly when ``create_graph=True``, so
   ``is_grad_enabled()`` says whether its result must itself be differentiable.
+* ``plain_backward()``: whether a backward may run its gradient Function's array code
+  directly on ``ctx.saved_arrays()`` (no create_graph, no observer such as
+  ``ag.compile``'s recorder): the fast path of ``Linear`` and the losses.
 * ``sum_to(g, shape)``: the one unbroadcast (a broadcast input's gradient summed back).
 * ``promote(a, b, op)``: PyTorch's dtype promotion for a binary op's two arguments.
 * ``increment_version(t, by=...)``: record an in-place write into ``t.array`` made by
@@ -35,7 +38,7 @@ from __future__ import annotations
 from .compile import replayable
 from .compile_forms import OutForm, register_out_form
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .graph import BackwardError, Function, Node, increment_version
+from .graph import BackwardError, Function, Node, increment_version, plain_backward
 from .ops._util import sum_to
 from .ops.arithmetic import promote
 from .recording import is_compile_recording
@@ -53,6 +56,7 @@ __all__ = [
     "is_compile_recording",
     "is_grad_enabled",
     "no_grad",
+    "plain_backward",
     "promote",
     "register_out_form",
     "replayable",

@@ -39,6 +39,7 @@ class AnomalyError(RuntimeError):
 
 
 _scalars = (int, float, bool)
+_observers = 0  # observe() blocks now active (see plain_backward)
 _next_seq = itertools.count().__next__
 
 
@@ -81,14 +82,7 @@ class Node:
     @property
     def saved_tensors(self) -> tuple:
         """The saved arrays as Tensors, connected to the graph when grad mode is on."""
-        if self._freed:
-            raise BackwardError(_freed_message(self))
-        versions = self._versions
-        if versions is not None:
-            for rec in versions:
-                if rec is not None and rec[0].value != rec[1]:
-                    _raise_modified(self)
-        saved, device = self._saved, self.device
+        saved, device = self.saved_arrays(), self.device
         if not STATE.enabled or self._origins is None:
             return tuple([a if a is None or type(a) in _scalars else _wrap(a, device)
                           for a in saved])
@@ -109,6 +103,19 @@ class Node:
             else:  # an output of this node
                 out.append(_wrap(a, device, True, self, -1 - origin))
         return tuple(out)
+
+    def saved_arrays(self) -> tuple:
+        """The saved arrays themselves, checked as ``saved_tensors`` checks them (freed
+        by an earlier backward, changed in place since they were saved): for a
+        backward's array code when :func:`plain_backward` says it may skip Tensors."""
+        if self._freed:
+            raise BackwardError(_freed_message(self))
+        versions = self._versions
+        if versions is not None:
+            for rec in versions:
+                if rec is not None and rec[0].value != rec[1]:
+                    _raise_modified(self)
+        return self._saved
 
     def name(self) -> str:
         return self.fn.__name__ + "Backward"
@@ -184,6 +191,16 @@ def _refreshed(t) -> bool:
     t.grad_fn, t._out_idx, t.requires_grad = v.grad_fn, v._out_idx, v.requires_grad
     info.version = t._vc.value
     return t.requires_grad
+
+
+def plain_backward() -> bool:
+    """Whether a node's backward runs plain: in a backward that records nothing
+    (``create_graph=False``) while no observer (the profiler, ``ag.compile``'s recorder,
+    the ONNX tracer) watches the ops. A backward whose gradient is a Function (``G``,
+    see ``docs/architecture.md``) may then call ``G``'s array code directly on
+    ``ctx.saved_arrays()`` and return wrapped results: the same formula, without the
+    Tensors and the node ``G.apply`` would make only to drop them."""
+    return not STATE.enabled and not _observers
 
 
 def _freed_message(node) -> str:
@@ -334,36 +351,42 @@ def _resolve_saved(ctx, raw, outs, arrays, args):
     out_counters = None
     n_out = len(raw)
     for s in ctx._saved:
-        for j in range(n_out):
-            if s is raw[j]:
-                origins.append(-1 - j)
-                kept.append(outs[j])  # a NumPy scalar output was turned into a 0-d array
-                if out_counters is None:
-                    out_counters = [None] * n_out
-                vc = out_counters[j]
-                if vc is None:
-                    vc = out_counters[j] = _VersionCounter()
-                versions.append((vc, 0))
+        j = 0
+        for r in raw:
+            if s is r:
                 break
+            j += 1
+        if j < n_out:  # an output of this node
+            origins.append(-1 - j)
+            kept.append(outs[j])  # a NumPy scalar output was turned into a 0-d array
+            if out_counters is None:
+                out_counters = [None] * n_out
+            vc = out_counters[j]
+            if vc is None:
+                vc = out_counters[j] = _VersionCounter()
+            versions.append((vc, 0))
+            continue
+        i = 0
+        for a in arrays:
+            if s is a:
+                break
+            i += 1
+        else:  # neither an input nor an output: a constant
+            origins.append(None)
+            kept.append(_as_array(s))
+            versions.append(None)
+            continue
+        origins.append(i)
+        t = args[i]
+        if isinstance(t, Tensor):
+            kept.append(s)  # a Tensor's array
+            vc = t._vc
+            if vc is None:
+                vc = t._vc = _VersionCounter()
+            versions.append((vc, vc.value))
         else:
-            for i, a in enumerate(arrays):
-                if s is a:
-                    origins.append(i)
-                    t = args[i]
-                    if isinstance(t, Tensor):
-                        kept.append(s)  # a Tensor's array
-                        vc = t._vc
-                        if vc is None:
-                            vc = t._vc = _VersionCounter()
-                        versions.append((vc, vc.value))
-                    else:
-                        kept.append(_as_array(s))
-                        versions.append(None)
-                    break
-            else:
-                origins.append(None)
-                kept.append(_as_array(s))
-                versions.append(None)
+            kept.append(_as_array(s))
+            versions.append(None)
     ctx._origins = tuple(origins)
     ctx._saved = tuple(kept)
     ctx._versions = tuple(versions)
@@ -473,7 +496,10 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                 if t is None or g is None:
                     continue
                 if idx < 0:
-                    _deliver_leaf(t, g, capture, node, held)
+                    if t._hooks or capture is not None or g.array.shape != t.array.shape:
+                        _deliver_leaf(t, g, capture, node, held)
+                    else:  # the common case: straight into .grad
+                        _accumulate_leaf(t, g, None)
                     if post is not None:
                         post.got.add(id(t))
                     continue
@@ -487,9 +513,10 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                 s[idx] = g if prev is None else prev + g
             if post is not None:
                 post.node_done(node)
-        for entry in held.values():  # a leaf's hooks run once, on its total gradient
-            _release_held(entry, capture)
-        held.clear()  # accumulated: post.flush below must not release them a second time
+        if held:
+            for entry in held.values():  # a leaf's hooks run once, on its total gradient
+                _release_held(entry, capture)
+            held.clear()  # accumulated: post.flush below must not release them again
         if post is not None:
             post.flush()
     finally:
@@ -698,7 +725,7 @@ def observe(apply=None, backward=None):
     node's backward and must call ``inner(node, slot, capture, anomaly)``. Swapping is
     process-wide (all threads), as a profiler should be.
     """
-    global _node_backward
+    global _node_backward, _observers
     prev_apply = Function.__dict__["apply"]
     prev_backward = _node_backward
     if apply is not None:
@@ -706,8 +733,10 @@ def observe(apply=None, backward=None):
         Function.apply = classmethod(lambda cls, *args: apply(inner_apply, cls, *args))
     if backward is not None:
         _node_backward = lambda *a: backward(prev_backward, *a)
+    _observers += 1  # every op goes through Function.apply while observed
     try:
         yield
     finally:
+        _observers -= 1
         Function.apply = prev_apply
         _node_backward = prev_backward

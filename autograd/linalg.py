@@ -23,6 +23,7 @@ import numpy as np
 from . import ops
 from .graph import Function
 from .ops._util import sum_to
+from .recording import refuse_while_recording
 from .tensor import Tensor, _wrap
 
 __all__ = [
@@ -670,6 +671,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         xp.zeros((0,), dtype=np.int64), A)
     sv = _const(s, A) if driver in ("gelsd", "gelss") else empty
     residuals = empty
+    if m > n and driver != "gelsy":
+        refuse_while_recording("linalg.lstsq", "the rank (residuals exist only at full rank)")
     if m > n and driver != "gelsy" and bool((rank_arr == n).all()):
         r = A @ X - Bm
         residuals = (r * r).sum(-2)

@@ -32,6 +32,24 @@ RECORDING = _Recording()
 RECORDING.rec = None  # set by ag.compile's recorder (compile._Recorder)
 
 
+class CompileError(RuntimeError):
+    """A compiled function did something that its replay could not reproduce."""
+
+
+class CompileMismatchError(CompileError):
+    """``check=True``: the uncompiled run differed from the recorded program."""
+
+
+def refuse_while_recording(op: str, reads: str) -> None:
+    """Raise :class:`CompileError` while ``ag.compile`` records (outside any recorded
+    step): for an op whose array code decides in Python from data values (``reads``) how
+    much to compute, which a replay could not decide again."""
+    if RECORDING.rec is not None:
+        raise CompileError(
+            f"ag.compile: {op} reads {reads} to decide how much to compute, which a replay "
+            f"cannot do again; call it outside the compiled function")
+
+
 def is_compile_recording() -> bool:
     """Whether ``ag.compile`` is recording (outside any recorded step): code that
     branches on data values to skip work (``if mask.all(): ...``) must then take the

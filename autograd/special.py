@@ -16,6 +16,7 @@ import numpy as np
 from . import dtypes, ops
 from .graph import Function
 from .ops._util import sum_to
+from .recording import refuse_while_recording
 from .tensor import Tensor
 
 __all__ = [
@@ -349,6 +350,7 @@ def _polynomial(name: str, x, n, shifted: bool = False) -> Tensor:
     xa, na = xp.broadcast_arrays(xa, na.astype(np.int64))
     first, step = _RECURRENCES[name]
     out = xp.where(na == 0, 1.0, 0.0).astype(dt)
+    refuse_while_recording(f"special.{name}", "the largest degree n")
     top = int(na.max()) if na.size else 0
     q, p = xp.ones_like(xa), first(xa)
     for k in range(1, top + 1):

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from autograd.extend import OutForm, increment_version
+from autograd.extend import increment_version
 from backends.base import KernelSpec, register_elementwise
 from backends.numba_util import LazyKernel, flat_float_arrays
 
@@ -80,16 +80,16 @@ class Adam(Optimizer):
                         state["exp_avg_sq"].array, lr, beta1, beta2, eps, wd,
                         step, decoupled, maximize, vmax)
 
-    def _step_out_form(self):
-        """ag.compile's replay of ``step()`` on NumPy (see ``Optimizer._step_out_form``):
-        the per-parameter Python of ``step`` (the group loop, ``_init_state``, the 1-d
-        views, a fresh hyperparameter array) costs ~5 us a parameter; this keeps the
-        views, the numba kernel and a hyperparameter buffer per parameter, and per call
-        does what ``_update`` and ``_adam_cpu`` do: count the step in the state's 0-d
-        tensor, fill the hyperparameters (``_hyperparameters``), run the kernel, bump
-        the version. What it does not cover, checked on every call before any update
-        (AMSGrad, a replaced state or parameter array, a non-contiguous gradient, new
-        groups), runs ``step()`` itself."""
+    def _fast_step(self):
+        """The cached step (see ``Optimizer._fast_step``) on NumPy: the per-parameter
+        Python of ``step`` (the group loop, ``_init_state``, the 1-d views, a fresh
+        hyperparameter array) costs ~5 us a parameter; this keeps the views, the numba
+        kernel and a hyperparameter buffer per parameter, and per call does what
+        ``_update`` and ``_adam_cpu`` do: count the step in the state's 0-d tensor, fill
+        the hyperparameters (``_hyperparameters``), run the kernel, bump the version.
+        What it does not cover, checked on every call before any update (AMSGrad, a
+        replaced state or parameter array, a non-contiguous gradient, new groups),
+        returns False with nothing changed."""
         if type(self)._update is not Adam._update:  # a subclass with its own rule
             return None
         groups = []
@@ -136,9 +136,9 @@ class Adam(Optimizer):
                         return False
             return True
 
-        def step(opt):
+        def run(opt):
             if not covered(opt):
-                return opt.step()
+                return False
             for group, _, _, entries in groups:
                 beta1, beta2 = group["betas"]
                 lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
@@ -156,9 +156,9 @@ class Adam(Optimizer):
                     done.append(p)
                 for p in done:
                     increment_version(p, by=by)
-            return None
+            return True
 
-        return OutForm(step, (0,), buffers=())
+        return run
 
 
 class AdamW(Adam):

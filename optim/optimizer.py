@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograd.extend import (
+    OutForm,
     Tensor,
     enable_grad,
     increment_version,
@@ -143,12 +144,21 @@ class Optimizer:
                         g.requires_grad = False
                     g.array[...] = 0
 
+    # the cached step of _fast_step (None until built); builds tried and given up
+    _fast = None
+    _fast_misses = 0
+
     @replayable  # ag.compile: recorded as one step, called again on replay
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns ``closure()`` if given.
 
         ``closure`` re-evaluates the model and returns the loss (it runs with grad on).
         """
+        if closure is None and self._fast is not None:
+            if self._fast(self):
+                return None
+            self._fast = None  # something it assumed changed: the full step, then rebuild
+            self._fast_misses += 1
         loss = None
         if closure is not None:
             with enable_grad():
@@ -161,19 +171,42 @@ class Optimizer:
                     self._update(group, params)
                     for p in params:  # changed in place: a graph that saved p is stale
                         increment_version(p, by=by)
+        if closure is None and self._fast is None and self._fast_misses < _FAST_TRIES:
+            self._fast = self._fast_step()  # the state exists now: cache what it can
+            if self._fast is None:
+                self._fast_misses += 1
         return loss
 
     def _update(self, group: dict[str, Any], params: list[Tensor]) -> None:
         raise NotImplementedError
 
+    def _fast_step(self):
+        """A cached form of ``step()`` for the current parameters, state and backend, or
+        None (the default: every step runs ``_update``). Built after a full step, when
+        the state exists; ``run(opt)`` then does the whole update without the
+        per-parameter Python of ``step`` (fresh views, state lookups, dispatch), or
+        returns False having changed nothing when what it assumed no longer holds (a
+        replaced parameter array or state, new groups, an option it does not cover), so
+        ``step`` runs in full and rebuilds it (given up after ``_FAST_TRIES`` misses).
+        Used by every ``step()`` and by ``ag.compile``'s replay. Adam's is in
+        ``optim/adam.py``."""
+        return None
+
     def _step_out_form(self):
         """ag.compile's hook: an ``OutForm`` (``autograd.extend``) whose call, given this
-        optimizer, replays ``step()`` on the current state and gradients without the
-        per-parameter Python of ``step``, or None (the default: a replay calls ``step()``
-        as it is). Asked once, when a compiled program that steps this optimizer is
-        planned; the form must check on each call what it assumed and else call
-        ``step()``. Adam's is in ``optim/adam.py``."""
-        return None
+        optimizer, replays ``step()`` through :meth:`_fast_step`'s cached form, or
+        ``step()`` itself where the form does not cover the call; None when there is no
+        cached form (a replay calls ``step()`` as it is). Asked once, when a compiled
+        program that steps this optimizer is planned."""
+        run = self._fast_step()
+        if run is None:
+            return None
+
+        def step(opt):
+            if not run(opt):
+                opt.step()
+
+        return OutForm(step, (0,), buffers=())
 
     # --- helpers for subclasses ---------------------------------------------------------
     @staticmethod
@@ -324,6 +357,11 @@ def _step_form(site):
         return None
     return site.args[0]._step_out_form()
 
+
+# builds of a cached step (Optimizer._fast_step) that found nothing to cache, or were
+# outdated, after which step() stops trying: a configuration that changes every step
+# would otherwise pay for a build each time
+_FAST_TRIES = 3
 
 # the words of PyTorch's messages for each hyperparameter that must be >= 0
 _HYPERPARAMETER_WORDS = {

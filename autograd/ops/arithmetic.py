@@ -345,15 +345,35 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    """max(x, 0), one pass; backward reads the result, as PyTorch's
+    ``threshold_backward`` does (so changing it in place before backward is refused)."""
+
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(~(x <= 0))  # NaN passes its gradient, as in PyTorch
-        return ctx.device.backend.xp.maximum(x, 0)
+        out = ctx.device.backend.xp.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        (mask,) = ctx.saved_tensors  # a constant: the second derivative is zero
-        return Mul.apply(g, mask)
+        (out,) = ctx.saved_tensors
+        return ReluGrad.apply(g, out)
+
+
+class ReluGrad(Function):
+    """``g`` where relu let its input through, else 0: where its result is nonzero, i.e.
+    x > 0 or x is NaN (NaN passes its gradient, as in PyTorch; -0.0 and 0 do not).
+    Linear in ``g``; the result's derivative is zero almost everywhere."""
+
+    @staticmethod
+    def forward(ctx, g, out):
+        ctx.save_for_backward(out)
+        return g * (out != 0)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (out,) = ctx.saved_tensors
+        return ReluGrad.apply(gg, out), None
 
 
 class Erf(Function):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import Function
-from ..recording import replayable
+from ..recording import is_compile_recording, replayable
 from ..tensor import Tensor, _wrap
 from ._util import expand, normalize_dim
 from .arithmetic import where
@@ -26,7 +26,13 @@ def _check_index(index: Tensor, op: str, size: int | None = None):
         raise TypeError(f"{op}: index must be an integer Tensor, got {type(index).__name__}")
     if index.array.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got dtype {index.dtype}")
-    if size is not None and index.array.size:
+    if size is not None:
+        _check_range(index, size, op)
+
+
+@replayable  # ag.compile: checked again on the replay's index (NumPy may wrap or clip)
+def _check_range(index: Tensor, size: int, op: str) -> None:
+    if index.array.size:
         lo, hi = int(index.array.min()), int(index.array.max())
         if lo < -size or hi >= size:
             raise IndexError(f"{op}: index values span [{lo}, {hi}], out of range for a "
@@ -244,31 +250,38 @@ class ScatterReduce(Function):
             return ((g * wx if nx else None), (getitem(g, ctx.key) * wsrc if nsrc else None),
                     None, None, None)
         x, src, out = ctx.saved_tensors
-        xp = ctx.device.backend.xp
         self_in = _wrap(ctx.self_in, ctx.device)
-        if not bool((src.array == 0).any()) and not bool(((x.array == 0) & ctx.self_in).any()):
+        if not is_compile_recording() and not bool((src.array == 0).any()) and \
+                not bool(((x.array == 0) & ctx.self_in).any()):  # (any values while recording)
             # no zeros: d out / d v = out / v, in Tensor ops (twice differentiable)
             gx = where(self_in, g * out / x, 0.0) if nx else None
             gsrc = getitem(g * out, ctx.key) / src if nsrc else None
             return gx, gsrc, None, None, None
         # with zeros: the product of the others in each group, computed directly
-        backend = ctx.device.backend
-        xd, sd = x.array, src.array
-        xv = xp.where(ctx.self_in, xd, 1)
-        zeros = (xv == 0).astype(np.int64)
-        backend.add_at(zeros, ctx.key, (sd == 0).astype(np.int64))
-        nz = xp.where(xv == 0, 1, xv).astype(xd.dtype)
-        backend.reduce_at("multiply", nz, ctx.key, xp.where(sd == 0, 1, sd).astype(xd.dtype))
-
-        def others(v, z, p):
-            return xp.where(z == 0, p / xp.where(v == 0, 1, v),
-                            xp.where((z == 1) & (v == 0), p, 0)).astype(xd.dtype)
-
-        ox = xp.where(ctx.self_in, others(xd, zeros, nz), 0)
-        osrc = others(sd, zeros[ctx.key], nz[ctx.key])
+        ox, osrc = _prod_of_others(ctx.device.backend, x.array, src.array, ctx.self_in,
+                                   ctx.key)
         gx = g * _wrap(ox, ctx.device) if nx else None
         gsrc = getitem(g, ctx.key) * _wrap(osrc, ctx.device) if nsrc else None
         return gx, gsrc, None, None, None
+
+
+@replayable  # array code on the values: ag.compile calls it again on replay
+def _prod_of_others(backend, xd, sd, self_in, key):
+    """For ``scatter_reduce(prod)``'s gradient: each value's product of the others in
+    its group (x's values where ``self_in``, and the sources sent by ``key``), right when
+    a group holds zeros (one zero: only the zero gets the others' product)."""
+    xp = backend.xp
+    xv = xp.where(self_in, xd, 1)
+    zeros = (xv == 0).astype(np.int64)
+    backend.add_at(zeros, key, (sd == 0).astype(np.int64))
+    nz = xp.where(xv == 0, 1, xv).astype(xd.dtype)
+    backend.reduce_at("multiply", nz, key, xp.where(sd == 0, 1, sd).astype(xd.dtype))
+
+    def others(v, z, p):
+        return xp.where(z == 0, p / xp.where(v == 0, 1, v),
+                        xp.where((z == 1) & (v == 0), p, 0)).astype(xd.dtype)
+
+    return xp.where(self_in, others(xd, zeros, nz), 0), others(sd, zeros[key], nz[key])
 
 
 def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,

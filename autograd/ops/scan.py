@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import dtypes
 from ..graph import Function
-from ..recording import replayable
+from ..recording import is_compile_recording, replayable
 from ..tensor import Tensor, _wrap
 from ._util import normalize_dim
 from .arithmetic import exp, log, where
@@ -41,7 +41,9 @@ class Cumprod(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         d = ctx.axis
-        if not bool((x.array == 0).any()):
+        # while ag.compile records, the path that holds for any values (a replay cannot
+        # branch on whether the next inputs have zeros)
+        if not is_compile_recording() and not bool((x.array == 0).any()):
             # d out_j / d x_i = out_j / x_i for j >= i: a reversed cumsum of g * out
             return _rev_cumsum(g * out, d) / x, None
         # with zeros, out / x is 0 / 0: take each x_i out of the product (set it to 1)

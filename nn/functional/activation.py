@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from autograd import dtypes
-from autograd.extend import Function, Tensor
+from autograd.extend import Function, Tensor, plain_backward, wrap
 from autograd.ops import (
     abs,
     clamp,
@@ -62,7 +62,7 @@ def _float(x: Tensor, op: str) -> Tensor:
     return x if x.array.dtype.kind == "f" else x.to(dtypes.get_default_dtype())
 
 
-# Each activation f is a node whose backward is ``FGrad.apply(x, g, *consts) = g * f'(x)``:
+# Each activation f is a node whose backward is ``FGrad.of(ctx, g, *consts) = g * f'(x)``:
 # an ``ElementwiseGrad``, whose forward is the array code a plain backward runs and whose
 # backward differentiates that same formula (d/dg: FGrad again; d/dx: g * f''(x)).
 
@@ -77,7 +77,22 @@ class ElementwiseGrad(Function):
     def forward(cls, ctx, x, g, *consts):
         ctx.consts = consts
         ctx.save_for_backward(x, g)
-        return (g * cls.slope(ctx.device.backend.xp, x, *consts)).astype(g.dtype, copy=False)
+        return cls._arrays(ctx.device.backend.xp, x, g, consts)
+
+    @classmethod
+    def _arrays(cls, xp, x, g, consts):
+        return (g * cls.slope(xp, x, *consts)).astype(g.dtype, copy=False)
+
+    @classmethod
+    def of(cls, ctx, g, *consts):
+        """The gradient of the activation node ``ctx`` (whose one saved array is its
+        input x) for the output gradient ``g``: this formula's array code directly in a
+        plain backward (``plain_backward()``), else ``cls.apply(x, g, *consts)``."""
+        if plain_backward():
+            (x,) = ctx.saved_arrays()
+            return wrap(cls._arrays(ctx.device.backend.xp, x, g.array, consts), ctx.device)
+        (x,) = ctx.saved_tensors
+        return cls.apply(x, g, *consts)
 
     @classmethod
     def backward(cls, ctx, gg):
@@ -115,8 +130,7 @@ class Elu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return EluGrad.apply(x, g, ctx.alpha, ctx.scale), None, None
+        return EluGrad.of(ctx, g, ctx.alpha, ctx.scale), None, None
 
 
 class EluGrad(ElementwiseGrad):
@@ -142,8 +156,7 @@ class Gelu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return GeluGrad.apply(x, g, ctx.cdf)
+        return GeluGrad.of(ctx, g, ctx.cdf)
 
 
 class GeluGrad(ElementwiseGrad):
@@ -178,8 +191,7 @@ class GeluTanh(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return GeluTanhGrad.apply(x, g, ctx.t)
+        return GeluTanhGrad.of(ctx, g, ctx.t)
 
 
 class GeluTanhGrad(ElementwiseGrad):
@@ -205,8 +217,7 @@ class Silu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return SiluGrad.apply(x, g, ctx.s)
+        return SiluGrad.of(ctx, g, ctx.s)
 
 
 class SiluGrad(ElementwiseGrad):
@@ -237,8 +248,7 @@ class Softplus(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return SoftplusGrad.apply(x, g, ctx.beta, ctx.linear, ctx.out), None, None
+        return SoftplusGrad.of(ctx, g, ctx.beta, ctx.linear, ctx.out), None, None
 
 
 class SoftplusGrad(ElementwiseGrad):

@@ -92,22 +92,29 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         flat_t = flat_t if flat_t.dtype == np.int64 else flat_t.long()
     else:
         flat_t = idx.reshape(-1).astype(xp.int64, copy=False)
-    flat = flat_t.array if isinstance(flat_t, Tensor) else flat_t
-    if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= v):
-        raise IndexError(f"{op}: index out of range: indices span [{int(flat.min())}, "
-                         f"{int(flat.max())}] but weight has {v} rows")
+    _check_rows(flat_t, v, op)
     if max_norm is not None:
-        _renorm_rows(weight, flat, max_norm, norm_type)
+        _renorm_rows(weight, flat_t, max_norm, norm_type)
     out = Gather.apply(weight, flat_t, padding_idx, False)
     return out.reshape(tuple(idx.shape) + (weight.shape[1],))
 
 
+@replayable  # ag.compile: checked again on the replay's indices
+def _check_rows(flat, v: int, op: str) -> None:
+    """Refuse indices outside [0, v) (NumPy would wrap a negative one silently)."""
+    flat = flat.array if isinstance(flat, Tensor) else flat
+    if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= v):
+        raise IndexError(f"{op}: index out of range: indices span [{int(flat.min())}, "
+                         f"{int(flat.max())}] but weight has {v} rows")
+
+
+@replayable  # ag.compile: it changes the weight in place, so a replay must do it again
 def _renorm_rows(weight: Tensor, rows, max_norm: float, norm_type: float) -> None:
     """In place, outside the graph: rows of ``weight`` with norm above ``max_norm``
     scaled down to it (PyTorch's ``max_norm``)."""
     xp = weight.device.backend.xp
     with no_grad():
-        rows = xp.unique(rows)
+        rows = xp.unique(rows.array if isinstance(rows, Tensor) else rows)
         w = weight.array[rows]
         norms = (xp.abs(w) ** norm_type).sum(1) ** (1.0 / norm_type)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)

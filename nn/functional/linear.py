@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.extend import Function, OutForm, Tensor, register_out_form
+from autograd.extend import (
+    Function,
+    OutForm,
+    Tensor,
+    plain_backward,
+    register_out_form,
+    wrap,
+)
 from autograd.ops.linalg import mm
 
 __all__ = ["linear", "bilinear"]
@@ -20,9 +27,16 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        grads = LinearGrad.apply(g, x, w, needs)  # a Tensor, or a tuple of two or three
+        if plain_backward():  # LinearGrad's array code, without its node
+            x, w = ctx.saved_arrays()
+            grads = _linear_grad_arrays(g.array, x, w, needs)
+            dev = ctx.device
+            grads = tuple([wrap(a, dev) for a in grads]) if type(grads) is tuple else \
+                wrap(grads, dev)
+        else:
+            x, w = ctx.saved_tensors
+            grads = LinearGrad.apply(g, x, w, needs)  # a Tensor, or a tuple of two or three
         if type(grads) is not tuple:
             return tuple([grads if n else None for n in needs])
         if len(grads) == 3:  # all three (a hidden layer)

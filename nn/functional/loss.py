@@ -13,12 +13,21 @@ import math
 import numpy as np
 
 from autograd import dtypes
-from autograd.extend import Function, OutForm, Tensor, register_out_form, replayable
+from autograd.extend import (
+    Function,
+    OutForm,
+    Tensor,
+    plain_backward,
+    register_out_form,
+    replayable,
+    wrap,
+)
 from autograd.ops import abs, clamp, log, log1p, log_softmax, sigmoid, softmax, where
 from autograd.ops.arithmetic import stable_softplus
 from autograd.ops.indexing import IndexAddInto
 from backends import DeviceMismatchError
 
+from . import _loss_kernels
 from .activation import Softplus
 
 __all__ = [
@@ -221,6 +230,12 @@ def _row_arrays(xp, c, dtype, t, wc, ignore_index, op, reduction, eps, w=_FRESH,
     rows 0; any other out of [0, c) raises), each row's coefficient ``(1 - eps) *
     weight / total`` and the label-smoothing coefficients (None when ``eps`` is 0).
     ``wc``: the (C,) class weights or None. ``safe``, ``coef``: buffers (ag.compile)."""
+    if xp is np and wc is None and eps == 0:  # the fused loop (see _loss_kernels)
+        fused = _loss_kernels.row_terms(t, ignore_index, c, reduction == "mean", dtype, safe,
+                                        coef)
+        if fused is not None:
+            _check_targets(fused[2], fused[3], c, op, ignore_index)
+            return fused[0], fused[1], None
     m = t.shape[0]
     invalid = xp.equal(t, ignore_index if w.ign is None else w.ign, out=w.invalid)
     valid = xp.logical_not(invalid, out=w.valid)
@@ -230,10 +245,7 @@ def _row_arrays(xp, c, dtype, t, wc, ignore_index, op, reduction, eps, w=_FRESH,
         xp.copyto(safe, t)
     xp.copyto(safe, 0 if w.zero is None else w.zero, where=invalid)
     if m:
-        lo, hi = int(safe.min(out=w.lo)), int(safe.max(out=w.hi))
-        if lo < 0 or hi >= c:
-            raise IndexError(f"{op}: target {hi if hi >= c else lo} is out of bounds for "
-                             f"{c} classes (ignore_index={ignore_index})")
+        _check_targets(int(safe.min(out=w.lo)), int(safe.max(out=w.hi)), c, op, ignore_index)
     if wc is not None:
         wrow = wc[safe] * valid
     elif w.wrow is None:
@@ -251,6 +263,14 @@ def _row_arrays(xp, c, dtype, t, wc, ignore_index, op, reduction, eps, w=_FRESH,
     if eps > 0:
         smooth = (valid.astype(dtype) * (eps / c * scale)).astype(dtype)
     return safe, coef, smooth
+
+
+def _check_targets(lo: int, hi: int, c: int, op: str, ignore_index: int) -> None:
+    """Refuse targets (the smallest and largest after ignored rows became 0) outside
+    [0, c)."""
+    if lo < 0 or hi >= c:
+        raise IndexError(f"{op}: target {hi if hi >= c else lo} is out of bounds for "
+                         f"{c} classes (ignore_index={ignore_index})")
 
 
 @replayable  # ag.compile: the targets are prepared again (from the new ones) on replay
@@ -318,9 +338,14 @@ class CrossEntropyRows(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return CrossEntropyGrad.apply(x, g, ctx.p, ctx.t, ctx.coef, ctx.smooth, ctx.wc), \
-            None, None, None, None, None
+        if plain_backward():  # CrossEntropyGrad's array code, without its node
+            ctx.saved_arrays()  # checks that x was not changed in place since
+            dx = wrap(_ce_grad_arrays(ctx.device.backend.xp, g.array, ctx.p, ctx.t,
+                                      ctx.coef, ctx.smooth, ctx.wc), ctx.device)
+        else:
+            (x,) = ctx.saved_tensors
+            dx = CrossEntropyGrad.apply(x, g, ctx.p, ctx.t, ctx.coef, ctx.smooth, ctx.wc)
+        return dx, None, None, None, None, None
 
 
 class CrossEntropyGrad(Function):
@@ -374,6 +399,11 @@ def _ce_rows_arrays(xp, x, t, coef, smooth, wc, total, w=_FRESH, out=None, p=Non
     """The row losses ``coef_i (log sum_c exp x_ic - x_it)`` (minus the smoothing term),
     or their sum when ``total``, and the softmax of ``x``; into ``out`` and ``p`` when
     given. Returns ``(loss, p)``."""
+    if xp is np and smooth is None and wc is None:  # the fused loop (see _loss_kernels)
+        fused = _loss_kernels.rows(x, t, coef, w.loss if total else out, p)
+        if fused is not None:
+            loss, e = fused
+            return (loss.sum(out=out) if total else loss), e
     m, c = x.shape
     shifted = xp.subtract(x, x.max(axis=1, keepdims=True, out=w.mx), out=w.shifted)
     e = xp.exp(shifted, out=p)
@@ -398,6 +428,10 @@ def _ce_rows_arrays(xp, x, t, coef, smooth, wc, total, w=_FRESH, out=None, p=Non
 def _ce_grad_arrays(xp, g, p, t, coef, smooth, wc, w=_FRESH, out=None):
     """``g_i (p_ij (coef_i + smooth_i sum(wc)) - coef_i [j = t_i] - smooth_i wc_j)``,
     into ``out`` when given."""
+    if xp is np and smooth is None and wc is None:  # the fused loop (see _loss_kernels)
+        fused = _loss_kernels.grad(g, p, t, coef, out)
+        if fused is not None:
+            return fused
     m, c = p.shape
     gr = g.reshape(-1, 1)  # (1, 1) for a total, (M, 1) per row
     scaled = xp.multiply(gr, _row_total(coef, smooth, wc, c)[:, None], out=w.scaled)

@@ -72,7 +72,7 @@ def test_replayed_mlp_adam_step_allocates_no_array():
     # the counter does count: the same step uncompiled allocates
     with counting() as c:
         f.fn(x, y)
-    assert c.calls > 50
+    assert c.calls > 20
 
     g, x, y, _, _ = _mlp_step(returns_loss=True)
     for _ in range(3):

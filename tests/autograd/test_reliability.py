@@ -74,7 +74,21 @@ def test_nan_routes_maximum_minimum_relu_gradients_as_pytorch():
     ga, gb = grad_of(ag.maximum, [[nan, 1.0], [2.0, 3.0]], [2.0, nan])
     assert_same(ga, [[1, 1], [0.5, 1]])
     assert_same(gb, [1.5, 2])
-    assert_same(grad_of(ag.relu, [nan, 1.0, -1.0, 0.0])[0], [1, 1, 0, 0])
+    assert_same(grad_of(ag.relu, [nan, 1.0, -1.0, 0.0, -0.0, 1e-45])[0], [1, 1, 0, 0, 0, 1])
+
+
+def test_relu_result_changed_in_place_is_refused_as_in_pytorch():
+    """relu's backward reads its result (PyTorch's threshold_backward does too), so a
+    result changed in place before backward raises, naming relu's node."""
+    x = ag.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = ag.relu(x)
+    y.add_(1.0)
+    with pytest.raises(RuntimeError, match="ReluBackward.*modified in place"):
+        y.sum().backward()
+    z = ag.relu(x)  # a clone is free to change
+    z.clone().add_(1.0)
+    z.sum().backward()
+    assert_same(x.grad.numpy(), [1, 0, 1])
 
 
 def test_max_dim_gives_ties_gradient_to_the_returned_index():
