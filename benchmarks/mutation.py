@@ -102,6 +102,11 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
         ["nn/functional/conv.py"],
         ["tests/nn/test_conv.py", "tests/autograd/test_ops.py", "-k",
          "(conv or fold or test_conv) and not create_graph"]),
+    "nn/functional/dropout.py": (
+        ["nn/functional/dropout.py"],
+        ["tests/nn/test_activation.py", "tests/nn/test_dropout_mutants.py",
+         "tests/autograd/test_ops.py", "-k",
+         "(dropout or test_activation or test_dropout) and not create_graph"]),
 }
 ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
 
