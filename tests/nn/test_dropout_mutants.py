@@ -95,7 +95,7 @@ def test_alpha_dropout_exact(p):
     not training (the default) is the identity, p = 0 too, and p = 1 gives zeros. Kills
     ``alpha_p`` with ``/`` or ``+``, the ``-`` joining the two parts, ``p != 0.0``,
     ``p == 1.0``/``p == 2.0`` in the early returns, ``input / 0.0``, ``input * 1.0`` and
-    the ``training`` default."""
+    the ``training`` and ``p`` defaults."""
     x = np.linspace(-2, 2, 12).reshape(3, 4)
     ag.manual_seed(3)
     got = F.alpha_dropout(ag.tensor(x), p, training=True).numpy()
@@ -107,6 +107,9 @@ def test_alpha_dropout_exact(p):
                                atol=1e-15)
     t = ag.tensor(x)
     assert F.alpha_dropout(t, p) is t
+    ag.manual_seed(3)  # the default p is 0.5
+    np.testing.assert_array_equal(F.alpha_dropout(t, training=True).numpy(),
+                                  (ag.manual_seed(3), F.alpha_dropout(t, 0.5, True))[1].numpy())
     assert F.alpha_dropout(t, 0.0, training=True) is t
     np.testing.assert_array_equal(F.alpha_dropout(t, 1.0, training=True).numpy(),
                                   np.zeros((3, 4)))
