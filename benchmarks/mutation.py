@@ -107,6 +107,12 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
         ["tests/nn/test_activation.py", "tests/nn/test_dropout_mutants.py",
          "tests/autograd/test_ops.py", "-k",
          "(dropout or test_activation or test_dropout) and not create_graph"]),
+    "nn/functional/distance.py": (
+        ["nn/functional/distance.py"],
+        ["tests/nn/test_layers_extra.py", "tests/nn/test_distance_mutants.py",
+         "tests/autograd/test_ops.py", "-k",
+         "(cosine_similarity or pairwise_distance or normalize or test_layers_extra "
+         "or test_distance) and not create_graph"]),
 }
 ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
 
