@@ -113,6 +113,11 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
          "tests/autograd/test_ops.py", "-k",
          "(cosine_similarity or pairwise_distance or normalize or test_layers_extra "
          "or test_distance) and not create_graph"]),
+    "nn/functional/linear.py": (
+        ["nn/functional/linear.py"],
+        ["tests/nn/test_linear.py", "tests/nn/test_linear_mutants.py",
+         "tests/autograd/test_ops.py", "-k",
+         "(F.linear or F.bilinear or test_linear) and not create_graph"]),
 }
 ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
 

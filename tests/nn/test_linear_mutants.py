@@ -1,0 +1,1 @@
+"""Tests against the surviving mutants of ``nn/functional/linear.py`` (issue 18)."""
