@@ -116,8 +116,10 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
     "nn/functional/linear.py": (
         ["nn/functional/linear.py"],
         ["tests/nn/test_linear.py", "tests/nn/test_linear_mutants.py",
+         "tests/autograd/test_compile_buffers.py",  # the out-forms (out= buffers)
          "tests/autograd/test_ops.py", "-k",
-         "(F.linear or F.bilinear or test_linear) and not create_graph"]),
+         "(F.linear or F.bilinear or test_linear or test_compile_buffers) "
+         "and not create_graph"]),
 }
 ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
 
