@@ -496,7 +496,10 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                 if t is None or g is None:
                     continue
                 if idx < 0:
-                    _deliver_leaf(t, g, capture, node, held)
+                    if t._hooks or capture is not None or g.array.shape != t.array.shape:
+                        _deliver_leaf(t, g, capture, node, held)
+                    else:  # the common case: straight into .grad
+                        _accumulate_leaf(t, g, None)
                     if post is not None:
                         post.got.add(id(t))
                     continue
@@ -510,9 +513,10 @@ def _run_backward(roots, grads, retain_graph, create_graph, capture):
                 s[idx] = g if prev is None else prev + g
             if post is not None:
                 post.node_done(node)
-        for entry in held.values():  # a leaf's hooks run once, on its total gradient
-            _release_held(entry, capture)
-        held.clear()  # accumulated: post.flush below must not release them a second time
+        if held:
+            for entry in held.values():  # a leaf's hooks run once, on its total gradient
+                _release_held(entry, capture)
+            held.clear()  # accumulated: post.flush below must not release them again
         if post is not None:
             post.flush()
     finally:

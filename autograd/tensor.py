@@ -253,7 +253,11 @@ class Tensor:
                 "backward(): this tensor does not require grad and has no grad_fn "
                 "(no input of the ops that made it had requires_grad=True)"
             )
-        gradient = seed_gradient(self, gradient, "backward()", "gradient=")
+        a = self.array
+        if gradient is None and a.size == 1 and a.dtype.kind != "c":  # a real scalar loss
+            gradient = _wrap(self.device.backend.xp.ones(a.shape, a.dtype), self.device)
+        else:
+            gradient = seed_gradient(self, gradient, "backward()", "gradient=")
         if retain_graph is None:
             retain_graph = create_graph
         if inputs is not None:

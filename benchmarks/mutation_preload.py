@@ -2,7 +2,8 @@
 ``[tool.mutmut]``): imports torch and numba and loads the fused optimizer kernels once in
 mutmut's fork server, so each forked mutant run does not pay them again (importing torch
 costs seconds on a loaded 2-core machine). Nothing here changes what a test checks.
-No thread pool is started before the fork: only serial kernels run here."""
+No thread pool is started before the fork: only serial kernels run here, and torch is
+held to one thread for the whole run."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import numpy as np
 with contextlib.suppress(ImportError):
     import torch
 
-    # one thread: torch's OpenMP pool, once started in mutmut's process (its stats run
-    # calls the torch comparisons), deadlocks the forked children at their first parallel
-    # region (seen as timeouts of repeat_interleave/tril/triu mutants)
+    # one intra-op thread: a torch op run in this process (mutmut's stats run) starts
+    # torch's OpenMP pool, and a forked mutant then hangs on its lock in the first
+    # multi-threaded torch op until mutmut's timeout (every mutant whose tests compare
+    # with torch counted as "timeout", ~18 s each)
     torch.set_num_threads(1)
 
 with contextlib.suppress(ImportError):

@@ -207,3 +207,4 @@ class ZeroRedundancyOptimizer(Optimizer):
         order = [p for g in self.optim.param_groups for p in g["params"]]
         local["state"] = {j: mine[p] for j, p in enumerate(order) if p in mine}
         self.optim.load_state_dict(local)
+        self.state = self.optim.state  # the shard's optimizer made a new state dict

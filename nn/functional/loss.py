@@ -158,12 +158,15 @@ def _class_layout(input: Tensor, target: Tensor, op: str):
             "floating target of the input's shape"
         )
     shape, tshape = tuple(input.shape), tuple(target.shape)
+    if input.ndim == 0:  # PyTorch: "Expected 1 or more dimensions (got 0)"
+        raise ValueError(f"{op}: expected an input of shape (C,) or (N, C, d1, ...) (1 or "
+                         f"more dimensions), got a 0-d input")
     if input.ndim == 1:
         if tshape != ():
             raise ValueError(f"{op}: input of shape {shape} (unbatched) needs a 0-d target, "
                              f"got shape {tshape}")
         return input.reshape(1, shape[0]), target.array.reshape(1), tshape
-    if input.ndim < 1 or tshape != (shape[0],) + shape[2:]:
+    if tshape != (shape[0],) + shape[2:]:
         raise ValueError(
             f"{op}: input of shape {shape} (N, C, d1, ...) expects a target of shape "
             f"{(shape[0],) + shape[2:]} (N, d1, ...), got {tshape}"

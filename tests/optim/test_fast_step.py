@@ -22,6 +22,12 @@ def _grads(params, k):
         p.grad = ag.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32))
 
 
+def _steps(opt, params, n):
+    for k in range(n):
+        _grads(params, k)
+        opt.step()
+
+
 def _uncached(opt):
     """An optimizer that never builds the cached step: the full step every time."""
     opt._fast_misses = optimizer_module._FAST_TRIES
@@ -71,18 +77,14 @@ def test_cached_step_skips_the_per_parameter_update(monkeypatch):
     original = optim.Adam._update
     monkeypatch.setattr(optim.Adam, "_update", lambda self, g, ps: (calls.append(1),
                                                                    original(self, g, ps)))
-    for k in range(5):
-        _grads(params, k)
-        opt.step()
+    _steps(opt, params, 5)
     assert len(calls) == 1  # the first step (it makes the state); the cache after
 
 
 def test_cached_step_bumps_versions():
     params = _params()
     opt = optim.Adam(params, lr=0.01)
-    for k in range(3):
-        _grads(params, k)
-        opt.step()
+    _steps(opt, params, 3)
     assert [p._version for p in params] == [3, 3, 3]
 
 
@@ -128,18 +130,14 @@ def test_uncovered_configuration_stops_trying(monkeypatch):
     original = optim.Adam._fast_step
     monkeypatch.setattr(optim.Adam, "_fast_step",
                         lambda self: (builds.append(1), original(self))[1])
-    for k in range(10):
-        _grads(params, k)
-        opt.step()
+    _steps(opt, params, 10)
     assert opt._fast is None and len(builds) == optimizer_module._FAST_TRIES
 
 
 def test_closure_steps_never_use_the_cache():
     params = _params()
     opt = optim.Adam(params, lr=0.01)
-    for k in range(3):
-        _grads(params, k)
-        opt.step()
+    _steps(opt, params, 3)
     assert opt._fast is not None
     seen = []
     loss = opt.step(lambda: seen.append(1) or 1.5)
