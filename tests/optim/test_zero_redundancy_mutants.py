@@ -144,18 +144,26 @@ def test_sharded_adam_equals_plain_adam_and_owners_are_greedy(fake, world):
         assert all(zeros[r].state[ranks[r][i]]["step"].item() == 3 for i in held)
 
 
+def _two_ranks(fake, **sgd):
+    """Two ranks' ZeRO optimizers over SGD(**sgd), each made while the fake dist says its
+    rank. Returns (dist, optimizers, params)."""
+    d = fake(2)
+    zeros, ranks = [], []
+    for r in range(2):
+        d.rank = r
+        ps = _params()
+        ranks.append(ps)
+        zeros.append(optim.ZeroRedundancyOptimizer(ps, optim.SGD, **sgd))
+    return d, zeros, ranks
+
+
 def test_hyperparameters_reach_the_shard_each_step(fake):
     """A scheduler (or a hand edit) changes the global groups; ``step`` copies them to the
     shard's optimizer. Kills: ``_sync_hyperparameters`` mutants (``if self.optim is None``
     inverted/``return`` removed, ``k != "params"``, ``local[k] = None``, ``li is not None``)
     and the defaults copied into the global groups (``g.setdefault(k, None)``)."""
-    d = fake(2)
-    ranks, zeros = [], []
+    d, zeros, ranks = _two_ranks(fake, lr=0.5)
     for r in range(2):
-        d.rank = r
-        ps = _params()
-        ranks.append(ps)
-        zeros.append(optim.ZeroRedundancyOptimizer(ps, optim.SGD, lr=0.5))
         assert zeros[r].param_groups[0]["momentum"] == 0 and zeros[r].param_groups[0][
             "lr"] == 0.5
     for r in range(2):
@@ -262,24 +270,26 @@ def test_consolidated_state_is_the_plain_optimizers_and_loads_back(fake):
         others.append(other)
 
 
-def test_consolidating_a_state_with_plain_values_and_a_receiving_owner(fake):
-    """Non-tensor state values travel in the header; entries the receiving rank owns are
-    copied from its own state; a parameter without state sends an empty entry that is
-    left out. Kills: the header's ``isinstance(v, Tensor)`` branch, ``gathered[i] =
-    dict(self.state[p])`` on ``to``, the ``if entry`` test and ``to=1`` routing."""
-    d = fake(2)
-    zeros, ranks = [], []
-    for r in range(2):
-        d.rank = r
-        ps = _params()
-        ranks.append(ps)
-        zeros.append(optim.ZeroRedundancyOptimizer(ps, optim.SGD, lr=0.1, momentum=0.9))
+def _two_ranks_stepped(fake):
+    """Two ranks' SGD-momentum ZeRO optimizers after one step in which parameter 2
+    (rank 1's) got no gradient, so it has no state. Returns (dist, optimizers, params)."""
+    d, zeros, ranks = _two_ranks(fake, lr=0.1, momentum=0.9)
     for r in range(2):
         d.rank = r
         for i, p in enumerate(ranks[r]):
             if i != 2:  # parameter 2 (rank 1's) never gets a gradient: no state
                 p.grad = ag.ones(*p.shape, dtype=ag.float64)
         zeros[r].step()
+    return d, zeros, ranks
+
+
+def test_consolidating_a_state_with_plain_values_and_a_receiving_owner(fake):
+    """Non-tensor state values travel in the header; entries the receiving rank owns are
+    copied from its own state; a parameter without state sends an empty entry that is
+    left out. Kills: the header's ``isinstance(v, Tensor)`` branch, ``gathered[i] =
+    dict(self.state[p])`` on ``to``, the ``if entry`` test and ``to=1`` routing."""
+    d, zeros, ranks = _two_ranks_stepped(fake)
+    for r in range(2):
         zeros[r].state[ranks[r][0] if r == 0 else ranks[r][1]]["note"] = 7
     d.flush()
     for r in (0, 1):  # to=1: rank 0 sends first
@@ -370,19 +380,7 @@ def test_consolidate_default_rank_and_a_sender_without_state(fake):
     ``to`` mutant, ``self.state.get(p, None)``/``get(p, )``, the received count's dtype
     (the fake checks the buffers agree, as MPI needs) and ``load_state_dict``'s
     ``owner == rank or i in state``."""
-    d = fake(2)
-    zeros, ranks = [], []
-    for r in range(2):
-        d.rank = r
-        ps = _params()
-        ranks.append(ps)
-        zeros.append(optim.ZeroRedundancyOptimizer(ps, optim.SGD, lr=0.1, momentum=0.9))
-    for r in range(2):
-        d.rank = r
-        for i, p in enumerate(ranks[r]):
-            if i != 2:
-                p.grad = ag.ones(*p.shape, dtype=ag.float64)
-        zeros[r].step()
+    d, zeros, ranks = _two_ranks_stepped(fake)
     d.flush()
     for r in (1, 0):
         d.rank = r
