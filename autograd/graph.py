@@ -50,7 +50,9 @@ class Node:
     ``ctx.save_for_backward``; ``backward`` reads them back, saved arrays as Tensors.
     """
 
-    # defaults live on the class so that making a node sets only five attributes
+    # Function.apply makes each node and sets its six fields (fn, device, edges, edge_idx,
+    # needs_input_grad and seq, the creation order: backward runs newest first) itself,
+    # without a Python __init__ frame per op; the defaults live on the class
     fn = None
     edges = None  # None: nothing is recorded (the bare ctx of a no-grad forward)
     _saved = ()
@@ -62,14 +64,6 @@ class Node:
     _trace = None
     _non_diff = None
     _out_dtypes = None
-
-    def __init__(self, fn, device, edges, edge_idx, needs_input_grad):
-        self.fn = fn
-        self.device = device
-        self.edges = edges
-        self.edge_idx = edge_idx
-        self.needs_input_grad = needs_input_grad
-        self.seq = _next_seq()  # creation order: backward runs newest first
 
     def save_for_backward(self, *arrays) -> None:
         """Keep ``arrays`` (inputs, outputs or others) for backward."""
@@ -275,6 +269,8 @@ class Function:
                     if edges is None:
                         edges = [None] * (len(arrays) - 1)
                         idx = [0] * (len(arrays) - 1)
+                        needs = [False] * (len(arrays) - 1)
+                    needs.append(True)
                     fn = a.grad_fn
                     if fn is None:
                         edges.append(a)
@@ -288,11 +284,18 @@ class Function:
             if edges is not None:
                 edges.append(None)
                 idx.append(0)
+                needs.append(False)
         if device is None:
             raise TypeError(f"{cls.__name__}: expected at least one Tensor argument")
         if edges is None:  # no input requires grad: nothing to record
             return _apply_bare(cls, device, arrays, args)
-        ctx = Node(cls, device, tuple(edges), tuple(idx), tuple([e is not None for e in edges]))
+        ctx = _new(Node)  # the node's fields (see Node)
+        ctx.fn = cls
+        ctx.device = device
+        ctx.edges = tuple(edges)
+        ctx.edge_idx = tuple(idx)
+        ctx.needs_input_grad = tuple(needs)
+        ctx.seq = _next_seq()
         if STATE.anomaly:
             ctx._trace = "".join(traceback.format_stack()[:-1])
             ctx._place = user_place()
