@@ -254,7 +254,9 @@ class Tensor:
                 "(no input of the ops that made it had requires_grad=True)"
             )
         a = self.array
-        if gradient is None and a.size == 1 and a.dtype.kind != "c":  # a real scalar loss
+        # the common call, loss.backward() on a real scalar, without a call per backward;
+        # every rule for a seed (and each error) is seed_gradient's
+        if gradient is None and a.size == 1 and a.dtype.kind != "c":
             gradient = _wrap(self.device.backend.xp.ones(a.shape, a.dtype), self.device)
         else:
             gradient = seed_gradient(self, gradient, "backward()", "gradient=")
