@@ -100,6 +100,7 @@ def test_bags_on_the_emulated_gpu_stay_there(request, mode):
 ERRORS = {
     "mode": (lambda: F.embedding_bag(ag.tensor([[0]]), ag.tensor(W), mode="prod"), ValueError, "embedding_bag: mode must be 'sum', 'mean' or 'max', got 'prod'"),  # noqa: E501
     "w_nd": (lambda: F.embedding_bag(ag.tensor([[0]]), np.ones((3, 2))), ValueError, "embedding_bag: expected weight (num_embeddings, embedding_dim), got (3, 2)"),  # noqa: E501
+    "w_list": (lambda: F.embedding_bag(ag.tensor([[0]]), [[1.0]]), ValueError, "embedding_bag: expected weight (num_embeddings, embedding_dim), got ()"),  # noqa: E501
     "w_1d": (lambda: F.embedding_bag(ag.tensor([[0]]), ag.ones(3)), ValueError, "embedding_bag: expected weight (num_embeddings, embedding_dim), got (3,)"),  # noqa: E501
     "float": (lambda: F.embedding_bag(ag.tensor([[0.0]]), ag.tensor(W)), TypeError, "embedding_bag: indices must be integers, got dtype float32"),  # noqa: E501
     "psw_mode": (lambda: F.embedding_bag(ag.tensor([[0]]), ag.tensor(W), per_sample_weights=ag.ones(1, 1)), ValueError, "embedding_bag: per_sample_weights is only supported for mode='sum', got mode='mean'"),  # noqa: E501
@@ -118,7 +119,8 @@ ERRORS = {
 @pytest.mark.parametrize("name", list(ERRORS))
 def test_error_messages_are_exact(name):
     """Whole messages: kills `op` renamed or None, `None` messages, the
-    `getattr(weight, 'shape')` mutants (an ndarray weight has a shape to print),
+    `getattr(weight, 'shape')` mutants (an ndarray weight has a shape to print, a
+    list none),
     `tuple(None)`, `and` for `or` in the weight check, and `src.ndim == 3` in the
     offsets-with-2-D check (a 3-D input with offsets must get the shape message)."""
     call, exc, message = ERRORS[name]

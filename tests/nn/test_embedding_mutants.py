@@ -83,6 +83,7 @@ def test_padding_idx_at_both_ends_of_its_range(padding_idx, row):
 
 ERRORS = {
     "w_nd": (lambda: F.embedding(ag.tensor([0]), np.ones((3, 2))), ValueError, "embedding: expected weight of shape (num_embeddings, embedding_dim), got (3, 2)"),  # noqa: E501
+    "w_list": (lambda: F.embedding(ag.tensor([0]), [[1.0]]), ValueError, "embedding: expected weight of shape (num_embeddings, embedding_dim), got ()"),  # noqa: E501
     "w_1d": (lambda: F.embedding(ag.tensor([0]), ag.ones(3)), ValueError, "embedding: expected weight of shape (num_embeddings, embedding_dim), got (3,)"),  # noqa: E501
     "sgf": (lambda: F.embedding(ag.tensor([0]), ag.tensor(W), scale_grad_by_freq=True), NotImplementedError, "embedding: scale_grad_by_freq and sparse are not supported"),  # noqa: E501
     "sparse": (lambda: F.embedding(ag.tensor([0]), ag.tensor(W), sparse=True), NotImplementedError, "embedding: scale_grad_by_freq and sparse are not supported"),  # noqa: E501
@@ -98,7 +99,8 @@ ERRORS = {
 @pytest.mark.parametrize("name", list(ERRORS))
 def test_error_messages_are_exact(name):
     """Whole messages: kills `op` renamed, `None` messages, `getattr(weight, 'shape')`
-    mutants (an ndarray weight has a shape to print), `and` for `or` in the weight and
+    mutants (an ndarray weight has a shape to print, a list none:
+    `getattr(weight, 'shape', None)` would fail in `tuple`), `and` for `or` in the weight and
     the scale_grad_by_freq/sparse checks (each alone must raise)."""
     call, exc, message = ERRORS[name]
     with pytest.raises(exc) as info:
