@@ -249,11 +249,12 @@ def _ctc_batch(lp: np.ndarray, labels: list, in_len: np.ndarray, blank: int):
     emit = np.where(valid[None], lp[:, rows, ext], -np.inf)  # (T, N, S)
     ninf = np.full((n, 1), -np.inf)
 
+    # (written to keep the width when k exceeds it: all targets empty gives s_max == 1)
     def shift(x, k):  # x[s - k], -inf where s < k
-        return np.concatenate([np.broadcast_to(ninf, (n, k)), x[:, :-k]], 1)
+        return np.concatenate([np.broadcast_to(ninf, (n, k)), x], 1)[:, :s_max]
 
     def unshift(x, k):  # x[s + k], -inf beyond the end
-        return np.concatenate([x[:, k:], np.broadcast_to(ninf, (n, k))], 1)
+        return np.concatenate([x, np.broadcast_to(ninf, (n, k))], 1)[:, k:]
 
     alpha = np.full((t_max, n, s_max), -np.inf)
     if t_max:
@@ -266,7 +267,7 @@ def _ctc_batch(lp: np.ndarray, labels: list, in_len: np.ndarray, blank: int):
     last = np.zeros((n, s_max), bool)  # the two accepting positions of each sample
     last[np.arange(n), s_len - 1] = True
     last[np.arange(n), np.maximum(s_len - 2, 0)] = True
-    skip_next = np.concatenate([skip[:, 2:], np.zeros((n, 2), bool)], 1)
+    skip_next = np.concatenate([skip, np.zeros((n, 2), bool)], 1)[:, 2:]
     for t in range(t_max - 1, -1, -1):
         starts = in_len - 1 == t
         if t + 1 < t_max:

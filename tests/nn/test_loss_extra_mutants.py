@@ -55,6 +55,38 @@ def test_margin_and_hinge_losses_match_their_definitions(reduction):
         _close(F.hinge_embedding_loss(_t(x), _t(t), reduction=reduction, **kw), want)
 
 
+def test_default_margins_reductions_and_full():
+    """margin_ranking_loss and cosine_embedding_loss default to margin 0,
+    hinge_embedding_loss to reduction 'mean', gaussian_nll_loss to full=False (kills
+    the default mutants: margin 1.0, "XXmeanXX", full=True)."""
+    x1, x2 = np.array([[0.3, -0.2], [0.1, 0.4]]), np.array([[0.1, 0.2], [0.5, -0.3]])
+    t = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    _close(F.margin_ranking_loss(_t(x1), _t(x2), _t(t)), np.maximum(0, -t * (x1 - x2)).mean())
+    cos = (x1 * x2).sum(1) / np.sqrt(((x1 * x1).sum(1) + 1e-12) * ((x2 * x2).sum(1) + 1e-12))
+    _close(F.cosine_embedding_loss(_t(x1), _t(x2), [-1, -1]), np.maximum(0, cos).mean())
+    _close(F.hinge_embedding_loss(_t(x1), _t(t)), np.where(t == 1, x1, np.maximum(0, 1 - x1))
+           .mean())
+    _close(F.gaussian_nll_loss(_t(x1), _t(x2), 0.5),
+           (0.5 * (np.log(0.5) + (x1 - x2) ** 2 / 0.5)).mean())
+
+
+def test_triplet_swap_picks_the_positive_negative_distance():
+    """With the negative closer to the positive than to the anchor, the swap uses
+    d(p, n) computed with the given eps (kills eps dropped from that third distance)."""
+    a = np.array([[0.0, 0.0, 0.0]])
+    p = np.array([[1.0, 0.5, -0.5]])
+    n = p + np.array([[0.1, -0.2, 0.05]])
+    eps = 0.3
+
+    def d(u, v):
+        return np.sqrt(np.sum((u - v + eps) ** 2, -1))
+
+    assert d(p, n)[0] < d(a, n)[0]
+    out = F.triplet_margin_loss(_t(a), _t(p), _t(n), margin=0.5, eps=eps, swap=True,
+                                reduction="sum")
+    _close(out, np.maximum(d(a, p) - d(p, n) + 0.5, 0).sum())
+
+
 @pytest.mark.parametrize("swap", [False, True])
 @pytest.mark.parametrize("shape", [(3, 4), (4,)])
 def test_triplet_margin_loss_matches_its_definition(swap, shape):
@@ -202,6 +234,8 @@ CTC_CASES = [
     (3, 3, [[0], [], [1, 0]], [1, 3, 3], 2),
     (3, 3, [[1, 1], [2, 1], []], [2, 3, 0], 0),
     (2, 4, [[], [3]], [0, 2], 0),
+    (3, 4, [[], []], [3, 2], 0),  # every target empty: one extended label per sample
+    (2, 3, [[2], [1]], [0, 2], 0),  # no frame for a label: infinite loss
 ]
 
 
@@ -213,7 +247,11 @@ def test_ctc_loss_and_gradient_equal_the_sum_over_paths(case, layout):
     overflow would warn). Kills the recursion's boundary mutants: the accepting
     positions (`np.maximum(s_len - 2, 1)`), `end = max(in_len - 1, 1)`, the `s_len > 1`
     and `in_len > 0` tests, `t <= in_len - 1` in beta, the `inside`/`occupancy` masks,
-    `s_max` for an all-empty batch, and the target layout handling."""
+    `+inf` for a target with no frame, and the target layout handling.
+
+    Bug this found (fixed): a batch whose targets are all empty (one extended label per
+    sample) failed inside the recursion (the shifts by 2 widened the (N, 1) rows) for
+    T >= 2; PyTorch returns the all-blank path's loss."""
     t_max, c, labels, in_len, blank = CTC_CASES[case]
     n = len(labels)
     lp = RNG.standard_normal((t_max, n, c)) * 0.7 - 1.0
@@ -233,11 +271,63 @@ def test_ctc_loss_and_gradient_equal_the_sum_over_paths(case, layout):
                          reduction="none")
     np.testing.assert_allclose(out.numpy(), [w[0] for w in want], rtol=1e-12)
     finite = np.isfinite(out.numpy())
-    (out * ag.tensor(finite.astype(float))).sum().backward() if finite.all() else \
+    if finite.all():
+        (out * ag.tensor(np.arange(1.0, n + 1))).sum().backward()
+        scale = np.arange(1.0, n + 1)[None, :, None]
+    else:
         F.ctc_loss(x, ag.tensor(targets), in_len, lens, blank=blank, reduction="sum",
                    zero_infinity=True).backward()
-    np.testing.assert_allclose(x.grad.numpy(), np.stack([w[1] for w in want], 1),
+        scale = 1.0
+    np.testing.assert_allclose(x.grad.numpy(), np.stack([w[1] for w in want], 1) * scale,
                                rtol=1e-10, atol=1e-13)
+
+
+def test_ctc_samples_of_very_different_scales():
+    """Two samples whose log-probabilities differ by 800: each column of the recursion's
+    log-sum-exp is shifted by its own maximum (kills `stacked.max(None)`, one shift for
+    the whole batch, and `np.where(None, m, 0.0)`, no shift: both underflow the small
+    sample to an infinite loss)."""
+    lp = RNG.standard_normal((3, 2, 3)) - 1.0
+    lp[:, 1] -= 800.0
+    want = [_ctc_brute(lp[:, i] + (800.0 if i else 0.0), [1], 3, 0)[0] + (2400.0 if i else 0)
+            for i in range(2)]
+    out = F.ctc_loss(_t(lp), [[1], [1]], [3, 3], [1, 1], reduction="none")
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)
+
+
+def test_ctc_float32_is_computed_in_float64():
+    """float32 log-probabilities: the recursion runs in float64 and the loss and the
+    gradient come back float32, equal to the float64 results rounded (kills
+    `np.asarray(..., dtype=None)` / dtype dropped, a float32 recursion, and
+    `grads.astype(None)`, a float64 gradient)."""
+    lp = (RNG.standard_normal((6, 3, 4)) - 1.5).astype(np.float32)
+    labels, in_len = [[1, 2, 1], [3], [2, 2]], [6, 5, 6]
+    x = ag.tensor(lp, requires_grad=True)
+    out = F.ctc_loss(x, [[1, 2, 1], [3, 0, 0], [2, 2, 0]], in_len, [3, 1, 2],
+                     reduction="none")
+    want = [_ctc_brute(lp[:, i].astype(np.float64), labels[i], in_len[i], 0)
+            for i in range(3)]
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.numpy(), np.float32([w[0] for w in want]))
+    out.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.numpy(), np.stack([w[1] for w in want], 1)
+                                  .astype(np.float32))
+
+
+def test_ctc_lengths_as_0d_tensors_and_a_batch_of_one():
+    """Unbatched input with 0-d input/target lengths (PyTorch's () form: flattened to one
+    entry), and a batched call with N = 1 keeping its (1,) 'none' shape (kills
+    `reshape(-1)` skipped or `reshape(None)`, and the final squeeze applied to batched
+    calls: `... or True`, `unbatched or reduction == "none"`)."""
+    lp = RNG.standard_normal((4, 3)) - 1.0
+    want = _ctc_brute(lp, [2, 1], 4, 0)[0]
+    out = F.ctc_loss(_t(lp), [2, 1], ag.tensor(4), ag.tensor(2), reduction="none")
+    assert out.shape == ()
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)
+    batch = F.ctc_loss(_t(lp[:, None]), [[2, 1]], [4], [2], reduction="none")
+    assert batch.shape == (1,)
+    np.testing.assert_allclose(batch.numpy(), [want], rtol=1e-12)
 
 
 def test_ctc_reductions_zero_infinity_and_an_unbatched_call():
@@ -282,6 +372,45 @@ def test_ctc_has_no_second_derivative():
         ag.grad(loss, [x], create_graph=True)
     assert str(info.value) == ("ctc_loss: the second derivative is not implemented (as in "
                                "PyTorch); differentiate it with create_graph=False")
+
+
+@pytest.mark.parametrize("name", ["margin_ranking_loss", "hinge_embedding_loss",
+                                  "multi_margin_loss", "cosine_embedding_loss",
+                                  "poisson_nll_loss", "gaussian_nll_loss"])
+def test_a_target_on_another_device_is_refused_by_name(request, name):
+    """Every loss taking a target names itself and `target` in the DeviceMismatchError
+    (kills the op / argument names passed to `_like`: None, "XX..XX", upper case)."""
+    if emulated_cuda is None:
+        pytest.skip("no emulated GPU harness")
+    dev = request.getfixturevalue("emulated_cuda")
+    x = _t([[0.5, -0.2]])
+    target = ag.tensor([0]) if name == "multi_margin_loss" else _t([[1.0, -1.0]])
+    args = {"margin_ranking_loss": (x, x), "cosine_embedding_loss": (x, x)}.get(name, (x,))
+    extra = (1.0,) if name == "gaussian_nll_loss" else ()
+    with pytest.raises(ag.DeviceMismatchError) as info:
+        getattr(F, name)(*args, target.to(dev), *extra)
+    assert str(info.value) == f"{name}: target is on {dev} but the input is on cpu"
+
+
+def test_multi_margin_and_ctc_on_the_emulated_gpu(request):
+    """multi_margin_loss's not-target mask is made on the input's device (kills
+    `wrap(..., None)`), and ctc_loss takes its lengths as device Tensors through their
+    host copy (kills `np.asarray` of the Tensor itself, which the emulated CuPy refuses)."""
+    if emulated_cuda is None:
+        pytest.skip("no emulated GPU harness")
+    dev = request.getfixturevalue("emulated_cuda")
+    x = RNG.standard_normal((2, 3))
+    out = F.multi_margin_loss(_t(x).to(dev), ag.tensor([2, 0]).to(dev), reduction="none")
+    assert out.device is dev
+    want = [sum(max(0.0, 1 - x[i, y] + x[i, j]) for j in range(3) if j != y) / 3
+            for i, y in enumerate((2, 0))]
+    np.testing.assert_allclose(out.cpu().numpy(), want, rtol=1e-12)
+    lp = RNG.standard_normal((3, 1, 3)) - 1.0
+    loss = F.ctc_loss(_t(lp).to(dev), ag.tensor([[1]]).to(dev), ag.tensor([3]).to(dev),
+                      ag.tensor([1]).to(dev), reduction="sum")
+    assert loss.device is dev
+    np.testing.assert_allclose(loss.cpu().numpy(), _ctc_brute(lp[:, 0], [1], 3, 0)[0],
+                               rtol=1e-12)
 
 
 def test_a_list_target_lands_on_the_inputs_device(request):
