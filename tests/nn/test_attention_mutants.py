@@ -243,6 +243,117 @@ def test_masks_on_another_device_are_refused(request):
     assert out.device is dev and w.device is dev
 
 
+def test_float32_inputs_with_float64_masks_stay_float32():
+    """Float masks are cast to the scores' dtype, bool ones become 0/-inf of that dtype,
+    and the zero key of add_zero_attn takes the keys' dtype: float32 inputs give float32
+    outputs (kills `.to(None)`, `dtype = None` in _merge_masks, `_additive(..., None)`,
+    `_blocked(..., None)` and the zero key's `dtype=None` / dropped)."""
+    q, k, v = (RNG.standard_normal((3, 4)).astype(np.float32) for _ in range(3))
+    m = RNG.standard_normal((3, 3))
+    out = F.scaled_dot_product_attention(ag.tensor(q), ag.tensor(k), ag.tensor(v),
+                                         attn_mask=ag.tensor(m))
+    assert out.dtype == np.float32
+    p = _params()
+    x = RNG.standard_normal((3, 2, E)).astype(np.float32)
+    f32 = {"in_proj_weight": ag.tensor(np.concatenate(p["w"]).astype(np.float32)),
+           "in_proj_bias": ag.tensor(np.concatenate(p["b"]).astype(np.float32)),
+           "out_proj_weight": ag.tensor(p["ow"].astype(np.float32)),
+           "out_proj_bias": ag.tensor(p["ob"].astype(np.float32))}
+    for masks in ({"attn_mask": _t(RNG.standard_normal((3, 3))),
+                   "key_padding_mask": ag.tensor(np.array([[False, True, False]] * 2))},
+                  {"attn_mask": ag.tensor(np.triu(np.ones((3, 3), bool), 1)),
+                   "key_padding_mask": _t(np.zeros((2, 3)))},
+                  {"key_padding_mask": _t(np.zeros((2, 3))), "add_zero_attn": True}):
+        out, w = F.multi_head_attention_forward(ag.tensor(x), ag.tensor(x), ag.tensor(x), E,
+                                                H, **f32, **masks)
+        assert out.dtype == np.float32 and w.dtype == np.float32
+
+
+def test_mha_without_input_bias():
+    """in_proj_bias=None, packed and separate weights (kills `b_q = b_k = b_v = ""`)."""
+    for separate in (False, True):
+        p = _params(separate)
+        p["b"] = [np.zeros(E)] * 3
+        q, kv = RNG.standard_normal((3, 2, E)), RNG.standard_normal((4, 2, E))
+        out, _ = _call(_t(q), _t(kv), _t(kv), p, in_proj_bias=None)
+        np.testing.assert_allclose(out.numpy(), _mha_ref(q, kv, kv, p)[0], rtol=1e-10,
+                                   atol=1e-12)
+
+
+def test_dropout_defaults_to_training():
+    """multi_head_attention_forward trains by default (kills `training=False`), and sdpa
+    always applies its dropout_p (kills `_dropout`'s `training=False` default)."""
+    p = _params()
+    q, kv = RNG.standard_normal((3, 2, E)), RNG.standard_normal((4, 2, E))
+    ref_out, _ = _mha_ref(q, kv, kv, p)
+    ag.manual_seed(1)
+    out, _ = _call(_t(q), _t(kv), _t(kv), p, dropout_p=0.5)
+    assert not np.allclose(out.numpy(), ref_out)
+    qs, ks, vs = (RNG.standard_normal((2, 3, 4)) for _ in range(3))
+    ag.manual_seed(1)
+    dropped = F.scaled_dot_product_attention(_t(qs), _t(ks), _t(vs), dropout_p=0.5)
+    assert not np.allclose(dropped.numpy(), np_sdpa(qs, ks, vs))
+
+
+def test_unbatched_single_query_keeps_its_axes():
+    """Unbatched with L = 1: the output is (1, E) and the weights (1, S) (kills
+    `squeeze(None)`, which would drop the length-1 query axis too)."""
+    p = _params()
+    q, kv = RNG.standard_normal((1, E)), RNG.standard_normal((3, E))
+    out, w = _call(_t(q), _t(kv), _t(kv), p)
+    assert out.shape == (1, E) and w.shape == (1, 3)
+    ref_out, ref_w = _mha_ref(q[:, None], kv[:, None], kv[:, None], p)
+    np.testing.assert_allclose(out.numpy(), ref_out[:, 0], rtol=1e-10, atol=1e-12)
+    out, none = _call(_t(q), _t(kv), _t(kv), p, need_weights=False)
+    assert out.shape == (1, E) and none is None
+
+
+@pytest.mark.parametrize("which, option", [("attn_mask", None), ("key_padding_mask", None),
+                                           ("attn_mask", "bias"), ("key_padding_mask", "bias"),
+                                           ("attn_mask", "zero"), ("key_padding_mask", "zero"),
+                                           ("key_padding_mask", "unbatched")])
+def test_mha_masks_on_another_device_name_the_op(request, which, option):
+    """A mask on the emulated GPU with CPU inputs is refused under
+    multi_head_attention_forward's name on every path that converts it (kills the op
+    names passed as None to `_as_tensor_like` and `_pad_key_axis`)."""
+    if emulated_cuda is None:
+        pytest.skip("no emulated GPU harness")
+    dev = request.getfixturevalue("emulated_cuda")
+    p = _params()
+    n = 1 if option == "unbatched" else 2
+    q = _t(RNG.standard_normal((3, E) if option == "unbatched" else (3, n, E)))
+    mask = ag.zeros(3, 3) if which == "attn_mask" else ag.zeros(n, 3)
+    if option == "unbatched":
+        mask = ag.zeros(3)
+    kw = {which: mask.to(dev)}
+    if option == "bias":
+        kw.update(bias_k=_t(np.zeros((1, 1, E))), bias_v=_t(np.zeros((1, 1, E))))
+    if option == "zero":
+        kw.update(add_zero_attn=True)
+    with pytest.raises(ag.DeviceMismatchError) as info:
+        _call(q, q, q, p, **kw)
+    assert str(info.value) == (f"multi_head_attention_forward: mask is on {dev} but the "
+                               "inputs are on cpu")
+
+
+def test_zero_attention_key_on_the_emulated_gpu(request):
+    """The zero key/value of add_zero_attn is made on the keys' device (kills
+    `device=None` / dropped)."""
+    if emulated_cuda is None:
+        pytest.skip("no emulated GPU harness")
+    dev = request.getfixturevalue("emulated_cuda")
+    p = _params()
+    q = RNG.standard_normal((3, 2, E))
+    out, w = _call(_t(q).to(dev), _t(q).to(dev), _t(q).to(dev),
+                   {k: v for k, v in p.items()}, add_zero_attn=True,
+                   in_proj_weight=_t(np.concatenate(p["w"])).to(dev),
+                   in_proj_bias=_t(np.concatenate(p["b"])).to(dev),
+                   out_proj_weight=_t(p["ow"]).to(dev), out_proj_bias=_t(p["ob"]).to(dev))
+    assert out.device is dev
+    np.testing.assert_allclose(out.cpu().numpy(), _mha_ref(q, q, q, p, zero_attn=True)[0],
+                               rtol=1e-10, atol=1e-12)
+
+
 def _r(*s):
     return ag.tensor(np.ones(s))
 
