@@ -80,10 +80,8 @@ class MaxPoolGather(Function):
         return (MaxPoolScatter.apply(g, argmax.array, *ctx.params),) + (None,) * 6
 
 
-def _pool_args(input, kernel_size, stride, padding, dilation, op, nd=2):
+def _pool_args(kernel_size, stride, padding, dilation, op, nd=2):
     """Normalise pooling arguments; stride defaults to kernel_size (PyTorch's rule)."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     k = _tuple(kernel_size, nd, "kernel_size", op, 1)
     s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
         _tuple(stride, nd, "stride", op, 1)
@@ -95,6 +93,8 @@ def _pool_args(input, kernel_size, stride, padding, dilation, op, nd=2):
 
 
 def _as_4d(input: Tensor, op: str, nd: int) -> tuple[Tensor, bool]:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     want = nd + 2
     if input.ndim not in (want - 1, want):
         dims = "(N, C, H, W) or (C, H, W)" if nd == 2 else "(N, C, L) or (C, L)"
@@ -164,7 +164,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     """
     op = "max_pool2d"
     x, unbatched = _as_4d(input, op, 2)
-    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, op)
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, op)
     res = _max_pool(x, k, s, p, d, return_indices, op, ceil_mode)
     if unbatched:
         return tuple(r.squeeze(0) for r in res) if return_indices else res.squeeze(0)
@@ -176,7 +176,7 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     """1-D max pooling: input (N, C, L) or (C, L) -> (N, C, OL); see max_pool2d."""
     op = "max_pool1d"
     x, unbatched = _as_4d(input, op, 1)
-    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, op, nd=1)
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, op, nd=1)
     res = _max_pool(x, (1,) + k, (1,) + s, (0,) + p, (1,) + d, return_indices, op, ceil_mode)
     res = tuple(r.squeeze(2) for r in res) if return_indices else res.squeeze(2)
     if unbatched:
@@ -224,7 +224,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """
     op = "avg_pool2d"
     x, unbatched = _as_4d(input, op, 2)
-    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, op)
+    k, s, p, _ = _pool_args(kernel_size, stride, padding, 1, op)
     out = _avg_pool(x, k, s, p, count_include_pad, divisor_override, op, ceil_mode)
     return out.squeeze(0) if unbatched else out
 
@@ -234,7 +234,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """1-D average pooling: input (N, C, L) or (C, L) -> (N, C, OL); see avg_pool2d."""
     op = "avg_pool1d"
     x, unbatched = _as_4d(input, op, 1)
-    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, op, nd=1)
+    k, s, p, _ = _pool_args(kernel_size, stride, padding, 1, op, nd=1)
     out = _avg_pool(x, (1,) + k, (1,) + s, (0,) + p, count_include_pad, None, op,
                     ceil_mode).squeeze(2)
     return out.squeeze(0) if unbatched else out
@@ -292,7 +292,8 @@ def adaptive_avg_pool1d(input: Tensor, output_size: int | tuple) -> Tensor:
 # --- 3-D pooling: the (H, W) plane pooled by the 2-D kernels, then the depth axis -----
 
 
-def _depth_taps(x: Tensor, k: int, s: int, p: int, d: int, ceil_mode: bool, fill: float):
+def _depth_taps(x: Tensor, k: int, s: int, p: int, d: int, ceil_mode: bool, fill: float,
+                op: str):
     """x (N, C, D, ...) -> list of k tensors (N, C, OD, ...): the depth window taps, the
     depth axis padded with ``fill`` by p before and after (plus ceil_mode's extra)."""
     depth = x.shape[2]
@@ -302,7 +303,7 @@ def _depth_taps(x: Tensor, k: int, s: int, p: int, d: int, ceil_mode: bool, fill
         x = pad(x, widths, value=fill)
     od = out_size(depth + extra, k, s, p, d)
     if od < 1:
-        raise ValueError(f"pool3d: depth {depth} is too small for kernel {k} with padding "
+        raise ValueError(f"{op}: depth {depth} is too small for kernel {k} with padding "
                          f"{p} and dilation {d}")
     last = s * (od - 1) + 1
     return [x[:, :, i * d:i * d + last:s] for i in range(k)], od, extra
@@ -342,14 +343,15 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     """
     op = "max_pool3d"
     x, unbatched = _as_5d(input, op)
-    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, op, nd=3)
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, op, nd=3)
     n, c, depth, h, w = x.shape
     planes = x.reshape(n, c * depth, h, w)
     res = _max_pool(planes, k[1:], s[1:], p[1:], d[1:], return_indices, op, ceil_mode)
     plane_out, plane_idx = res if return_indices else (res, None)
     oh, ow = plane_out.shape[2:]
     plane_out = plane_out.reshape(n, c, depth, oh, ow)
-    taps, od, _ = _depth_taps(plane_out, k[0], s[0], p[0], d[0], ceil_mode, float("-inf"))
+    taps, od, _ = _depth_taps(plane_out, k[0], s[0], p[0], d[0], ceil_mode, float("-inf"),
+                              op)
     out = stack(taps, 0).amax(0)  # (N, C, OD, OH, OW)
     if return_indices:
         idx = wrap(_depth_indices(x.device.backend.xp, [t.array for t in taps],
@@ -367,14 +369,14 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     with its own divisor (PyTorch's divisor is the product of the per-axis counts)."""
     op = "avg_pool3d"
     x, unbatched = _as_5d(input, op)
-    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, op, nd=3)
+    k, s, p, _ = _pool_args(kernel_size, stride, padding, 1, op, nd=3)
     n, c, depth, h, w = x.shape
     planes = _avg_pool(x.reshape(n, c * depth, h, w), k[1:], s[1:], p[1:],
                        count_include_pad, 1 if divisor_override is not None else None, op,
                        ceil_mode)
     oh, ow = planes.shape[2:]
     taps, od, extra = _depth_taps(planes.reshape(n, c, depth, oh, ow), k[0], s[0], p[0], 1,
-                                  ceil_mode, 0.0)
+                                  ceil_mode, 0.0, op)
     total = taps[0]
     for t in taps[1:]:
         total = total + t
