@@ -333,8 +333,9 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     if mask.array.dtype.kind != "b":
         raise TypeError(f"masked_select: mask must be a bool tensor, got {mask.dtype}")
     shape = np.broadcast_shapes(x.array.shape, mask.array.shape)
-    xp = x.device.backend.xp
-    return getitem(expand(x, shape), xp.broadcast_to(mask.array, shape))
+    # the mask broadcast as a Tensor op (not on its array): ag.compile records where it
+    # comes from, instead of taking it for a constant
+    return getitem(expand(x, shape), expand(mask, shape))
 
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
