@@ -133,3 +133,13 @@ def test_value_sized_result_of_another_size_is_refused(name, when):
     with pytest.raises(ag.CompileError, match=r"depends on tensor values") as info:
         compiled(_with_positives(counts[-1]))
     assert "where the recording's was" in str(info.value)
+
+
+def test_masked_select_follows_a_mask_that_moves():
+    """Three positives each call, at other places: the replay selects this call's (its
+    mask broadcast by a recorded op, not taken for a constant of the first call)."""
+    fn = lambda x: ag.masked_select(x, x > 0) * 1  # noqa: E731
+    compiled = ag.compile(fn)
+    for order in ([0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [3, 0, 4, 1, 5, 2], [1, 3, 5, 0, 2, 4]):
+        x = ag.tensor(_with_positives(3).numpy()[order])
+        np.testing.assert_array_equal(compiled(x).numpy(), fn(x).numpy())
