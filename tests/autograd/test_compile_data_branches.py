@@ -143,3 +143,16 @@ def test_masked_select_follows_a_mask_that_moves():
     for order in ([0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [3, 0, 4, 1, 5, 2], [1, 3, 5, 0, 2, 4]):
         x = ag.tensor(_with_positives(3).numpy()[order])
         np.testing.assert_array_equal(compiled(x).numpy(), fn(x).numpy())
+
+
+def test_masked_scatter_follows_a_mask_that_moves():
+    """As masked_select: the positions are found again on each replay (they were taken
+    for a constant of the first call), and another number of them is refused."""
+    source = ag.arange(6.0) + 10
+    fn = lambda x: ag.masked_scatter(x * 1, x > 0, source)  # noqa: E731
+    compiled = ag.compile(fn)
+    for order in ([0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [3, 0, 4, 1, 5, 2], [1, 3, 5, 0, 2, 4]):
+        x = ag.tensor(_with_positives(3).numpy()[order])
+        np.testing.assert_array_equal(compiled(x).numpy(), fn(x).numpy())
+    with pytest.raises(ag.CompileError, match="depends on tensor values"):
+        compiled(_with_positives(4))
