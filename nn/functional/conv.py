@@ -418,8 +418,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                          f"dilation {d}")
     oh = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op_[0] + 1
     ow = (w - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op_[1] + 1
-    if oh < 1 or ow < 1 or out_size(oh, kh, s[0], p[0], d[0]) != h or \
-            out_size(ow, kw, s[1], p[1], d[1]) != w:
+    if oh < 1 or ow < 1:
         raise ValueError(f"{op}: input {tuple(input.shape)} with kernel ({kh}, {kw}), stride "
                          f"{s}, padding {p}, dilation {d}, output_padding {op_} gives an "
                          f"invalid output size ({oh}, {ow})")
@@ -427,7 +426,14 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     cg = c // groups
     wg = weight.reshape(groups, cg, og * kh * kw).transpose(1, 2)  # (g, og*k, cg)
     cols = matmul(wg, xc.reshape(groups, cg, n * h * w)).reshape(o * kh * kw, n * h * w)
-    out = Col2Im.apply(cols, (n, o, oh, ow), (kh, kw), s, p, d)
+    if op_[0] < s[0] and op_[1] < s[1]:
+        out = Col2Im.apply(cols, (n, o, oh, ow), (kh, kw), s, p, d)
+    else:  # output_padding >= stride (allowed below the dilation): col2im's output size
+        # cannot reach it, so sum into the uncropped output, then crop and extend by zeros
+        fh, fw = (h - 1) * s[0] + d[0] * (kh - 1) + 1, (w - 1) * s[1] + d[1] * (kw - 1) + 1
+        out = Col2Im.apply(cols, (n, o, fh, fw), (kh, kw), s, (0, 0), d)
+        out = pad(out, (0, max(0, p[1] + ow - fw), 0, max(0, p[0] + oh - fh)))
+        out = out[:, :, p[0]:p[0] + oh, p[1]:p[1] + ow]
     if bias is not None:
         out = out + bias.reshape(1, o, 1, 1)
     return out.squeeze(0) if unbatched else out
@@ -439,7 +445,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     (C_in, C_out/groups, k) -> (N, C_out, (L-1)s - 2p + d(k-1) + output_padding + 1)."""
     op = "conv_transpose1d"
     _check_operands(input, weight, op, "L", "in_channels, out_channels/groups, k")
-    one = lambda v, name: (1,) + _tuple(v, 1, name, op, 0)  # noqa: E731
+    one = lambda v, name: (1,) + _tuple(v, 1, name, op, 1)  # noqa: E731
     pad1 = (0,) + _tuple(padding, 1, "padding", op, 0)
     out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(2), bias,
                            one(stride, "stride"), pad1,
@@ -461,6 +467,13 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     unbatched = input.ndim == 4
     x = input.unsqueeze(0) if unbatched else input
     o, cg, kd, kh, kw = weight.shape
+    c = x.shape[1]
+    groups = int(groups)
+    if groups < 1 or c % groups or o % groups or cg * groups != c:
+        raise ValueError(
+            f"{op}: input has {c} channels and weight {tuple(weight.shape)} with groups="
+            f"{groups}; expected in_channels = weight.shape[1] * groups ({cg} * {groups}) and "
+            "out_channels divisible by groups")
     s = _tuple(stride, 3, "stride", op, 1)
     d = _tuple(dilation, 3, "dilation", op, 1)
     if isinstance(padding, str):
@@ -475,14 +488,13 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         p = _tuple(padding, 3, "padding", op, 0)
     if p[0]:
         x = pad(x, (0, 0, 0, 0, p[0], p[0]))
-    n, c, depth = x.shape[:3]
+    n, c, depth, h, w = x.shape
     od = out_size(depth, kd, s[0], 0, d[0])
-    if od < 1:
+    if od < 1 or out_size(h, kh, s[1], p[1], d[1]) < 1 or out_size(w, kw, s[2], p[2], d[2]) < 1:
         raise ValueError(f"{op}: input {tuple(input.shape)} (padded by {p}) is smaller than "
-                         f"the dilated kernel ({kd}, {kh}, {kw})")
+                         f"the dilated kernel ({kd}, {kh}, {kw}) with dilation {d}")
     last = s[0] * (od - 1) + 1
     taps = stack([x[:, :, i * d[0]:i * d[0] + last:s[0]] for i in range(kd)], 2)
-    h, w = x.shape[3:]
     taps = taps.permute(0, 3, 1, 2, 4, 5).reshape(n * od, c * kd, h, w)  # (N*OD, C*kd, H, W)
     out = conv2d(taps, weight.reshape(o, cg * kd, kh, kw), None, s[1:], p[1:], d[1:], groups)
     oh, ow = out.shape[2:]
@@ -515,11 +527,16 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     p = _tuple(padding, 3, "padding", op, 0)
     d = _tuple(dilation, 3, "dilation", op, 1)
     op_ = _tuple(output_padding, 3, "output_padding", op, 0)
-    if op_[0] >= max(s[0], d[0]):
+    if any(q >= max(si, di) for q, si, di in zip(op_, s, d, strict=True)):
         raise ValueError(f"{op}: output_padding {op_} must be smaller than stride {s} or "
                          f"dilation {d}")
     n, c, depth, h, w = x.shape
-    kd = weight.shape[2]
+    cin, og, kd = weight.shape[:3]
+    groups = int(groups)
+    if groups < 1 or cin != c or c % groups:
+        raise ValueError(f"{op}: input has {c} channels but weight {tuple(weight.shape)} with "
+                         f"groups={groups} expects {cin} (divisible by groups)")
+    _check_bias(bias, og * groups, op, input.dtype)
     planes = x.permute(0, 2, 1, 3, 4).reshape(n * depth, c, h, w)  # every depth slice
     full = (depth - 1) * s[0] + d[0] * (kd - 1) + 1 + op_[0]  # uncropped output depth
     out = None
