@@ -117,6 +117,76 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
         "or [ravel or [tensor_split or [hsplit or [vsplit or [dsplit or [split_with "
         "or [block_diag or [combinations or [sum_to_size or [gradient or [constant_pad "
         "or [tril_indices or [triu_indices"]),
+    # mut_ops2 (issue 18): the other files of autograd/ops, same scheme as mut_ops's above
+    "autograd/ops/elementwise.py": (["autograd/ops/elementwise.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(elementwise_mutants or tensor_ops_errors or [tan or [asin or [acos or [atan "
+        "or [sinh or [cosh or [asinh or [acosh or [atanh or [log2 or [log10 or [exp2 "
+        "or [expm1 or [deg2rad or [rad2deg or [sgn or [fmod or [remainder or [floor_divide "
+        "or [fdiv or [hypot or [copysign or [nextafter or [logaddexp or [lerp or [addcmul "
+        "or [addcdiv or [clamp_m or [float_power or [fmax or [fmin or [bitwise "
+        "or [heaviside or [gcd or [lcm or [ldexp or [frexp or [positive or [rsub or [isin "
+        "or [fill or [signbit or [isposinf or [isneginf or [isreal or floordiv_op or [mod_op "
+        "or [rmod) and not create_graph"]),
+    "autograd/ops/shape.py": (["autograd/ops/shape.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(shape_mutants or tensor_ops_errors or [reshape or [permute or [transpose "
+        "or [T] or [T/ or [expand or [squeeze or [unsqueeze or [flatten or [unflatten "
+        "or [cat or [stack or [split or [chunk or [unbind or [pad or [broadcast_to "
+        "or [constant_pad or pad_mode or cat_skips or expand_minus or fractional_sizes "
+        "or integer_like_sizes or split_chunk) and not create_graph"]),
+    "autograd/ops/stats.py": (["autograd/ops/stats.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(stats_mutants or tensor_ops_errors or [norm or [dist or [cdist or [renorm "
+        "or [var_mean or [std_mean or [aminmax or [nansum or [nanmean or [nan_to_num "
+        "or [diff or [trapezoid or [cumulative_trapezoid or [cov or [corrcoef or [quantile "
+        "or [nanquantile) and not create_graph"]),
+    "autograd/ops/search.py": (["autograd/ops/search.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(search_mutants or tensor_ops_errors or [nonzero or [argwhere or [unique "
+        "or [bincount or [histc or [searchsorted or [bucketize or [all or [any "
+        "or [count_nonzero or [isclose or [histogram or [unravel_index) "
+        "and not create_graph"]),
+    "autograd/ops/complex.py": (["autograd/ops/complex.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(complex_mutants or tensor_ops_errors or complex or view_as_real or polar "
+        "or angle or conj or test_fft.py) and not create_graph"]),
+    "autograd/ops/linalg.py": (["autograd/ops/linalg.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(linalg_mutants or tensor_ops_errors or [matmul or [mm or [einsum or [diag_embed "
+        "or [bmm or [mv or [linalg.diagonal) and not create_graph"]),
+    "autograd/ops/views.py": (["autograd/ops/views.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(views_mutants or tensor_ops_errors or test_views.py or [Tensor. or [view "
+        "or [narrow or [diagonal or [unfold or [contiguous) and not create_graph"]),
+    "autograd/ops/sorting.py": (["autograd/ops/sorting.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(sorting_mutants or tensor_ops_errors or test_reduction_indices or [sort "
+        "or [argsort or [msort or [topk or [kthvalue or [median or [nanmedian or [mode) "
+        "and not create_graph"]),
+    "autograd/ops/products.py": (["autograd/ops/products.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(products_mutants or tensor_ops_errors or [mm or [bmm or [mv or [dot or [vdot "
+        "or [inner or [tensordot or [chain_matmul or [addmm or [addmv or [addbmm "
+        "or [baddbmm or [addr) and not create_graph"]),
+    "autograd/ops/scan.py": (["autograd/ops/scan.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(scan_mutants or tensor_ops_errors or [cumsum or [cumprod or [cummax or [cummin "
+        "or [logcumsumexp or [cumulative_trapezoid) and not create_graph"]),
+    "autograd/ops/indexing.py": (["autograd/ops/indexing.py"], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(indexing_mutants or tensor_ops_errors or [getitem or [setitem "
+        "or integer_and_array_indices or 0d_integer_tensor_index or setitem_without_graph "
+        "or setitem_casts) and not create_graph"]),
+    # the seven small files together (compare, rounding, convert, softmax, copies, _util,
+    # __init__): one run
+    "autograd/ops/small": ([f"autograd/ops/{n}.py" for n in (
+        "compare", "rounding", "convert", "softmax", "copies", "_util", "__init__")], [
+        "tests/autograd/", *_NO_ONNX, "-k",
+        "(small_mutants or tensor_ops_errors or equal_and_allclose or [step or [frac "
+        "or round or [softmax or [log_softmax or softmax_over or softmax_family or clone "
+        "or _copy or casts or test_tensor.py or [sum_to or [expand or broadcasting) "
+        "and not create_graph"]),
     # mut_nn (issue 18): the optim files not in the four above, files of nn/functional
     "optim/others": ([f"optim/{n}.py" for n in ("adadelta", "adagrad", "adamax", "asgd",
                                                 "lbfgs", "nadam", "radam", "rmsprop",

@@ -41,25 +41,38 @@ _UNARY = {
 }
 
 
+class _Unary(Function):
+    """Base of the ops of ``_UNARY``: ``_make_unary`` gives each subclass its ``fn`` (on
+    arrays) and ``derivative`` (Tensors). The work is done here and in ``_unary`` (not in
+    the factory's closures), so that mutation testing, which cannot reach code that runs
+    only at import, sees it (issue 18)."""
+
+    fn = derivative = None
+
+    @classmethod
+    def forward(cls, ctx, x):
+        out = cls.fn(ctx.device.backend.xp, x)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, out = ctx.saved_tensors
+        return g * cls.derivative(x, out)
+
+
+def _unary(op_cls, name, x):
+    if x.array.dtype.kind != "f":
+        x = _floating(x, name)
+    return op_cls.apply(x)
+
+
 def _make_unary(name, forward, derivative):
-    class Op(Function):
-        @staticmethod
-        def forward(ctx, x):
-            out = forward(ctx.device.backend.xp, x)
-            ctx.save_for_backward(x, out)
-            return out
-
-        @staticmethod
-        def backward(ctx, g):
-            x, out = ctx.saved_tensors
-            return g * derivative(x, out)
-
-    Op.__name__ = Op.__qualname__ = name.capitalize()
+    Op = type(name.capitalize(), (_Unary,), {"fn": staticmethod(forward),
+                                            "derivative": staticmethod(derivative)})
 
     def op(x: Tensor) -> Tensor:
-        if x.array.dtype.kind != "f":
-            x = _floating(x, name)
-        return Op.apply(x)
+        return _unary(Op, name, x)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = (f"Elementwise ``{name}`` (integer inputs become the default float dtype); "
@@ -366,7 +379,9 @@ def ldexp(x: Tensor, other) -> Tensor:
     from .arithmetic import pow
 
     x = _floating(x, "ldexp")
-    return x * pow(2.0, other.to(x.dtype) if isinstance(other, Tensor) else float(other))
+    if not isinstance(other, Tensor):  # a number (PyTorch wants a tensor)
+        return x * 2.0 ** float(other)
+    return x * pow(2.0, other.to(x.dtype))
 
 
 @replayable  # ag.compile: computed outside a Function (autograd/recording.py)
@@ -391,13 +406,19 @@ def rsub(x: Tensor, other, *, alpha=1) -> Tensor:
     return other - (x if alpha == 1 else x * alpha)
 
 
+def _predicate_of(op, fn, x):
+    """``op``'s result (``fn`` on arrays, a bool tensor); outside ``_predicate``'s closure
+    so that mutation testing reaches it (see ``_Unary``)."""
+    rec = RECORDING.rec
+    if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+        return rec.step(op, (x,), {})
+    xp = x.device.backend.xp
+    return _wrap(xp.asarray(fn(xp, x.array)), x.device)
+
+
 def _predicate(name, fn):
     def op(x: Tensor) -> Tensor:
-        rec = RECORDING.rec
-        if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
-            return rec.step(op, (x,), {})
-        xp = x.device.backend.xp
-        return _wrap(xp.asarray(fn(xp, x.array)), x.device)
+        return _predicate_of(op, fn, x)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` (a bool tensor)."

@@ -23,7 +23,9 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return ctx.device.backend.xp.flip(x, axes)
+        # a copy, as PyTorch's: xp.flip is a view, and an in-place op on the result
+        # must not write into the input
+        return ctx.device.backend.xp.flip(x, axes).copy()
 
     @staticmethod
     def backward(ctx, g):
@@ -47,9 +49,9 @@ def _dims(dims) -> tuple:
 
 
 def flip(x: Tensor, dims) -> Tensor:
-    """Reverse the order of elements along ``dims``."""
+    """Reverse the order of elements along ``dims`` (a new tensor, also for no dims)."""
     axes = normalize_dims(_dims(dims), x.array.ndim, "flip")
-    return Flip.apply(x, axes) if axes else x
+    return Flip.apply(x, axes if x.array.ndim else ())  # dim 0 or -1 of a 0-d: nothing
 
 
 def fliplr(x: Tensor) -> Tensor:
@@ -94,7 +96,7 @@ def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
         return flip(x, (d0, d1))
     if k == 3:
         return flip(transpose(x, d0, d1), d1)
-    return x
+    return flip(x, ())  # a copy, as PyTorch's rot90 with k % 4 == 0
 
 
 def _sizes(sizes) -> tuple:
@@ -349,7 +351,7 @@ def broadcast_tensors(*tensors) -> tuple:
 # --- at least n-d, and stacking ---------------------------------------------------------
 
 
-def _atleast(tensors, n, op):
+def _atleast(tensors, n):
     single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
     if len(tensors) == 1 and not single:
         tensors = tuple(tensors[0])
@@ -366,18 +368,18 @@ def _atleast(tensors, n, op):
 
 def atleast_1d(*tensors):
     """Views with at least one dimension (a 0-d tensor becomes shape (1,))."""
-    return _atleast(tensors, 1, "atleast_1d")
+    return _atleast(tensors, 1)
 
 
 def atleast_2d(*tensors):
     """Views with at least two dimensions (1-D ``(n,)`` becomes ``(1, n)``)."""
-    return _atleast(tensors, 2, "atleast_2d")
+    return _atleast(tensors, 2)
 
 
 def atleast_3d(*tensors):
     """Views with at least three dimensions (``(n,)`` -> ``(1, n, 1)``, ``(m, n)`` ->
     ``(m, n, 1)``), as NumPy."""
-    return _atleast(tensors, 3, "atleast_3d")
+    return _atleast(tensors, 3)
 
 
 def hstack(tensors) -> Tensor:
@@ -523,9 +525,9 @@ def combinations(x: Tensor, r: int = 2, with_replacement: bool = False) -> Tenso
         raise RuntimeError(f"combinations: expected a 1-D tensor, got shape {tuple(x.shape)}")
     pick = (itertools.combinations_with_replacement if with_replacement
             else itertools.combinations)
-    idx = np.array(list(pick(range(x.array.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    if r == 0:
+    if r == 0:  # PyTorch: an empty 1-D tensor
         return _wrap(x.device.backend.xp.zeros((0,), x.array.dtype), x.device)
+    idx = np.array(list(pick(range(x.array.shape[0]), r)), dtype=np.int64).reshape(-1, r)
     return getitem(x, x.device.backend.xp.asarray(idx))
 
 
@@ -581,8 +583,10 @@ def gradient(y: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
         spacings = list(spacing)
     else:
         spacings = [spacing] * len(dims)
-    if not y.array.dtype.kind == "f":
-        y = y.to(np.float64 if y.array.dtype.itemsize > 4 else np.float32)
+    if y.array.dtype.kind not in "fc":  # integers and bools: the default float dtype
+        from ..dtypes import get_default_dtype
+
+        y = y.to(get_default_dtype())
     return tuple(_gradient_1d(y, d, h, edge_order) for d, h in zip(dims, spacings))
 
 
@@ -601,8 +605,7 @@ def _gradient_1d(y, d, h, edge_order):
             raise RuntimeError(f"gradient: coordinates of shape {tuple(h.shape)} for a "
                                f"dimension of size {n}")
         x = h.to(y.array.dtype)
-        shape = tuple(n if i == d else 1 for i in range(y.array.ndim))
-        dx = reshape(x[1:] - x[:-1], tuple(n - 1 if i == d else 1 for i in range(len(shape))))
+        dx = reshape(x[1:] - x[:-1], tuple(n - 1 if i == d else 1 for i in range(y.array.ndim)))
         h1 = getitem(dx, pre + (slice(0, n - 2),))  # x_i - x_{i-1}
         h2 = getitem(dx, pre + (slice(1, n - 1),))  # x_{i+1} - x_i
         inner = (at(slice(2, n)) * h1 * h1 - at(slice(0, n - 2)) * h2 * h2
