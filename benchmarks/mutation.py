@@ -211,8 +211,11 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
         ["nn/functional/conv.py"],
         ["tests/nn/test_conv.py", "tests/nn/test_conv_mutants.py",
          "tests/nn/test_layers_extra.py",  # conv3d, conv_transpose*d against torch
+         "tests/nn/test_winograd.py",  # conv2d's Winograd path
          "tests/autograd/test_ops.py", "-k",
-         "(conv or fold or test_conv) and not create_graph"]),
+         "(conv or fold or test_conv or winograd) and not create_graph",
+         # onnxruntime's exit handler deadlocks in mutmut's forked children (_NO_ONNX)
+         "--deselect", "tests/nn/test_winograd.py::test_onnx_export_writes_one_conv"]),
     "nn/functional/dropout.py": (
         ["nn/functional/dropout.py"],
         ["tests/nn/test_activation.py", "tests/nn/test_dropout_mutants.py",
