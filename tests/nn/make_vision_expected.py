@@ -47,6 +47,8 @@ add("trilinear_ac", "interpolate", x5, scale_factor=1.5, mode="trilinear", align
 add("area", "interpolate", x4, size=(3, 2), mode="area")
 add("area_scale", "interpolate", x3, scale_factor=0.7, mode="area")
 add("size_one", "interpolate", x4, size=(1, 1), mode="bilinear", align_corners=True)
+add("nearest_down", "interpolate", x4, scale_factor=0.7)  # 1/scale differs from in/out
+add("bilinear_first_same", "interpolate", x4, size=(4, 3), mode="bilinear")
 # affine_grid
 th2 = np.array([[[0.9, -0.3, 0.1], [0.2, 1.1, -0.2]], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.3]]])
 th3 = np.array([[[0.9, -0.3, 0.1, 0.05], [0.2, 1.1, -0.2, 0.0], [0.1, 0.0, 0.8, -0.1]]])
@@ -81,6 +83,19 @@ for mode in ("bilinear", "nearest"):
             gs_cases.append(dict(mode=mode, pad=pad, ac=ac, nd=3, out=out.detach().numpy(),
                                  gx=x.grad.numpy(), gg=g.grad.numpy() if mode != "nearest" else None))
 
+# reflection on inputs 1 and 2 pixels wide (spans 0 and 1 with align_corners), and far
+# grid points reflected more than once (bicubic's integer taps)
+gx_cases = []
+far = np.array([[[[3.4, -0.2], [-3.7, 0.9]], [[0.3, 4.6], [-5.2, -2.9]]]])
+for shape, g in (((1, 2, 3, 1), grid((1, 2, 2, 2))), ((1, 2, 2, 2), grid((1, 2, 2, 2))),
+                 ((1, 2, 4, 5), far)):
+    for mode in ("bilinear", "nearest", "bicubic"):
+        for ac in (False, True):
+            x = torch.tensor(inp(shape))
+            out = TF.grid_sample(x, torch.tensor(g), mode=mode, padding_mode="reflection",
+                                 align_corners=ac)
+            gx_cases.append(dict(shape=shape, grid=g, mode=mode, ac=ac, out=out.numpy()))
+
 def lit(a):
     return "np.array(" + np.array2string(np.asarray(a), separator=", ", floatmode="unique", threshold=10**6, max_line_width=95).replace("\n", "\n    ") + ")"
 
@@ -106,6 +121,11 @@ lines.append("GRID_SAMPLE = [")
 for c in gs_cases:
     gg = "None" if c["gg"] is None else lit(c["gg"])
     lines.append(f"    ({c['nd']}, {c['mode']!r}, {c['pad']!r}, {c['ac']!r},\n     {lit(c['out'])},\n     {lit(c['gx'])},\n     {gg}),")
+lines.append("]")
+lines.append("")
+lines.append("GRID_REFLECT = [")
+for c in gx_cases:
+    lines.append(f"    ({c['shape']!r}, {lit(c['grid'])}, {c['mode']!r}, {c['ac']!r},\n     {lit(c['out'])}),")
 lines.append("]")
 open(__import__("pathlib").Path(__file__).with_name("vision_expected.py"), "w").write("\n".join(lines) + "\n")
 print(len(cases), len(cases_affine), len(gs_cases))

@@ -15,7 +15,7 @@ import pytest
 
 import autograd as ag
 import nn.functional as F
-from tests.nn.vision_expected import AFFINE, GRID_SAMPLE, INTERP
+from tests.nn.vision_expected import AFFINE, GRID_REFLECT, GRID_SAMPLE, INTERP
 
 
 def _inp(shape, k=1.3):
@@ -54,6 +54,11 @@ def test_upsample_aliases():
                                INTERP["bilinear_ac"][2], rtol=1e-12)
     np.testing.assert_array_equal(F.upsample(ag.tensor(_inp((1, 2, 5))), 7).numpy(),
                                   INTERP["nearest_size_1d"][2])
+    np.testing.assert_array_equal(F.upsample_nearest(ag.tensor(_inp((1, 2, 5))), 7).numpy(),
+                                  INTERP["nearest_size_1d"][2])
+    np.testing.assert_allclose(F.upsample_bilinear(x, scale_factor=1.5).numpy(),
+                               F.interpolate(x, size=(6, 7), mode="bilinear",
+                                             align_corners=True).numpy(), rtol=1e-12)
 
 
 def test_interpolate_is_linear_in_its_input_with_float32_kept():
@@ -100,6 +105,19 @@ def test_grid_sample_and_its_gradients_match_pytorch(case):
         np.testing.assert_allclose(grid.grad.numpy(), gg_want, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("case", range(len(GRID_REFLECT)),
+                         ids=[f"{c[0][2]}x{c[0][3]}-{c[2]}-{c[3]}" for c in GRID_REFLECT])
+def test_grid_sample_reflection_edge_cases_match_pytorch(case):
+    """Reflection padding on inputs 1 and 2 pixels wide (spans 0 and 1 with
+    align_corners: kills `span < 0`, `span <= 1`, `x / 0.0` in `_reflect_coords` and
+    `_reflect_array`) and grid points far outside, reflected twice and more (kills
+    `flips / 2 == 0` and `flips % 3 == 0` in the bicubic taps' reflection)."""
+    shape, g, mode, ac, want = GRID_REFLECT[case]
+    out = F.grid_sample(ag.tensor(_inp(shape)), ag.tensor(g), mode=mode,
+                        padding_mode="reflection", align_corners=ac)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12, atol=1e-13)
+
+
 def test_grid_sample_inside_the_image_takes_the_fast_path():
     """A grid strictly inside the input: every tap is inside (no mask multiply); the
     values equal the ones computed with a grid that also has outside points."""
@@ -125,6 +143,9 @@ def test_pixel_shuffle_and_unshuffle_match_numpy(lead):
     out = F.pixel_shuffle(ag.tensor(x), r)
     np.testing.assert_array_equal(out.numpy(), want)
     np.testing.assert_array_equal(F.pixel_unshuffle(out, r).numpy(), x)
+    one = F.pixel_shuffle(ag.tensor(x), 1)  # upscale factor 1 is the identity
+    np.testing.assert_array_equal(one.numpy(), x)
+    np.testing.assert_array_equal(F.pixel_unshuffle(ag.tensor(x), 1).numpy(), x)
     y = _inp(lead + (2, 6, 4))
     back = F.pixel_shuffle(F.pixel_unshuffle(ag.tensor(y), 2), 2)
     np.testing.assert_array_equal(back.numpy(), y)
