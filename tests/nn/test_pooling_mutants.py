@@ -87,6 +87,8 @@ MAX_CASES = [  # (spatial shape, kwargs)
                   ceil_mode=True)),
     ((5, 8), dict(kernel_size=(3, 3), stride=2, padding=1, ceil_mode=True)),
     ((4, 5), dict(kernel_size=2)),
+    ((5, 6), dict(kernel_size=(4, 2), stride=1, padding=(2, 1), ceil_mode=True)),
+    ((5, 5), dict(kernel_size=2, stride=2, padding=1, ceil_mode=True)),
 ]
 
 
@@ -139,6 +141,8 @@ AVG_CASES = [
     ((5, 5), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
     ((5, 6), dict(kernel_size=(3, 2), stride=(3, 2), ceil_mode=True)),
     ((4, 4), dict(kernel_size=2)),
+    ((5, 6), dict(kernel_size=(4, 2), stride=1, padding=(2, 1), ceil_mode=True)),
+    ((5, 5), dict(kernel_size=2, stride=2, padding=1, ceil_mode=True)),
 ]
 
 
@@ -176,6 +180,7 @@ def test_avg_pool1d(kw, include_pad):
 
 
 @pytest.mark.parametrize("kw", [
+    dict(kernel_size=(2, 2, 2), stride=(3, 2, 2), ceil_mode=True),  # depth 5: ceil adds one
     dict(kernel_size=(2, 3, 2), stride=(1, 2, 2), padding=(1, 1, 0), dilation=(2, 1, 1)),
     dict(kernel_size=(3, 2, 2), stride=(2, 1, 2), padding=(1, 0, 1), ceil_mode=True),
     dict(kernel_size=2, stride=(3, 1, 2), ceil_mode=True),
@@ -194,7 +199,8 @@ def test_max_pool3d_values_and_indices(kw, unbatched):
     np.testing.assert_array_equal(F.max_pool3d(t, **kw).numpy(), want[0] if unbatched else want)
 
 
-@pytest.mark.parametrize("kw", [dict(kernel_size=(3, 2, 2), stride=(2, 1, 2), padding=(1, 0, 1)),
+@pytest.mark.parametrize("kw", [dict(kernel_size=(2, 2, 2), stride=(3, 2, 2), ceil_mode=True),
+                                dict(kernel_size=(3, 2, 2), stride=(2, 1, 2), padding=(1, 0, 1)),
                                 dict(kernel_size=(2, 3, 2), stride=(2, 2, 1), padding=(1, 1, 0),
                                      ceil_mode=True),
                                 dict(kernel_size=(3, 2, 3), stride=2, padding=1,
@@ -234,6 +240,60 @@ def test_adaptive_avg_pool1d_int_tuple_and_unbatched():
                                    adaptive_ref(x, (3,)), rtol=1e-12)
     np.testing.assert_allclose(F.adaptive_avg_pool1d(ag.tensor(x[0]), 2).numpy(),
                                adaptive_ref(x[:1], (2,))[0], rtol=1e-12)
+
+
+def test_ceil_mode_cases_reach_the_last_window_rule():
+    """The cases above include ceil_mode windows that would start in the right padding
+    (size 5, kernel 2, stride 2, padding 1: 3 outputs, not 4: kills `out = 1` and
+    `out -= 2`) and stride 1 with padding 2 (kills `3 * p[i]` in the ceil size)."""
+    x = RNG.standard_normal((1, 1, 5, 5))
+    out = F.max_pool2d(ag.tensor(x), 2, stride=2, padding=1, ceil_mode=True)
+    assert out.shape == (1, 1, 3, 3)
+    out = F.avg_pool2d(ag.tensor(x), (4, 2), stride=1, padding=(2, 1), ceil_mode=True)
+    assert out.shape == (1, 1, 6, 6)
+
+
+def _cube():
+    return ag.tensor(RNG.standard_normal((1, 4, 4, 4)))
+
+
+@pytest.mark.parametrize("call, shape", [
+    (lambda x: F.max_pool2d(x[0], 4), (1, 1, 1)),
+    (lambda x: F.max_pool2d(x[0], 4, return_indices=True)[0], (1, 1, 1)),
+    (lambda x: F.max_pool2d(x[0], 4, return_indices=True)[1], (1, 1, 1)),
+    (lambda x: F.max_pool1d(x[0, 0, :1], 4), (1, 1)),
+    (lambda x: F.max_pool1d(x[0, 0, :1], 4, return_indices=True)[0], (1, 1)),
+    (lambda x: F.max_pool1d(x[0, 0, :1], 4, return_indices=True)[1], (1, 1)),
+    (lambda x: F.max_pool1d(x[:, 0, :1], 4), (1, 1, 1)),
+    (lambda x: F.max_pool1d(x[:, 0, :1], 4, return_indices=True)[1], (1, 1, 1)),
+    (lambda x: F.avg_pool2d(x[0], 4), (1, 1, 1)),
+    (lambda x: F.avg_pool1d(x[0, 0, :1], 4), (1, 1)),
+    (lambda x: F.avg_pool1d(x[:, 0, :1], 4), (1, 1, 1)),
+    (lambda x: F.adaptive_avg_pool2d(x[0], 1), (1, 1, 1)),
+    (lambda x: F.adaptive_avg_pool1d(x[0, 0, :1], 1), (1, 1)),
+    (lambda x: F.adaptive_avg_pool1d(x[:, 0, :1], 1), (1, 1, 1)),
+    (lambda x: F.max_pool3d(_cube(), 4), (1, 1, 1, 1)),
+    (lambda x: F.max_pool3d(_cube(), 4, return_indices=True)[0], (1, 1, 1, 1)),
+    (lambda x: F.max_pool3d(_cube(), 4, return_indices=True)[1], (1, 1, 1, 1)),
+    (lambda x: F.max_pool3d(_cube()[None], 4), (1, 1, 1, 1, 1)),
+    (lambda x: F.avg_pool3d(_cube(), 4), (1, 1, 1, 1)),
+])
+def test_only_the_batch_and_dummy_axes_are_squeezed(call, shape):
+    """One channel and a 1x1 output: the unbatched result keeps its size-1 axes (kills
+    `squeeze(None)` everywhere), and a batch of one keeps its batch axis (kills
+    `... or True` around the final squeeze)."""
+    x = ag.tensor(RNG.standard_normal((1, 1, 4, 4)))
+    assert call(x).shape == shape
+
+
+def test_avg_pool1d_counts_the_padding_by_default():
+    """count_include_pad defaults to True (kills the False default)."""
+    x = RNG.standard_normal((1, 2, 5))
+    out = F.avg_pool1d(ag.tensor(x), 3, stride=2, padding=1)
+    np.testing.assert_allclose(out.numpy(), pool_ref(x, "avg", 3, 2, 1), rtol=1e-12)
+    x1 = RNG.standard_normal((1, 2, 7))
+    np.testing.assert_array_equal(F.max_pool1d(ag.tensor(x1), 3, stride=2).numpy(),
+                                  pool_ref(x1, "max", 3, 2)[0])  # ceil_mode off by default
 
 
 def test_stride_given_as_an_empty_sequence_defaults_to_the_kernel():
@@ -285,6 +345,14 @@ ERRORS = {
     "mp3_depth_d": (lambda: F.max_pool3d(_r(1, 3, 4, 4), (2, 1, 1), dilation=(3, 1, 1)), ValueError, "max_pool3d: depth 3 is too small for kernel 2 with padding 0 and dilation 3"),  # noqa: E501
     "ap3_depth": (lambda: F.avg_pool3d(_r(1, 1, 4, 4), (2, 1, 1)), ValueError, "avg_pool3d: depth 1 is too small for kernel 2 with padding 0 and dilation 1"),  # noqa: E501
     "ap3_nt": (lambda: F.avg_pool3d(np.ones((1, 2, 2, 2)), 2), ValueError, "avg_pool3d: expected input of shape (N, C, D, H, W) or (C, D, H, W), got (1, 2, 2, 2)"),  # noqa: E501
+    "ap2_nt": (lambda: F.avg_pool2d([1.0], 2), TypeError, "avg_pool2d: input must be a Tensor, got list"),  # noqa: E501
+    "mp1_k": (lambda: F.max_pool1d(_r(1, 4), 0), ValueError, "max_pool1d: kernel_size must be an int >= 1 or 1 such ints, got 0"),  # noqa: E501
+    "mp1_small": (lambda: F.max_pool1d(_r(1, 2), 3), ValueError, "max_pool1d: input (1, 1, 1, 2) is too small for kernel_size (1, 3) with padding (0, 0) and dilation (1, 1) (output would be (1, 0))"),  # noqa: E501
+    "ap1_k": (lambda: F.avg_pool1d(_r(1, 4), 0), ValueError, "avg_pool1d: kernel_size must be an int >= 1 or 1 such ints, got 0"),  # noqa: E501
+    "ap1_small": (lambda: F.avg_pool1d(_r(1, 2), 3), ValueError, "avg_pool1d: input (1, 1, 1, 2) is too small for kernel_size (1, 3) with padding (0, 0) and dilation (1, 1) (output would be (1, 0))"),  # noqa: E501
+    "aap2_nd": (lambda: F.adaptive_avg_pool2d(_r(4, 4), 2), ValueError, "adaptive_avg_pool2d: expected input of shape (N, C, H, W) or (C, H, W), got (4, 4)"),  # noqa: E501
+    "aap1_nd": (lambda: F.adaptive_avg_pool1d(_r(4), 2), ValueError, "adaptive_avg_pool1d: expected input of shape (N, C, L) or (C, L), got (4,)"),  # noqa: E501
+    "mp3_small": (lambda: F.max_pool3d(_r(1, 4, 2, 4), 3), ValueError, "max_pool3d: input (1, 4, 2, 4) is too small for kernel_size (3, 3) with padding (0, 0) and dilation (1, 1) (output would be (0, 1))"),  # noqa: E501
     "mp3_k": (lambda: F.max_pool3d(_r(1, 2, 4, 4), (1, 2)), ValueError, "max_pool3d: kernel_size must be an int >= 1 or 3 such ints, got (1, 2)"),  # noqa: E501
 }
 
