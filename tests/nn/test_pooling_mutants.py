@@ -120,6 +120,7 @@ def test_max_pool2d_values_indices_and_gradient(shape, kw, unbatched):
 
 @pytest.mark.parametrize("kw", [dict(kernel_size=3, stride=2, padding=1, dilation=2),
                                 dict(kernel_size=2, stride=3, ceil_mode=True),
+                                dict(kernel_size=2, stride=2, ceil_mode=True),  # 5, not 4
                                 dict(kernel_size=4, padding=2, ceil_mode=True, stride=3)])
 @pytest.mark.parametrize("unbatched", [False, True])
 def test_max_pool1d_values_and_indices(kw, unbatched):
@@ -166,6 +167,7 @@ def test_avg_pool2d_divisors(shape, kw, include_pad):
 
 @pytest.mark.parametrize("kw", [dict(kernel_size=3, stride=2, padding=1),
                                 dict(kernel_size=2, stride=3, ceil_mode=True),
+                                dict(kernel_size=2, stride=2, ceil_mode=True),  # 5, not 4
                                 dict(kernel_size=4, stride=3, padding=2, ceil_mode=True)])
 @pytest.mark.parametrize("include_pad", [True, False])
 def test_avg_pool1d(kw, include_pad):
