@@ -349,6 +349,80 @@ def test_conv_gradient_of_weight_alone_and_bias_alone():
     np.testing.assert_allclose(bt.grad.numpy(), g.sum((0, 2, 3)), rtol=1e-12)
 
 
+@pytest.mark.parametrize("call, ref, shape", [
+    (lambda x, w: F.conv2d(x[0], w), lambda x, w: conv_ref(x, w)[0], (1, 3, 3)),
+    (lambda x, w: F.conv2d(x[:1], w), lambda x, w: conv_ref(x, w), (1, 1, 3, 3)),
+    (lambda x, w: F.conv2d(x[0, :, :3, :3], w, padding=1),
+     lambda x, w: conv_ref(x[:, :, :3, :3], w, padding=1)[0], (1, 3, 3)),
+])
+def test_winograd_path_keeps_size_one_axes(call, ref, shape):
+    """conv2d's Winograd path (3x3, stride 1, >= 8 input channels): an unbatched call
+    with one output channel keeps it, a batch of one keeps its batch axis (kills
+    `squeeze(None)` and `(unbatched) or True` on that path)."""
+    x, w = RNG.standard_normal((1, 8, 5, 5)), RNG.standard_normal((1, 8, 3, 3))
+    out = call(ag.tensor(x), ag.tensor(w))
+    assert out.shape == shape
+    np.testing.assert_allclose(out.numpy(), ref(x, w), rtol=1e-10, atol=1e-12)
+
+
+def test_unbatched_single_channel_outputs_keep_their_axes():
+    """Unbatched inputs whose outputs have one channel and size-1 axes: only the batch
+    axis is removed (kills `squeeze(None)` in conv_transpose1d/2d/3d and conv3d)."""
+    x2, w2 = RNG.standard_normal((1, 2, 1, 1)), RNG.standard_normal((2, 1, 1, 1))
+    out = F.conv_transpose2d(ag.tensor(x2[0]), ag.tensor(w2))
+    assert out.shape == (1, 1, 1)
+    np.testing.assert_allclose(out.numpy(), conv_transpose_ref(x2, w2)[0], rtol=1e-12)
+    out = F.conv_transpose1d(ag.tensor(x2[0, :, 0]), ag.tensor(w2[:, :, 0]))
+    assert out.shape == (1, 1)
+    out = F.conv_transpose1d(ag.tensor(x2[:, :, 0]), ag.tensor(w2[:, :, 0]))
+    assert out.shape == (1, 1, 1)
+    x3, w3 = RNG.standard_normal((1, 2, 1, 1, 1)), RNG.standard_normal((2, 1, 1, 1, 1))
+    out = F.conv_transpose3d(ag.tensor(x3[0]), ag.tensor(w3))
+    assert out.shape == (1, 1, 1, 1)  # an output depth of exactly 1 is valid
+    np.testing.assert_allclose(out.numpy(), conv_transpose_ref(x3, w3)[0], rtol=1e-12)
+    out = F.conv3d(ag.tensor(x3[0]), ag.tensor(w3.transpose(1, 0, 2, 3, 4)))
+    assert out.shape == (1, 1, 1, 1)
+
+
+def test_conv_transpose1d_defaults_and_one_wide_outputs():
+    """conv_transpose1d's defaults are stride 1 and padding 0 (kills the mutated
+    defaults); a conv_transpose2d output 1 wide is valid (kills `ow <= 1`, `ow < 2`)."""
+    x, w = RNG.standard_normal((1, 2, 4)), RNG.standard_normal((2, 3, 2))
+    np.testing.assert_allclose(F.conv_transpose1d(ag.tensor(x), ag.tensor(w)).numpy(),
+                               conv_transpose_ref(x, w), rtol=1e-12)
+    x2, w2 = RNG.standard_normal((1, 1, 2, 1)), RNG.standard_normal((1, 1, 2, 1))
+    out = F.conv_transpose2d(ag.tensor(x2), ag.tensor(w2))
+    assert out.shape == (1, 1, 3, 1)
+    np.testing.assert_allclose(out.numpy(), conv_transpose_ref(x2, w2), rtol=1e-12)
+
+
+def test_output_padding_beyond_the_stride_on_the_first_axis_only():
+    """output_padding (1, 0) with stride (1, 2): only the first axis reaches past the
+    stride, so the uncropped path is needed although the second axis alone would not
+    need it (kills `op_[1] < s[0]`, `op_[0] <= s[0]` and `op_[0] < s[1]`)."""
+    x, w = RNG.standard_normal((1, 2, 3, 3)), RNG.standard_normal((2, 2, 2, 2))
+    kw = dict(stride=(1, 2), dilation=(2, 1), output_padding=(1, 0))
+    out = F.conv_transpose2d(ag.tensor(x), ag.tensor(w), **kw)
+    np.testing.assert_allclose(out.numpy(), conv_transpose_ref(x, w, **kw), rtol=1e-12)
+
+
+def test_conv3d_height_checks_use_the_height_arguments():
+    """conv3d's size check reads stride/padding/dilation of the height for the height:
+    an output height of exactly 1, a width dilation of 2 that the height must not take
+    (kills `out_size(h, ..., d[2])`, `<= 1`, `< 2`), and fold with a (1, 2) kernel over
+    two channels rows (kills `k[1] * k[1]` in fold's divisibility check)."""
+    x, w = RNG.standard_normal((1, 1, 2, 2, 5)), RNG.standard_normal((1, 1, 1, 2, 2))
+    out = F.conv3d(ag.tensor(x), ag.tensor(w), dilation=(1, 1, 2))
+    assert out.shape == (1, 1, 2, 1, 3)
+    np.testing.assert_allclose(out.numpy(), conv_ref(x, w, dilation=(1, 1, 2)), rtol=1e-12)
+    cols = RNG.standard_normal((1, 2, 2))
+    out = F.fold(ag.tensor(cols), (1, 3), (1, 2))
+    want = np.zeros((1, 1, 1, 3))
+    for j in range(2):
+        want[0, 0, 0, j:j + 2] += cols[0, :, j]
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)
+
+
 # --- argument checks: whole messages ----------------------------------------------------------
 
 
@@ -441,6 +515,11 @@ ERRORS = {
     "c3_small_w": (lambda: F.conv3d(_r(1, 1, 4, 4, 2), _r(1, 1, 2, 2, 2), dilation=(1, 1, 2)), ValueError, "conv3d: input (1, 1, 4, 4, 2) (padded by (0, 0, 0)) is smaller than the dilated kernel (2, 2, 2) with dilation (1, 1, 2)"),  # noqa: E501
     "c3_bias": (lambda: F.conv3d(_r(1, 1, 4, 4, 4), _r(2, 1, 2, 2, 2), _r(3)), ValueError, "conv3d: expected bias of shape (2,), got (3,)"),  # noqa: E501
     "c3_bias_dtype": (lambda: F.conv3d(_r(1, 1, 4, 4, 4), _r(2, 1, 2, 2, 2), _f32(2)), TypeError, "conv3d: bias has dtype float32 but the input has dtype float64; convert one of them with .to(dtype)"),  # noqa: E501
+    "c3_groups_o": (lambda: F.conv3d(_r(1, 4, 3, 3, 3), _r(3, 2, 2, 2, 2), groups=2), ValueError, "conv3d: input has 4 channels and weight (3, 2, 2, 2, 2) with groups=2; expected in_channels = weight.shape[1] * groups (2 * 2) and out_channels divisible by groups"),  # noqa: E501
+    "c3_groups0": (lambda: F.conv3d(_r(1, 2, 3, 3, 3), _r(2, 2, 2, 2, 2), groups=0), ValueError, "conv3d: input has 2 channels and weight (2, 2, 2, 2, 2) with groups=0; expected in_channels = weight.shape[1] * groups (2 * 0) and out_channels divisible by groups"),  # noqa: E501
+    "c3_small_p2": (lambda: F.conv3d(_r(1, 1, 2, 1, 5), _r(1, 1, 1, 2, 1), padding=(0, 0, 1)), ValueError, "conv3d: input (1, 1, 2, 1, 5) (padded by (0, 0, 1)) is smaller than the dilated kernel (1, 2, 1) with dilation (1, 1, 1)"),  # noqa: E501
+    "ct2_in_ndim": (lambda: F.conv_transpose2d(_r(2, 3), _r(2, 3, 3, 3)), ValueError, "conv_transpose2d: expected input of shape (N, C, H, W) or (C, H, W), got (2, 3)"),  # noqa: E501
+    "ct3_w_ndim": (lambda: F.conv_transpose3d(_r(1, 2, 3, 3, 3), _r(2, 3, 2, 2)), ValueError, "conv_transpose3d: expected weight of shape (in_channels, out_channels/groups, kd, kh, kw), got (2, 3, 2, 2)"),  # noqa: E501
     "c3_groups": (lambda: F.conv3d(_r(1, 3, 4, 4, 4), _r(2, 2, 2, 2, 2)), ValueError, "conv3d: input has 3 channels and weight (2, 2, 2, 2, 2) with groups=1; expected in_channels = weight.shape[1] * groups (2 * 1) and out_channels divisible by groups"),  # noqa: E501
     "ct3_s": (lambda: F.conv_transpose3d(_r(1, 2, 3, 3, 3), _r(2, 3, 2, 2, 2), stride=0), ValueError, "conv_transpose3d: stride must be an int >= 1 or 3 such ints, got 0"),  # noqa: E501
     "ct3_p": (lambda: F.conv_transpose3d(_r(1, 2, 3, 3, 3), _r(2, 3, 2, 2, 2), padding=-1), ValueError, "conv_transpose3d: padding must be an int >= 0 or 3 such ints, got -1"),  # noqa: E501
