@@ -355,6 +355,8 @@ ERRORS = {
     "aap2_nd": (lambda: F.adaptive_avg_pool2d(_r(4, 4), 2), ValueError, "adaptive_avg_pool2d: expected input of shape (N, C, H, W) or (C, H, W), got (4, 4)"),  # noqa: E501
     "aap1_nd": (lambda: F.adaptive_avg_pool1d(_r(4), 2), ValueError, "adaptive_avg_pool1d: expected input of shape (N, C, L) or (C, L), got (4,)"),  # noqa: E501
     "mp3_small": (lambda: F.max_pool3d(_r(1, 4, 2, 4), 3), ValueError, "max_pool3d: input (1, 4, 2, 4) is too small for kernel_size (3, 3) with padding (0, 0) and dilation (1, 1) (output would be (0, 1))"),  # noqa: E501
+    "ap3_k": (lambda: F.avg_pool3d(_r(1, 2, 4, 4), (1, 2)), ValueError, "avg_pool3d: kernel_size must be an int >= 1 or 3 such ints, got (1, 2)"),  # noqa: E501
+    "ap3_small": (lambda: F.avg_pool3d(_r(1, 4, 2, 4), 3), ValueError, "avg_pool3d: input (1, 4, 2, 4) is too small for kernel_size (3, 3) with padding (0, 0) and dilation (1, 1) (output would be (0, 1))"),  # noqa: E501
     "mp3_k": (lambda: F.max_pool3d(_r(1, 2, 4, 4), (1, 2)), ValueError, "max_pool3d: kernel_size must be an int >= 1 or 3 such ints, got (1, 2)"),  # noqa: E501
 }
 
