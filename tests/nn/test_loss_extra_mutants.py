@@ -62,8 +62,10 @@ def test_default_margins_reductions_and_full():
     x1, x2 = np.array([[0.3, -0.2], [0.1, 0.4]]), np.array([[0.1, 0.2], [0.5, -0.3]])
     t = np.array([[1.0, -1.0], [-1.0, 1.0]])
     _close(F.margin_ranking_loss(_t(x1), _t(x2), _t(t)), np.maximum(0, -t * (x1 - x2)).mean())
-    cos = (x1 * x2).sum(1) / np.sqrt(((x1 * x1).sum(1) + 1e-12) * ((x2 * x2).sum(1) + 1e-12))
-    _close(F.cosine_embedding_loss(_t(x1), _t(x2), [-1, -1]), np.maximum(0, cos).mean())
+    y = x1 + np.array([[0.1, 0.3], [-0.2, 0.1]])  # cosines 0.67 and 0.90: above margin 0
+    cos = (x1 * y).sum(1) / np.sqrt(((x1 * x1).sum(1) + 1e-12) * ((y * y).sum(1) + 1e-12))
+    assert cos.min() > 0.5
+    _close(F.cosine_embedding_loss(_t(x1), _t(y), [-1, -1]), cos.mean())
     _close(F.hinge_embedding_loss(_t(x1), _t(t)), np.where(t == 1, x1, np.maximum(0, 1 - x1))
            .mean())
     _close(F.gaussian_nll_loss(_t(x1), _t(x2), 0.5),
