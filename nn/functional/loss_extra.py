@@ -69,13 +69,15 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target, margin: float = 
 
 def hinge_embedding_loss(input: Tensor, target, margin: float = 1.0,
                          reduction: str = "mean") -> Tensor:
-    """``x`` where target == 1, ``max(0, margin - x)`` where target == -1."""
+    """``x`` where target == 1, ``max(0, margin - x)`` where target == -1; any other
+    target value gets both terms, as PyTorch's formula (``x`` where target != -1, plus
+    the margin term where target != 1)."""
     op = "hinge_embedding_loss"
     _check_float(input, "input", op)
     target = _like(target, input, op, "target")
     zeros = input * 0.0
-    pos = ag.where(target == 1, input, zeros)
-    neg = ag.where(target == -1, (margin - input).clamp(min=0), zeros)
+    pos = ag.where(target != -1, input, zeros)
+    neg = ag.where(target != 1, (margin - input).clamp(min=0), zeros)
     return _reduce(pos + neg, reduction, op)
 
 

@@ -493,3 +493,14 @@ def test_error_messages_are_exact(name):
     with pytest.raises(exc) as info:
         call()
     assert str(info.value) == message
+
+
+def test_hinge_embedding_loss_targets_other_than_plus_minus_one():
+    """PyTorch's formula: x where target != -1 plus max(0, margin - x) where target != 1,
+    so a target of 0 gets both terms (torch 2.13: [1.0, 2.0] for x = [0.3, 2.0]); the
+    earlier form (== 1 / == -1) gave 0."""
+    got = F.hinge_embedding_loss(_t([0.3, 2.0]), _t([0.0, 0.0]), reduction="none")
+    np.testing.assert_allclose(got.numpy(), [1.0, 2.0], rtol=1e-12)
+    got = F.hinge_embedding_loss(_t([0.3, 2.0, -1.0]), _t([1.0, -1.0, 2.0]), margin=0.5,
+                                 reduction="none")
+    np.testing.assert_allclose(got.numpy(), [0.3, 0.0, 0.5], rtol=1e-12)
