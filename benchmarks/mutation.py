@@ -270,6 +270,12 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
         ["tests/nn/test_layers_extra.py", "tests/nn/test_embedding_bag_mutants.py",
          "tests/autograd/test_ops.py", "-k",
          "(embedding_bag or test_embedding_bag) and not create_graph"]),
+    # the Winograd transforms' dispatch, references and weight transform (the numba loops
+    # are not mutable); its ONNX test is left out (onnxruntime hangs forked children)
+    "nn/functional/_winograd_kernels.py": (
+        ["nn/functional/_winograd_kernels.py"],
+        ["tests/nn/test_winograd.py", "tests/autograd/test_ops.py", "-k",
+         "winograd and not onnx and not create_graph"]),
 }
 ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
 

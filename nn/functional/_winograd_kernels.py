@@ -74,9 +74,9 @@ def _tile_view(xp, xpad, th, tw, size):
 def input_transform_reference(xp, x, padding, th, tw):
     """V (16, C, N*TH*TW): ``B^T d B`` of every 4x4 input tile ``d``."""
     (ph, pw), (n, c, h, w) = padding, x.shape
-    # zero padding before, and after as far as the last tile reaches
-    xpad = xp.pad(x, ((0, 0), (0, 0), (ph, max(2 * th + 2 - h - ph, 0)),
-                      (pw, max(2 * tw + 2 - w - pw, 0))))
+    # zero padding before, and after as far as the last tile reaches: 2*TH + 2 rows in
+    # all, at least ph after the image (TH = ceil(OH / 2) and OH = H + 2 ph - 2)
+    xpad = xp.pad(x, ((0, 0), (0, 0), (ph, 2 * th + 2 - h - ph), (pw, 2 * tw + 2 - w - pw)))
     d = _tile_view(xp, xpad, th, tw, 4)
     bt = xp.asarray(BT, dtype=x.dtype)
     v = xp.einsum("ai,bj,ijncyx->abcnyx", bt, bt, d)
@@ -89,8 +89,7 @@ def input_transform_adjoint_reference(xp, dv, x_shape, padding, th, tw):
     (ph, pw), (n, c, h, w) = padding, x_shape
     bt = xp.asarray(BT, dtype=dv.dtype)
     d = xp.einsum("ai,bj,abcnyx->ijncyx", bt, bt, dv.reshape(4, 4, c, n, th, tw))
-    hp, wp = max(h + 2 * ph, 2 * th + 2), max(w + 2 * pw, 2 * tw + 2)
-    xpad = xp.zeros((n, c, hp, wp), dtype=dv.dtype)
+    xpad = xp.zeros((n, c, 2 * th + 2, 2 * tw + 2), dtype=dv.dtype)  # the tiles' reach
     for i in range(4):
         for j in range(4):  # one (i, j) never addresses a pixel twice: a sliced += is exact
             xpad[:, :, i:i + 2 * th:2, j:j + 2 * tw:2] += d[i, j]

@@ -212,3 +212,72 @@ def test_empty_batch():
     assert y.shape == (0, 4, 5, 5)
     y.sum().backward()
     assert x.grad.shape == x.shape and not w.grad.numpy().any()
+
+
+class _ReferenceBackend:
+    """A backend with only ``xp``: the dispatching functions must take the references."""
+
+    name = "reference"
+    xp = np
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dispatch_keeps_dtype_and_takes_the_reference_elsewhere(dtype):
+    """Each dispatching function on the CPU (numba) and on another backend (the
+    references) gives the same values in the input's dtype; float16 on the CPU goes to
+    the references too (the loops take float32/float64 only). Breaks if a dispatch calls
+    the loops for another backend, drops an argument, or a reference or a buffer takes
+    float64 constants into a float32 result."""
+    rng = np.random.default_rng(8)
+    n, c, h, w, padding = 2, 3, 5, 6, (1, 0)
+    oh, ow = _out(h, w, padding)
+    th, tw = wk.tiles(oh, ow)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    dv = rng.standard_normal((16, c, n * th * tw)).astype(dtype)
+    m = rng.standard_normal((16, 2, n * th * tw)).astype(dtype)
+    bias = rng.standard_normal(2).astype(dtype)
+    g = rng.standard_normal((n, 2, oh, ow)).astype(dtype)
+    w3 = rng.standard_normal((2, c, 3, 3)).astype(dtype)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+
+    def every(backend):
+        return [wk.input_transform(backend, x, padding, th, tw),
+                wk.input_transform_adjoint(backend, dv, x.shape, padding, th, tw),
+                wk.output_transform(backend, m, bias, n, oh, ow),
+                wk.output_transform(backend, m, None, n, oh, ow),
+                wk.output_transform_adjoint(backend, g),
+                wk.weight_transform(backend.xp, w3),
+                wk.weight_transform_adjoint(backend.xp, m[:, :, :c])]
+
+    shapes = [(16, c, n * th * tw), x.shape, (n, 2, oh, ow), (n, 2, oh, ow),
+              (16, 2, n * th * tw), (16, 2, c), (2, c, 3, 3)]
+    for got, want, shape in zip(every(CPU), every(_ReferenceBackend()), shapes, strict=True):
+        assert got.dtype == want.dtype == dtype and got.shape == want.shape == shape
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    h16 = np.float16
+    halves = [wk.input_transform(CPU, x.astype(h16), padding, th, tw),
+              wk.input_transform_adjoint(CPU, dv.astype(h16), x.shape, padding, th, tw),
+              wk.output_transform(CPU, m.astype(h16), bias.astype(h16), n, oh, ow),
+              wk.output_transform(CPU, m.astype(h16), None, n, oh, ow),
+              wk.output_transform_adjoint(CPU, g.astype(h16))]
+    for half, full in zip(halves, every(CPU), strict=False):
+        assert half.dtype == h16
+        np.testing.assert_allclose(half, full, rtol=0, atol=0.05 * np.abs(full).max())
+
+
+def test_cpu_runs_the_loops(monkeypatch):
+    """On the CPU backend with float32/float64 the dispatch runs the numba loops, never
+    the whole-array references (which would give the same values, only slower)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a reference ran on the CPU")
+
+    for name in ("input_transform_reference", "input_transform_adjoint_reference",
+                 "output_transform_reference", "output_transform_adjoint_reference"):
+        monkeypatch.setattr(wk, name, refuse)
+    x = ag.tensor(np.ones((2, 8, 5, 5), np.float32), requires_grad=True)
+    w = ag.tensor(np.ones((4, 8, 3, 3), np.float32), requires_grad=True)
+    b = ag.tensor(np.ones(4, np.float32), requires_grad=True)
+    y = F.conv2d(x, w, b, padding=1)
+    assert y.grad_fn.name() == "WinogradOutputBackward"
+    y.sum().backward()
+    ag.grad(F.conv2d(x, w, padding=1).sum(), [x], create_graph=True)[0].sum().backward()
