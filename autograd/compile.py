@@ -45,7 +45,12 @@ control flow that depends on tensor values cannot be recorded (reading a value r
 an lr scheduler's ``step()`` inside the step (both raise). Code outside the ops that
 computes arrays from data without being :func:`replayable` is taken for a constant (the
 comparison catches it when the data change between the compared calls). A Python value
-read from elsewhere than the arguments (a global counter) is baked in as a constant.
+read from elsewhere than the arguments (a global counter) is baked in as a constant. A
+result whose size depends on the values (indexing by a boolean mask, ``nonzero``,
+``unique``: a Function with a boolean-array argument, or a step marked
+``replayable(sized_by_values=True)``) has its shape checked on replay and in the
+comparison: another size than the recording's raises :class:`CompileError`, since
+shapes read from it were baked in and buffers planned for it.
 Recording swaps class attributes process-wide, like the profiler: record from one thread.
 """
 
@@ -80,6 +85,29 @@ def _is_array(a) -> bool:
         and not isinstance(a, (np.generic, Tensor))
 
 
+def _has_mask(a) -> bool:
+    """Whether a Function argument is (or holds) a boolean array of at least one
+    dimension: indexing by it gives a result whose size is the number of True values."""
+    if type(a) in (tuple, list):
+        return any(_has_mask(e) for e in a)
+    return _is_array(a) and a.dtype == np.bool_ and a.ndim > 0
+
+
+def _shape_error(name: str, recorded, now) -> CompileError:
+    return CompileError(
+        f"ag.compile: {name} gave a result of shape {tuple(now)} where the recording's was "
+        f"{tuple(recorded)}: its size depends on tensor values (a boolean mask, nonzero, "
+        "unique, ...), and the recorded program was sized for the first call (shapes read "
+        "from it are baked in, buffers planned for it). Keep it outside the compiled "
+        "function, or use a fixed-size form (where/masked_fill, a loss's ignore_index or "
+        "weights, padding to a fixed length).")
+
+
+def _check_shape(name, recorded, now):
+    """A replay's guard failed (raised from the generated code)."""
+    raise _shape_error(name, recorded, now)
+
+
 # the graph's own fields of a node: not arrays that forward stored for backward
 _NODE_FIELDS = frozenset(("fn", "device", "edges", "edge_idx", "needs_input_grad", "seq",
                           "_saved", "_origins", "_versions", "_non_diff", "out_shapes",
@@ -93,11 +121,11 @@ class _Op:
     """One recorded step: a Function forward (``cls`` set) or a replayable call."""
 
     __slots__ = ("cls", "fn", "ins", "kw", "device", "nig", "outs", "saved", "attrs",
-                 "ret", "name", "free", "tuple_out", "site", "form")
+                 "ret", "name", "free", "tuple_out", "site", "form", "guards")
 
     def __init__(self):
         self.cls = self.fn = self.kw = self.device = self.nig = None
-        self.outs = self.saved = self.attrs = self.ret = ()
+        self.outs = self.saved = self.attrs = self.ret = self.guards = ()
         self.free = ()
         self.site = self.form = None  # the recorded call, and its out-form if planned
 
@@ -215,7 +243,8 @@ def _generate(ops, arg_slots, result_slots, plan=None, segment=None):
     result slots; or, with ``segment=(inputs, outputs)`` (slot lists), a function
     ``_replay(env)`` reading its inputs from the dict ``env`` and storing its outputs
     there (a piece of the program, as the CUDA-graph runner replays it)."""
-    consts = {"_new": _new, "_Node": Node, "_as": _as_array, "_wrap": _wrap}
+    consts = {"_new": _new, "_Node": Node, "_as": _as_array, "_wrap": _wrap,
+              "_check": _check_shape}
     ids = {}
     bufs = plan.slot_name if plan is not None else {}
     for name, arr in (plan.buffers.items() if plan is not None else ()):
@@ -283,6 +312,10 @@ def _generate(ops, arg_slots, result_slots, plan=None, segment=None):
             for path, s, is_tensor in op.ret:
                 v = "r" + "".join(f"[{i}]" for i in path) + (".array" if is_tensor else "")
                 lines.append(f"    s{s} = {v}")
+        if form is None:
+            for s, shape in op.guards:
+                lines.append(f"    if s{s}.shape != {const(shape)}: "
+                             f"_check({const(op.name)}, {const(shape)}, s{s}.shape)")
         for s in op.free:
             if s not in bufs:
                 lines.append(f"    s{s} = None")
@@ -503,6 +536,8 @@ class _Recorder:
                      getattr(o.grad_fn, "fn", None) is cls), None)
         op.tuple_out = type(out) is tuple
         op.outs = [(j, self._new_slot(o.array), o.array.ndim == 0) for j, o in enumerate(outs)]
+        if any(_has_mask(a) for a in op.site):  # x[mask], masked_select: a value-made size
+            op.guards = [(s, self.arrays[s].shape) for _, s, zero_d in op.outs if not zero_d]
         if node is None:
             op.nig = (False,) * len(args)
         else:
@@ -542,6 +577,8 @@ class _Recorder:
         finally:
             self._leave()
         op.ret = self.register_outputs(op, r)
+        if getattr(fn, "__sized_by_values__", False):  # nonzero, unique, ...
+            op.guards = [(s, self.arrays[s].shape) for _, s, _ in op.ret]
         self.ops.append(op)
         return r
 
@@ -1072,6 +1109,9 @@ def _compare(old, new):
                 _WHO + f"at step {k} the recorded program ran {a.name} "
                 f"but the uncompiled function ran {b.name}: its control flow depends on "
                 "something outside the signature")
+        for (_, shape), (_, now) in zip(a.guards, b.guards):
+            if shape != now:
+                raise _shape_error(a.name, shape, now)
         ia, ib = list(a.ins) + list((a.kw or {}).values()), \
             list(b.ins) + list((b.kw or {}).values())
         if len(ia) != len(ib):

@@ -57,12 +57,21 @@ def is_compile_recording() -> bool:
     return RECORDING.rec is not None
 
 
-def replayable(fn):
+def replayable(fn=None, *, sized_by_values: bool = False):
     """Mark ``fn`` (code outside the ops that changes persistent arrays in place, draws
     random numbers, or computes a tensor or array from tensors without a ``Function``)
     so that :func:`autograd.compile` records each call as one step and calls ``fn``
     again on replay, its tensor and array arguments resolved to the replay's arrays.
-    Outside a recording it costs one attribute read per call."""
+    Outside a recording it costs one attribute read per call.
+
+    ``sized_by_values=True`` (``nonzero``, ``unique``): the size of the result depends on
+    the values, so a replay checks it against the recording's and raises
+    :class:`CompileError` when it differs (the recorded program was sized for it). Usable
+    as ``@replayable`` or ``@replayable(sized_by_values=True)``."""
+    if fn is None:
+        return functools.partial(replayable, sized_by_values=sized_by_values)
+    if sized_by_values:
+        fn.__sized_by_values__ = True
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

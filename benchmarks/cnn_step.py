@@ -200,6 +200,9 @@ def main(argv=None) -> None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(15)
         return
     r = run(args.device, args.repeats, threads=args.threads)
+    from .machine import blas_summary
+
+    print(blas_summary())
     print(f"{r['workload']} on {r['device']}: ours {r['ours_ms']:.2f} ms/step "
           f"(CPU time {r['ours_cpu_time_ms']:.2f} ms)")
     if r["torch_cpu_ms"] is not None:

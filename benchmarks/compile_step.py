@@ -26,6 +26,7 @@ import numpy as np
 
 import autograd as ag
 
+from .machine import blas_summary
 from .perf import NumpyMLP
 
 
@@ -145,6 +146,7 @@ def main(argv=None) -> int:
     if args.quick:  # the smoke test: the small workloads only
         chosen = [w for w in chosen if w[1] in (tiny_mlp, overhead)]
     ratios: dict = {}
+    print(blas_summary())
     with threadpool_limits(limits=1):
         for run in range(args.runs):
             for name, fn, unit, scale, number, ref in chosen:

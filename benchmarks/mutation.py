@@ -209,7 +209,9 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
          "or test_activation) and not create_graph"]),
     "nn/functional/conv.py": (
         ["nn/functional/conv.py"],
-        ["tests/nn/test_conv.py", "tests/autograd/test_ops.py", "-k",
+        ["tests/nn/test_conv.py", "tests/nn/test_conv_mutants.py",
+         "tests/nn/test_layers_extra.py",  # conv3d, conv_transpose*d against torch
+         "tests/autograd/test_ops.py", "-k",
          "(conv or fold or test_conv) and not create_graph"]),
     "nn/functional/dropout.py": (
         ["nn/functional/dropout.py"],
@@ -229,6 +231,42 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
          "tests/autograd/test_ops.py", "-k",
          "(F.linear or F.bilinear or test_linear or test_compile_buffers) "
          "and not create_graph"]),
+    # mut_nn2 (issue 18): the other files of nn/functional, each with its own tests, its
+    # *_mutants.py file and its registry cases
+    "nn/functional/pooling.py": (
+        ["nn/functional/pooling.py"],
+        ["tests/nn/test_pooling.py", "tests/nn/test_pooling_mutants.py",
+         "tests/nn/test_layers_extra.py", "tests/nn/test_max_pool_indices_compile.py",
+         "tests/autograd/test_ops.py", "-k",
+         "(pool or test_pooling) and not create_graph"]),
+    "nn/functional/vision.py": (
+        ["nn/functional/vision.py"],
+        ["tests/nn/test_layers_extra.py", "tests/nn/test_vision_mutants.py",
+         "tests/autograd/test_ops.py", "-k",
+         "(interpolate or upsample or pixel or grid or nearest or test_vision) "
+         "and not create_graph"]),
+    "nn/functional/loss_extra.py": (
+        ["nn/functional/loss_extra.py"],
+        ["tests/nn/test_loss_extra.py", "tests/nn/test_loss_extra_mutants.py",
+         "tests/autograd/test_ops.py", "-k",
+         "(margin or hinge or triplet or cosine_embedding or poisson or gaussian or ctc "
+         "or test_loss_extra) and not create_graph"]),
+    "nn/functional/attention.py": (
+        ["nn/functional/attention.py"],
+        ["tests/nn/test_attention.py", "tests/nn/test_attention_options.py",
+         "tests/nn/test_attention_mutants.py", "tests/autograd/test_ops.py", "-k",
+         "(sdpa or multi_head or test_attention) and not create_graph"]),
+    "nn/functional/embedding.py": (
+        ["nn/functional/embedding.py"],
+        ["tests/nn/test_embedding.py", "tests/nn/test_embedding_mutants.py",
+         "tests/nn/test_layers_extra.py",  # embedding_bag's lookups
+         "tests/autograd/test_ops.py", "-k",
+         "(embedding or test_embedding) and not create_graph"]),
+    "nn/functional/embedding_bag.py": (
+        ["nn/functional/embedding_bag.py"],
+        ["tests/nn/test_layers_extra.py", "tests/nn/test_embedding_bag_mutants.py",
+         "tests/autograd/test_ops.py", "-k",
+         "(embedding_bag or test_embedding_bag) and not create_graph"]),
 }
 ALSO_COPY = ["autograd/", "nn/", "backends/", "optim/", "tests/", "benchmarks/", "examples/"]
 

@@ -721,6 +721,9 @@ def _run(args, names, torch, limiter) -> int:
           f"{args.threads or 'default'} thread(s), {args.stat} of blocks, {args.clock} clock"
           + (", quick" if args.quick else "")
           + ("" if limiter else "; threadpoolctl missing: BLAS threads not limited"))
+    from .machine import blas_summary
+
+    print(blas_summary())
     rows: list[Row] = []
     failed = []
     start = time.perf_counter()

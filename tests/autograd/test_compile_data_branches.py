@@ -88,3 +88,71 @@ def test_gather_index_range_is_checked_on_replay():
         step(ag.tensor(np.array([[0, 1], [2, 3], [3, 0]])))
     with pytest.raises(IndexError, match=r"gather: index values span \[0, 4\]"):
         step(ag.tensor(np.array([[0, 1], [2, 4], [3, 0]])))
+
+
+# --- results whose size depends on the values ----------------------------------------------
+
+_VALUE_SIZED = {
+    "mask_then_arithmetic": lambda x: (x[x > 0] * 2 + 1).sum(),
+    "masked_select_mean": lambda x: ag.masked_select(x, x > 0).mean(),
+    "nonzero_index": lambda x: x[ag.nonzero(x > 0).squeeze(1)].sum(),
+    "unique": lambda x: ag.unique((x * 2).round()).sum(),
+}
+
+
+def _with_positives(k, n=6):
+    return ag.tensor(np.where(np.arange(n) < k, 1.0, -1.0) * (1 + np.arange(n) / 10))
+
+
+@pytest.mark.parametrize("name", list(_VALUE_SIZED))
+def test_value_sized_result_replays_while_its_size_holds(name):
+    """The same count of selected values on every call: recorded, compared, replayed,
+    each equal to the uncompiled function."""
+    fn = _VALUE_SIZED[name]
+    compiled = ag.compile(fn)
+    for shift in range(4):  # different values, always 3 positives (and 3 distinct rounds)
+        x = _with_positives(3) + shift * 0.01
+        assert compiled(x).numpy().tobytes() == fn(x).numpy().tobytes()
+    assert next(iter(compiled.programs.values())).replays == 2
+
+
+@pytest.mark.parametrize("name", list(_VALUE_SIZED))
+@pytest.mark.parametrize("when", ["compared", "replayed"])
+def test_value_sized_result_of_another_size_is_refused(name, when):
+    """A count that changes, on the second call (compared with the recording) or a later
+    one (the replay's guard): CompileError naming the op and both shapes, not NumPy's
+    broadcasting error nor a result computed with the recorded size (the mean's divisor,
+    nonzero's reshape)."""
+    if name == "unique":
+        counts = (3, 3, 5) if when == "replayed" else (3, 5)
+    else:
+        counts = (3, 3, 4) if when == "replayed" else (3, 4)
+    compiled = ag.compile(_VALUE_SIZED[name])
+    for k in counts[:-1]:
+        compiled(_with_positives(k))
+    with pytest.raises(ag.CompileError, match=r"depends on tensor values") as info:
+        compiled(_with_positives(counts[-1]))
+    assert "where the recording's was" in str(info.value)
+
+
+def test_masked_select_follows_a_mask_that_moves():
+    """Three positives each call, at other places: the replay selects this call's (its
+    mask broadcast by a recorded op, not taken for a constant of the first call)."""
+    fn = lambda x: ag.masked_select(x, x > 0) * 1  # noqa: E731
+    compiled = ag.compile(fn)
+    for order in ([0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [3, 0, 4, 1, 5, 2], [1, 3, 5, 0, 2, 4]):
+        x = ag.tensor(_with_positives(3).numpy()[order])
+        np.testing.assert_array_equal(compiled(x).numpy(), fn(x).numpy())
+
+
+def test_masked_scatter_follows_a_mask_that_moves():
+    """As masked_select: the positions are found again on each replay (they were taken
+    for a constant of the first call), and another number of them is refused."""
+    source = ag.arange(6.0) + 10
+    fn = lambda x: ag.masked_scatter(x * 1, x > 0, source)  # noqa: E731
+    compiled = ag.compile(fn)
+    for order in ([0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [3, 0, 4, 1, 5, 2], [1, 3, 5, 0, 2, 4]):
+        x = ag.tensor(_with_positives(3).numpy()[order])
+        np.testing.assert_array_equal(compiled(x).numpy(), fn(x).numpy())
+    with pytest.raises(ag.CompileError, match="depends on tensor values"):
+        compiled(_with_positives(4))

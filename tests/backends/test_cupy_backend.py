@@ -1114,7 +1114,13 @@ def test_device_flag_reaches_everything_on_emulated_cuda(emulated_cuda, tmp_path
 
 
 # registry entries that fail on any GPU for a reason outside the backend (reported)
-KNOWN_NOT_DEVICE_CLEAN: dict[str, str] = {}
+_WINOGRAD_ORDER = ("conv2d's Winograd path (CPU only) called directly: the CPU runs its numba "
+                   "loops, another backend the einsum references, whose float32 sums come in "
+                   "another order (the transforms' differences of large terms leave ~1e-4 "
+                   "relative error on near-cancelling elements, on both sides alike)")
+KNOWN_NOT_DEVICE_CLEAN: dict[str, str] = {
+    f"op:conv2d/{name}": _WINOGRAD_ORDER
+    for name in ("winograd_pad1", "winograd_valid_odd", "winograd_pad2")}
 
 
 def _failures(report):

@@ -140,6 +140,19 @@ def test_max_pool_propagates_nan_and_keeps_first_max(backend):
     assert idx[0, 0, 0, 1] == 2  # all zeros: the first tap
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_2x2_ties_and_nans_as_the_scan(backend, dtype):
+    """The unrolled 2x2 loop (a tree of compares) against the scan's rule in every
+    window of values drawn from {0, 1, NaN}: the last NaN, else the first maximum. Breaks
+    if the tree compares the pairs' winners the wrong way round or keeps the first NaN."""
+    rng = np.random.default_rng(7)
+    x = rng.choice(np.array([0.0, 1.0, np.nan], dtype), size=(3, 4, 8, 10))
+    out, idx = pk.max_pool2d(backend, x, (2, 2), (2, 2), (0, 0), (1, 1))
+    ref_out, ref_idx = _naive_max_pool(x, (2, 2), (2, 2), (0, 0), (1, 1))
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(idx, ref_idx)
+
+
 def test_max_pool_never_picks_padding():
     x = -np.ones((1, 1, 3, 3))  # padding would be 0 > -1 if it were counted
     for b in (NumpyBackend(), _ReferenceBackend()):

@@ -1,0 +1,1 @@
+"""Tests that kill the surviving mutants of nn/functional/attention.py (issue 18)."""
