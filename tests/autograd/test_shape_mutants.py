@@ -281,3 +281,16 @@ def test_pad_reflect_replicate_two_dims(pad, reflect, replicate):
     assert ag.pad(ag.zeros(1, 2, 2, 2), (1, 1, 1, 1, 1, 1), mode="replicate").shape == (
         1, 4, 4, 4)
     _eq(ag.pad(ag.ones(1, 1, 1), (0, 1), mode="replicate"), [[[1.0, 1.0]]])
+
+
+def test_unflatten_first_dim_pad_crop_all_and_reflect_message():
+    """``unflatten`` of dim 0 keeps the later dims (#19: ``shape[d + 2:]``); cropping a
+    whole dim gives an empty one, as PyTorch 2.13 (pad #116: ``stop <= start`` refused
+    it); a reflect pad that leaves nothing names no size limit when the pad equals it
+    (``_pad_by_index`` #48: ``>=``)."""
+    assert ag.unflatten(ag.zeros(6, 2), 0, (2, 3)).shape == (2, 3, 2)
+    assert ag.pad(ag.arange(3.0), (-3, 0)).shape == (0,)
+    with pytest.raises(RuntimeError) as err:
+        ag.pad(ag.zeros(1, 1, 3), (2, -5), mode="reflect")
+    assert str(err.value) == ("pad: mode 'reflect' cannot pad dimension 2 of size 3 "
+                              "(shape (1, 1, 3)) by (2, -5)")
