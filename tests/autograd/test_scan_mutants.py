@@ -109,3 +109,11 @@ def test_cumulative_trapezoid_spacings():
     assert ag.cumulative_trapezoid(y, x, dim=0).tolist() == [[2.0, 7.0, 6.5]]
     out = ag.cumulative_trapezoid(ag.tensor([[1.0], [2.0]]), ag.tensor([0.5]), dim=1)
     assert out.shape == (2, 0)
+
+
+def test_cumprod_gradient_of_all_zeros():
+    """Only zeros: ``out / x`` would be 0 / 0 (``Cumprod.backward`` #7: the zero test
+    inverted takes that path exactly then), as PyTorch 2.13: [1, 0]."""
+    x = ag.tensor([0.0, 0.0], dtype=ag.float64, requires_grad=True)
+    ag.cumprod(x, 0).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0]
