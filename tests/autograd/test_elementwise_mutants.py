@@ -89,7 +89,7 @@ def test_integer_inputs_become_the_default_float_dtype():
     _eq(ag.ldexp(_t([3]), _t([2])), [12.0], np.float32)
     # bug: a number exponent failed in pow ("pow: expected a Tensor operand, got float
     # and float"); PyTorch wants a tensor, the docstring and code take a number too
-    _eq(ag.ldexp(_t([3.0]), 2), [12.0], np.float32)
+    _eq(ag.ldexp(_t([3.0]), 3), [24.0], np.float32)  # 2 ** 3, not 2 * 3 (#10)
     _eq(ag.ldexp(_t([3.0]), _t(-1)), [1.5], np.float32)
     _eq(ag.deg2rad(_t([180])), [np.float32(np.pi)], np.float32)
 
