@@ -113,10 +113,10 @@ def sgn(x: Tensor) -> Tensor:
     return sign(x)
 
 
-def _floating(x: Tensor, op: str | None = None) -> Tensor:
+def _floating(x: Tensor, op: str) -> Tensor:
     kind = x.array.dtype.kind
     if kind == "c":  # a cast would drop the imaginary part
-        raise TypeError(f"{op or 'this op'}: complex tensors are not supported (got "
+        raise TypeError(f"{op}: complex tensors are not supported (got "
                         f"{x.dtype}, shape {tuple(x.shape)})")
     return x if kind == "f" else x.to(dtypes.get_default_dtype())
 
