@@ -77,3 +77,22 @@ def test_setitem_function():
     x = ag.zeros(2, 3)
     setitem(x, (1, slice(1, None)), ag.tensor([5.0, 6.0]))
     assert x.tolist() == [[0.0, 0.0, 0.0], [0.0, 5.0, 6.0]]
+
+
+try:  # the emulated GPU of tests/backends (the real CupyBackend on an emulated CuPy)
+    from tests.backends.test_cupy_backend import emulated_cuda  # noqa: F401
+except ImportError:  # pragma: no cover
+    emulated_cuda = None
+
+
+@pytest.mark.skipif(emulated_cuda is None, reason="no emulated GPU harness")
+def test_index_devices_on_the_emulated_gpu(request):
+    """CPU index tensors and NumPy arrays index a GPU tensor (moved, as PyTorch); a GPU
+    index into a CPU tensor is refused naming both devices (``_normalize_key`` #5-#19)."""
+    request.getfixturevalue("emulated_cuda")
+    x = ag.tensor([10.0, 20.0, 30.0]).to("cuda")
+    assert x[ag.tensor([2, 0])].to("cpu").tolist() == [30.0, 10.0]
+    assert x[np.array([1])].to("cpu").tolist() == [20.0]
+    with pytest.raises(IndexError) as err:
+        ag.tensor([1.0, 2.0])[ag.tensor([0]).to("cuda")]
+    assert "index tensor is on cuda" in str(err.value) and "tensor is on cpu" in str(err.value)

@@ -119,6 +119,8 @@ def test_step_functions_and_round():
     y.sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]
     assert ag.round(ag.tensor([1.25, 2.75], dtype=ag.float64), 1).tolist() == [1.2, 2.8]
+    r = ag.round(ag.tensor([1.25], requires_grad=True), 1)  # round #5-#8: the Function
+    assert r.requires_grad
     out = ag.round(ag.tensor([12, 18]), -1)
     assert out.dtype == ag.int64 and out.tolist() == [10, 20]
     assert ag.frac(ag.tensor([1.5, -2.25])).tolist() == [0.5, -0.25]
@@ -155,3 +157,24 @@ def test_copies_and_to_device():
     from autograd.ops.convert import to_device
 
     assert to_device(X, X.device) is X
+
+
+try:  # the emulated GPU of tests/backends (the real CupyBackend on an emulated CuPy)
+    from tests.backends.test_cupy_backend import emulated_cuda  # noqa: F401
+except ImportError:  # pragma: no cover
+    emulated_cuda = None
+
+
+@pytest.mark.skipif(emulated_cuda is None, reason="no emulated GPU harness")
+def test_to_device_and_back_on_the_emulated_gpu(request):
+    """A transfer to the emulated GPU and back: values, devices and the gradient sent
+    back to the source device (``ToDevice.forward``/``backward``, ``to_device``: no
+    covering test before)."""
+    request.getfixturevalue("emulated_cuda")
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to("cuda")
+    assert y.device.type == "cuda" and y.requires_grad
+    back = (y * 3).to("cpu")
+    assert back.device.type == "cpu" and back.tolist() == [3.0, 6.0]
+    back.sum().backward()
+    assert x.grad.device.type == "cpu" and x.grad.tolist() == [3.0, 3.0]
