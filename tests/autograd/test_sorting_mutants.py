@@ -86,6 +86,8 @@ def test_keepdim_and_size_one_dims():
     x = ag.tensor([[3.0, 1.0, 2.0]])
     assert ag.kthvalue(x, 2, 1).values.shape == (1,)
     assert ag.kthvalue(x, 2, 1).values.tolist() == [2.0]
+    assert ag.kthvalue(x, 2, 1).indices.shape == (1,)  # _select #43, #45
+    assert ag.kthvalue(x, 2, 1).indices.tolist() == [2]
     assert ag.median(x, 1).values.shape == (1,)
     assert ag.mode(ag.tensor([[2.0, 1.0, 2.0]]), 1).values.tolist() == [2.0]
     assert ag.mode(ag.tensor([[2.0, 1.0, 2.0]]), 1).indices.tolist() == [2]
