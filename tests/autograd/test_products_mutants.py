@@ -108,6 +108,9 @@ def test_vdot_conjugates_the_first_operand_and_inner_of_0d():
     assert got.tolist() == [[1.0, 3.0], [3.0, 7.0]]
     got = ag.inner(ag.tensor([[1.0, 2.0, 3.0]]), ag.tensor([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]]))
     assert got.tolist() == [[7.0, 2.0]]
+    a3, b3 = np.arange(6.0).reshape(2, 3), np.arange(24.0).reshape(2, 4, 3)
+    got = ag.inner(ag.tensor(a3), ag.tensor(b3))  # the last dim of b, not dim 1 (#15)
+    assert got.shape == (2, 2, 4) and np.array_equal(got.numpy(), np.inner(a3, b3))
 
 
 def test_tensordot_dims_forms():
