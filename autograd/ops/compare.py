@@ -32,7 +32,10 @@ def _nondiff(op, name, fn, promote_args, integers_only, a, b):
     return _wrap(xp.asarray(fn(xp, xa, xb)), t.device)
 
 
-def nondiff_binary(name, fn, doc, *, promote_args=True, integers_only=False):
+# Runs only at import, when the ops are built: mutmut cannot activate its mutants, so it
+# is not mutated (issue 18); the ops' work is in the module function it calls.
+def nondiff_binary(name, fn, doc, *,  # pragma: no mutate block
+                   promote_args=True, integers_only=False):
     """A binary op with no gradient: ``fn(xp, a, b)`` on the operands' arrays (Python
     numbers pass through), wrapped as a new leaf. ``promote_args``: PyTorch's type
     promotion first; ``integers_only``: refuse float and complex operands. Recorded by
@@ -91,7 +94,9 @@ def _nograd(op, getfn, x):
     return _wrap(xp.asarray(getfn(xp)(x.array)), x.device)
 
 
-def _nograd_unary(name, getfn):
+# Runs only at import, when the ops are built: mutmut cannot activate its mutants, so it
+# is not mutated (issue 18); the ops' work is in the module function it calls.
+def _nograd_unary(name, getfn):  # pragma: no mutate block
     def op(x: Tensor) -> Tensor:
         return _nograd(op, getfn, x)
 
