@@ -13,27 +13,40 @@ import autograd as ag
 from autograd.ops.indexing import setitem
 
 
-@pytest.mark.parametrize("key, after", [
-    ((0, slice(0, 2)), [[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]),
-    ((Ellipsis, 0), [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]),
-    (None, [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]),
-    (1, [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]),
+@pytest.mark.parametrize("key, after, grad", [
+    ((0, slice(0, 2)), [[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]], [[2.0, 2.0, 1.0], [1.0, 1.0, 1.0]]),
+    ((Ellipsis, 0), [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], [[2.0, 1.0, 1.0], [2.0, 1.0, 1.0]]),
+    (None, [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]], [[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]]),
+    (1, [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]], [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]),
 ])
-def test_basic_keys_give_views(key, after):
-    """Ints, slices, None and Ellipsis give views (``_is_basic`` #1: a tuple taken as
-    one key, #3, #4: Ellipsis/None not basic, #9: ints not basic, #12: nothing basic)."""
+def test_basic_keys_give_views(key, after, grad):
+    """Ints, slices, None and Ellipsis give views: the change reaches the base, and an
+    in-place change of the view is differentiated through the base, as PyTorch 2.13
+    (``_is_basic`` #1: a tuple taken as one key, #3, #4: Ellipsis/None not basic, #9: ints
+    not basic, #12: nothing basic)."""
     x = ag.zeros(2, 3)
     x[key].add_(1)
     assert x.tolist() == after
+    leaf = ag.ones(2, 3, requires_grad=True)
+    a = leaf * 1
+    a[key].mul_(2)
+    a.sum().backward()
+    assert leaf.grad.tolist() == grad
 
 
 @pytest.mark.parametrize("key", [ag.tensor([0, 1]), (0, ag.tensor([0, 2]))])
 def test_advanced_keys_copy(key):
-    """An index tensor copies (``_is_basic`` #10: the check stopped at the first basic
-    element; getitem #40: every result made a view)."""
+    """An index tensor copies: neither the values nor the gradient of the base change
+    (``_is_basic`` #10: the check stopped at the first basic element; getitem #40: every
+    result made a view, so the base's gradient was doubled)."""
     x = ag.zeros(2, 3)
     x[key].add_(1)
     assert x.tolist() == [[0.0] * 3] * 2
+    leaf = ag.ones(2, 3, requires_grad=True)
+    a = leaf * 1
+    a[key].mul_(2)
+    a.sum().backward()
+    assert leaf.grad.tolist() == [[1.0] * 3] * 2
 
 
 @pytest.mark.parametrize("key, dtype", [
