@@ -34,7 +34,8 @@ def test_basic_keys_give_views(key, after, grad):
     assert leaf.grad.tolist() == grad
 
 
-@pytest.mark.parametrize("key", [ag.tensor([0, 1]), (0, ag.tensor([0, 2]))])
+@pytest.mark.parametrize("key", [ag.tensor([0, 1]), (0, ag.tensor([0, 2])),
+                                 (slice(None), ag.tensor([0, 2]))])
 def test_advanced_keys_copy(key):
     """An index tensor copies: neither the values nor the gradient of the base change
     (``_is_basic`` #10: the check stopped at the first basic element; getitem #40: every
