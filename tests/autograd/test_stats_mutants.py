@@ -203,3 +203,18 @@ def test_quantile_forms():
     _close(ag.nanquantile(_t([[nan, nan], [1.0, 2.0]]), 0.5, 1), [nan, 1.5])
     _close(ag.quantile(_t(2.5), 0.5, 0), 2.5)
     _close(ag.quantile(_t(2.5), 0.5, 0, True), 2.5)
+
+
+def test_keepdim_renorm_p1_and_zero_weights():
+    """``keepdim`` passed on by norm's inf/0/1 branches (#46, #49, #67, #78), nansum
+    (#19), nanmean (#15, #27) and nanquantile (#7); renorm with p=1 (#16: the 2-norm); a
+    zero frequency weight is allowed (cov #45: ``<= 0`` refused it), as PyTorch 2.13."""
+    _close(ag.norm(A, inf, 1, keepdim=True), [[3.0], [4.0]])
+    _close(ag.norm(A, 0, 1, keepdim=True), [[3.0], [2.0]])
+    _close(ag.norm(A, 1, 1, keepdim=True), [[6.0], [5.0]])
+    _close(ag.nansum(_t([[1.0, nan]]), 1, keepdim=True), [[1.0]])
+    _close(ag.nanmean(_t([[1.0, nan]]), 1, keepdim=True), [[1.0]])
+    _close(ag.nanquantile(_t([[1.0, nan, 3.0]]), 0.5, 1, keepdim=True), [[2.0]])
+    _close(ag.renorm(_t([[3.0, 4.0], [0.3, 0.4]]), 1, 0, 1.0),
+           [[0.42857146, 0.5714286], [0.3, 0.4]])
+    _close(ag.cov(_t([[1.0, 2.0, 4.0]]), fweights=_t([1, 0, 1])), 4.5)
