@@ -34,8 +34,7 @@ def _nondiff(op, name, fn, promote_args, integers_only, a, b):
 
 # Runs only at import, when the ops are built: mutmut cannot activate its mutants, so it
 # is not mutated (issue 18); the ops' work is in the module function it calls.
-def nondiff_binary(name, fn, doc, *,  # pragma: no mutate block
-                   promote_args=True, integers_only=False):
+def nondiff_binary(name, fn, doc, *, promote_args=True, integers_only=False):  # pragma: no mutate block  # noqa: E501
     """A binary op with no gradient: ``fn(xp, a, b)`` on the operands' arrays (Python
     numbers pass through), wrapped as a new leaf. ``promote_args``: PyTorch's type
     promotion first; ``integers_only``: refuse float and complex operands. Recorded by
