@@ -10,30 +10,38 @@ from .arithmetic import promote
 from .rounding import ceil, floor, round, trunc  # noqa: F401  (zero-gradient step functions)
 
 
-def nondiff_binary(name, fn, doc, *, promote_args=True, integers_only=False):
+def _nondiff(op, name, fn, promote_args, integers_only, a, b):
+    """The work of ``nondiff_binary``'s op (outside its closure, which is built at import,
+    so that mutation testing reaches it: issue 18)."""
+    rec = RECORDING.rec
+    if rec is not None:
+        return rec.step(op, (a, b), {})
+    if promote_args:
+        a, b = promote(a, b, name)
+    t = a if isinstance(a, Tensor) else b
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: expected a Tensor operand")
+    xa = a.array if isinstance(a, Tensor) else a
+    xb = b.array if isinstance(b, Tensor) else b
+    if integers_only and any(getattr(v, "dtype", np.dtype(int)).kind in "fc"
+                             for v in (xa, xb)):
+        raise RuntimeError(f"{name}: expected integer or bool tensors, got "
+                           f"{getattr(xa, 'dtype', type(xa).__name__)} and "
+                           f"{getattr(xb, 'dtype', type(xb).__name__)}")
+    xp = t.device.backend.xp
+    return _wrap(xp.asarray(fn(xp, xa, xb)), t.device)
+
+
+# Runs only at import, when the ops are built: mutmut cannot activate its mutants, so it
+# is not mutated (issue 18); the ops' work is in the module function it calls.
+def nondiff_binary(name, fn, doc, *, promote_args=True, integers_only=False):  # pragma: no mutate block  # noqa: E501
     """A binary op with no gradient: ``fn(xp, a, b)`` on the operands' arrays (Python
     numbers pass through), wrapped as a new leaf. ``promote_args``: PyTorch's type
     promotion first; ``integers_only``: refuse float and complex operands. Recorded by
     ag.compile as one step (autograd/recording.py)."""
 
     def op(a, b) -> Tensor:
-        rec = RECORDING.rec
-        if rec is not None:
-            return rec.step(op, (a, b), {})
-        if promote_args:
-            a, b = promote(a, b, name)
-        t = a if isinstance(a, Tensor) else b
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{name}: expected a Tensor operand")
-        xa = a.array if isinstance(a, Tensor) else a
-        xb = b.array if isinstance(b, Tensor) else b
-        if integers_only and any(getattr(v, "dtype", np.dtype(int)).kind in "fc"
-                                 for v in (xa, xb)):
-            raise RuntimeError(f"{name}: expected integer or bool tensors, got "
-                               f"{getattr(xa, 'dtype', type(xa).__name__)} and "
-                               f"{getattr(xb, 'dtype', type(xb).__name__)}")
-        xp = t.device.backend.xp
-        return _wrap(xp.asarray(fn(xp, xa, xb)), t.device)
+        return _nondiff(op, name, fn, promote_args, integers_only, a, b)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc.format(name=name)
@@ -76,13 +84,20 @@ logical_xor = nondiff_binary("logical_xor", lambda xp, a, b: xp.logical_xor(a, b
                               promote_args=False)
 
 
-def _nograd_unary(name, getfn):
+def _nograd(op, getfn, x):
+    """The work of ``_nograd_unary``'s op (outside the closure, as ``_nondiff``)."""
+    rec = RECORDING.rec
+    if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
+        return rec.step(op, (x,), {})
+    xp = x.device.backend.xp
+    return _wrap(xp.asarray(getfn(xp)(x.array)), x.device)
+
+
+# Runs only at import, when the ops are built: mutmut cannot activate its mutants, so it
+# is not mutated (issue 18); the ops' work is in the module function it calls.
+def _nograd_unary(name, getfn):  # pragma: no mutate block
     def op(x: Tensor) -> Tensor:
-        rec = RECORDING.rec
-        if rec is not None:  # ag.compile: one recorded step (autograd/recording.py)
-            return rec.step(op, (x,), {})
-        xp = x.device.backend.xp
-        return _wrap(xp.asarray(getfn(xp)(x.array)), x.device)
+        return _nograd(op, getfn, x)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` (not differentiable; returns a new leaf)."

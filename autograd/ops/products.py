@@ -123,7 +123,7 @@ def chain_matmul(*matrices) -> Tensor:
     return out
 
 
-def _fused(x: Tensor, product: Tensor, beta, alpha) -> Tensor:
+def _fused(x: Tensor, product: Tensor, beta, alpha, op: str) -> Tensor:
     """``beta * x + alpha * product``; with ``beta == 0`` ``x`` is ignored (NaN in it does
     not propagate), as PyTorch."""
     scaled = product if alpha == 1 else product * alpha
@@ -131,7 +131,7 @@ def _fused(x: Tensor, product: Tensor, beta, alpha) -> Tensor:
         try:
             np.broadcast_shapes(x.array.shape, scaled.array.shape)
         except ValueError:
-            raise RuntimeError(f"input of shape {tuple(x.shape)} does not broadcast to the "
+            raise RuntimeError(f"{op}: input of shape {tuple(x.shape)} does not broadcast to the "
                                f"product's shape {tuple(scaled.shape)}") from None
         return scaled
     return scaled + (x if beta == 1 else x * beta)
@@ -139,26 +139,26 @@ def _fused(x: Tensor, product: Tensor, beta, alpha) -> Tensor:
 
 def addmm(x: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * x + alpha * (mat1 @ mat2)``; ``x`` broadcasts to ``(n, m)``."""
-    return _fused(x, mm(mat1, mat2), beta, alpha)
+    return _fused(x, mm(mat1, mat2), beta, alpha, "addmm")
 
 
 def addmv(x: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * x + alpha * (mat @ vec)``."""
-    return _fused(x, mv(mat, vec), beta, alpha)
+    return _fused(x, mv(mat, vec), beta, alpha, "addmv")
 
 
 def addbmm(x: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * x + alpha * sum_b batch1[b] @ batch2[b]``."""
-    return _fused(x, bmm(batch1, batch2).sum(0), beta, alpha)
+    return _fused(x, bmm(batch1, batch2).sum(0), beta, alpha, "addbmm")
 
 
 def baddbmm(x: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * x + alpha * (batch1 @ batch2)``, batch by batch."""
-    return _fused(x, bmm(batch1, batch2), beta, alpha)
+    return _fused(x, bmm(batch1, batch2), beta, alpha, "baddbmm")
 
 
 def addr(x: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * x + alpha * outer(vec1, vec2)``."""
     from .layout import outer
 
-    return _fused(x, outer(vec1, vec2), beta, alpha)
+    return _fused(x, outer(vec1, vec2), beta, alpha, "addr")

@@ -25,16 +25,24 @@ class Step(Function):
         return _wrap(ctx.device.backend.xp.zeros_like(g.array), ctx.device), None, None
 
 
-def _step(name, getfn):
+def _apply_step(cls, getfn, x):
+    """The work of ``_step``'s op (outside the closure built at import, so that mutation
+    testing reaches it: issue 18)."""
+    # integers and bools: exact, nothing to differentiate (while ag.compile records, the
+    # Function, so that the op is recorded: autograd/recording.py)
+    if x.array.dtype.kind != "f" and RECORDING.rec is None:
+        return _wrap(x.device.backend.xp.asarray(getfn(x.device.backend.xp)(x.array)),
+                     x.device)
+    return cls.apply(x, getfn, ())
+
+
+# Runs only at import, when the ops are built: mutmut cannot activate its mutants, so it
+# is not mutated (issue 18); the ops' work is in the module function it calls.
+def _step(name, getfn):  # pragma: no mutate block
     cls = type(name.capitalize(), (Step,), {})  # its node is named e.g. SignBackward
 
     def op(x: Tensor) -> Tensor:
-        # integers and bools: exact, nothing to differentiate (while ag.compile records,
-        # the Function, so that the op is recorded: autograd/recording.py)
-        if x.array.dtype.kind != "f" and RECORDING.rec is None:
-            return _wrap(x.device.backend.xp.asarray(getfn(x.device.backend.xp)(x.array)),
-                         x.device)
-        return cls.apply(x, getfn, ())
+        return _apply_step(cls, getfn, x)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}``; its gradient is zero (as PyTorch)."

@@ -50,10 +50,11 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
 
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """``(values, indices)`` of ``x`` sorted along ``dim``."""
-    idx = argsort(x, dim, descending, stable)
+    d = _dim(x, dim, "sort")  # first, so that a bad dim names sort (not argsort)
+    idx = argsort(x, d, descending, stable)
     if x.array.ndim == 0:
         return SortResult(x, idx)
-    return SortResult(gather(x, _dim(x, dim, "sort"), idx), idx)
+    return SortResult(gather(x, d, idx), idx)
 
 
 def msort(x: Tensor) -> Tensor:

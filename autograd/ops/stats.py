@@ -203,6 +203,8 @@ def cov(x: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
     if x.array.ndim > 2:
         raise RuntimeError(f"cov: expected a tensor of at most 2 dimensions, got shape "
                            f"{tuple(x.shape)}")
+    from .arithmetic import clamp
+
     x = _float(x)
     obs = reshape(x, (1, -1)) if x.array.ndim < 2 else x  # (vars, n)
     n = obs.array.shape[1]
@@ -235,8 +237,12 @@ def cov(x: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
             factor = w_sum - correction * sum(w * aweights.to(x.array.dtype)) / w_sum
         centered = obs - avg
         c = (centered * w) @ centered.mT
-    out = c / (factor if not isinstance(factor, int) or factor > 0 else float("nan"))
-    return reshape(out, ()) if x.array.ndim < 2 else out
+    # PyTorch divides by max(0, factor): inf (NaN where c is 0) without degrees of freedom
+    factor = max(factor, 0) if isinstance(factor, int) else clamp(factor, min=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = c / factor
+    # one variable gives a 0-d result, also from a (1, n) input (PyTorch squeezes)
+    return reshape(out, ()) if obs.array.shape[0] == 1 else out
 
 
 def corrcoef(x: Tensor) -> Tensor:
@@ -292,8 +298,9 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
         outs.append(out)
     from .shape import squeeze, stack
 
-    if keepdim:
-        outs = [reshape(o, (1,) * len(in_shape)) if dim is None else o for o in outs]
+    if keepdim:  # a 0-d input stays 0-d, as PyTorch
+        outs = [reshape(o, (1,) * len(in_shape)) if dim is None or not in_shape else o
+                for o in outs]
     else:
         outs = [squeeze(o, d) if dim is not None else reshape(o, ()) for o in outs]
     return outs[0] if qs.ndim == 0 else stack(outs, 0)

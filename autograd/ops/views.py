@@ -77,11 +77,11 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
 
     d = normalize_dim(dim, x.array.ndim, "narrow")
     n = x.array.shape[d]
-    start = int(start)
+    given = start = int(start)
     if start < 0:
         start += n
     if not 0 <= start <= n or length < 0 or start + length > n:
-        raise IndexError(f"narrow: start {start} and length {length} are out of range for "
+        raise IndexError(f"narrow: start {given} and length {length} are out of range for "
                          f"dimension {d} of size {n} (shape {tuple(x.shape)})")
     key = (slice(None),) * d + (slice(start, start + length),)
     return getitem(x, key)
@@ -183,5 +183,9 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     if size < 0 or size > n or step <= 0:
         raise RuntimeError(f"unfold: size {size} must be in [0, {n}] and step {step} > 0 "
                            f"(dimension {d} of shape {tuple(x.shape)})")
+    if x.array.ndim == 0:  # PyTorch: the value as one window of `size` (0 or 1) elements
+        from .shape import reshape
+
+        return reshape(unfold(reshape(x, (1,)), 0, size, step), (int(size),))
     out = Unfold.apply(x, d, int(size), int(step))
     return make_view(out, x, unfold, (d, size, step))

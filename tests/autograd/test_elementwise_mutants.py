@@ -89,7 +89,7 @@ def test_integer_inputs_become_the_default_float_dtype():
     _eq(ag.ldexp(_t([3]), _t([2])), [12.0], np.float32)
     # bug: a number exponent failed in pow ("pow: expected a Tensor operand, got float
     # and float"); PyTorch wants a tensor, the docstring and code take a number too
-    _eq(ag.ldexp(_t([3.0]), 2), [12.0], np.float32)
+    _eq(ag.ldexp(_t([3.0]), 3), [24.0], np.float32)  # 2 ** 3, not 2 * 3 (#10)
     _eq(ag.ldexp(_t([3.0]), _t(-1)), [1.5], np.float32)
     _eq(ag.deg2rad(_t([180])), [np.float32(np.pi)], np.float32)
 
@@ -120,7 +120,8 @@ def test_second_operand_gradients():
 
 
 def test_multiply_add_defaults_and_values():
-    """addcmul/addcdiv default ``value=1`` (#1) and ``value=2`` (#8: ``value == 2`` skipped
+    """addcmul/addcdiv default ``value=1`` (#1), the value-1 shortcut (addcmul #5) and
+    ``value=2`` (#8: ``value == 2`` skipped
     the product), rsub's default ``alpha=1`` (#1), clamp_max (no covering test: #1-#4)."""
     x, p, q = _t([1.0, 1.0]), _t([2.0, 3.0]), _t([4.0, 2.0])
     _eq(ag.addcmul(x, p, q), [9.0, 7.0])
@@ -129,6 +130,10 @@ def test_multiply_add_defaults_and_values():
     _eq(ag.addcdiv(x, p, q, value=2), [2.0, 4.0])
     _eq(ag.rsub(p, 10.0), [8.0, 7.0])
     _eq(ag.rsub(p, 10.0, alpha=2), [6.0, 4.0])
+    # value 1 adds the product as it is: a bool product is not made int64 first (#5:
+    # ``prod * 1`` gives int64 and the int32 input became int64); PyTorch 2.13: int32
+    b = _t([True, False])
+    _eq(ag.addcmul(_t([1, 2], dtype=ag.int32), b, b), [2, 2], np.int32)
     _eq(ag.clamp_max(_t([1.0, 5.0]), 2.0), [1.0, 2.0])
     _eq(ag.clamp_min(_t([1.0, 5.0]), 2.0), [2.0, 5.0])
 
