@@ -11,19 +11,13 @@ import numpy as np
 import pytest
 
 import autograd as ag
+from tests.autograd.exact import assert_exact as _eq
 
 _t = ag.tensor
 _F = _t([1.0, 2.0])
 _C = _t([1 + 1j, 2.0])
 
 
-def _eq(t, expected, dtype=None):
-    a = t.numpy()
-    e = np.asarray(expected)
-    assert a.shape == e.shape, (a.shape, e.shape)
-    assert np.array_equal(a, e, equal_nan=True), (a, e)
-    if dtype is not None:
-        assert a.dtype == np.dtype(dtype), a.dtype
 
 
 def _complex(op):

@@ -11,20 +11,13 @@ import numpy as np
 import pytest
 
 import autograd as ag
+from tests.autograd.exact import assert_exact as _eq
 
 _M = ag.arange(6.0).reshape(2, 3)
 _V = ag.arange(4.0)
 _t = ag.tensor
 
 
-def _eq(t, expected, dtype=None):
-    """``t`` has exactly ``expected``'s values and shape (and ``dtype`` when given)."""
-    a = t.numpy()
-    e = np.asarray(expected)
-    assert a.shape == e.shape, (a.shape, e.shape)
-    assert np.array_equal(a, e), (a, e)
-    if dtype is not None:
-        assert a.dtype == np.dtype(dtype), a.dtype
 
 
 @pytest.mark.parametrize("call, kind, text", [

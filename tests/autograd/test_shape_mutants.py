@@ -11,19 +11,13 @@ import numpy as np
 import pytest
 
 import autograd as ag
+from tests.autograd.exact import assert_exact as _eq
 
 _t = ag.tensor
 X = ag.arange(6.0).reshape(2, 3)
 V = ag.arange(3.0)
 
 
-def _eq(t, expected, dtype=None):
-    a = t.detach().numpy()
-    e = np.asarray(expected)
-    assert a.shape == e.shape, (a.shape, e.shape)
-    assert np.array_equal(a, e), (a, e)
-    if dtype is not None:
-        assert a.dtype == np.dtype(dtype), a.dtype
 
 
 @pytest.mark.parametrize("call, kind, text", [
