@@ -127,9 +127,12 @@ def tile(x: Tensor, dims) -> Tensor:
     return repeat(x, (1,) * (x.array.ndim - len(dims)) + dims)
 
 
-@replayable  # ag.compile: computed outside a Function (autograd/recording.py)
-def _repeat_arange(xp, counts):
-    """``i`` repeated ``counts[i]`` times, for each ``i`` (int64)."""
+@replayable(sized_by_values=True)  # ag.compile: found again on replay, its size checked
+def _repeat_arange(xp, counts, n=None):
+    """``i`` repeated ``counts[i]`` times, for each ``i`` (int64); with ``n``, one count
+    (shape (1,)) stands for all ``n``."""
+    if n is not None and counts.shape == (1,):
+        counts = xp.broadcast_to(counts, (n,))
     return xp.repeat(xp.arange(counts.shape[0]), counts).astype(np.int64)
 
 
@@ -151,12 +154,11 @@ def repeat_interleave(x, repeats=None, dim: int | None = None, *, output_size=No
         return reshape(out, shape[:d] + (n * r,) + shape[d + 1:])
     xp = x.device.backend.xp
     counts = repeats.array if isinstance(repeats, Tensor) else xp.asarray(repeats)
-    if counts.shape == (1,):
-        counts = xp.broadcast_to(counts, (n,))
-    if counts.shape != (n,):
+    if counts.shape not in ((n,), (1,)):
         raise RuntimeError(f"repeat_interleave: repeats has shape {tuple(counts.shape)}, "
                            f"expected ({n},) for dimension {d} of shape {tuple(x.shape)}")
-    idx = xp.repeat(xp.arange(n), counts)
+    # the index made in a recorded step (ag.compile would take it for a constant)
+    idx = _repeat_arange(xp, counts, n)
     return getitem(x, (slice(None),) * d + (idx,))
 
 

@@ -156,3 +156,19 @@ def test_masked_scatter_follows_a_mask_that_moves():
         np.testing.assert_array_equal(compiled(x).numpy(), fn(x).numpy())
     with pytest.raises(ag.CompileError, match="depends on tensor values"):
         compiled(_with_positives(4))
+
+
+def test_repeat_interleave_with_tensor_repeats_follows_them():
+    """repeat_interleave's index comes from the repeats on every replay (it was made on
+    the arrays outside any op and taken for the first call's), and another total is
+    refused; likewise repeat_interleave(counts) alone."""
+    x = ag.arange(3.0) + 1
+    fn = lambda r: ag.repeat_interleave(x, r) * 1  # noqa: E731
+    alone = lambda r: ag.repeat_interleave(r) * 1  # noqa: E731
+    for f in (fn, alone):
+        compiled = ag.compile(f)
+        for counts in ([1, 2, 3], [3, 2, 1], [2, 2, 2], [0, 6, 0]):
+            r = ag.tensor(np.array(counts))
+            np.testing.assert_array_equal(compiled(r).numpy(), f(r).numpy())
+        with pytest.raises(ag.CompileError, match="depends on tensor values"):
+            compiled(ag.tensor(np.array([1, 1, 1])))
