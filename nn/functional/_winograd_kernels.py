@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from backends.numba_util import LazyKernel
+from backends.numba_util import _FLOATS, LazyKernel
 
-__all__ = ["tiles", "weight_transform", "weight_transform_adjoint", "input_transform",
-           "input_transform_adjoint", "output_transform", "output_transform_adjoint", "BT",
-           "G", "AT"]
+__all__ = ["tiles", "compiled_for", "weight_transform", "weight_transform_adjoint",
+           "input_transform", "input_transform_adjoint", "output_transform",
+           "output_transform_adjoint", "BT", "G", "AT"]
 
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64)
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], np.float64)
@@ -279,11 +279,8 @@ _INPUT_LOOP = LazyKernel(_input_transform_loop)
 _INPUT_ADJOINT_LOOP = LazyKernel(_input_transform_adjoint_loop)
 _OUTPUT_LOOP = LazyKernel(_output_transform_loop)
 _OUTPUT_ADJOINT_LOOP = LazyKernel(_output_transform_adjoint_loop)
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _compiled(backend, *arrays) -> bool:
-    """Whether the numba loops take these arrays (NumPy backend, one float dtype)."""
+def compiled_for(backend, *arrays) -> bool:
+    """Whether the numba loops take these arrays (the NumPy backend, float32/float64)."""
     return backend.name == "numpy" and all(a.dtype in _FLOATS for a in arrays)
 
 
@@ -292,7 +289,7 @@ def _compiled(backend, *arrays) -> bool:
 
 def input_transform(backend, x, padding, th, tw):
     """x (N, C, H, W) -> V (16, C, N*TH*TW), the B^T d B of every input tile."""
-    if not _compiled(backend, x):
+    if not compiled_for(backend, x):
         return input_transform_reference(backend.xp, x, padding, th, tw)
     n, c = x.shape[:2]
     v = backend.buffers.empty((16, c, n * th * tw), x.dtype)
@@ -304,7 +301,7 @@ def input_transform(backend, x, padding, th, tw):
 
 def input_transform_adjoint(backend, dv, x_shape, padding, th, tw):
     """dV (16, C, N*TH*TW) -> (N, C, H, W): the transpose of :func:`input_transform`."""
-    if not _compiled(backend, dv):
+    if not compiled_for(backend, dv):
         return input_transform_adjoint_reference(backend.xp, dv, x_shape, padding, th, tw)
     x = backend.buffers.zeros(tuple(x_shape), dv.dtype)
     if x.size and dv.size:
@@ -316,7 +313,7 @@ def input_transform_adjoint(backend, dv, x_shape, padding, th, tw):
 def output_transform(backend, m, bias, n, oh, ow):
     """M (16, O, N*TH*TW) -> (N, O, OH, OW): A^T M A of every tile, plus ``bias`` (O,)
     when not None."""
-    if not _compiled(backend, m):
+    if not compiled_for(backend, m):
         return output_transform_reference(backend.xp, m, bias, n, oh, ow)
     o = m.shape[1]
     out = backend.buffers.empty((n, o, oh, ow), m.dtype)
@@ -331,7 +328,7 @@ def output_transform_adjoint(backend, g):
     without its bias."""
     n, o, oh, ow = g.shape
     th, tw = tiles(oh, ow)
-    if not _compiled(backend, g):
+    if not compiled_for(backend, g):
         return output_transform_adjoint_reference(backend.xp, g, th, tw)
     dm = backend.buffers.empty((16, o, n * th * tw), g.dtype)
     if dm.size:

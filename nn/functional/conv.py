@@ -15,8 +15,6 @@ The array kernels (reference, numba and CUDA forms, dispatched by backend) are i
 
 from __future__ import annotations
 
-import numpy as np
-
 from autograd import Function, Tensor
 from autograd.ops import matmul, pad, stack
 
@@ -187,8 +185,8 @@ def _winograd_applies(x: Tensor, weight: Tensor, stride, dilation, groups: int) 
     have), at least ``WINOGRAD_MIN_CHANNELS`` input channels."""
     o, c, kh, kw = weight.shape
     return (kh == kw == 3 and stride == (1, 1) and dilation == (1, 1) and groups == 1
-            and c >= WINOGRAD_MIN_CHANNELS and x.device.backend.name == "numpy"
-            and x.dtype == weight.dtype and x.dtype in (np.float32, np.float64))
+            and c >= WINOGRAD_MIN_CHANNELS and x.dtype == weight.dtype
+            and winograd.compiled_for(x.device.backend, x.array))
 
 
 def _conv2d_winograd(x: Tensor, weight: Tensor, bias, padding) -> Tensor:
