@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from backends.numba_util import _FLOATS, LazyKernel
+from backends.numba_util import LazyKernel
+
+from ._conv_kernels import _FLOATS  # the dtypes the compiled layer loops take
 
 __all__ = ["tiles", "compiled_for", "weight_transform", "weight_transform_adjoint",
            "input_transform", "input_transform_adjoint", "output_transform",
